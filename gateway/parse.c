@@ -1,0 +1,369 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "parse.h"
+
+int
+parse_u64(const char *s, size_t len, uint64_t min, uint64_t max, uint64_t *out)
+{
+    uint64_t v = 0;
+    size_t i;
+
+    if (s == NULL || len == 0 || len > 20)
+        return -1;
+    for (i = 0; i < len; i++) {
+        unsigned d;
+
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        d = (unsigned)(s[i] - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    if (v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Unicode 15, table 3-7: the second byte's range depends on the lead byte. */
+int
+parse_utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+
+    if (s == NULL)
+        return len == 0;
+    while (i < len) {
+        unsigned char c = p[i];
+        unsigned char lo = 0x80, hi = 0xbf;
+        size_t need, k;
+
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf) {
+            need = 1;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            need = 2;
+            if (c == 0xe0)
+                lo = 0xa0; /* overlong */
+            else if (c == 0xed)
+                hi = 0x9f; /* surrogates */
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            need = 3;
+            if (c == 0xf0)
+                lo = 0x90; /* overlong */
+            else if (c == 0xf4)
+                hi = 0x8f; /* above U+10FFFF */
+        } else {
+            return 0; /* continuation byte, C0/C1 overlong lead, F5..FF */
+        }
+        if (len - i - 1 < need)
+            return 0;
+        if (p[i + 1] < lo || p[i + 1] > hi)
+            return 0;
+        for (k = 2; k <= need; k++) {
+            if (p[i + k] < 0x80 || p[i + k] > 0xbf)
+                return 0;
+        }
+        i += need + 1;
+    }
+    return 1;
+}
+
+void
+parse_seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err == NULL || errlen == 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static int
+parse_hex(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+enum { FORM_OK = 0, FORM_BAD_PCT = -1, FORM_NUL = -2, FORM_LONG = -3 };
+
+/*
+ * Decodes one name or value into out (at most max bytes, no NUL added); out may be NULL to
+ * only validate. Scanning goes on past max so a bad escape wins over "too long".
+ */
+static int
+parse_form_decode(const char *s, size_t len, char *out, size_t max, size_t *outlen)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (c == '+') {
+            c = ' ';
+        } else if (c == '%') {
+            int hi, lo;
+
+            if (len - i < 3)
+                return FORM_BAD_PCT;
+            hi = parse_hex(s[i + 1]);
+            lo = parse_hex(s[i + 2]);
+            if (hi < 0 || lo < 0)
+                return FORM_BAD_PCT;
+            c = (unsigned char)(hi << 4 | lo);
+            i += 2;
+        }
+        if (c == '\0')
+            return FORM_NUL;
+        if (out != NULL && n < max)
+            out[n] = (char)c;
+        n++;
+    }
+    *outlen = n;
+    return n > max ? FORM_LONG : FORM_OK;
+}
+
+static struct parse_field *
+parse_form_find(struct parse_field *fields, size_t nfields, const char *name, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < nfields; i++) {
+        if (strlen(fields[i].name) == len && memcmp(fields[i].name, name, len) == 0)
+            return &fields[i];
+    }
+    return NULL;
+}
+
+/* one "name=value" pair, already split from its neighbours */
+static int
+parse_form_pair(const char *p, size_t plen, struct parse_field *fields, size_t nfields, char *err,
+                size_t errlen)
+{
+    char name[64];
+    const char *eq = memchr(p, '=', plen);
+    size_t namelen = eq != NULL ? (size_t)(eq - p) : plen;
+    const char *val = eq != NULL ? eq + 1 : p + plen;
+    size_t vallen = plen - namelen - (eq != NULL ? 1 : 0);
+    struct parse_field *f = NULL;
+    size_t n = 0;
+    int rc;
+
+    rc = parse_form_decode(p, namelen, name, sizeof(name), &n);
+    if (rc == FORM_BAD_PCT || rc == FORM_NUL) {
+        parse_seterr(err, errlen, "%s",
+                     rc == FORM_NUL ? "NUL byte in a field name" : "bad percent-encoding");
+        return -1;
+    }
+    if (rc == FORM_OK)
+        f = parse_form_find(fields, nfields, name, n);
+
+    if (f == NULL) {
+        rc = parse_form_decode(val, vallen, NULL, SIZE_MAX, &n);
+        if (rc == FORM_BAD_PCT || rc == FORM_NUL) {
+            parse_seterr(err, errlen, "%s",
+                         rc == FORM_NUL ? "NUL byte in an unknown field" : "bad percent-encoding");
+            return -1;
+        }
+        return 0;
+    }
+
+    if (f->seen) {
+        parse_seterr(err, errlen, "duplicate field '%s'", f->name);
+        return -1;
+    }
+    rc = parse_form_decode(val, vallen, f->buf, f->cap - 1, &n);
+    f->len = rc == FORM_OK ? n : 0;
+    f->buf[f->len] = '\0';
+    switch (rc) {
+    case FORM_BAD_PCT:
+        parse_seterr(err, errlen, "bad percent-encoding in '%s'", f->name);
+        return -1;
+    case FORM_NUL:
+        parse_seterr(err, errlen, "NUL byte in '%s'", f->name);
+        return -1;
+    case FORM_LONG:
+        parse_seterr(err, errlen, "field '%s' too long", f->name);
+        return -1;
+    }
+    if (!parse_utf8_valid(f->buf, f->len)) {
+        f->len = 0;
+        f->buf[0] = '\0';
+        parse_seterr(err, errlen, "invalid UTF-8 in '%s'", f->name);
+        return -1;
+    }
+    f->seen = 1;
+    return 0;
+}
+
+int
+parse_form(const char *body, size_t len, struct parse_field *fields, size_t nfields, char *err,
+           size_t errlen)
+{
+    const char *p = body, *end;
+    size_t i;
+
+    parse_seterr(err, errlen, "%s", "");
+    for (i = 0; i < nfields; i++) {
+        if (fields[i].name == NULL || fields[i].buf == NULL || fields[i].cap == 0) {
+            parse_seterr(err, errlen, "%s", "bad field table");
+            return -1;
+        }
+        fields[i].len = 0;
+        fields[i].seen = 0;
+        fields[i].buf[0] = '\0';
+    }
+    if (body == NULL && len > 0) {
+        parse_seterr(err, errlen, "%s", "no body");
+        return -1;
+    }
+    end = len > 0 ? body + len : body;
+    while (len > 0 && p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        size_t plen = amp != NULL ? (size_t)(amp - p) : (size_t)(end - p);
+
+        /* empty pairs ("a=1&&b=2", a trailing '&') carry nothing */
+        if (plen > 0 && parse_form_pair(p, plen, fields, nfields, err, errlen) != 0)
+            return -1;
+        p = amp != NULL ? amp + 1 : end;
+    }
+    for (i = 0; i < nfields; i++) {
+        if (fields[i].required && !fields[i].seen) {
+            parse_seterr(err, errlen, "missing field '%s'", fields[i].name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int
+parse_msisdn_skip(char c)
+{
+    return c == ' ' || c == '-' || c == '.' || c == '(' || c == ')';
+}
+
+int
+parse_msisdn(const char *in, size_t len, char out[PARSE_MSISDN_SIZE])
+{
+    char d[16]; /* digits as written, before the prefix is rewritten */
+    size_t n = 0, i, skip = 0, cclen;
+    int plus = 0;
+    const char *cc = "";
+
+    out[0] = '\0';
+    if (in == NULL)
+        return -1;
+    for (i = 0; i < len; i++) {
+        char c = in[i];
+
+        if (parse_msisdn_skip(c))
+            continue;
+        if (c == '+' && n == 0 && !plus) {
+            plus = 1;
+            continue;
+        }
+        if (c < '0' || c > '9' || n == sizeof(d))
+            return -1;
+        d[n++] = c;
+    }
+    if (n == 0)
+        return -1;
+    if (plus) {
+        if (d[0] == '0')
+            return -1;
+    } else if (d[0] == '0') {
+        if (n < 2 || d[1] == '0')
+            return -1; /* "00..." is an international prefix, not a national number */
+        cc = "62";
+        skip = 1;
+    } else if (n < 2 || d[0] != '6' || d[1] != '2') {
+        return -1;
+    }
+    /* "+62 0812..." / "620812...": the national trunk zero does not belong after the code */
+    if (skip == 0 && n > 2 && d[0] == '6' && d[1] == '2' && d[2] == '0') {
+        if (n > 3 && d[3] == '0')
+            return -1; /* a second zero is no number, and keeps the result stable */
+        cc = "62";
+        skip = 3;
+    }
+
+    cclen = strlen(cc);
+    if (cclen + n - skip < 8 || cclen + n - skip > 15)
+        return -1;
+    out[0] = '+';
+    memcpy(out + 1, cc, cclen);
+    memcpy(out + 1 + cclen, d + skip, n - skip);
+    out[1 + cclen + n - skip] = '\0';
+    return 0;
+}
+
+void
+parse_mask_msisdn(const char *msisdn, char *out, size_t outlen)
+{
+    size_t len, i;
+
+    if (out == NULL || outlen == 0)
+        return;
+    if (msisdn == NULL) {
+        out[0] = '\0';
+        return;
+    }
+    len = strlen(msisdn);
+    for (i = 0; i < len && i + 1 < outlen; i++) {
+        char c = msisdn[i];
+
+        if (len <= 6 || (i >= 3 && i + 3 < len))
+            out[i] = '*';
+        else
+            out[i] = (c == '+' || (c >= '0' && c <= '9')) ? c : '?';
+    }
+    out[i] = '\0';
+}
+
+int
+parse_id_valid(const char *s, size_t len)
+{
+    size_t i;
+
+    if (len == 0)
+        return 0;
+    for (i = 0; i < len; i++) {
+        char c = s[i];
+
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '.' || c == ':' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+int
+parse_casematch(const char *a, const char *b)
+{
+    for (; *a != '\0' && *b != '\0'; a++, b++) {
+        char x = *a, y = *b;
+
+        if (x >= 'A' && x <= 'Z')
+            x = (char)(x - 'A' + 'a');
+        if (y >= 'A' && y <= 'Z')
+            y = (char)(y - 'A' + 'a');
+        if (x != y)
+            return 0;
+    }
+    return *a == *b;
+}

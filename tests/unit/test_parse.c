@@ -1,0 +1,475 @@
+#include <check.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parse.h"
+
+static int
+u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+    return parse_u64(s, strlen(s), min, max, out);
+}
+
+START_TEST(test_u64_good)
+{
+    uint64_t v = 7;
+
+    ck_assert_int_eq(u64("0", 0, UINT64_MAX, &v), 0);
+    ck_assert_uint_eq(v, 0);
+    ck_assert_int_eq(u64("150000", 0, UINT64_MAX, &v), 0);
+    ck_assert_uint_eq(v, 150000);
+    ck_assert_int_eq(u64("18446744073709551615", 0, UINT64_MAX, &v), 0);
+    ck_assert_uint_eq(v, UINT64_MAX);
+    ck_assert_int_eq(u64("007", 0, UINT64_MAX, &v), 0);
+    ck_assert_uint_eq(v, 7);
+    ck_assert_int_eq(u64("00000000000000000001", 0, UINT64_MAX, &v), 0);
+    ck_assert_uint_eq(v, 1);
+    ck_assert_int_eq(u64("1", 1, 1, &v), 0);
+    ck_assert_int_eq(u64("999", 1, 999, &v), 0);
+    ck_assert_uint_eq(v, 999);
+    /* len bounds the read: the rest of the string is not looked at */
+    ck_assert_int_eq(parse_u64("12x", 2, 0, 100, &v), 0);
+    ck_assert_uint_eq(v, 12);
+}
+END_TEST
+
+START_TEST(test_u64_bad)
+{
+    uint64_t v = 42;
+
+    ck_assert_int_eq(parse_u64("", 0, 0, UINT64_MAX, &v), -1);
+    ck_assert_int_eq(parse_u64(NULL, 0, 0, UINT64_MAX, &v), -1);
+    ck_assert_int_eq(u64("-1", 0, UINT64_MAX, &v), -1);
+    ck_assert_int_eq(u64("+1", 0, UINT64_MAX, &v), -1);
+    ck_assert_int_eq(u64(" 1", 0, UINT64_MAX, &v), -1);
+    ck_assert_int_eq(u64("1 ", 0, UINT64_MAX, &v), -1);
+    ck_assert_int_eq(u64("1x", 0, UINT64_MAX, &v), -1);
+    ck_assert_int_eq(u64("0x10", 0, UINT64_MAX, &v), -1);
+    ck_assert_int_eq(u64("1.0", 0, UINT64_MAX, &v), -1);
+    ck_assert_int_eq(u64("18446744073709551616", 0, UINT64_MAX, &v), -1);
+    ck_assert_int_eq(u64("99999999999999999999", 0, UINT64_MAX, &v), -1);
+    ck_assert_int_eq(u64("000000000000000000001", 0, UINT64_MAX, &v), -1); /* > 20 chars */
+    ck_assert_int_eq(u64("0", 1, 999, &v), -1);
+    ck_assert_int_eq(u64("1000", 1, 999, &v), -1);
+    ck_assert_int_eq(parse_u64("1\0", 2, 0, 9, &v), -1);
+    ck_assert_uint_eq(v, 42); /* untouched on failure */
+}
+END_TEST
+
+static int
+utf8(const char *s)
+{
+    return parse_utf8_valid(s, strlen(s));
+}
+
+START_TEST(test_utf8_cases)
+{
+    ck_assert_int_eq(parse_utf8_valid("", 0), 1);
+    ck_assert_int_eq(parse_utf8_valid(NULL, 0), 1);
+    ck_assert_int_eq(utf8("Halo Ibu Siti"), 1);
+    ck_assert_int_eq(utf8("\xc3\xa9"), 1);            /* é */
+    ck_assert_int_eq(utf8("\xe2\x82\xac"), 1);        /* € */
+    ck_assert_int_eq(utf8("\xf0\x9f\x98\x80"), 1);    /* U+1F600 */
+    ck_assert_int_eq(utf8("\xf4\x8f\xbf\xbf"), 1);    /* U+10FFFF */
+    ck_assert_int_eq(utf8("\xed\x9f\xbf"), 1);        /* U+D7FF */
+    ck_assert_int_eq(utf8("\xee\x80\x80"), 1);        /* U+E000 */
+    ck_assert_int_eq(parse_utf8_valid("a\0b", 3), 1); /* NUL is valid UTF-8 */
+    ck_assert_int_eq(utf8("\xc0\x80"), 0);            /* overlong NUL */
+    ck_assert_int_eq(utf8("\xc1\xbf"), 0);            /* overlong */
+    ck_assert_int_eq(utf8("\xe0\x80\xaf"), 0);        /* overlong '/' */
+    ck_assert_int_eq(utf8("\xe0\x9f\xbf"), 0);        /* overlong */
+    ck_assert_int_eq(utf8("\xf0\x8f\xbf\xbf"), 0);    /* overlong */
+    ck_assert_int_eq(utf8("\x80"), 0);                /* lone continuation */
+    ck_assert_int_eq(utf8("a\xbf"
+                          "b"),
+                     0);                           /* lone continuation */
+    ck_assert_int_eq(utf8("\xed\xa0\x80"), 0);     /* U+D800 */
+    ck_assert_int_eq(utf8("\xed\xbf\xbf"), 0);     /* U+DFFF */
+    ck_assert_int_eq(utf8("\xf4\x90\x80\x80"), 0); /* U+110000 */
+    ck_assert_int_eq(utf8("\xf5\x80\x80\x80"), 0);
+    ck_assert_int_eq(utf8("\xff"), 0);
+    ck_assert_int_eq(utf8("\xc3"), 0);                    /* truncated */
+    ck_assert_int_eq(utf8("\xe2\x82"), 0);                /* truncated */
+    ck_assert_int_eq(utf8("\xf0\x9f\x98"), 0);            /* truncated */
+    ck_assert_int_eq(utf8("\xe2\x28\xa1"), 0);            /* bad continuation */
+    ck_assert_int_eq(parse_utf8_valid("\xc3\xa9", 1), 0); /* len cuts the sequence */
+}
+END_TEST
+
+/* A decoder written differently from the table in parse.c, to compare against. */
+static int
+utf8_reference(const unsigned char *p, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len) {
+        unsigned c = p[i], cp, n, k, min;
+
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if ((c & 0xe0) == 0xc0) {
+            n = 1;
+            cp = c & 0x1f;
+            min = 0x80;
+        } else if ((c & 0xf0) == 0xe0) {
+            n = 2;
+            cp = c & 0x0f;
+            min = 0x800;
+        } else if ((c & 0xf8) == 0xf0) {
+            n = 3;
+            cp = c & 0x07;
+            min = 0x10000;
+        } else {
+            return 0;
+        }
+        if (n > len - i - 1)
+            return 0;
+        for (k = 1; k <= n; k++) {
+            if ((p[i + k] & 0xc0) != 0x80)
+                return 0;
+            cp = cp << 6 | (p[i + k] & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return 0;
+        i += n + 1;
+    }
+    return 1;
+}
+
+/* every sequence of one, two and three bytes */
+START_TEST(test_utf8_exhaustive)
+{
+    unsigned char b[3];
+    unsigned a, c, d;
+
+    for (a = 0; a < 256; a++) {
+        b[0] = (unsigned char)a;
+        ck_assert_int_eq(parse_utf8_valid((char *)b, 1), utf8_reference(b, 1));
+        for (c = 0; c < 256; c++) {
+            b[1] = (unsigned char)c;
+            ck_assert_int_eq(parse_utf8_valid((char *)b, 2), utf8_reference(b, 2));
+            for (d = 0; d < 256; d++) {
+                b[2] = (unsigned char)d;
+                if (parse_utf8_valid((char *)b, 3) != utf8_reference(b, 3))
+                    ck_abort_msg("mismatch on %02x %02x %02x", a, c, d);
+            }
+        }
+    }
+}
+END_TEST
+
+/* every 4-byte sequence whose lead byte is F0..F4 */
+START_TEST(test_utf8_four_bytes)
+{
+    unsigned char b[4];
+    unsigned a, c, d, e;
+
+    for (a = 0xf0; a <= 0xf4; a++)
+        for (c = 0x70; c < 0xd0; c++)
+            for (d = 0x70; d < 0xd0; d++)
+                for (e = 0x70; e < 0xd0; e++) {
+                    b[0] = (unsigned char)a;
+                    b[1] = (unsigned char)c;
+                    b[2] = (unsigned char)d;
+                    b[3] = (unsigned char)e;
+                    if (parse_utf8_valid((char *)b, 4) != utf8_reference(b, 4))
+                        ck_abort_msg("mismatch on %02x %02x %02x %02x", a, c, d, e);
+                }
+}
+END_TEST
+
+struct form {
+    char session[65];
+    char phone[33];
+    char text[17];
+    char note[5];
+    struct parse_field f[4];
+    char err[128];
+};
+
+static int
+form(struct form *t, const char *body)
+{
+    struct parse_field f[4] = {
+        {.name = "sessionId", .buf = t->session, .cap = sizeof(t->session), .required = 1},
+        {.name = "phoneNumber", .buf = t->phone, .cap = sizeof(t->phone), .required = 1},
+        {.name = "text", .buf = t->text, .cap = sizeof(t->text), .required = 1},
+        {.name = "note", .buf = t->note, .cap = sizeof(t->note), .required = 0},
+    };
+
+    memcpy(t->f, f, sizeof(f));
+    strcpy(t->err, "untouched");
+    return parse_form(body, strlen(body), t->f, 4, t->err, sizeof(t->err));
+}
+
+START_TEST(test_form_good)
+{
+    struct form t;
+
+    ck_assert_int_eq(form(&t, "sessionId=ATUid_1&phoneNumber=%2B628123456001&text=1*2*150000"), 0);
+    ck_assert_str_eq(t.session, "ATUid_1");
+    ck_assert_str_eq(t.phone, "+628123456001");
+    ck_assert_str_eq(t.text, "1*2*150000");
+    ck_assert_uint_eq(t.f[2].len, 10);
+    ck_assert_int_eq(t.f[3].seen, 0);
+    ck_assert_str_eq(t.note, "");
+    ck_assert_str_eq(t.err, "");
+
+    /* empty value, '+' as space, %2B as '+', hex of both cases, unknown fields, empty pairs */
+    ck_assert_int_eq(
+        form(&t, "&text=&x=%7e%7E&sessionId=a&&phoneNumber=+62+812%2b%2B&note=a+b&unknown&"), 0);
+    ck_assert_int_eq(t.f[2].seen, 1);
+    ck_assert_uint_eq(t.f[2].len, 0);
+    ck_assert_str_eq(t.text, "");
+    ck_assert_str_eq(t.phone, " 62 812++");
+    ck_assert_str_eq(t.note, "a b");
+    ck_assert_uint_eq(t.f[3].len, 3);
+
+    /* a bare name is an empty value; '=' inside a value is kept */
+    ck_assert_int_eq(form(&t, "text&sessionId=a=b&phoneNumber=1"), 0);
+    ck_assert_int_eq(t.f[2].seen, 1);
+    ck_assert_str_eq(t.session, "a=b");
+
+    /* exactly cap-1 bytes fits, UTF-8 counts bytes */
+    ck_assert_int_eq(form(&t, "sessionId=a&phoneNumber=1&text=0123456789abcdef&note=%C3%A9%C3%A9"),
+                     0);
+    ck_assert_uint_eq(t.f[2].len, 16);
+    ck_assert_str_eq(t.note, "\xc3\xa9\xc3\xa9");
+
+    /* field names may be percent-encoded too */
+    ck_assert_int_eq(form(&t, "%73essionId=a&phone%4Eumber=1&text=x"), 0);
+    ck_assert_str_eq(t.session, "a");
+
+    /* names are case-sensitive: "Text" is unknown, so text is missing */
+    ck_assert_int_eq(form(&t, "sessionId=a&phoneNumber=1&Text=x"), -1);
+    ck_assert_str_eq(t.err, "missing field 'text'");
+}
+END_TEST
+
+START_TEST(test_form_bad)
+{
+    static const struct {
+        const char *body;
+        const char *err;
+    } cases[] = {
+        {"sessionId=a&phoneNumber=1&text=%2", "bad percent-encoding in 'text'"},
+        {"sessionId=a&phoneNumber=1&text=%", "bad percent-encoding in 'text'"},
+        {"sessionId=a&phoneNumber=1&text=%zz", "bad percent-encoding in 'text'"},
+        {"sessionId=a&phoneNumber=1&text=%2g", "bad percent-encoding in 'text'"},
+        {"sessionId=a&phoneNumber=1&text=%%41", "bad percent-encoding in 'text'"},
+        {"sessionId=a&phoneNumber=1&text=a%00b", "NUL byte in 'text'"},
+        {"sessionId=a&phoneNumber=1&text=%C0%80", "invalid UTF-8 in 'text'"},
+        {"sessionId=a&phoneNumber=1&text=%80", "invalid UTF-8 in 'text'"},
+        {"sessionId=a&phoneNumber=1&text=%ED%A0%80", "invalid UTF-8 in 'text'"},
+        {"sessionId=a&phoneNumber=1&text=%F4%90%80%80", "invalid UTF-8 in 'text'"},
+        {"sessionId=a&phoneNumber=1&text=\xc3", "invalid UTF-8 in 'text'"},
+        {"sessionId=a&phoneNumber=1&text=0123456789abcdefg", "field 'text' too long"},
+        {"sessionId=a&phoneNumber=1&text=&note=%C3%A9%C3%A9x", "field 'note' too long"},
+        {"sessionId=a&phoneNumber=1&text=1&text=1", "duplicate field 'text'"},
+        {"sessionId=a&phoneNumber=1&text=1&text", "duplicate field 'text'"},
+        {"sessionId=a&text=1", "missing field 'phoneNumber'"},
+        {"", "missing field 'sessionId'"},
+        {"&&&", "missing field 'sessionId'"},
+        {"sessionId=a&phoneNumber=1&text=1&other=%zz", "bad percent-encoding"},
+        {"sessionId=a&phoneNumber=1&text=1&other=%00", "NUL byte in an unknown field"},
+        {"sessionId=a&phoneNumber=1&text=1&o%0ther=1", "bad percent-encoding"},
+        {"sessionId=a&phoneNumber=1&text=1&te%00xt=1", "NUL byte in a field name"},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct form t;
+
+        ck_assert_msg(form(&t, cases[i].body) == -1, "accepted %s", cases[i].body);
+        ck_assert_msg(strcmp(t.err, cases[i].err) == 0, "%s: got \"%s\" want \"%s\"", cases[i].body,
+                      t.err, cases[i].err);
+    }
+}
+END_TEST
+
+START_TEST(test_form_edges)
+{
+    struct form t;
+    char body[] = "sessionId=a&phoneNumber=1&text=x\0y";
+    char err[8];
+    char small[1];
+    struct parse_field f[1] = {{.name = "a", .buf = small, .cap = sizeof(small), .required = 0}};
+    struct parse_field bad[1] = {{.name = "a", .buf = NULL, .cap = 1, .required = 0}};
+
+    /* a raw NUL inside the body */
+    ck_assert_int_eq(form(&t, "sessionId=a&phoneNumber=1&text=x"), 0);
+    ck_assert_int_eq(parse_form(body, sizeof(body) - 1, t.f, 4, t.err, sizeof(t.err)), -1);
+    ck_assert_str_eq(t.err, "NUL byte in 'text'");
+
+    /* cap 1 holds only the empty string */
+    ck_assert_int_eq(parse_form("a=", 2, f, 1, NULL, 0), 0);
+    ck_assert_int_eq(f[0].seen, 1);
+    ck_assert_int_eq(parse_form("a=b", 3, f, 1, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "field '"); /* truncated, still terminated */
+    ck_assert_str_eq(small, "");
+
+    ck_assert_int_eq(parse_form("a=b", 3, bad, 1, NULL, 0), -1);
+    ck_assert_int_eq(parse_form(NULL, 0, f, 1, NULL, 0), 0);
+    ck_assert_int_eq(parse_form(NULL, 1, f, 1, NULL, 0), -1);
+    ck_assert_int_eq(parse_form("x=1", 3, NULL, 0, NULL, 0), 0);
+
+    /* len is honoured: no reading past it */
+    ck_assert_int_eq(parse_form("a=bcdef", 2, f, 1, NULL, 0), 0);
+    ck_assert_uint_eq(f[0].len, 0);
+}
+END_TEST
+
+/* a name longer than any buffer is just an unknown field */
+START_TEST(test_form_long_name)
+{
+    struct form t;
+    char body[400];
+
+    memset(body, 'n', 300);
+    strcpy(body + 300, "=1&sessionId=a&phoneNumber=1&text=x");
+    ck_assert_int_eq(form(&t, body), 0);
+    ck_assert_str_eq(t.text, "x");
+}
+END_TEST
+
+START_TEST(test_msisdn_table)
+{
+    static const struct {
+        const char *in;
+        const char *out; /* NULL: rejected */
+    } cases[] = {
+        {"+628123456001", "+628123456001"},
+        {"628123456001", "+628123456001"},
+        {"08123456001", "+628123456001"},
+        {"0812-3456-001", "+628123456001"},
+        {"0812 3456 001", "+628123456001"},
+        {"(0812) 3456.001", "+628123456001"},
+        {"+62 812-3456-001", "+628123456001"},
+        {"+62 (0)812 3456 001", "+628123456001"},
+        {"620812345600", "+62812345600"},
+        {"+62 0)0)824 34 001", NULL}, /* found by fuzz_msisdn: "+620..." after one strip */
+        {"+6200812345600", NULL},
+        {"+12025550123", "+12025550123"},
+        {"+44 20 7946 0958", "+442079460958"},
+        {"+233244123456", "+233244123456"},
+        {"021-555-1234", "+62215551234"},
+        {"+12345678", "+12345678"},               /* 8 digits, the minimum */
+        {"+123456789012345", "+123456789012345"}, /* 15, the maximum */
+        {"08123456789012", "+628123456789012"},
+        {"081234567890123", NULL},   /* 16 after +62 */
+        {"+1234567", NULL},          /* 7 digits */
+        {"+1234567890123456", NULL}, /* 16 digits */
+        {"0812345678901234", NULL},  /* 16 after +62 */
+        {"62123", NULL},
+        {"8123456001", NULL},  /* ambiguous */
+        {"12025550123", NULL}, /* ambiguous without '+' */
+        {"233244123456", NULL},
+        {"+08123456001", NULL},
+        {"00628123456001", NULL},
+        {"0", NULL},
+        {"", NULL},
+        {"+", NULL},
+        {"   ", NULL},
+        {"++628123456001", NULL},
+        {"62+8123456001", NULL},
+        {"+62812345600a", NULL},
+        {"+62812/3456001", NULL},
+        {"+62812\t3456001", NULL},
+        {"\xef\xbc\x90"
+         "8123456001",
+         NULL}, /* fullwidth zero */
+        {"+6281234560011111111111111111", NULL},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char out[PARSE_MSISDN_SIZE];
+        int rc = parse_msisdn(cases[i].in, strlen(cases[i].in), out);
+
+        if (cases[i].out == NULL) {
+            ck_assert_msg(rc == -1, "accepted \"%s\" as %s", cases[i].in, out);
+            ck_assert_str_eq(out, "");
+        } else {
+            ck_assert_msg(rc == 0, "rejected \"%s\"", cases[i].in);
+            ck_assert_str_eq(out, cases[i].out);
+        }
+    }
+}
+END_TEST
+
+START_TEST(test_msisdn_len)
+{
+    char out[PARSE_MSISDN_SIZE];
+
+    ck_assert_int_eq(parse_msisdn("08123456001999", 11, out), 0);
+    ck_assert_str_eq(out, "+628123456001");
+    ck_assert_int_eq(parse_msisdn(NULL, 0, out), -1);
+    ck_assert_int_eq(parse_msisdn("+62812\0"
+                                  "3456001",
+                                  14, out),
+                     -1);
+}
+END_TEST
+
+START_TEST(test_mask)
+{
+    char out[32];
+    char tiny[5];
+
+    parse_mask_msisdn("+628123456001", out, sizeof(out));
+    ck_assert_str_eq(out, "+62*******001");
+    parse_mask_msisdn("+123456789012345", out, sizeof(out));
+    ck_assert_str_eq(out, "+12**********345");
+    parse_mask_msisdn("1234567", out, sizeof(out));
+    ck_assert_str_eq(out, "123*567");
+    parse_mask_msisdn("123456", out, sizeof(out));
+    ck_assert_str_eq(out, "******");
+    parse_mask_msisdn("", out, sizeof(out));
+    ck_assert_str_eq(out, "");
+    parse_mask_msisdn(NULL, out, sizeof(out));
+    ck_assert_str_eq(out, "");
+    parse_mask_msisdn("ab\ncdefg\x1b", out, sizeof(out));
+    ck_assert_str_eq(out, "???***???");
+    parse_mask_msisdn("+628123456001", tiny, sizeof(tiny));
+    ck_assert_str_eq(tiny, "+62*");
+    parse_mask_msisdn("+628123456001", tiny, 0); /* must not write */
+    ck_assert_str_eq(tiny, "+62*");
+}
+END_TEST
+
+static Suite *
+parse_suite(void)
+{
+    Suite *s = suite_create("parse");
+    TCase *tc = tcase_create("core");
+
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_u64_good);
+    tcase_add_test(tc, test_u64_bad);
+    tcase_add_test(tc, test_utf8_cases);
+    tcase_add_test(tc, test_utf8_exhaustive);
+    tcase_add_test(tc, test_utf8_four_bytes);
+    tcase_add_test(tc, test_form_good);
+    tcase_add_test(tc, test_form_bad);
+    tcase_add_test(tc, test_form_edges);
+    tcase_add_test(tc, test_form_long_name);
+    tcase_add_test(tc, test_msisdn_table);
+    tcase_add_test(tc, test_msisdn_len);
+    tcase_add_test(tc, test_mask);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int
+main(void)
+{
+    SRunner *sr = srunner_create(parse_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
