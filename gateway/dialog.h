@@ -1,0 +1,116 @@
+/*
+ * The USSD dialog engine. Dialogs are data (config/dialogs.conf): flows of screens with
+ * kinds, texts in Bahasa Indonesia and English, conditions and transitions; this engine
+ * walks them. Pure: no I/O except reading the config file in dialog_set_load(), no
+ * globals, no database. The caller loads a dialog_ctx when a session begins, feeds the
+ * inputs, and commits a report when an action comes out.
+ */
+#ifndef KABAR_DIALOG_H
+#define KABAR_DIALOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define DIALOG_SCREEN_MAX 182
+#define DIALOG_MAX_TRAININGS 16
+#define DIALOG_MAX_INPUTS 64
+
+/* Immutable after load, refcounted: a reload swaps sets while old sessions finish. */
+struct dialog_set;
+
+/* NULL on error, with err = "FILE:LINE: what is wrong". */
+struct dialog_set *dialog_set_load(const char *path, char *err, size_t errlen);
+void dialog_set_ref(struct dialog_set *);
+void dialog_set_unref(struct dialog_set *); /* frees at zero */
+unsigned dialog_set_version(const struct dialog_set *);
+/*
+ * Deeper checks for `kabard -t`: unreachable screens, texts that cannot fit a screen of
+ * screen_limit septets, empty translations, flows that end without a next screen (errors,
+ * report(arg, 1, "FILE:LINE: msg")), texts outside GSM-7 (warnings, report(arg, 0, ...)).
+ * Placeholders are measured as 10 characters. Returns the number of errors.
+ */
+int dialog_set_check(const struct dialog_set *, size_t screen_limit,
+                     void (*report)(void *arg, int is_error, const char *msg), void *arg);
+
+struct dialog_training {
+    uint64_t id;
+    char title[65];
+    char date[11]; /* YYYY-MM-DD */
+    char place[65];
+    char code[9]; /* empty: the training has no code, any code is accepted */
+    int attended; /* already reported attended */
+};
+
+/* What the caller loaded from MariaDB when the session began. */
+struct dialog_ctx {
+    int registered; /* 0: unknown phone number; no personal field is ever shown */
+    uint64_t kpm_id;
+    char lang[3]; /* "id" or "en"; anything else is "id" */
+    char kpm_name[101];
+    char assistant_name[101];
+    struct dialog_training trainings[DIALOG_MAX_TRAININGS]; /* last 30 days, newest first */
+    size_t ntrainings;
+    int has_last; /* last business report */
+    unsigned last_status;
+    uint64_t last_revenue;
+    unsigned last_workers;
+    char last_date[11];
+    int has_draft;        /* an interrupted report: */
+    char draft_flow[33];  /* its flow (dialog_session_flow()) */
+    char draft_path[1025]; /* its inputs from the main menu (dialog_session_draft_path()) */
+};
+
+enum dialog_action {
+    DIALOG_ACT_NONE,
+    DIALOG_ACT_BUSINESS,
+    DIALOG_ACT_ATTENDANCE,
+    DIALOG_ACT_HELP,
+    DIALOG_ACT_LINK
+};
+
+struct dialog_out {
+    int end; /* 1: END (session over); 0: CON */
+    /* UTF-8, never longer than the screen limit in GSM-7 septets or UCS-2 units */
+    char screen[DIALOG_SCREEN_MAX * 4 + 1];
+    /*
+     * != NONE: the caller must commit the report (dialog_session_answer*()), then call
+     * dialog_session_committed() for the final screen; `screen` is empty.
+     */
+    enum dialog_action action;
+    int lang_changed; /* side effect to persist: the KPM chose language `lang` */
+    char lang[3];     /* always the session's current language */
+    /* "start over" on the resume prompt, cancel, 00 out of a report, restart, or saved */
+    int draft_discard;
+};
+
+struct dialog_session;
+
+/* Takes a ref on set; ctx is copied (and sanitized). screen_limit: 0 or > 182 is 182, < 32 is 32. */
+struct dialog_session *dialog_session_new(struct dialog_set *set, const struct dialog_ctx *ctx,
+                                          size_t screen_limit);
+void dialog_session_free(struct dialog_session *); /* drops the set ref */
+/* First screen: the resume prompt if ctx has a draft, else the start menu. */
+void dialog_session_begin(struct dialog_session *, struct dialog_out *out);
+/* One input (trimmed of surrounding spaces). Any bytes are safe. */
+void dialog_session_input(struct dialog_session *, const char *in, size_t len,
+                          struct dialog_out *out);
+/* After an action: END "saved, No. {report.id}" (ok) or "could not be saved, try later". */
+void dialog_session_committed(struct dialog_session *, int ok, uint64_t report_id,
+                              struct dialog_out *out);
+
+/* Canonical value of an answer of the current flow ("1", "2500000", training id), or NULL. */
+const char *dialog_session_answer(const struct dialog_session *, const char *field);
+/* {"field":"value",...} for the current flow, JSON-escaped. 0, or -1 if it does not fit. */
+int dialog_session_answers_json(const struct dialog_session *, char *out, size_t outlen);
+const char *dialog_session_flow(const struct dialog_session *); /* current flow name */
+/* Inside a report flow with at least one answer and not finished: worth a resumable draft. */
+int dialog_session_in_report(const struct dialog_session *);
+/*
+ * Inputs from the main menu that lead to the current screen, '*'-joined (a training
+ * chosen from the list is written "#ID" so a changed list cannot shift it). "" if it
+ * does not fit 1024 bytes (then dialog_session_in_report() is 0).
+ */
+const char *dialog_session_draft_path(const struct dialog_session *);
+int dialog_session_ended(const struct dialog_session *);
+
+#endif
