@@ -1,0 +1,596 @@
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libconfig.h>
+#include <libgen.h>
+#include <netinet/in.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/http.h>
+
+#include "config.h"
+#include "dialog.h"
+#include "log.h"
+#include "parse.h"
+
+struct config_load_state {
+    const char *path;
+    char dir[512];
+    char *err;
+    size_t errlen;
+};
+
+static int
+config_fail(struct config_load_state *st, const config_setting_t *s, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(st->err, st->errlen, "%s:%d: %s", st->path,
+             s != NULL ? (int)config_setting_source_line(s) : 0, msg);
+    return -1;
+}
+
+/* A typo in a key must not pass silently: every group lists the keys it knows. */
+static int
+config_check_keys(struct config_load_state *st, const config_setting_t *g,
+                  const char *const *known)
+{
+    int i, n = config_setting_length(g);
+
+    for (i = 0; i < n; i++) {
+        const config_setting_t *c = config_setting_get_elem(g, (unsigned)i);
+        const char *name = config_setting_name(c);
+        const char *const *k;
+
+        if (name == NULL)
+            continue;
+        for (k = known; *k != NULL; k++)
+            if (strcmp(*k, name) == 0)
+                break;
+        if (*k == NULL)
+            return config_fail(st, c, "unknown setting '%s'", name);
+    }
+    return 0;
+}
+
+static int
+config_get_uint(struct config_load_state *st, const config_setting_t *g, const char *name,
+                unsigned long long min, unsigned long long max, unsigned long long *out)
+{
+    const config_setting_t *s = g != NULL ? config_setting_get_member(g, name) : NULL;
+    long long v;
+
+    if (s == NULL)
+        return 0;
+    if (config_setting_type(s) != CONFIG_TYPE_INT && config_setting_type(s) != CONFIG_TYPE_INT64)
+        return config_fail(st, s, "'%s' must be a whole number", name);
+    v = config_setting_get_int64(s);
+    if (v < 0 || (unsigned long long)v < min || (unsigned long long)v > max)
+        return config_fail(st, s, "'%s' must be between %llu and %llu", name, min, max);
+    *out = (unsigned long long)v;
+    return 0;
+}
+
+static int
+config_get_unsigned(struct config_load_state *st, const config_setting_t *g, const char *name,
+                    unsigned min, unsigned max, unsigned *out)
+{
+    unsigned long long v = *out;
+
+    if (config_get_uint(st, g, name, min, max, &v) == -1)
+        return -1;
+    *out = (unsigned)v;
+    return 0;
+}
+
+static int
+config_get_str(struct config_load_state *st, const config_setting_t *g, const char *name,
+               char *out, size_t outlen, int required)
+{
+    const config_setting_t *s = g != NULL ? config_setting_get_member(g, name) : NULL;
+    const char *v;
+
+    if (s == NULL) {
+        if (required)
+            return config_fail(st, g, "missing setting '%s'", name);
+        return 0;
+    }
+    if ((v = config_setting_get_string(s)) == NULL)
+        return config_fail(st, s, "'%s' must be a string", name);
+    if (strlen(v) >= outlen)
+        return config_fail(st, s, "'%s' is longer than %zu characters", name, outlen - 1);
+    memcpy(out, v, strlen(v) + 1);
+    return 0;
+}
+
+static int
+config_get_bool(struct config_load_state *st, const config_setting_t *g, const char *name,
+                int *out)
+{
+    const config_setting_t *s = g != NULL ? config_setting_get_member(g, name) : NULL;
+
+    if (s == NULL)
+        return 0;
+    if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+        return config_fail(st, s, "'%s' must be true or false", name);
+    *out = config_setting_get_bool(s);
+    return 0;
+}
+
+/* Relative paths in the file are relative to the file's own directory. */
+static int
+config_get_path(struct config_load_state *st, const config_setting_t *g, const char *name,
+                char *out, size_t outlen)
+{
+    char tmp[1024];
+
+    tmp[0] = '\0';
+    if (config_get_str(st, g, name, tmp, sizeof tmp, 0) == -1)
+        return -1;
+    if (tmp[0] == '\0')
+        return 0;
+    if (tmp[0] == '/')
+        snprintf(out, outlen, "%s", tmp);
+    else if ((size_t)snprintf(out, outlen, "%s/%s", st->dir, tmp) >= outlen)
+        return config_fail(st, config_setting_get_member(g, name), "'%s' is too long", name);
+    return 0;
+}
+
+int
+config_net_parse(const char *s, struct config_net *net)
+{
+    char buf[64], *slash;
+    uint64_t bits;
+    unsigned max;
+
+    if (strlen(s) >= sizeof buf)
+        return -1;
+    memcpy(buf, s, strlen(s) + 1);
+    memset(net, 0, sizeof *net);
+    if ((slash = strchr(buf, '/')) != NULL)
+        *slash++ = '\0';
+    if (inet_pton(AF_INET, buf, net->addr) == 1) {
+        net->family = AF_INET;
+        max = 32;
+    } else if (inet_pton(AF_INET6, buf, net->addr) == 1) {
+        net->family = AF_INET6;
+        max = 128;
+    } else
+        return -1;
+    if (slash == NULL)
+        bits = max;
+    else if (parse_u64(slash, strlen(slash), 0, max, &bits) == -1)
+        return -1;
+    net->bits = (unsigned)bits;
+    return 0;
+}
+
+static int
+config_net_match_one(const struct config_net *n, const uint8_t *addr, int family)
+{
+    unsigned full = n->bits / 8, rest = n->bits % 8;
+
+    if (n->family != family)
+        return 0;
+    if (memcmp(n->addr, addr, full) != 0)
+        return 0;
+    if (rest == 0)
+        return 1;
+    return ((n->addr[full] ^ addr[full]) & (0xff << (8 - rest))) == 0;
+}
+
+int
+config_net_match(const struct config_net *nets, size_t n, const struct sockaddr *sa)
+{
+    const uint8_t *addr;
+    uint8_t v4[4];
+    int family;
+    size_t i;
+
+    if (sa->sa_family == AF_INET) {
+        addr = (const uint8_t *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+        family = AF_INET;
+    } else if (sa->sa_family == AF_INET6) {
+        const struct in6_addr *a6 = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+
+        if (IN6_IS_ADDR_V4MAPPED(a6)) {
+            memcpy(v4, &a6->s6_addr[12], 4);
+            addr = v4;
+            family = AF_INET;
+        } else {
+            addr = a6->s6_addr;
+            family = AF_INET6;
+        }
+    } else
+        return 0;
+    for (i = 0; i < n; i++)
+        if (config_net_match_one(&nets[i], addr, family))
+            return 1;
+    return 0;
+}
+
+static int
+config_get_nets(struct config_load_state *st, const config_setting_t *g, const char *name,
+                struct config_net **out, size_t *nout)
+{
+    const config_setting_t *s = g != NULL ? config_setting_get_member(g, name) : NULL;
+    int i, n;
+
+    if (s == NULL)
+        return 0;
+    if (!config_setting_is_array(s) && !config_setting_is_list(s))
+        return config_fail(st, s, "'%s' must be a list of networks like \"10.0.0.0/8\"", name);
+    n = config_setting_length(s);
+    if (n == 0)
+        return 0;
+    if ((*out = calloc((size_t)n, sizeof **out)) == NULL)
+        return config_fail(st, s, "out of memory");
+    for (i = 0; i < n; i++) {
+        const char *v = config_setting_get_string_elem(s, i);
+
+        if (v == NULL || config_net_parse(v, &(*out)[i]) == -1)
+            return config_fail(st, s, "'%s': element %d is not an address or network", name,
+                               i + 1);
+    }
+    *nout = (size_t)n;
+    return 0;
+}
+
+static int
+config_read_password(struct config_load_state *st, const config_setting_t *g, const char *file,
+                     char *out, size_t outlen)
+{
+    FILE *f;
+    size_t n;
+
+    if ((f = fopen(file, "r")) == NULL)
+        return config_fail(st, config_setting_get_member(g, "password_file"),
+                           "cannot read password_file %s: %s", file, strerror(errno));
+    n = fread(out, 1, outlen - 1, f);
+    fclose(f);
+    out[n] = '\0';
+    while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r'))
+        out[--n] = '\0';
+    return 0;
+}
+
+static const char *const config_top_keys[] = {
+    "listen", "database", "http", "log", "paths", "ussd", "trusted_proxies", "channels", NULL};
+static const char *const config_listen_keys[] = {"address", "port", NULL};
+static const char *const config_db_keys[] = {"socket",          "host",          "port",
+                                             "user",            "password_file", "name",
+                                             "pool_size",       "connect_timeout",
+                                             "query_timeout",   NULL};
+static const char *const config_http_keys[] = {
+    "max_body_size", "max_headers_size", "timeout", "max_connections", "methods",
+    "shutdown_timeout", NULL};
+static const char *const config_log_keys[] = {"level", "personal_data", NULL};
+static const char *const config_paths_keys[] = {"sql", "dialogs", NULL};
+static const char *const config_ussd_keys[] = {"session_idle", "resume_window", "screen_limit",
+                                               NULL};
+static const char *const config_channel_keys[] = {"name",         "token", "protocol",
+                                                  "service_code", "allow", "demo",
+                                                  NULL};
+
+static const struct {
+    const char *name;
+    unsigned bit;
+} config_methods[] = {
+    {"GET", EVHTTP_REQ_GET}, {"POST", EVHTTP_REQ_POST}, {"HEAD", EVHTTP_REQ_HEAD},
+};
+
+static int
+config_group(struct config_load_state *st, const config_t *cf, const char *name,
+             const char *const *keys, const config_setting_t **out)
+{
+    const config_setting_t *g = config_lookup(cf, name);
+
+    *out = NULL;
+    if (g == NULL)
+        return 0;
+    if (!config_setting_is_group(g))
+        return config_fail(st, g, "'%s' must be a group { ... }", name);
+    *out = g;
+    return config_check_keys(st, g, keys);
+}
+
+static int
+config_load_http(struct config_load_state *st, const config_t *cf, struct config *c)
+{
+    const config_setting_t *g, *m;
+    unsigned long long v;
+    int i, j;
+
+    c->http.max_body_size = 16384;
+    c->http.max_headers_size = 8192;
+    c->http.timeout = 15;
+    c->http.max_connections = 4096;
+    c->http.methods = EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD;
+    c->http.shutdown_timeout = 10;
+    if (config_group(st, cf, "http", config_http_keys, &g) == -1)
+        return -1;
+    v = c->http.max_body_size;
+    if (config_get_uint(st, g, "max_body_size", 256, 16 << 20, &v) == -1)
+        return -1;
+    c->http.max_body_size = (size_t)v;
+    v = c->http.max_headers_size;
+    if (config_get_uint(st, g, "max_headers_size", 512, 1 << 20, &v) == -1)
+        return -1;
+    c->http.max_headers_size = (size_t)v;
+    if (config_get_unsigned(st, g, "timeout", 1, 3600, &c->http.timeout) == -1 ||
+        config_get_unsigned(st, g, "max_connections", 1, 1000000, &c->http.max_connections) ==
+            -1 ||
+        config_get_unsigned(st, g, "shutdown_timeout", 0, 600, &c->http.shutdown_timeout) == -1)
+        return -1;
+    if (g != NULL && (m = config_setting_get_member(g, "methods")) != NULL) {
+        if (!config_setting_is_array(m) && !config_setting_is_list(m))
+            return config_fail(st, m, "'methods' must be a list like [\"GET\", \"POST\"]");
+        c->http.methods = 0;
+        for (i = 0; i < config_setting_length(m); i++) {
+            const char *name = config_setting_get_string_elem(m, i);
+
+            for (j = 0; name != NULL && j < (int)(sizeof config_methods / sizeof config_methods[0]);
+                 j++)
+                if (strcasecmp(name, config_methods[j].name) == 0)
+                    break;
+            if (name == NULL || j == (int)(sizeof config_methods / sizeof config_methods[0]))
+                return config_fail(st, m, "'methods': %s is not one of GET, POST, HEAD",
+                                   name != NULL ? name : "element");
+            c->http.methods |= config_methods[j].bit;
+        }
+        if ((c->http.methods & EVHTTP_REQ_GET) == 0)
+            return config_fail(st, m, "'methods' must include GET (health checks use it)");
+    }
+    return 0;
+}
+
+static int
+config_load_db(struct config_load_state *st, const config_t *cf, struct config *c)
+{
+    const config_setting_t *g;
+    char pwfile[1024] = "";
+
+    snprintf(c->db.host, sizeof c->db.host, "127.0.0.1");
+    c->db.port = 3306;
+    snprintf(c->db.user, sizeof c->db.user, "kabar");
+    snprintf(c->db.name, sizeof c->db.name, "kabar");
+    c->db.pool_size = 4;
+    c->db.connect_timeout = 2;
+    c->db.query_timeout = 10;
+    if (config_group(st, cf, "database", config_db_keys, &g) == -1)
+        return -1;
+    if (g == NULL)
+        return config_fail(st, config_root_setting(cf), "missing group 'database'");
+    if (config_get_path(st, g, "socket", c->db.socket, sizeof c->db.socket) == -1 ||
+        config_get_str(st, g, "host", c->db.host, sizeof c->db.host, 0) == -1 ||
+        config_get_unsigned(st, g, "port", 1, 65535, &c->db.port) == -1 ||
+        config_get_str(st, g, "user", c->db.user, sizeof c->db.user, 0) == -1 ||
+        config_get_str(st, g, "name", c->db.name, sizeof c->db.name, 0) == -1 ||
+        config_get_unsigned(st, g, "pool_size", 1, 64, &c->db.pool_size) == -1 ||
+        config_get_unsigned(st, g, "connect_timeout", 1, 60, &c->db.connect_timeout) == -1 ||
+        config_get_unsigned(st, g, "query_timeout", 1, 600, &c->db.query_timeout) == -1 ||
+        config_get_path(st, g, "password_file", pwfile, sizeof pwfile) == -1)
+        return -1;
+    if (pwfile[0] != '\0' &&
+        config_read_password(st, g, pwfile, c->db.password, sizeof c->db.password) == -1)
+        return -1;
+    return 0;
+}
+
+static int
+config_load_channels(struct config_load_state *st, const config_t *cf, struct config *c)
+{
+    const config_setting_t *list = config_lookup(cf, "channels");
+    char proto[16];
+    size_t i, j, n;
+
+    if (list == NULL)
+        return 0;
+    if (!config_setting_is_list(list))
+        return config_fail(st, list, "'channels' must be a list ( { ... }, ... )");
+    n = (size_t)config_setting_length(list);
+    if (n == 0)
+        return 0;
+    if ((c->channels = calloc(n, sizeof *c->channels)) == NULL)
+        return config_fail(st, list, "out of memory");
+    c->nchannels = n;
+    for (i = 0; i < n; i++) {
+        const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
+        struct config_channel *ch = &c->channels[i];
+        size_t k;
+
+        if (!config_setting_is_group(g))
+            return config_fail(st, g, "each channel must be a group { ... }");
+        if (config_check_keys(st, g, config_channel_keys) == -1 ||
+            config_get_str(st, g, "name", ch->name, sizeof ch->name, 1) == -1 ||
+            config_get_str(st, g, "token", ch->token, sizeof ch->token, 1) == -1 ||
+            config_get_str(st, g, "protocol", proto, sizeof proto, 1) == -1 ||
+            config_get_str(st, g, "service_code", ch->service_code, sizeof ch->service_code,
+                           0) == -1 ||
+            config_get_bool(st, g, "demo", &ch->demo) == -1 ||
+            config_get_nets(st, g, "allow", &ch->allow, &ch->nallow) == -1)
+            return -1;
+        if (strcmp(proto, "at") == 0)
+            ch->protocol = PROTO_AT;
+        else if (strcmp(proto, "hubtel") == 0)
+            ch->protocol = PROTO_HUBTEL;
+        else if (strcmp(proto, "kannel") == 0)
+            ch->protocol = PROTO_KANNEL;
+        else
+            return config_fail(st, config_setting_get_member(g, "protocol"),
+                               "protocol '%s' is not one of at, hubtel, kannel", proto);
+        for (k = 0; ch->token[k] != '\0'; k++) {
+            char t = ch->token[k];
+
+            if (!((t >= 'a' && t <= 'z') || (t >= 'A' && t <= 'Z') || (t >= '0' && t <= '9') ||
+                  t == '-' || t == '_'))
+                return config_fail(st, config_setting_get_member(g, "token"),
+                                   "token may hold only letters, digits, '-' and '_'");
+        }
+        /* the token is the only secret in an aggregator's callback URL */
+        if (!ch->demo && k < 16)
+            return config_fail(st, config_setting_get_member(g, "token"),
+                               "token of channel '%s' is shorter than 16 characters "
+                               "(allowed only with demo = true)",
+                               ch->name);
+        if (k == 0)
+            return config_fail(st, config_setting_get_member(g, "token"), "token is empty");
+        for (j = 0; j < i; j++) {
+            if (strcmp(c->channels[j].token, ch->token) == 0)
+                return config_fail(st, g, "two channels share the token of '%s'", ch->name);
+            if (strcmp(c->channels[j].name, ch->name) == 0)
+                return config_fail(st, g, "two channels are named '%s'", ch->name);
+        }
+    }
+    return 0;
+}
+
+static int
+config_load_rest(struct config_load_state *st, const config_t *cf, struct config *c)
+{
+    const config_setting_t *g;
+    char level[16] = "info";
+
+    snprintf(c->listen_address, sizeof c->listen_address, "127.0.0.1");
+    c->listen_port = 8080;
+    if (config_check_keys(st, config_root_setting(cf), config_top_keys) == -1)
+        return -1;
+    if (config_group(st, cf, "listen", config_listen_keys, &g) == -1 ||
+        config_get_str(st, g, "address", c->listen_address, sizeof c->listen_address, 0) == -1 ||
+        config_get_unsigned(st, g, "port", 0, 65535, &c->listen_port) == -1)
+        return -1;
+    if (config_group(st, cf, "log", config_log_keys, &g) == -1 ||
+        config_get_str(st, g, "level", level, sizeof level, 0) == -1 ||
+        config_get_bool(st, g, "personal_data", &c->log_personal) == -1)
+        return -1;
+    if (log_level_parse(level, &c->log_level) == -1)
+        return config_fail(st, config_setting_get_member(g, "level"),
+                           "log level '%s' is not one of error, warn, info, debug", level);
+    snprintf(c->sql_dir, sizeof c->sql_dir, "%s/../sql", st->dir);
+    snprintf(c->dialogs_path, sizeof c->dialogs_path, "%s/dialogs.conf", st->dir);
+    if (config_group(st, cf, "paths", config_paths_keys, &g) == -1 ||
+        config_get_path(st, g, "sql", c->sql_dir, sizeof c->sql_dir) == -1 ||
+        config_get_path(st, g, "dialogs", c->dialogs_path, sizeof c->dialogs_path) == -1)
+        return -1;
+    c->ussd.session_idle = 180;
+    c->ussd.resume_window = 86400;
+    c->ussd.screen_limit = 182;
+    if (config_group(st, cf, "ussd", config_ussd_keys, &g) == -1 ||
+        config_get_unsigned(st, g, "session_idle", 10, 3600, &c->ussd.session_idle) == -1 ||
+        config_get_unsigned(st, g, "resume_window", 0, 30 * 86400, &c->ussd.resume_window) ==
+            -1 ||
+        config_get_unsigned(st, g, "screen_limit", 60, 182, &c->ussd.screen_limit) == -1)
+        return -1;
+    if (config_get_nets(st, config_root_setting(cf), "trusted_proxies", &c->proxies,
+                        &c->nproxies) == -1)
+        return -1;
+    return 0;
+}
+
+struct config *
+config_load(const char *path, char *err, size_t errlen)
+{
+    struct config_load_state st;
+    struct config *c;
+    char tmp[1024], derr[512];
+    config_t cf;
+
+    memset(&st, 0, sizeof st);
+    st.path = path;
+    st.err = err;
+    st.errlen = errlen;
+    snprintf(tmp, sizeof tmp, "%s", path);
+    snprintf(st.dir, sizeof st.dir, "%s", dirname(tmp));
+    if ((c = calloc(1, sizeof *c)) == NULL) {
+        snprintf(err, errlen, "%s:0: out of memory", path);
+        return NULL;
+    }
+    c->refs = 1;
+    snprintf(c->path, sizeof c->path, "%s", path);
+    config_init(&cf);
+    if (config_read_file(&cf, path) != CONFIG_TRUE) {
+        if (config_error_type(&cf) == CONFIG_ERR_FILE_IO)
+            snprintf(err, errlen, "%s:0: cannot read the file", path);
+        else
+            snprintf(err, errlen, "%s:%d: %s",
+                     config_error_file(&cf) != NULL ? config_error_file(&cf) : path,
+                     config_error_line(&cf), config_error_text(&cf));
+        goto fail;
+    }
+    if (config_load_rest(&st, &cf, c) == -1 || config_load_http(&st, &cf, c) == -1 ||
+        config_load_db(&st, &cf, c) == -1 || config_load_channels(&st, &cf, c) == -1)
+        goto fail;
+    if ((c->dialogs = dialog_set_load(c->dialogs_path, derr, sizeof derr)) == NULL) {
+        snprintf(err, errlen, "%s", derr);
+        goto fail;
+    }
+    config_destroy(&cf);
+    return c;
+fail:
+    config_destroy(&cf);
+    config_unref(c);
+    return NULL;
+}
+
+struct config *
+config_ref(struct config *c)
+{
+    c->refs++;
+    return c;
+}
+
+void
+config_unref(struct config *c)
+{
+    size_t i;
+
+    if (c == NULL || --c->refs > 0)
+        return;
+    for (i = 0; i < c->nchannels; i++)
+        free(c->channels[i].allow);
+    free(c->channels);
+    free(c->proxies);
+    if (c->dialogs != NULL)
+        dialog_set_unref(c->dialogs);
+    sodium_memzero(c->db.password, sizeof c->db.password);
+    free(c);
+}
+
+const char *
+config_protocol_name(enum config_protocol p)
+{
+    switch (p) {
+    case PROTO_AT:
+        return "at";
+    case PROTO_HUBTEL:
+        return "hubtel";
+    case PROTO_KANNEL:
+        return "kannel";
+    }
+    return "?";
+}
+
+const struct config_channel *
+config_channel_find(const struct config *c, const char *token, size_t len)
+{
+    const struct config_channel *found = NULL;
+    size_t i;
+
+    /* compare every token in full, so timing says nothing about which prefix matched */
+    for (i = 0; i < c->nchannels; i++) {
+        const struct config_channel *ch = &c->channels[i];
+        size_t tl = strlen(ch->token);
+
+        if (tl == len && sodium_memcmp(ch->token, token, len) == 0)
+            found = ch;
+    }
+    return found;
+}

@@ -1,0 +1,570 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <mysql.h>
+#include <mysqld_error.h>
+#include <errmsg.h>
+
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "metrics.h"
+
+#define DB_QUEUE_MAX 8192
+#define DB_STMT_CACHE 64
+#define DB_COLS_MAX 32
+#define DB_COL_BUF 1024
+#define DB_PARAMS_MAX 32
+#define DB_ATTEMPTS 5
+
+struct db_job {
+    db_work_fn work;
+    db_done_fn done;
+    void *arg;
+    int flags;
+    int err;
+    struct db_job *next;
+};
+
+struct db_conn {
+    MYSQL *mysql;
+    struct {
+        const char *sql;
+        MYSQL_STMT *stmt;
+    } stmts[DB_STMT_CACHE];
+    size_t nstmts;
+    unsigned backoff_ms;
+    struct timespec next_attempt;
+    int ever_connected;
+};
+
+struct db_queue {
+    struct db_job *head, *tail;
+    size_t len;
+};
+
+static struct {
+    struct config_db cfg;
+    pthread_t *threads;
+    struct db_conn *conns;
+    size_t nthreads;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct db_queue todo, done;
+    size_t busy;
+    int stopping;
+    int pipe[2];
+    struct event *ev;
+    atomic_int up;
+} db;
+
+static void
+db_queue_push(struct db_queue *q, struct db_job *j)
+{
+    j->next = NULL;
+    if (q->tail != NULL)
+        q->tail->next = j;
+    else
+        q->head = j;
+    q->tail = j;
+    q->len++;
+}
+
+static struct db_job *
+db_queue_pop(struct db_queue *q)
+{
+    struct db_job *j = q->head;
+
+    if (j != NULL) {
+        q->head = j->next;
+        if (q->head == NULL)
+            q->tail = NULL;
+        q->len--;
+    }
+    return j;
+}
+
+int
+db_is_retryable(int err)
+{
+    switch (err) {
+    case ER_LOCK_DEADLOCK:      /* 1213 */
+    case ER_LOCK_WAIT_TIMEOUT:  /* 1205 */
+    case CR_SERVER_GONE_ERROR:  /* 2006 */
+    case CR_SERVER_LOST:        /* 2013 */
+    case CR_SERVER_LOST_EXTENDED:
+    case ER_UNKNOWN_COM_ERROR: /* 1047: a Galera node not ready */
+    case ER_CHECKREAD:         /* 1020: Galera certification conflict */
+        return 1;
+    }
+    return 0;
+}
+
+static int
+db_is_link_error(int err)
+{
+    return err == CR_SERVER_GONE_ERROR || err == CR_SERVER_LOST ||
+           err == CR_SERVER_LOST_EXTENDED || err == CR_CONNECTION_ERROR ||
+           err == CR_CONN_HOST_ERROR || err == ER_UNKNOWN_COM_ERROR;
+}
+
+static void
+db_conn_close(struct db_conn *c)
+{
+    size_t i;
+
+    for (i = 0; i < c->nstmts; i++)
+        mysql_stmt_close(c->stmts[i].stmt);
+    c->nstmts = 0;
+    if (c->mysql != NULL)
+        mysql_close(c->mysql);
+    c->mysql = NULL;
+}
+
+static int
+db_time_reached(const struct timespec *t)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return now.tv_sec > t->tv_sec || (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
+}
+
+static int
+db_conn_open(struct db_conn *c)
+{
+    const struct config_db *cfg = &db.cfg;
+    unsigned ct = cfg->connect_timeout, qt = cfg->query_timeout;
+    my_bool off = 0;
+    MYSQL *m;
+
+    if (c->mysql != NULL)
+        return 0;
+    if (!db_time_reached(&c->next_attempt))
+        return -1;
+    if ((m = mysql_init(NULL)) == NULL)
+        return -1;
+    mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
+    mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &qt);
+    mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &qt);
+    mysql_options(m, MYSQL_OPT_RECONNECT, &off);
+    mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+    /* UTC in the database; the assistants' time zones are applied when rendering */
+    mysql_options(m, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'");
+    if (mysql_real_connect(m, cfg->socket[0] != '\0' ? NULL : cfg->host, cfg->user,
+                           cfg->password[0] != '\0' ? cfg->password : NULL, cfg->name, cfg->port,
+                           cfg->socket[0] != '\0' ? cfg->socket : NULL, 0) == NULL) {
+        struct timespec now;
+
+        if (atomic_exchange(&db.up, 0) == 1 || c->backoff_ms == 0)
+            log_warn("db_connect_failed", "errno=%u error=\"%s\" retry_ms=%u", mysql_errno(m),
+                     mysql_error(m), c->backoff_ms ? c->backoff_ms * 2 : 250);
+        mysql_close(m);
+        c->backoff_ms = c->backoff_ms == 0 ? 250 : c->backoff_ms * 2;
+        if (c->backoff_ms > 8000)
+            c->backoff_ms = 8000;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        now.tv_sec += c->backoff_ms / 1000;
+        now.tv_nsec += (long)(c->backoff_ms % 1000) * 1000000L;
+        if (now.tv_nsec >= 1000000000L) {
+            now.tv_sec++;
+            now.tv_nsec -= 1000000000L;
+        }
+        c->next_attempt = now;
+        return -1;
+    }
+    /* a connection lost, or a pool that could not reach the server, is open again */
+    if (c->ever_connected || c->backoff_ms > 0)
+        metrics_add(METRIC_DB_RECONNECTS, 1);
+    c->ever_connected = 1;
+    c->backoff_ms = 0;
+    c->mysql = m;
+    return 0;
+}
+
+static MYSQL_STMT *
+db_prepare(struct db_conn *c, const char *sql, int *err)
+{
+    MYSQL_STMT *st;
+    size_t i;
+
+    for (i = 0; i < c->nstmts; i++)
+        if (c->stmts[i].sql == sql)
+            return c->stmts[i].stmt;
+    if ((st = mysql_stmt_init(c->mysql)) == NULL) {
+        *err = CR_OUT_OF_MEMORY;
+        return NULL;
+    }
+    if (mysql_stmt_prepare(st, sql, strlen(sql)) != 0) {
+        *err = (int)mysql_stmt_errno(st);
+        log_error("db_prepare_failed", "errno=%d error=\"%s\"", *err, mysql_stmt_error(st));
+        mysql_stmt_close(st);
+        return NULL;
+    }
+    /* the cache is keyed by the statement's static string; a full cache just closes the oldest */
+    if (c->nstmts == DB_STMT_CACHE) {
+        mysql_stmt_close(c->stmts[0].stmt);
+        memmove(&c->stmts[0], &c->stmts[1], sizeof c->stmts[0] * (DB_STMT_CACHE - 1));
+        c->nstmts--;
+    }
+    c->stmts[c->nstmts].sql = sql;
+    c->stmts[c->nstmts].stmt = st;
+    c->nstmts++;
+    return st;
+}
+
+static int
+db_bind_exec(struct db_conn *c, const char *sql, const struct db_param *p, size_t np,
+             MYSQL_STMT **out)
+{
+    MYSQL_BIND b[DB_PARAMS_MAX];
+    unsigned long lens[DB_PARAMS_MAX];
+    MYSQL_STMT *st;
+    size_t i;
+    int err = 0;
+
+    if (c->mysql == NULL)
+        return CR_SERVER_GONE_ERROR;
+    if (np > DB_PARAMS_MAX || (st = db_prepare(c, sql, &err)) == NULL)
+        return err != 0 ? err : CR_OUT_OF_MEMORY;
+    if (mysql_stmt_param_count(st) != np) {
+        log_error("db_bind_failed", "reason=\"parameter count\" want=%lu have=%zu",
+                  mysql_stmt_param_count(st), np);
+        return ER_WRONG_ARGUMENTS;
+    }
+    memset(b, 0, sizeof b);
+    for (i = 0; i < np; i++) {
+        switch (p[i].type) {
+        case DBP_NULL:
+            b[i].buffer_type = MYSQL_TYPE_NULL;
+            break;
+        case DBP_STR:
+            lens[i] = (unsigned long)p[i].len;
+            b[i].buffer_type = MYSQL_TYPE_STRING;
+            b[i].buffer = (void *)(uintptr_t)p[i].s;
+            b[i].buffer_length = lens[i];
+            b[i].length = &lens[i];
+            break;
+        case DBP_U64:
+            b[i].buffer_type = MYSQL_TYPE_LONGLONG;
+            b[i].buffer = (void *)(uintptr_t)&p[i].u;
+            b[i].is_unsigned = 1;
+            break;
+        case DBP_I64:
+            b[i].buffer_type = MYSQL_TYPE_LONGLONG;
+            b[i].buffer = (void *)(uintptr_t)&p[i].i;
+            break;
+        }
+    }
+    if ((np > 0 && mysql_stmt_bind_param(st, b) != 0) || mysql_stmt_execute(st) != 0) {
+        err = (int)mysql_stmt_errno(st);
+        metrics_add(METRIC_DB_ERRORS, 1);
+        if (!db_is_retryable(err))
+            log_error("db_statement_failed", "errno=%d error=\"%s\"", err, mysql_stmt_error(st));
+        return err;
+    }
+    *out = st;
+    return 0;
+}
+
+int
+db_exec(struct db_conn *c, const char *sql, const struct db_param *p, size_t np,
+        uint64_t *affected, uint64_t *insert_id)
+{
+    MYSQL_STMT *st;
+    int err;
+
+    if ((err = db_bind_exec(c, sql, p, np, &st)) != 0)
+        return err;
+    if (affected != NULL)
+        *affected = mysql_stmt_affected_rows(st);
+    if (insert_id != NULL)
+        *insert_id = mysql_stmt_insert_id(st);
+    return 0;
+}
+
+int
+db_query(struct db_conn *c, const char *sql, const struct db_param *p, size_t np, db_row_fn fn,
+         void *arg)
+{
+    MYSQL_BIND b[DB_COLS_MAX];
+    char *vals[DB_COLS_MAX], *big[DB_COLS_MAX];
+    unsigned long lens[DB_COLS_MAX];
+    my_bool nulls[DB_COLS_MAX], errs[DB_COLS_MAX];
+    static _Thread_local char bufs[DB_COLS_MAX][DB_COL_BUF];
+    MYSQL_STMT *st;
+    unsigned ncols, i;
+    int err, rc, stop = 0;
+
+    if ((err = db_bind_exec(c, sql, p, np, &st)) != 0)
+        return err;
+    ncols = mysql_stmt_field_count(st);
+    if (ncols > DB_COLS_MAX) {
+        mysql_stmt_free_result(st);
+        return ER_WRONG_ARGUMENTS;
+    }
+    memset(b, 0, sizeof b);
+    for (i = 0; i < ncols; i++) {
+        b[i].buffer_type = MYSQL_TYPE_STRING;
+        b[i].buffer = bufs[i];
+        b[i].buffer_length = DB_COL_BUF - 1;
+        b[i].length = &lens[i];
+        b[i].is_null = &nulls[i];
+        b[i].error = &errs[i];
+        big[i] = NULL;
+    }
+    if (ncols > 0 && mysql_stmt_bind_result(st, b) != 0) {
+        err = (int)mysql_stmt_errno(st);
+        mysql_stmt_free_result(st);
+        return err;
+    }
+    while ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED) {
+        if (stop)
+            continue;
+        for (i = 0; i < ncols; i++) {
+            vals[i] = NULL;
+            if (nulls[i])
+                continue;
+            if (lens[i] >= DB_COL_BUF - 1 && rc == MYSQL_DATA_TRUNCATED) {
+                MYSQL_BIND one;
+
+                /* a long value (answers JSON, notes): fetch it whole into its own buffer */
+                if ((big[i] = malloc(lens[i] + 1)) == NULL)
+                    continue;
+                memset(&one, 0, sizeof one);
+                one.buffer_type = MYSQL_TYPE_STRING;
+                one.buffer = big[i];
+                one.buffer_length = lens[i];
+                if (mysql_stmt_fetch_column(st, &one, i, 0) == 0) {
+                    big[i][lens[i]] = '\0';
+                    vals[i] = big[i];
+                }
+                continue;
+            }
+            bufs[i][lens[i]] = '\0';
+            vals[i] = bufs[i];
+        }
+        if (fn != NULL && fn(arg, vals, lens, ncols) != 0)
+            stop = 1;
+        for (i = 0; i < ncols; i++) {
+            free(big[i]);
+            big[i] = NULL;
+        }
+    }
+    err = rc == MYSQL_NO_DATA ? 0 : (int)mysql_stmt_errno(st);
+    mysql_stmt_free_result(st);
+    if (err != 0)
+        metrics_add(METRIC_DB_ERRORS, 1);
+    return err;
+}
+
+static int
+db_run(struct db_conn *c, struct db_job *j)
+{
+    int attempt, err = 0;
+
+    for (attempt = 0; attempt < DB_ATTEMPTS; attempt++) {
+        if (db_conn_open(c) == -1) {
+            atomic_store(&db.up, 0);
+            return DB_EUNAVAILABLE;
+        }
+        if (j->flags & DB_TXN) {
+            if (mysql_autocommit(c->mysql, 0) != 0)
+                err = (int)mysql_errno(c->mysql);
+            else if ((err = j->work(c, j->arg)) == 0 && mysql_commit(c->mysql) != 0)
+                err = (int)mysql_errno(c->mysql);
+            if (err != 0 && c->mysql != NULL)
+                mysql_rollback(c->mysql);
+            if (c->mysql != NULL)
+                mysql_autocommit(c->mysql, 1);
+        } else {
+            err = j->work(c, j->arg);
+        }
+        if (err == 0) {
+            if (atomic_exchange(&db.up, 1) == 0)
+                log_info("db_up", "host=%s", db.cfg.socket[0] ? db.cfg.socket : db.cfg.host);
+            return 0;
+        }
+        if (!db_is_retryable(err))
+            return err;
+        /* the outcome of a lost commit is unknown: the work is idempotent, so run it again */
+        metrics_add(METRIC_DB_RETRIES, 1);
+        if (db_is_link_error(err) || (c->mysql != NULL && mysql_ping(c->mysql) != 0)) {
+            db_conn_close(c);
+        } else {
+            struct timespec ts = {0, (long)(5 + rand() % 20) * 1000000L << attempt};
+
+            nanosleep(&ts, NULL);
+        }
+    }
+    return err;
+}
+
+static void *
+db_worker(void *arg)
+{
+    struct db_conn *c = arg;
+    struct db_job *j;
+    char one = 1;
+    int wake;
+
+    mysql_thread_init();
+    pthread_mutex_lock(&db.lock);
+    for (;;) {
+        while (db.todo.head == NULL && !db.stopping)
+            pthread_cond_wait(&db.cond, &db.lock);
+        if ((j = db_queue_pop(&db.todo)) == NULL)
+            break;
+        db.busy++;
+        pthread_mutex_unlock(&db.lock);
+        j->err = db_run(c, j);
+        pthread_mutex_lock(&db.lock);
+        db.busy--;
+        wake = db.done.head == NULL;
+        db_queue_push(&db.done, j);
+        if (wake && write(db.pipe[1], &one, 1) < 0 && errno != EAGAIN)
+            log_error("db_wakeup_failed", "errno=%d", errno);
+        pthread_cond_broadcast(&db.cond);
+    }
+    pthread_mutex_unlock(&db.lock);
+    db_conn_close(c);
+    mysql_thread_end();
+    return NULL;
+}
+
+static void
+db_dispatch(void)
+{
+    struct db_job *j, *list;
+
+    pthread_mutex_lock(&db.lock);
+    list = db.done.head;
+    db.done.head = db.done.tail = NULL;
+    db.done.len = 0;
+    pthread_mutex_unlock(&db.lock);
+    while ((j = list) != NULL) {
+        list = j->next;
+        if (j->done != NULL)
+            j->done(j->err, j->arg);
+        free(j);
+    }
+}
+
+static void
+db_wakeup(evutil_socket_t fd, short what, void *arg)
+{
+    char buf[64];
+
+    (void)what;
+    (void)arg;
+    while (read(fd, buf, sizeof buf) > 0)
+        ;
+    db_dispatch();
+}
+
+int
+db_start(struct event_base *base, const struct config_db *cfg)
+{
+    size_t i;
+
+    memset(&db, 0, sizeof db);
+    db.cfg = *cfg;
+    pthread_mutex_init(&db.lock, NULL);
+    pthread_cond_init(&db.cond, NULL);
+    if (pipe(db.pipe) == -1)
+        return -1;
+    fcntl(db.pipe[0], F_SETFL, O_NONBLOCK);
+    fcntl(db.pipe[1], F_SETFL, O_NONBLOCK);
+    fcntl(db.pipe[0], F_SETFD, FD_CLOEXEC);
+    fcntl(db.pipe[1], F_SETFD, FD_CLOEXEC);
+    if ((db.ev = event_new(base, db.pipe[0], EV_READ | EV_PERSIST, db_wakeup, NULL)) == NULL ||
+        event_add(db.ev, NULL) == -1)
+        return -1;
+    db.nthreads = cfg->pool_size;
+    db.threads = calloc(db.nthreads, sizeof *db.threads);
+    db.conns = calloc(db.nthreads, sizeof *db.conns);
+    if (db.threads == NULL || db.conns == NULL)
+        return -1;
+    /* optimistic until the first job says otherwise, so start-up is not refused */
+    atomic_store(&db.up, 1);
+    for (i = 0; i < db.nthreads; i++)
+        if (pthread_create(&db.threads[i], NULL, db_worker, &db.conns[i]) != 0)
+            return -1;
+    return 0;
+}
+
+int
+db_submit(db_work_fn work, db_done_fn done, void *arg, int flags)
+{
+    struct db_job *j;
+
+    if (!(flags & DB_FORCE) && !atomic_load(&db.up)) {
+        metrics_add(METRIC_DB_REJECTED, 1);
+        return -1;
+    }
+    if ((j = calloc(1, sizeof *j)) == NULL)
+        return -1;
+    j->work = work;
+    j->done = done;
+    j->arg = arg;
+    j->flags = flags;
+    pthread_mutex_lock(&db.lock);
+    if (db.stopping || db.todo.len >= DB_QUEUE_MAX) {
+        pthread_mutex_unlock(&db.lock);
+        free(j);
+        metrics_add(METRIC_DB_REJECTED, 1);
+        return -1;
+    }
+    db_queue_push(&db.todo, j);
+    pthread_cond_signal(&db.cond);
+    pthread_mutex_unlock(&db.lock);
+    return 0;
+}
+
+int
+db_is_up(void)
+{
+    return atomic_load(&db.up);
+}
+
+size_t
+db_queued(void)
+{
+    size_t n;
+
+    pthread_mutex_lock(&db.lock);
+    n = db.todo.len + db.busy;
+    pthread_mutex_unlock(&db.lock);
+    return n;
+}
+
+void
+db_stop(void)
+{
+    size_t i;
+
+    if (db.threads == NULL)
+        return;
+    pthread_mutex_lock(&db.lock);
+    db.stopping = 1;
+    pthread_cond_broadcast(&db.cond);
+    pthread_mutex_unlock(&db.lock);
+    for (i = 0; i < db.nthreads; i++)
+        pthread_join(db.threads[i], NULL);
+    db_dispatch();
+    event_free(db.ev);
+    close(db.pipe[0]);
+    close(db.pipe[1]);
+    free(db.threads);
+    free(db.conns);
+    db.threads = NULL;
+    pthread_mutex_destroy(&db.lock);
+    pthread_cond_destroy(&db.cond);
+}

@@ -1,0 +1,62 @@
+/*
+ * MariaDB without blocking the event loop: a small pool of worker threads, each owning one
+ * connection, runs jobs and hands the results back to the loop through a pipe. Work functions
+ * run on a worker and may only use the db_* statement helpers below; done callbacks run on the
+ * loop. Only prepared statements reach the server.
+ */
+#ifndef KABAR_DB_H
+#define KABAR_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+struct config_db;
+struct db_conn;
+
+enum db_param_type { DBP_NULL, DBP_STR, DBP_U64, DBP_I64 };
+
+struct db_param {
+    enum db_param_type type;
+    const char *s;
+    size_t len;
+    uint64_t u;
+    int64_t i;
+};
+
+#define DB_NULL() ((struct db_param){DBP_NULL, NULL, 0, 0, 0})
+#define DB_STR(x) ((struct db_param){DBP_STR, (x), strlen(x), 0, 0})
+#define DB_STRN(x, n) ((struct db_param){DBP_STR, (x), (n), 0, 0})
+#define DB_U64(x) ((struct db_param){DBP_U64, NULL, 0, (uint64_t)(x), 0})
+#define DB_I64(x) ((struct db_param){DBP_I64, NULL, 0, 0, (int64_t)(x)})
+
+/* The job could not reach the database (down, or the queue is full). */
+#define DB_EUNAVAILABLE (-1)
+
+enum db_flags {
+    DB_TXN = 1,   /* run the work inside one transaction, re-run on deadlock or lost link */
+    DB_FORCE = 2, /* submit even while the database is marked down (health checks) */
+};
+
+/* Returns 0 to go on with the next row, anything else to skip the rest. vals[i] is NULL for SQL NULL. */
+typedef int (*db_row_fn)(void *arg, char **vals, unsigned long *lens, unsigned ncols);
+/* Returns 0, or a MariaDB error number (as db_exec/db_query return them). */
+typedef int (*db_work_fn)(struct db_conn *, void *arg);
+/* err: 0, DB_EUNAVAILABLE, or the MariaDB error number the work ended with. */
+typedef void (*db_done_fn)(int err, void *arg);
+
+int db_start(struct event_base *base, const struct config_db *cfg);
+/* Queues work; returns -1 (and done is never called) when the job is refused. */
+int db_submit(db_work_fn work, db_done_fn done, void *arg, int flags);
+int db_is_up(void);
+size_t db_queued(void);
+/* Waits for queued work to finish, runs the remaining done callbacks, closes the pool. */
+void db_stop(void);
+
+int db_exec(struct db_conn *c, const char *sql, const struct db_param *p, size_t np,
+            uint64_t *affected, uint64_t *insert_id);
+int db_query(struct db_conn *c, const char *sql, const struct db_param *p, size_t np,
+             db_row_fn fn, void *arg);
+int db_is_retryable(int err);
+
+#endif

@@ -1,0 +1,470 @@
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <search.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+
+#include "../handlers/handlers.h"
+#include "config.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+
+static const struct http_handler *const http_handlers[] = {
+    &handler_ops,
+    &handler_africastalking,
+    &handler_hubtel,
+};
+
+/* One per TCP connection that has sent a request; found by its evhttp_connection. */
+struct http_conn {
+    struct evhttp_connection *evcon;
+    struct http_req *pending;
+};
+
+static struct {
+    struct event_base *base;
+    struct evhttp *http;
+    struct evhttp_bound_socket *bound;
+    struct config *cfg;
+    void *conns; /* tsearch tree of struct http_conn */
+    size_t nconns;
+    size_t inflight;
+    uint64_t next_id;
+    int listener_paused;
+    int accepting;
+} http;
+
+static int
+http_conn_cmp(const void *a, const void *b)
+{
+    const struct http_conn *x = a, *y = b;
+
+    return x->evcon < y->evcon ? -1 : x->evcon > y->evcon;
+}
+
+static void
+http_listener_set(int enable)
+{
+    struct evconnlistener *l;
+
+    if (http.bound == NULL || !http.accepting)
+        return;
+    l = evhttp_bound_socket_get_listener(http.bound);
+    if (enable && http.listener_paused) {
+        evconnlistener_enable(l);
+        http.listener_paused = 0;
+        log_info("http_accepting", "connections=%zu", http.nconns);
+    } else if (!enable && !http.listener_paused) {
+        evconnlistener_disable(l);
+        http.listener_paused = 1;
+        log_warn("http_connection_cap", "connections=%zu max=%u", http.nconns,
+                 http.cfg->http.max_connections);
+    }
+}
+
+/* the connection and its evhttp_request are being freed: never touch the request again */
+static void
+http_conn_closed(struct evhttp_connection *evcon, void *arg)
+{
+    struct http_conn *c = arg;
+
+    (void)evcon;
+    if (c->pending != NULL) {
+        c->pending->req = NULL;
+        c->pending->conn = NULL;
+    }
+    tdelete(c, &http.conns, http_conn_cmp);
+    free(c);
+    http.nconns--;
+    if (http.nconns < http.cfg->http.max_connections)
+        http_listener_set(1);
+}
+
+static struct http_conn *
+http_conn_get(struct evhttp_connection *evcon)
+{
+    struct http_conn key, *c, **found;
+
+    key.evcon = evcon;
+    if ((found = tfind(&key, &http.conns, http_conn_cmp)) != NULL)
+        return *found;
+    if ((c = calloc(1, sizeof *c)) == NULL)
+        return NULL;
+    c->evcon = evcon;
+    if (tsearch(c, &http.conns, http_conn_cmp) == NULL) {
+        free(c);
+        return NULL;
+    }
+    http.nconns++;
+    evhttp_connection_set_closecb(evcon, http_conn_closed, c);
+    if (http.nconns >= http.cfg->http.max_connections)
+        http_listener_set(0);
+    return c;
+}
+
+static void
+http_peer(struct http_req *r, struct evhttp_request *req, struct sockaddr_storage *ss)
+{
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+    const struct sockaddr *sa = evhttp_connection_get_addr(evcon);
+    const char *xff, *last;
+    char addr[64];
+    size_t n;
+
+    memset(ss, 0, sizeof *ss);
+    if (sa != NULL)
+        memcpy(ss, sa, sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                 : sizeof(struct sockaddr_in));
+    /* X-Forwarded-For counts only when the direct peer is one of our own proxies */
+    if (sa != NULL && r->cfg->nproxies > 0 &&
+        config_net_match(r->cfg->proxies, r->cfg->nproxies, sa) &&
+        (xff = evhttp_find_header(evhttp_request_get_input_headers(req), "X-Forwarded-For")) !=
+            NULL) {
+        last = strrchr(xff, ',');
+        last = last != NULL ? last + 1 : xff;
+        while (*last == ' ')
+            last++;
+        n = strcspn(last, " ");
+        if (n < sizeof addr) {
+            memcpy(addr, last, n);
+            addr[n] = '\0';
+            memset(ss, 0, sizeof *ss);
+            if (inet_pton(AF_INET, addr, &((struct sockaddr_in *)ss)->sin_addr) == 1)
+                ss->ss_family = AF_INET;
+            else if (inet_pton(AF_INET6, addr, &((struct sockaddr_in6 *)ss)->sin6_addr) == 1)
+                ss->ss_family = AF_INET6;
+        }
+    }
+    if (ss->ss_family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *)ss)->sin_addr, r->peer, sizeof r->peer);
+    else if (ss->ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)ss)->sin6_addr, r->peer, sizeof r->peer);
+    else
+        snprintf(r->peer, sizeof r->peer, "-");
+}
+
+static const char *
+http_method_name(int m)
+{
+    switch (m) {
+    case EVHTTP_REQ_GET:
+        return "GET";
+    case EVHTTP_REQ_POST:
+        return "POST";
+    case EVHTTP_REQ_HEAD:
+        return "HEAD";
+    default:
+        return "OTHER";
+    }
+}
+
+static void
+http_allow_header(struct http_req *r, unsigned methods)
+{
+    char allow[32] = "";
+
+    if (methods & EVHTTP_REQ_GET)
+        strcat(allow, "GET, ");
+    if (methods & EVHTTP_REQ_POST)
+        strcat(allow, "POST, ");
+    if (methods & EVHTTP_REQ_HEAD)
+        strcat(allow, "HEAD, ");
+    if (allow[0] != '\0')
+        allow[strlen(allow) - 2] = '\0';
+    http_add_header(r, "Allow", allow);
+}
+
+static const struct http_route *
+http_find_route(const char *proto, const char *path, size_t pathlen)
+{
+    size_t i;
+    const struct http_route *rt;
+
+    for (i = 0; i < sizeof http_handlers / sizeof http_handlers[0]; i++) {
+        for (rt = http_handlers[i]->routes; rt->path != NULL; rt++) {
+            if ((proto == NULL) != (rt->proto == NULL))
+                continue;
+            if (proto != NULL && strcmp(proto, rt->proto) != 0)
+                continue;
+            if (strlen(rt->path) == pathlen && memcmp(rt->path, path, pathlen) == 0)
+                return rt;
+        }
+    }
+    return NULL;
+}
+
+static void
+http_route(struct http_req *r, const char *path, const struct sockaddr_storage *ss)
+{
+    const struct http_route *rt;
+    const char *p, *tok, *rest;
+    char proto[16];
+    size_t n;
+
+    if (strncmp(path, "/c/", 3) != 0) {
+        if ((rt = http_find_route(NULL, path, strlen(path))) == NULL) {
+            http_reply_text(r, 404, "not found");
+            return;
+        }
+    } else {
+        p = path + 3;
+        n = strcspn(p, "/");
+        if (n == 0 || n >= sizeof proto || p[n] != '/') {
+            http_reply_text(r, 404, "not found");
+            return;
+        }
+        memcpy(proto, p, n);
+        proto[n] = '\0';
+        tok = p + n + 1;
+        n = strcspn(tok, "/");
+        rest = tok[n] == '/' ? tok + n + 1 : tok + n;
+        /* an unknown channel learns nothing: same answer whatever was wrong */
+        r->channel = config_channel_find(r->cfg, tok, n);
+        if (r->channel == NULL || strcmp(config_protocol_name(r->channel->protocol), proto) != 0 ||
+            (rt = http_find_route(proto, rest, strlen(rest))) == NULL) {
+            r->channel = NULL;
+            http_reply_text(r, 404, "not found");
+            return;
+        }
+        if (r->channel->nallow > 0 &&
+            !config_net_match(r->channel->allow, r->channel->nallow,
+                              (const struct sockaddr *)ss)) {
+            log_warn("http_source_refused", "req=%llu channel=%s peer=%s",
+                     (unsigned long long)r->id, r->channel->name, r->peer);
+            http_reply_text(r, 403, "forbidden");
+            return;
+        }
+    }
+    r->route = rt->name;
+    if ((rt->methods & (unsigned)r->method) == 0) {
+        http_allow_header(r, rt->methods);
+        http_reply_text(r, 405, "method not allowed");
+        return;
+    }
+    rt->cb(r);
+}
+
+static void
+http_dispatch(struct evhttp_request *req, void *arg)
+{
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    struct sockaddr_storage ss;
+    struct http_req *r;
+    const char *path;
+
+    (void)arg;
+    if ((r = calloc(1, sizeof *r)) == NULL) {
+        evhttp_send_error(req, 503, "out of memory");
+        return;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &r->start);
+    r->id = ++http.next_id;
+    r->req = req;
+    r->cfg = config_ref(http.cfg);
+    r->route = "unmatched";
+    r->method = (int)evhttp_request_get_command(req);
+    http.inflight++;
+    if ((r->conn = http_conn_get(evhttp_request_get_connection(req))) != NULL)
+        r->conn->pending = r;
+    http_peer(r, req, &ss);
+    r->body_len = evbuffer_get_length(in);
+    if ((r->body = malloc(r->body_len + 1)) == NULL) {
+        http_reply_text(r, 503, "temporarily unavailable");
+        return;
+    }
+    evbuffer_copyout(in, r->body, r->body_len);
+    r->body[r->body_len] = '\0';
+    r->content_type = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
+    if (http.nconns > http.cfg->http.max_connections) {
+        http_add_header(r, "Connection", "close");
+        http_reply_text(r, 503, "too many connections");
+        return;
+    }
+    path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+    if (path == NULL || path[0] != '/') {
+        http_reply_text(r, 400, "bad request");
+        return;
+    }
+    http_route(r, path, &ss);
+}
+
+void
+http_add_header(struct http_req *r, const char *name, const char *value)
+{
+    if (r->req != NULL)
+        evhttp_add_header(evhttp_request_get_output_headers(r->req), name, value);
+}
+
+const char *
+http_query_raw(struct http_req *r)
+{
+    const struct evhttp_uri *uri;
+    const char *q;
+
+    if (r->req == NULL || (uri = evhttp_request_get_evhttp_uri(r->req)) == NULL ||
+        (q = evhttp_uri_get_query(uri)) == NULL)
+        return "";
+    return q;
+}
+
+const char *
+http_header(struct http_req *r, const char *name)
+{
+    if (r->req == NULL)
+        return NULL;
+    return evhttp_find_header(evhttp_request_get_input_headers(r->req), name);
+}
+
+void
+http_reply(struct http_req *r, int status, const char *ctype, const char *body, size_t len)
+{
+    struct timespec now;
+    struct evbuffer *out;
+    double secs;
+    char rid[24];
+
+    if (r->replied) {
+        log_error("http_double_reply", "req=%llu route=%s", (unsigned long long)r->id, r->route);
+        return;
+    }
+    r->replied = 1;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    secs = (double)(now.tv_sec - r->start.tv_sec) + (double)(now.tv_nsec - r->start.tv_nsec) / 1e9;
+    if (r->req != NULL) {
+        struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
+
+        snprintf(rid, sizeof rid, "%llu", (unsigned long long)r->id);
+        evhttp_add_header(h, "Content-Type", ctype);
+        evhttp_add_header(h, "X-Request-Id", rid);
+        if (r->conn != NULL)
+            r->conn->pending = NULL;
+        if ((out = evbuffer_new()) != NULL) {
+            evbuffer_add(out, body, len);
+            evhttp_send_reply(r->req, status, NULL, out);
+            evbuffer_free(out);
+        } else {
+            evhttp_send_error(r->req, 503, NULL);
+        }
+    }
+    metrics_request(r->route, status, secs);
+    log_event(status >= 500 ? LOG_WARN : LOG_INFO, "http",
+              "req=%llu route=%s method=%s status=%d ms=%.3f peer=%s%s", (unsigned long long)r->id,
+              r->route, http_method_name(r->method), status, secs * 1000, r->peer,
+              r->req == NULL ? " peer_gone=1" : "");
+    config_unref(r->cfg);
+    free(r->body);
+    free(r);
+    http.inflight--;
+    if (!http.accepting && http.inflight == 0)
+        event_base_loopexit(http.base, NULL);
+}
+
+void
+http_reply_text(struct http_req *r, int status, const char *text)
+{
+    char buf[512];
+    int n = snprintf(buf, sizeof buf, "%s\n", text);
+
+    if (n < 0 || (size_t)n >= sizeof buf)
+        n = (int)sizeof buf - 1;
+    http_reply(r, status, "text/plain; charset=utf-8", buf, (size_t)n);
+}
+
+void
+http_reply_json(struct http_req *r, int status, const char *json)
+{
+    http_reply(r, status, "application/json", json, strlen(json));
+}
+
+static void
+http_apply_limits(const struct config *cfg)
+{
+    evhttp_set_max_body_size(http.http, (ev_ssize_t)cfg->http.max_body_size);
+    evhttp_set_max_headers_size(http.http, (ev_ssize_t)cfg->http.max_headers_size);
+    evhttp_set_timeout(http.http, (int)cfg->http.timeout);
+    evhttp_set_allowed_methods(http.http, (ev_uint16_t)cfg->http.methods);
+}
+
+int
+http_start(struct event_base *base, struct config *cfg)
+{
+    http.base = base;
+    http.cfg = config_ref(cfg);
+    if ((http.http = evhttp_new(base)) == NULL)
+        return -1;
+    http_apply_limits(cfg);
+    evhttp_set_gencb(http.http, http_dispatch, NULL);
+    http.bound = evhttp_bind_socket_with_handle(http.http, cfg->listen_address,
+                                                (ev_uint16_t)cfg->listen_port);
+    if (http.bound == NULL)
+        return -1;
+    http.accepting = 1;
+    return 0;
+}
+
+int
+http_bound_port(void)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+
+    if (http.bound == NULL ||
+        getsockname(evhttp_bound_socket_get_fd(http.bound), (struct sockaddr *)&ss, &len) == -1)
+        return -1;
+    if (ss.ss_family == AF_INET)
+        return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+void
+http_reconfigure(struct config *cfg)
+{
+    struct config *old = http.cfg;
+
+    http.cfg = config_ref(cfg);
+    http_apply_limits(cfg);
+    if (strcmp(old->listen_address, cfg->listen_address) != 0 ||
+        old->listen_port != cfg->listen_port)
+        log_warn("config_restart_needed", "setting=listen reason=\"a new listen address takes "
+                                          "effect on restart\"");
+    config_unref(old);
+}
+
+size_t
+http_stop_accepting(void)
+{
+    if (http.bound != NULL) {
+        evhttp_del_accept_socket(http.http, http.bound);
+        http.bound = NULL;
+    }
+    http.accepting = 0;
+    return http.inflight;
+}
+
+size_t
+http_inflight(void)
+{
+    return http.inflight;
+}
+
+void
+http_free(void)
+{
+    if (http.http != NULL)
+        evhttp_free(http.http);
+    http.http = NULL;
+    if (http.cfg != NULL)
+        config_unref(http.cfg);
+    http.cfg = NULL;
+}

@@ -1,0 +1,64 @@
+/* The front door: evhttp with limits, a route table gathered from handlers/, and a request
+ * context that survives the peer hanging up while a database job is still running. */
+#ifndef KABAR_HTTP_H
+#define KABAR_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct event_base;
+struct evhttp_request;
+struct evkeyvalq;
+struct config;
+struct config_channel;
+
+struct http_req {
+    uint64_t id;
+    struct evhttp_request *req; /* NULL once the peer has gone away */
+    struct config *cfg;         /* a reference: stays valid across a reload */
+    const struct config_channel *channel;
+    const char *route; /* metrics label */
+    int method;
+    char peer[64];
+    char *body; /* the request body, NUL-terminated */
+    size_t body_len;
+    const char *content_type;
+    struct timespec start;
+    struct http_conn *conn;
+    int replied;
+};
+
+struct http_route {
+    const char *proto; /* NULL: `path` is a fixed path; else the channel protocol */
+    const char *path;  /* fixed path, or what follows /c/{proto}/{token}/ */
+    unsigned methods;  /* EVHTTP_REQ_* */
+    const char *name;  /* metrics label */
+    void (*cb)(struct http_req *);
+};
+
+struct http_handler {
+    const char *name;
+    const struct http_route *routes;
+};
+
+int http_start(struct event_base *base, struct config *cfg);
+void http_reconfigure(struct config *cfg);
+/* Stop accepting; returns how many requests are still in flight. */
+size_t http_stop_accepting(void);
+size_t http_inflight(void);
+void http_free(void);
+/* The port actually bound (listen port 0 picks a free one). */
+int http_bound_port(void);
+
+/* Exactly one of these ends every request. */
+void http_reply(struct http_req *r, int status, const char *ctype, const char *body, size_t len);
+void http_reply_text(struct http_req *r, int status, const char *text);
+void http_reply_json(struct http_req *r, int status, const char *json);
+void http_add_header(struct http_req *r, const char *name, const char *value);
+/* The raw query string (for a pure parser), or "" when there is none. */
+const char *http_query_raw(struct http_req *r);
+/* A request header, or NULL (only while the peer is still there). */
+const char *http_header(struct http_req *r, const char *name);
+
+#endif

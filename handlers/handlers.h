@@ -1,0 +1,11 @@
+/* One entry per peer protocol (and the operations endpoints); gateway/http.c loops over them. */
+#ifndef KABAR_HANDLERS_H
+#define KABAR_HANDLERS_H
+
+#include "http.h"
+
+extern const struct http_handler handler_ops;
+extern const struct http_handler handler_africastalking;
+extern const struct http_handler handler_hubtel;
+
+#endif
