@@ -1,0 +1,1129 @@
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "db.h"
+#include "dialog.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "parse.h"
+#include "ussd.h"
+
+#define USSD_BUCKETS 16384
+#define USSD_MAX_SESSIONS 200000
+#define USSD_MAX_WAITERS 4
+#define USSD_KEY 100
+#define USSD_FLUSH_MS 200
+#define USSD_SWEEP_SECS 5
+/* a draft this fresh belongs to a session still being answered somewhere */
+#define USSD_DRAFT_SETTLE "5"
+
+/* Said when MariaDB cannot be reached: no dialog text can be trusted to be saved then. */
+static const char ussd_busy_id[] = "Maaf, layanan sedang sibuk. Silakan coba lagi nanti.";
+static const char ussd_busy_en[] = "Sorry, the service is busy. Please try again later.";
+
+enum ussd_state {
+    USSD_LOADING, /* the caller's context is being read */
+    USSD_READY,
+    USSD_SAVING, /* a report is being committed */
+    USSD_DONE    /* END sent; kept to answer a retried final hop the same way */
+};
+
+struct ussd_waiter {
+    struct http_req *r;
+    ussd_reply_fn reply;
+    enum ussd_input_kind kind;
+    char text[1025];
+    size_t len;
+    struct ussd_waiter *next;
+};
+
+struct ussd_session {
+    struct ussd_session *next; /* hash chain */
+    char key[USSD_KEY];
+    char channel[33];
+    char session_id[65];
+    char msisdn[17];
+    enum ussd_state state;
+    struct dialog_ctx ctx;
+    struct dialog_set *set; /* the dialogs this session started with */
+    struct dialog_session *ds;
+    unsigned screen_limit;
+    char path[1025]; /* the inputs processed so far, '*'-joined */
+    size_t path_len;
+    int have_screen;
+    char screen[DIALOG_SCREEN_MAX * 4 + 1];
+    int end;
+    time_t touched;
+    long long started_ms;
+    struct ussd_waiter *waiters, **waiters_tail;
+    size_t nwaiters;
+    int draft_dirty;  /* write (or delete) the draft at the next flush */
+    int draft_delete; /* ... and it is a delete */
+    int draft_inflight;
+    char draft_path[1025];
+    char draft_flow[33];
+    struct http_req *pending; /* the hop waiting for its context or its commit */
+    ussd_reply_fn pending_reply;
+};
+
+static struct {
+    struct event_base *base;
+    struct config *cfg;
+    struct ussd_session *buckets[USSD_BUCKETS];
+    size_t nsessions;
+    struct event *flush_ev, *sweep_ev;
+    int stopping;
+} ussd;
+
+static void ussd_feed(struct ussd_session *s, struct http_req *r, ussd_reply_fn reply,
+                      enum ussd_input_kind kind, const char *text, size_t len);
+
+static long long
+ussd_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static time_t
+ussd_mono(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec;
+}
+
+static uint32_t
+ussd_hash(const char *key)
+{
+    uint32_t h = 2166136261u;
+
+    while (*key != '\0')
+        h = (h ^ (unsigned char)*key++) * 16777619u;
+    return h;
+}
+
+static void
+ussd_make_key(char *key, const char *channel, const char *session_id)
+{
+    snprintf(key, USSD_KEY, "%s\x1f%s", channel, session_id);
+}
+
+static struct ussd_session *
+ussd_find(const char *key)
+{
+    struct ussd_session *s;
+
+    for (s = ussd.buckets[ussd_hash(key) % USSD_BUCKETS]; s != NULL; s = s->next)
+        if (strcmp(s->key, key) == 0)
+            return s;
+    return NULL;
+}
+
+static void
+ussd_session_free(struct ussd_session *s)
+{
+    struct ussd_session **pp = &ussd.buckets[ussd_hash(s->key) % USSD_BUCKETS];
+
+    while (*pp != NULL && *pp != s)
+        pp = &(*pp)->next;
+    if (*pp == s)
+        *pp = s->next;
+    if (s->ds != NULL)
+        dialog_session_free(s->ds);
+    if (s->set != NULL)
+        dialog_set_unref(s->set);
+    free(s);
+    ussd.nsessions--;
+}
+
+static const char *
+ussd_busy_text(const struct ussd_session *s)
+{
+    return s != NULL && strcmp(s->ctx.lang, "en") == 0 ? ussd_busy_en : ussd_busy_id;
+}
+
+static void
+ussd_remember(struct ussd_session *s, const struct dialog_out *out)
+{
+    snprintf(s->screen, sizeof s->screen, "%s", out->screen);
+    s->end = out->end;
+    s->have_screen = 1;
+    if (out->end)
+        s->state = USSD_DONE;
+}
+
+/* ---- drafts: written behind, in batches, so a hop never waits for them */
+
+struct ussd_draft_rec {
+    char key[USSD_KEY];
+    char msisdn[17];
+    char channel[33];
+    char session_id[65];
+    char flow[33];
+    char path[1025];
+    uint64_t kpm_id;
+    unsigned version;
+    int del;
+};
+
+struct ussd_draft_job {
+    struct ussd_draft_rec *recs;
+    size_t n;
+    unsigned window;
+};
+
+static void
+ussd_draft_mark(struct ussd_session *s, const struct dialog_out *out)
+{
+    if (s->ds == NULL || !s->ctx.registered)
+        return;
+    if (dialog_session_in_report(s->ds)) {
+        const char *p = dialog_session_draft_path(s->ds);
+
+        if (strcmp(p, s->draft_path) != 0 || s->draft_delete) {
+            snprintf(s->draft_path, sizeof s->draft_path, "%s", p);
+            snprintf(s->draft_flow, sizeof s->draft_flow, "%s", dialog_session_flow(s->ds));
+            s->draft_dirty = 1;
+            s->draft_delete = 0;
+        }
+    } else if (out->draft_discard || (s->ctx.has_draft && s->draft_path[0] != '\0')) {
+        s->draft_path[0] = '\0';
+        s->draft_dirty = 1;
+        s->draft_delete = 1;
+    }
+}
+
+static int
+ussd_draft_work(struct db_conn *c, void *arg)
+{
+    struct ussd_draft_job *j = arg;
+    size_t i;
+    int err;
+
+    for (i = 0; i < j->n; i++) {
+        const struct ussd_draft_rec *d = &j->recs[i];
+
+        if (d->del) {
+            struct db_param p[] = {DB_STR(d->msisdn)};
+
+            err = db_exec(c, "DELETE FROM ussd_drafts WHERE msisdn = ?", p, 1, NULL, NULL);
+        } else {
+            struct db_param p[] = {DB_STR(d->msisdn),  DB_U64(d->kpm_id), DB_STR(d->channel),
+                                   DB_STR(d->session_id), DB_STR(d->flow), DB_STR(d->path),
+                                   DB_U64(d->version), DB_U64(j->window)};
+
+            err = db_exec(c,
+                          "INSERT INTO ussd_drafts (msisdn, kpm_id, channel, session_id, flow,"
+                          " input_path, dialog_version, updated_at, expires_at)"
+                          " VALUES (?, ?, ?, ?, ?, ?, ?, NOW(3), NOW(3) + INTERVAL ? SECOND)"
+                          " ON DUPLICATE KEY UPDATE kpm_id = VALUES(kpm_id),"
+                          " channel = VALUES(channel), session_id = VALUES(session_id),"
+                          " flow = VALUES(flow), input_path = VALUES(input_path),"
+                          " dialog_version = VALUES(dialog_version), updated_at = NOW(3),"
+                          " expires_at = VALUES(expires_at)",
+                          p, 8, NULL, NULL);
+        }
+        if (err != 0)
+            return err;
+    }
+    return 0;
+}
+
+static void
+ussd_draft_done(int err, void *arg)
+{
+    struct ussd_draft_job *j = arg;
+    struct ussd_session *s;
+    size_t i;
+
+    for (i = 0; i < j->n; i++) {
+        if ((s = ussd_find(j->recs[i].key)) == NULL)
+            continue;
+        s->draft_inflight = 0;
+        if (err != 0)
+            s->draft_dirty = 1; /* try again at the next flush */
+    }
+    if (err != 0)
+        log_warn("ussd_draft_write_failed", "err=%d drafts=%zu", err, j->n);
+    free(j->recs);
+    free(j);
+}
+
+static void
+ussd_flush_drafts(void)
+{
+    struct ussd_draft_job *j;
+    struct ussd_session *s;
+    size_t i, n = 0, cap = 0;
+
+    if (ussd.cfg == NULL || !db_is_up())
+        return;
+    if ((j = calloc(1, sizeof *j)) == NULL)
+        return;
+    j->window = ussd.cfg->ussd.resume_window;
+    for (i = 0; i < USSD_BUCKETS; i++) {
+        for (s = ussd.buckets[i]; s != NULL; s = s->next) {
+            struct ussd_draft_rec *d;
+
+            if (!s->draft_dirty || s->draft_inflight)
+                continue;
+            if (n == cap) {
+                size_t ncap = cap ? cap * 2 : 64;
+                struct ussd_draft_rec *nr = realloc(j->recs, ncap * sizeof *nr);
+
+                if (nr == NULL)
+                    break;
+                j->recs = nr;
+                cap = ncap;
+            }
+            d = &j->recs[n++];
+            memset(d, 0, sizeof *d);
+            memcpy(d->key, s->key, sizeof d->key);
+            memcpy(d->msisdn, s->msisdn, sizeof d->msisdn);
+            memcpy(d->channel, s->channel, sizeof d->channel);
+            memcpy(d->session_id, s->session_id, sizeof d->session_id);
+            memcpy(d->flow, s->draft_flow, sizeof d->flow);
+            memcpy(d->path, s->draft_path, sizeof d->path);
+            d->kpm_id = s->ctx.kpm_id;
+            d->version = dialog_set_version(s->set);
+            d->del = s->draft_delete;
+            s->draft_dirty = 0;
+            s->draft_inflight = 1;
+        }
+    }
+    j->n = n;
+    if (n == 0 || db_submit(ussd_draft_work, ussd_draft_done, j, DB_TXN) == -1)
+        ussd_draft_done(n == 0 ? 0 : DB_EUNAVAILABLE, j);
+}
+
+static void
+ussd_flush_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+    ussd_flush_drafts();
+}
+
+/* ---- the caller's context */
+
+struct ussd_load {
+    char key[USSD_KEY];
+    char msisdn[17];
+    char session_id[65];
+    struct dialog_ctx ctx;
+};
+
+static int
+ussd_row_kpm(void *arg, char **v, unsigned long *len, unsigned n)
+{
+    struct dialog_ctx *ctx = arg;
+
+    (void)len;
+    if (n < 4 || v[0] == NULL || parse_u64(v[0], strlen(v[0]), 1, UINT64_MAX, &ctx->kpm_id) == -1)
+        return 1;
+    ctx->registered = 1;
+    snprintf(ctx->kpm_name, sizeof ctx->kpm_name, "%s", v[1] ? v[1] : "");
+    snprintf(ctx->lang, sizeof ctx->lang, "%s", v[2] ? v[2] : "id");
+    snprintf(ctx->assistant_name, sizeof ctx->assistant_name, "%s", v[3] ? v[3] : "");
+    return 1;
+}
+
+static int
+ussd_row_training(void *arg, char **v, unsigned long *len, unsigned n)
+{
+    struct dialog_ctx *ctx = arg;
+    struct dialog_training *t;
+
+    (void)len;
+    if (n < 6 || ctx->ntrainings >= DIALOG_MAX_TRAININGS)
+        return 1;
+    t = &ctx->trainings[ctx->ntrainings];
+    if (v[0] == NULL || parse_u64(v[0], strlen(v[0]), 1, UINT64_MAX, &t->id) == -1)
+        return 0;
+    snprintf(t->title, sizeof t->title, "%s", v[1] ? v[1] : "");
+    snprintf(t->date, sizeof t->date, "%s", v[2] ? v[2] : "");
+    snprintf(t->place, sizeof t->place, "%s", v[3] ? v[3] : "");
+    snprintf(t->code, sizeof t->code, "%s", v[4] ? v[4] : "");
+    t->attended = v[5] != NULL && strcmp(v[5], "1") == 0;
+    ctx->ntrainings++;
+    return 0;
+}
+
+static int
+ussd_row_last(void *arg, char **v, unsigned long *len, unsigned n)
+{
+    struct dialog_ctx *ctx = arg;
+    uint64_t x;
+
+    (void)len;
+    if (n < 4 || v[0] == NULL)
+        return 1;
+    ctx->has_last = 1;
+    if (parse_u64(v[0], strlen(v[0]), 0, 255, &x) == 0)
+        ctx->last_status = (unsigned)x;
+    if (v[1] != NULL && parse_u64(v[1], strlen(v[1]), 0, UINT64_MAX, &x) == 0)
+        ctx->last_revenue = x;
+    if (v[2] != NULL && parse_u64(v[2], strlen(v[2]), 0, 65535, &x) == 0)
+        ctx->last_workers = (unsigned)x;
+    snprintf(ctx->last_date, sizeof ctx->last_date, "%s", v[3] ? v[3] : "");
+    return 1;
+}
+
+static int
+ussd_row_draft(void *arg, char **v, unsigned long *len, unsigned n)
+{
+    struct dialog_ctx *ctx = arg;
+
+    (void)len;
+    if (n < 2 || v[0] == NULL || v[1] == NULL)
+        return 1;
+    ctx->has_draft = 1;
+    snprintf(ctx->draft_flow, sizeof ctx->draft_flow, "%s", v[0]);
+    snprintf(ctx->draft_path, sizeof ctx->draft_path, "%s", v[1]);
+    return 1;
+}
+
+static int
+ussd_load_work(struct db_conn *c, void *arg)
+{
+    struct ussd_load *l = arg;
+    struct db_param p1[] = {DB_STR(l->msisdn)};
+    struct db_param pk[] = {DB_U64(0)};
+    struct db_param pd[] = {DB_STR(l->msisdn), DB_STR(l->session_id)};
+    int err;
+
+    memset(&l->ctx, 0, sizeof l->ctx);
+    snprintf(l->ctx.lang, sizeof l->ctx.lang, "id");
+    if ((err = db_query(c,
+                        "SELECT k.id, k.name, k.lang, a.name FROM kpm k"
+                        " JOIN assistants a ON a.id = k.assistant_id WHERE k.msisdn = ?",
+                        p1, 1, ussd_row_kpm, &l->ctx)) != 0)
+        return err;
+    if (!l->ctx.registered)
+        return 0;
+    pk[0].u = l->ctx.kpm_id;
+    if ((err = db_query(c,
+                        "SELECT t.id, t.title, DATE_FORMAT(t.starts_at, '%Y-%m-%d'), t.place,"
+                        " t.attendance_code, EXISTS (SELECT 1 FROM attendance_reports r"
+                        "  WHERE r.kpm_id = e.kpm_id AND r.training_id = t.id AND r.attended = 1)"
+                        " FROM enrollments e JOIN trainings t ON t.id = e.training_id"
+                        " WHERE e.kpm_id = ? AND t.starts_at >= NOW() - INTERVAL 30 DAY"
+                        " AND t.starts_at <= NOW() ORDER BY t.starts_at DESC, t.id LIMIT 16",
+                        pk, 1, ussd_row_training, &l->ctx)) != 0)
+        return err;
+    if ((err = db_query(c,
+                        "SELECT status, revenue, workers, DATE_FORMAT(created_at, '%Y-%m-%d')"
+                        " FROM business_reports WHERE kpm_id = ?"
+                        " ORDER BY created_at DESC, id DESC LIMIT 1",
+                        pk, 1, ussd_row_last, &l->ctx)) != 0)
+        return err;
+    /* a draft is offered once its session has gone quiet or the network said it ended, and
+     * never when that session's report was saved after all */
+    return db_query(c,
+                    "SELECT d.flow, d.input_path FROM ussd_drafts d WHERE d.msisdn = ?"
+                    " AND d.expires_at > NOW(3) AND COALESCE(d.session_id, '') <> ?"
+                    " AND (d.updated_at < NOW(3) - INTERVAL " USSD_DRAFT_SETTLE " SECOND"
+                    "  OR EXISTS (SELECT 1 FROM ussd_session_ends x"
+                    "   WHERE x.channel = d.channel AND x.session_id = d.session_id))"
+                    " AND NOT EXISTS (SELECT 1 FROM business_reports b"
+                    "  WHERE b.channel = d.channel AND b.session_id = d.session_id)"
+                    " AND NOT EXISTS (SELECT 1 FROM attendance_reports b"
+                    "  WHERE b.channel = d.channel AND b.session_id = d.session_id)"
+                    " AND NOT EXISTS (SELECT 1 FROM help_requests b"
+                    "  WHERE b.channel = d.channel AND b.session_id = d.session_id)",
+                    pd, 2, ussd_row_draft, &l->ctx);
+}
+
+static void
+ussd_reply_waiters(struct ussd_session *s)
+{
+    struct ussd_waiter *w;
+
+    /* hops that arrived while the database was busy for this session, in order */
+    while (s->state != USSD_LOADING && s->state != USSD_SAVING && (w = s->waiters) != NULL) {
+        s->waiters = w->next;
+        if (s->waiters == NULL)
+            s->waiters_tail = &s->waiters;
+        s->nwaiters--;
+        ussd_feed(s, w->r, w->reply, w->kind, w->text, w->len);
+        free(w);
+    }
+}
+
+static void
+ussd_fail_waiters(struct ussd_session *s, const char *text)
+{
+    struct ussd_waiter *w;
+
+    while ((w = s->waiters) != NULL) {
+        s->waiters = w->next;
+        w->reply(w->r, 1, text);
+        free(w);
+    }
+    s->waiters_tail = &s->waiters;
+    s->nwaiters = 0;
+}
+
+static void
+ussd_load_done(int err, void *arg)
+{
+    struct ussd_load *l = arg;
+    struct ussd_session *s = ussd_find(l->key);
+    struct dialog_out out;
+
+    if (s == NULL) {
+        free(l);
+        return;
+    }
+    if (err != 0) {
+        log_warn("ussd_context_failed", "channel=%s err=%d", s->channel, err);
+        ussd_fail_waiters(s, ussd_busy_text(NULL));
+        ussd_session_free(s);
+        free(l);
+        return;
+    }
+    s->ctx = l->ctx;
+    free(l);
+    if ((s->ds = dialog_session_new(s->set, &s->ctx, s->screen_limit)) == NULL) {
+        ussd_fail_waiters(s, ussd_busy_text(s));
+        ussd_session_free(s);
+        return;
+    }
+    dialog_session_begin(s->ds, &out);
+    ussd_remember(s, &out);
+    s->state = USSD_READY;
+    ussd_reply_waiters(s);
+}
+
+/* ---- saving a report: committed before the final screen goes out */
+
+struct ussd_save {
+    char key[USSD_KEY];
+    enum dialog_action action;
+    char channel[33];
+    char session_id[65];
+    char msisdn[17];
+    uint64_t kpm_id;
+    long long started_ms;
+    char answers[2048];
+    char input_path[1025];
+    struct {
+        const char *name;
+        int have;
+        uint64_t v;
+    } f[6];
+    char pkh[21];
+    uint64_t id;
+};
+
+static void
+ussd_save_field(struct ussd_save *sv, const struct dialog_session *ds, int i, const char *name)
+{
+    const char *v = dialog_session_answer(ds, name);
+
+    sv->f[i].name = name;
+    sv->f[i].have =
+        v != NULL && parse_u64(v, strlen(v), 0, UINT64_MAX, &sv->f[i].v) == 0 ? 1 : 0;
+}
+
+static struct db_param
+ussd_opt(const struct ussd_save *sv, int i)
+{
+    return sv->f[i].have ? DB_U64(sv->f[i].v) : DB_NULL();
+}
+
+static int
+ussd_save_work(struct db_conn *c, void *arg)
+{
+    struct ussd_save *sv = arg;
+    struct db_param draft[] = {DB_STR(sv->msisdn)};
+    uint64_t started = (uint64_t)sv->started_ms;
+    int err = 0;
+
+    switch (sv->action) {
+    case DIALOG_ACT_BUSINESS: {
+        struct db_param p[] = {DB_U64(sv->kpm_id),    DB_STR(sv->msisdn),   DB_STR(sv->channel),
+                               DB_STR(sv->session_id), ussd_opt(sv, 0),     ussd_opt(sv, 1),
+                               ussd_opt(sv, 2),        ussd_opt(sv, 3),     ussd_opt(sv, 4),
+                               DB_STR(sv->answers),    DB_STR(sv->input_path), DB_U64(started)};
+
+        /* a retried final hop hits the unique key and gets the first report's number */
+        err = db_exec(c,
+                      "INSERT INTO business_reports (kpm_id, msisdn, channel, session_id, source,"
+                      " status, kind, revenue, workers, difficulty, answers, input_path, started_at)"
+                      " VALUES (?, ?, ?, ?, 'ussd', ?, ?, ?, ?, ?, ?, ?, FROM_UNIXTIME(? / 1000))"
+                      " ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)",
+                      p, 12, NULL, &sv->id);
+        break;
+    }
+    case DIALOG_ACT_ATTENDANCE: {
+        struct db_param p[] = {DB_U64(sv->kpm_id),     ussd_opt(sv, 0),    DB_STR(sv->msisdn),
+                               DB_STR(sv->channel),    DB_STR(sv->session_id), ussd_opt(sv, 1),
+                               ussd_opt(sv, 2),        DB_STR(sv->answers), DB_STR(sv->input_path),
+                               DB_U64(started)};
+
+        err = db_exec(c,
+                      "INSERT INTO attendance_reports (kpm_id, training_id, msisdn, channel,"
+                      " session_id, source, attended, reason, answers, input_path, started_at)"
+                      " VALUES (?, ?, ?, ?, ?, 'ussd', ?, ?, ?, ?, FROM_UNIXTIME(? / 1000))"
+                      " ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)",
+                      p, 10, NULL, &sv->id);
+        break;
+    }
+    case DIALOG_ACT_HELP: {
+        struct db_param p[] = {DB_U64(sv->kpm_id),  DB_U64(sv->kpm_id),     DB_STR(sv->msisdn),
+                               DB_STR(sv->channel), DB_STR(sv->session_id), ussd_opt(sv, 0)};
+        struct db_param a[] = {DB_U64(sv->kpm_id), DB_U64(sv->kpm_id), DB_U64(0)};
+
+        err = db_exec(c,
+                      "INSERT INTO help_requests (kpm_id, assistant_id, msisdn, channel,"
+                      " session_id, source, topic) VALUES (?, (SELECT assistant_id FROM kpm"
+                      " WHERE id = ?), ?, ?, ?, 'ussd', ?)"
+                      " ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)",
+                      p, 6, NULL, &sv->id);
+        if (err != 0)
+            break;
+        /* the alert row for the assistant; sending it is the outbox's work */
+        a[2].u = sv->id;
+        err = db_exec(c,
+                      "INSERT INTO alerts (rule, kpm_id, assistant_id, dedupe_key, urgency)"
+                      " VALUES ('help_requested', ?, (SELECT assistant_id FROM kpm WHERE id = ?),"
+                      " CONCAT('help:', ?), 'immediate') ON DUPLICATE KEY UPDATE id = id",
+                      a, 3, NULL, NULL);
+        break;
+    }
+    case DIALOG_ACT_LINK: {
+        struct db_param p[] = {DB_STR(sv->msisdn), DB_STR(sv->pkh), DB_STR(sv->pkh),
+                               DB_STR(sv->channel), DB_STR(sv->session_id)};
+        struct db_param a[] = {DB_U64(0), DB_STR(sv->pkh)};
+
+        err = db_exec(c,
+                      "INSERT INTO link_requests (msisdn, pkh_number, kpm_id, channel, session_id)"
+                      " VALUES (?, ?, (SELECT id FROM kpm WHERE pkh_number = ?), ?, ?)"
+                      " ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)",
+                      p, 5, NULL, &sv->id);
+        if (err != 0)
+            break;
+        a[0].u = sv->id;
+        err = db_exec(c,
+                      "INSERT INTO alerts (rule, kpm_id, assistant_id, dedupe_key, urgency)"
+                      " SELECT 'link_request', k.id, k.assistant_id, CONCAT('link:', ?),"
+                      " 'immediate' FROM kpm k WHERE k.pkh_number = ?"
+                      " ON DUPLICATE KEY UPDATE id = alerts.id",
+                      a, 2, NULL, NULL);
+        return err;
+    }
+    case DIALOG_ACT_NONE:
+        return 0;
+    }
+    if (err == 0)
+        err = db_exec(c, "DELETE FROM ussd_drafts WHERE msisdn = ?", draft, 1, NULL, NULL);
+    return err;
+}
+
+static void
+ussd_save_done(int err, void *arg)
+{
+    struct ussd_save *sv = arg;
+    struct ussd_session *s = ussd_find(sv->key);
+    struct dialog_out out;
+    char m[24];
+
+    if (err == 0) {
+        metrics_add(METRIC_REPORTS_SAVED, 1);
+        log_info("ussd_report_saved", "channel=%s action=%d report=%llu msisdn=%s", sv->channel,
+                 (int)sv->action, (unsigned long long)sv->id, log_msisdn(sv->msisdn, m, sizeof m));
+    } else {
+        log_warn("ussd_report_not_saved", "channel=%s action=%d err=%d msisdn=%s", sv->channel,
+                 (int)sv->action, err, log_msisdn(sv->msisdn, m, sizeof m));
+    }
+    if (s != NULL) {
+        dialog_session_committed(s->ds, err == 0, sv->id, &out);
+        if (err == 0) {
+            /* saved: nothing left to resume */
+            s->draft_dirty = 0;
+            s->draft_path[0] = '\0';
+            ussd_remember(s, &out);
+        } else {
+            /* not saved: answer, but let a retried hop try the commit again */
+            s->state = USSD_READY;
+            s->have_screen = 0;
+            s->path_len = 0;
+            s->path[0] = '\0';
+            dialog_session_free(s->ds);
+            s->ds = NULL;
+        }
+        if (s->pending != NULL)
+            s->pending_reply(s->pending, 1, out.screen);
+        s->pending = NULL;
+        if (err == 0)
+            ussd_reply_waiters(s);
+        else
+            ussd_fail_waiters(s, out.screen);
+    }
+    free(sv);
+}
+
+static void
+ussd_save(struct ussd_session *s, enum dialog_action action, struct http_req *r,
+          ussd_reply_fn reply)
+{
+    struct ussd_save *sv = calloc(1, sizeof *sv);
+    struct dialog_out out;
+    const char *pkh;
+
+    if (sv == NULL)
+        goto fail;
+    memcpy(sv->key, s->key, sizeof sv->key);
+    sv->action = action;
+    memcpy(sv->channel, s->channel, sizeof sv->channel);
+    memcpy(sv->session_id, s->session_id, sizeof sv->session_id);
+    memcpy(sv->msisdn, s->msisdn, sizeof sv->msisdn);
+    sv->kpm_id = s->ctx.kpm_id;
+    sv->started_ms = s->started_ms;
+    if (dialog_session_answers_json(s->ds, sv->answers, sizeof sv->answers) == -1)
+        snprintf(sv->answers, sizeof sv->answers, "{}");
+    snprintf(sv->input_path, sizeof sv->input_path, "%s", s->path);
+    switch (action) {
+    case DIALOG_ACT_BUSINESS:
+        ussd_save_field(sv, s->ds, 0, "status");
+        ussd_save_field(sv, s->ds, 1, "kind");
+        ussd_save_field(sv, s->ds, 2, "revenue");
+        ussd_save_field(sv, s->ds, 3, "workers");
+        ussd_save_field(sv, s->ds, 4, "difficulty");
+        break;
+    case DIALOG_ACT_ATTENDANCE:
+        ussd_save_field(sv, s->ds, 0, "training_id");
+        ussd_save_field(sv, s->ds, 1, "attended");
+        ussd_save_field(sv, s->ds, 2, "reason");
+        break;
+    case DIALOG_ACT_HELP:
+        ussd_save_field(sv, s->ds, 0, "topic");
+        break;
+    case DIALOG_ACT_LINK:
+        pkh = dialog_session_answer(s->ds, "pkh_number");
+        snprintf(sv->pkh, sizeof sv->pkh, "%s", pkh != NULL ? pkh : "");
+        break;
+    case DIALOG_ACT_NONE:
+        break;
+    }
+    s->state = USSD_SAVING;
+    s->pending = r;
+    s->pending_reply = reply;
+    if (db_submit(ussd_save_work, ussd_save_done, sv, DB_TXN) == 0)
+        return;
+    s->pending = NULL;
+    s->state = USSD_READY;
+    free(sv);
+fail:
+    dialog_session_committed(s->ds, 0, 0, &out);
+    /* the session can still be retried: forget the path so the next hop replays it */
+    s->path_len = 0;
+    s->path[0] = '\0';
+    s->have_screen = 0;
+    dialog_session_free(s->ds);
+    s->ds = NULL;
+    reply(r, 1, out.screen);
+}
+
+/* ---- a hop */
+
+static void
+ussd_lang_done(int err, void *arg)
+{
+    if (err != 0)
+        log_warn("ussd_language_not_saved", "err=%d", err);
+    free(arg);
+}
+
+struct ussd_lang {
+    uint64_t kpm_id;
+    char lang[3];
+};
+
+static int
+ussd_lang_work(struct db_conn *c, void *arg)
+{
+    struct ussd_lang *l = arg;
+    struct db_param p[] = {DB_STR(l->lang), DB_U64(l->kpm_id)};
+
+    return db_exec(c, "UPDATE kpm SET lang = ? WHERE id = ?", p, 2, NULL, NULL);
+}
+
+static void
+ussd_lang_save(struct ussd_session *s, const char *lang)
+{
+    struct ussd_lang *l;
+
+    snprintf(s->ctx.lang, sizeof s->ctx.lang, "%s", lang);
+    if (!s->ctx.registered || (l = calloc(1, sizeof *l)) == NULL)
+        return;
+    l->kpm_id = s->ctx.kpm_id;
+    snprintf(l->lang, sizeof l->lang, "%s", lang);
+    if (db_submit(ussd_lang_work, ussd_lang_done, l, 0) == -1)
+        free(l);
+}
+
+static int
+ussd_path_append(struct ussd_session *s, const char *in, size_t len)
+{
+    size_t need = len + (s->path_len > 0 ? 1 : 0);
+
+    if (s->path_len + need >= sizeof s->path)
+        return -1;
+    if (s->path_len > 0)
+        s->path[s->path_len++] = '*';
+    memcpy(s->path + s->path_len, in, len);
+    s->path_len += len;
+    s->path[s->path_len] = '\0';
+    return 0;
+}
+
+/* Feeds inputs to the dialog; returns 1 with the last output, or 0 when the path held none. */
+static int
+ussd_run_inputs(struct ussd_session *s, const char *text, size_t len, struct dialog_out *out)
+{
+    size_t i = 0, start;
+    int any = 0;
+
+    while (i <= len) {
+        start = i;
+        while (i < len && text[i] != '*')
+            i++;
+        if (ussd_path_append(s, text + start, i - start) == -1)
+            break;
+        dialog_session_input(s->ds, text + start, i - start, out);
+        any = 1;
+        if (out->lang_changed)
+            ussd_lang_save(s, out->lang);
+        /* an action or an END stops the walk: what follows cannot be meant */
+        if (out->action != DIALOG_ACT_NONE || out->end)
+            break;
+        i++;
+    }
+    return any;
+}
+
+static int
+ussd_restart_dialog(struct ussd_session *s, struct dialog_out *out)
+{
+    if (s->ds != NULL)
+        dialog_session_free(s->ds);
+    if ((s->ds = dialog_session_new(s->set, &s->ctx, s->screen_limit)) == NULL)
+        return -1;
+    s->path_len = 0;
+    s->path[0] = '\0';
+    dialog_session_begin(s->ds, out);
+    return 0;
+}
+
+static void
+ussd_feed(struct ussd_session *s, struct http_req *r, ussd_reply_fn reply,
+          enum ussd_input_kind kind, const char *text, size_t len)
+{
+    struct dialog_out out;
+
+    s->touched = ussd_mono();
+    memset(&out, 0, sizeof out);
+    if (kind == USSD_PATH && s->have_screen && len == s->path_len &&
+        memcmp(text, s->path, len) == 0) {
+        /* the aggregator retried a hop: the same answer, nothing done twice */
+        reply(r, s->end, s->screen);
+        return;
+    }
+    if (s->state == USSD_DONE) {
+        reply(r, 1, s->screen);
+        return;
+    }
+    if (s->ds == NULL && ussd_restart_dialog(s, &out) == -1) {
+        reply(r, 1, ussd_busy_text(s));
+        return;
+    }
+    if (kind == USSD_BEGIN) {
+        if (!s->have_screen)
+            dialog_session_begin(s->ds, &out);
+        else
+            snprintf(out.screen, sizeof out.screen, "%s", s->screen);
+    } else if (kind == USSD_INPUT) {
+        size_t before = s->path_len;
+
+        if (ussd_path_append(s, text, len) == -1) {
+            reply(r, 1, ussd_busy_text(s));
+            return;
+        }
+        dialog_session_input(s->ds, text, len, &out);
+        if (out.lang_changed)
+            ussd_lang_save(s, out.lang);
+        (void)before;
+    } else if (s->path_len > 0 && len > s->path_len && text[s->path_len] == '*' &&
+               memcmp(text, s->path, s->path_len) == 0) {
+        ussd_run_inputs(s, text + s->path_len + 1, len - s->path_len - 1, &out);
+    } else if (s->path_len == 0 && s->have_screen && len > 0) {
+        ussd_run_inputs(s, text, len, &out);
+    } else {
+        /* the path is not ours (another kabard served earlier hops, or a restart): replay it
+         * from the first screen; the dialog is deterministic for the same context */
+        if (ussd_restart_dialog(s, &out) == -1) {
+            reply(r, 1, ussd_busy_text(s));
+            return;
+        }
+        if (len > 0)
+            ussd_run_inputs(s, text, len, &out);
+    }
+    ussd_draft_mark(s, &out);
+    if (out.action != DIALOG_ACT_NONE) {
+        ussd_save(s, out.action, r, reply);
+        return;
+    }
+    ussd_remember(s, &out);
+    reply(r, out.end, out.screen);
+}
+
+static struct ussd_session *
+ussd_session_new(const char *key, const struct config_channel *ch, const struct ussd_hop *hop,
+                 struct config *cfg)
+{
+    struct ussd_session *s;
+    uint32_t b;
+
+    if (ussd.nsessions >= USSD_MAX_SESSIONS || (s = calloc(1, sizeof *s)) == NULL)
+        return NULL;
+    memcpy(s->key, key, USSD_KEY);
+    snprintf(s->channel, sizeof s->channel, "%s", ch->name);
+    snprintf(s->session_id, sizeof s->session_id, "%s", hop->session_id);
+    snprintf(s->msisdn, sizeof s->msisdn, "%s", hop->msisdn);
+    s->set = cfg->dialogs;
+    dialog_set_ref(s->set);
+    s->screen_limit = cfg->ussd.screen_limit;
+    s->waiters_tail = &s->waiters;
+    s->touched = ussd_mono();
+    s->started_ms = ussd_now_ms();
+    b = ussd_hash(key) % USSD_BUCKETS;
+    s->next = ussd.buckets[b];
+    ussd.buckets[b] = s;
+    ussd.nsessions++;
+    metrics_add(METRIC_USSD_SESSIONS, 1);
+    return s;
+}
+
+void
+ussd_hop(struct http_req *r, const struct ussd_hop *hop, ussd_reply_fn reply)
+{
+    char key[USSD_KEY];
+    struct ussd_session *s;
+    struct ussd_load *l;
+    struct ussd_waiter *w;
+
+    ussd_make_key(key, r->channel->name, hop->session_id);
+    if ((s = ussd_find(key)) != NULL && strcmp(s->msisdn, hop->msisdn) != 0) {
+        /* a session id is not a password: another phone cannot step into this dialog */
+        reply(r, 1, ussd_busy_text(NULL));
+        return;
+    }
+    if (s == NULL) {
+        if (ussd.stopping || (s = ussd_session_new(key, r->channel, hop, r->cfg)) == NULL ||
+            (l = calloc(1, sizeof *l)) == NULL) {
+            if (s != NULL)
+                ussd_session_free(s);
+            reply(r, 1, ussd_busy_text(NULL));
+            return;
+        }
+        memcpy(l->key, key, sizeof l->key);
+        memcpy(l->msisdn, s->msisdn, sizeof l->msisdn);
+        memcpy(l->session_id, s->session_id, sizeof l->session_id);
+        s->state = USSD_LOADING;
+        if (db_submit(ussd_load_work, ussd_load_done, l, 0) == -1) {
+            free(l);
+            ussd_session_free(s);
+            reply(r, 1, ussd_busy_text(NULL));
+            return;
+        }
+    }
+    if (s->state == USSD_LOADING || s->state == USSD_SAVING || s->waiters != NULL) {
+        if (s->nwaiters >= USSD_MAX_WAITERS || hop->text_len >= sizeof w->text ||
+            (w = calloc(1, sizeof *w)) == NULL) {
+            reply(r, 1, ussd_busy_text(s));
+            return;
+        }
+        w->r = r;
+        w->reply = reply;
+        w->kind = hop->kind;
+        memcpy(w->text, hop->text, hop->text_len);
+        w->len = hop->text_len;
+        *s->waiters_tail = w;
+        s->waiters_tail = &w->next;
+        s->nwaiters++;
+        return;
+    }
+    ussd_feed(s, r, reply, hop->kind, hop->text, hop->text_len);
+}
+
+/* ---- the end of a session, as the network reports it */
+
+struct ussd_end_job {
+    struct http_req *r;
+    ussd_ack_fn ack;
+    char channel[33], session_id[65], msisdn[17], status[17], network[17];
+    char input[1025], last[1025], error[256];
+    unsigned long long duration_ms, hops;
+};
+
+static int
+ussd_end_work(struct db_conn *c, void *arg)
+{
+    struct ussd_end_job *e = arg;
+    struct db_param p[] = {DB_STR(e->channel), DB_STR(e->session_id), DB_STR(e->msisdn),
+                           DB_STR(e->status),  DB_STR(e->network),    DB_U64(e->duration_ms),
+                           DB_U64(e->hops),    DB_STR(e->input),      DB_STR(e->last),
+                           DB_STR(e->error)};
+
+    return db_exec(c,
+                   "INSERT INTO ussd_session_ends (channel, session_id, msisdn, status,"
+                   " network_code, duration_ms, hops, input, last_response, error_message)"
+                   " VALUES (?, ?, ?, ?, ?, LEAST(?, 4294967295), LEAST(?, 4294967295), ?, ?, ?)"
+                   " ON DUPLICATE KEY UPDATE id = id",
+                   p, 10, NULL, NULL);
+}
+
+static void
+ussd_end_done(int err, void *arg)
+{
+    struct ussd_end_job *e = arg;
+    char key[USSD_KEY];
+    struct ussd_session *s;
+
+    ussd_make_key(key, e->channel, e->session_id);
+    if ((s = ussd_find(key)) != NULL && s->state == USSD_READY && s->waiters == NULL)
+        s->touched = 0; /* the sweeper writes its draft and lets it go */
+    e->ack(e->r, err == 0);
+    free(e);
+}
+
+void
+ussd_end(struct http_req *r, const struct ussd_end *end, ussd_ack_fn ack)
+{
+    struct ussd_end_job *e = calloc(1, sizeof *e);
+
+    if (e == NULL) {
+        ack(r, 0);
+        return;
+    }
+    e->r = r;
+    e->ack = ack;
+    snprintf(e->channel, sizeof e->channel, "%s", r->channel->name);
+    snprintf(e->session_id, sizeof e->session_id, "%s", end->session_id);
+    snprintf(e->msisdn, sizeof e->msisdn, "%s", end->msisdn ? end->msisdn : "");
+    snprintf(e->status, sizeof e->status, "%s", end->status ? end->status : "");
+    snprintf(e->network, sizeof e->network, "%s", end->network_code ? end->network_code : "");
+    snprintf(e->input, sizeof e->input, "%s", end->input ? end->input : "");
+    snprintf(e->last, sizeof e->last, "%s", end->last_response ? end->last_response : "");
+    snprintf(e->error, sizeof e->error, "%s", end->error_message ? end->error_message : "");
+    e->duration_ms = end->duration_ms;
+    e->hops = end->hops;
+    if (db_submit(ussd_end_work, ussd_end_done, e, 0) == -1) {
+        free(e);
+        ack(r, 0);
+    }
+}
+
+/* ---- idle sessions */
+
+static void
+ussd_sweep(evutil_socket_t fd, short what, void *arg)
+{
+    struct ussd_session *s, *next;
+    time_t now = ussd_mono();
+    size_t i;
+
+    (void)fd;
+    (void)what;
+    (void)arg;
+    if (ussd.cfg == NULL)
+        return;
+    for (i = 0; i < USSD_BUCKETS; i++) {
+        for (s = ussd.buckets[i]; s != NULL; s = next) {
+            next = s->next;
+            if (s->state == USSD_LOADING || s->state == USSD_SAVING || s->waiters != NULL ||
+                s->draft_dirty || s->draft_inflight)
+                continue;
+            if (now - s->touched >= (time_t)ussd.cfg->ussd.session_idle)
+                ussd_session_free(s);
+        }
+    }
+}
+
+static double
+ussd_gauge_sessions(void)
+{
+    return (double)ussd.nsessions;
+}
+
+int
+ussd_start(struct event_base *base, struct config *cfg)
+{
+    struct timeval flush = {0, USSD_FLUSH_MS * 1000}, sweep = {USSD_SWEEP_SECS, 0};
+
+    ussd.base = base;
+    ussd.cfg = config_ref(cfg);
+    ussd.flush_ev = event_new(base, -1, EV_PERSIST, ussd_flush_tick, NULL);
+    ussd.sweep_ev = event_new(base, -1, EV_PERSIST, ussd_sweep, NULL);
+    if (ussd.flush_ev == NULL || ussd.sweep_ev == NULL || event_add(ussd.flush_ev, &flush) == -1 ||
+        event_add(ussd.sweep_ev, &sweep) == -1)
+        return -1;
+    metrics_gauge_fn("kabar_ussd_sessions", "USSD sessions held in memory.", ussd_gauge_sessions);
+    return 0;
+}
+
+void
+ussd_reconfigure(struct config *cfg)
+{
+    struct config *old = ussd.cfg;
+
+    /* running sessions keep the dialogs they started with; new ones take the new set */
+    ussd.cfg = config_ref(cfg);
+    config_unref(old);
+}
+
+void
+ussd_stop(void)
+{
+    ussd.stopping = 1;
+}
+
+void
+ussd_flush(void)
+{
+    ussd_flush_drafts();
+}
+
+void
+ussd_free(void)
+{
+    size_t i;
+
+    if (ussd.flush_ev != NULL)
+        event_free(ussd.flush_ev);
+    if (ussd.sweep_ev != NULL)
+        event_free(ussd.sweep_ev);
+    ussd.flush_ev = ussd.sweep_ev = NULL;
+    for (i = 0; i < USSD_BUCKETS; i++)
+        while (ussd.buckets[i] != NULL) {
+            ussd_fail_waiters(ussd.buckets[i], ussd_busy_text(NULL));
+            ussd_session_free(ussd.buckets[i]);
+        }
+    if (ussd.cfg != NULL)
+        config_unref(ussd.cfg);
+    ussd.cfg = NULL;
+}

@@ -1,0 +1,123 @@
+/* Africa's Talking: USSD hops as form posts answered "CON ..." / "END ...", and the session-end
+ * notification. The wire parsers are in at_wire.c. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/http.h>
+
+#include "africastalking.h"
+#include "config.h"
+#include "handlers.h"
+#include "http.h"
+#include "log.h"
+#include "ussd.h"
+
+static int
+at_is_form(struct http_req *r)
+{
+    const char *ct = r->content_type;
+
+    return ct != NULL && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0;
+}
+
+static int
+at_check(struct http_req *r)
+{
+    if (!at_is_form(r)) {
+        http_reply_text(r, 415, "expected application/x-www-form-urlencoded");
+        return -1;
+    }
+    return 0;
+}
+
+static void
+at_bad_request(struct http_req *r, const char *err)
+{
+    char q[300];
+
+    log_info("at_bad_request", "req=%llu route=%s error=%s", (unsigned long long)r->id, r->route,
+             log_quote(err, strlen(err), q, sizeof q));
+    http_reply_text(r, 400, err);
+}
+
+static void
+at_reply(struct http_req *r, int end, const char *screen)
+{
+    char body[1024];
+    int n = at_render_ussd(end, screen, body, sizeof body);
+
+    if (n < 0)
+        n = at_render_ussd(1, "Maaf, terjadi kesalahan.", body, sizeof body);
+    http_reply(r, 200, "text/plain; charset=utf-8", body, (size_t)n);
+}
+
+static void
+at_ussd(struct http_req *r)
+{
+    struct at_ussd_hop hop;
+    struct ussd_hop h;
+    char err[128];
+
+    if (at_check(r) == -1)
+        return;
+    if (at_parse_ussd(r->body, r->body_len, &hop, err, sizeof err) == -1) {
+        at_bad_request(r, err);
+        return;
+    }
+    h.session_id = hop.session_id;
+    h.msisdn = hop.msisdn;
+    h.kind = USSD_PATH;
+    h.text = hop.text;
+    h.text_len = hop.text_len;
+    ussd_hop(r, &h, at_reply);
+}
+
+static void
+at_end_ack(struct http_req *r, int ok)
+{
+    if (ok)
+        http_reply_text(r, 200, "OK");
+    else
+        http_reply_text(r, 503, "temporarily unavailable, retry later");
+}
+
+static void
+at_ussd_end(struct http_req *r)
+{
+    struct at_ussd_end *e;
+    struct ussd_end u;
+    char err[128];
+
+    if (at_check(r) == -1)
+        return;
+    if ((e = calloc(1, sizeof *e)) == NULL) {
+        http_reply_text(r, 503, "temporarily unavailable");
+        return;
+    }
+    if (at_parse_ussd_end(r->body, r->body_len, e, err, sizeof err) == -1) {
+        free(e);
+        at_bad_request(r, err);
+        return;
+    }
+    memset(&u, 0, sizeof u);
+    u.session_id = e->session_id;
+    u.msisdn = e->msisdn;
+    u.status = e->status_text;
+    u.network_code = e->network_code;
+    u.duration_ms = e->duration_ms;
+    u.hops = e->hops;
+    u.input = e->input;
+    u.last_response = e->last_response;
+    u.error_message = e->error_message;
+    ussd_end(r, &u, at_end_ack);
+    free(e);
+}
+
+static const struct http_route at_routes[] = {
+    {"at", "ussd", EVHTTP_REQ_POST, "at.ussd", at_ussd},
+    {"at", "ussd/end", EVHTTP_REQ_POST, "at.ussd_end", at_ussd_end},
+    {NULL, NULL, 0, NULL, NULL},
+};
+
+const struct http_handler handler_africastalking = {"africastalking", at_routes};
