@@ -1,0 +1,122 @@
+# Shared set-up for scripts/demo and scripts/test: Debian packages, an out-of-tree build, a
+# private MariaDB under a folder of ours (never the system's service), schema and demo data.
+# Sourced, not run.
+
+KABAR_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# Build and runtime dependencies; the test tools (wrk, clang for the fuzzers, curl) too.
+KABAR_PACKAGES="build-essential autoconf automake pkg-config libevent-dev libcurl4-openssl-dev
+ libmariadb-dev mariadb-server mariadb-client libconfig-dev libsodium-dev libjansson-dev check
+ python3 curl clang libclang-rt-14-dev wrk procps"
+
+say() { printf '== %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+kabar_packages() {
+  local missing=() p
+  for p in $KABAR_PACKAGES; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  [ "$(id -u)" -eq 0 ] || die "missing packages: ${missing[*]} (run as root, or apt-get install them)"
+  say "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  # the package scripts may try to start the system's MariaDB: we never use it
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# kabar_build DIR [configure options...]: an out-of-tree build, so several can coexist.
+kabar_build() {
+  local dir=$1; shift
+  [ -x "$KABAR_SRC/configure" ] || (cd "$KABAR_SRC" && ./autogen.sh >/dev/null 2>&1) ||
+    die "autogen.sh failed"
+  mkdir -p "$dir"
+  if [ ! -f "$dir/Makefile" ] || [ "$KABAR_SRC/configure" -nt "$dir/Makefile" ] ||
+     [ "$(cat "$dir/.kabar-options" 2>/dev/null)" != "$*" ]; then
+    (cd "$dir" && "$KABAR_SRC/configure" "$@" >configure.out 2>&1) ||
+      { tail -30 "$dir/configure.out" >&2; die "configure failed"; }
+    echo "$*" > "$dir/.kabar-options"
+  fi
+  make -C "$dir" -j"$(nproc)" >"$dir/make.out" 2>&1 || { tail -40 "$dir/make.out" >&2; die "build failed"; }
+}
+
+free_port() {
+  local p
+  for _ in $(seq 200); do
+    p=$(( (RANDOM % 20000) + 30000 ))
+    (echo >/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; return 0; }
+  done
+  die "no free port"
+}
+
+# kabar_mariadb_start VAR: initialise (first time) and start a private server in VAR/mysql.
+kabar_mariadb_start() {
+  local var=$1 port user=root
+  [ "$(id -u)" -eq 0 ] || user=$(id -un)
+  mkdir -p "$var"
+  export KABAR_DB_SOCKET="$var/mysql.sock"
+  if [ -f "$var/mysqld.pid" ] && kill -0 "$(cat "$var/mysqld.pid")" 2>/dev/null; then
+    say "MariaDB already running (pid $(cat "$var/mysqld.pid"))"
+    return 0
+  fi
+  if [ ! -d "$var/mysql/mysql" ]; then
+    say "initialising a private MariaDB in $var/mysql"
+    mariadb-install-db --no-defaults --datadir="$var/mysql" --user="$user" \
+      --auth-root-authentication-method=socket --skip-test-db >"$var/mysql-install.log" 2>&1 ||
+      { tail -20 "$var/mysql-install.log" >&2; die "mariadb-install-db failed"; }
+  fi
+  port=$(free_port)
+  echo "$port" > "$var/mysql.port"
+  # the command line is kept so the integration tests can stop and restart this server
+  cat > "$var/mysqld.cmd" <<CMD
+mariadbd --no-defaults --datadir=$var/mysql --socket=$var/mysql.sock --port=$port
+--bind-address=127.0.0.1 --pid-file=$var/mysqld.pid --log-error=$var/mysql.err --user=$user
+--skip-name-resolve --innodb-buffer-pool-size=256M --innodb-log-file-size=256M --max-connections=500
+CMD
+  # its own session, so that Ctrl-C on the demo reaches kabard and not the database
+  # shellcheck disable=SC2046
+  setsid $(cat "$var/mysqld.cmd") </dev/null >/dev/null 2>&1 &
+  for _ in $(seq 300); do
+    mariadb-admin --no-defaults -S "$var/mysql.sock" -uroot ping >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  mariadb-admin --no-defaults -S "$var/mysql.sock" -uroot ping >/dev/null 2>&1 ||
+    { tail -20 "$var/mysql.err" >&2; die "MariaDB did not start"; }
+  say "MariaDB up: socket $var/mysql.sock, port $port"
+}
+
+kabar_mariadb_stop() {
+  local var=$1 pid
+  [ -f "$var/mysqld.pid" ] || return 0
+  pid=$(cat "$var/mysqld.pid")
+  kill "$pid" 2>/dev/null || return 0
+  for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+}
+
+kabar_sql() { mariadb --no-defaults -S "$KABAR_DB_SOCKET" -uroot "$@"; }
+
+# kabar_configure VAR PORT: database, user, password file and VAR/kabard.conf
+kabar_configure() {
+  local var=$1 port=$2 pw
+  if [ ! -s "$var/db.password" ]; then
+    (umask 077; head -c 18 /dev/urandom | base64 | tr -d '/+=' > "$var/db.password")
+  fi
+  pw=$(cat "$var/db.password")
+  kabar_sql -e "CREATE DATABASE IF NOT EXISTS kabar CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+    CREATE USER IF NOT EXISTS 'kabar'@'localhost' IDENTIFIED BY '$pw';
+    ALTER USER 'kabar'@'localhost' IDENTIFIED BY '$pw';
+    GRANT ALL ON kabar.* TO 'kabar'@'localhost';" || die "cannot create the database"
+  sed -e "s|@PORT@|$port|" -e "s|@DBSOCKET@|$var/mysql.sock|" -e "s|@DBPASSFILE@|$var/db.password|" \
+      -e "s|@SQLDIR@|$KABAR_SRC/sql|" -e "s|@DIALOGS@|$KABAR_SRC/config/dialogs.conf|" \
+      "$KABAR_SRC/config/kabard.conf.in" > "$var/kabard.conf"
+}
+
+# kabar_database KABARD VAR: migrations, then the demo data (both safe to run again)
+kabar_database() {
+  local kabard=$1 var=$2
+  "$kabard" --migrate -c "$var/kabard.conf" 2>"$var/migrate.log" ||
+    { cat "$var/migrate.log" >&2; die "migrations failed"; }
+  kabar_sql kabar < "$KABAR_SRC/sql/demo/demo.sql" || die "demo data failed to load"
+}

@@ -1,0 +1,226 @@
+"""Integration test harness: the real kabard binary, a real MariaDB, loopback HTTP only.
+
+Every test is a function test_*(env) in a tests/integration/test_*.py module; `env` is the
+Env below. A test fails by raising (assert). Python's standard library only.
+"""
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.dirname(os.path.dirname(HERE))
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_for(pred, timeout=10.0, step=0.05, what="condition"):
+    end = time.time() + timeout
+    while time.time() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(step)
+    raise AssertionError("timed out waiting for " + what)
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    @property
+    def text(self):
+        return self.body.decode("utf-8", "replace")
+
+    def json(self):
+        return json.loads(self.body)
+
+
+def http(method, url, body=None, headers=None, timeout=10):
+    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return Response(r.status, dict(r.headers), r.read())
+    except urllib.error.HTTPError as e:
+        return Response(e.code, dict(e.headers), e.read())
+
+
+def raw_http(port, data, timeout=5):
+    """Send bytes as they are (malformed requests) and return what came back."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        s.sendall(data)
+        out = b""
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except socket.timeout:
+                break
+            if not chunk:
+                break
+            out += chunk
+        return out
+    finally:
+        s.close()
+
+
+class Kabard:
+    """One kabard process with its own configuration file and log."""
+
+    def __init__(self, env, conf_text=None, name="kabard"):
+        self.env = env
+        self.dir = tempfile.mkdtemp(prefix=name + ".", dir=env.tmp)
+        self.conf = os.path.join(self.dir, "kabard.conf")
+        self.log = os.path.join(self.dir, "kabard.log")
+        with open(self.conf, "w") as f:
+            f.write(conf_text if conf_text is not None else env.config())
+        self.proc = None
+        self.port = None
+
+    def start(self, expect_start=True):
+        self.logf = open(self.log, "ab")
+        self.proc = subprocess.Popen([self.env.kabard, "-c", self.conf],
+                                     stdout=self.logf, stderr=self.logf)
+        if not expect_start:
+            return self
+        m = wait_for(lambda: self._started(), timeout=15, what="kabard to start")
+        self.port = int(m.group(1))
+        return self
+
+    def _started(self):
+        if self.proc.poll() is not None:
+            raise AssertionError("kabard exited with %s:\n%s" % (self.proc.returncode, self.logtext()[-2000:]))
+        return re.search(r"event=started .*?port=(\d+)", self.logtext())
+
+    def logtext(self):
+        with open(self.log, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def url(self, path):
+        return "http://127.0.0.1:%d%s" % (self.port, path)
+
+    def get(self, path, **kw):
+        return http("GET", self.url(path), **kw)
+
+    def post(self, path, body, ctype="application/x-www-form-urlencoded", **kw):
+        if isinstance(body, dict):
+            body = urllib.parse.urlencode(body)
+        if isinstance(body, str):
+            body = body.encode()
+        return http("POST", self.url(path), body, {"Content-Type": ctype}, **kw)
+
+    def send_signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("kabard did not stop within %ss" % timeout)
+        self.logf.close()
+        return rc
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        asan = [l for l in self.logtext().splitlines() if "ERROR: AddressSanitizer" in l or "runtime error:" in l]
+        if asan and exc[0] is None:
+            raise AssertionError("sanitizer report in kabard's log: " + asan[0])
+
+
+class Env:
+    def __init__(self, kabard, phone, socket_path, var, name):
+        self.kabard = kabard
+        self.phone = phone
+        self.socket = socket_path
+        self.var = var
+        self.name = name
+        self.tmp = tempfile.mkdtemp(prefix="it-%s." % name, dir=var)
+        self.db = "kabar_it_" + re.sub(r"\W", "_", name)
+        self.password_file = os.path.join(var, "db.password")
+
+    # -- database, through the mariadb client as root over the private server's socket
+    def sql(self, query, db=True):
+        cmd = ["mariadb", "--no-defaults", "-S", self.socket, "-uroot", "-N", "-B"]
+        if db:
+            cmd.append(self.db)
+        r = subprocess.run(cmd + ["-e", query], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise AssertionError("SQL failed: %s: %s" % (query[:200], r.stderr))
+        return [line.split("\t") for line in r.stdout.splitlines()]
+
+    def scalar(self, query):
+        rows = self.sql(query)
+        return rows[0][0] if rows else None
+
+    def config(self, port=0, **over):
+        """The test configuration: the sample file with this run's values filled in."""
+        with open(os.path.join(SRC, "config", "kabard.conf.in")) as f:
+            text = f.read()
+        text = (text.replace("@PORT@", str(port))
+                .replace("@DBSOCKET@", over.get("socket", self.socket))
+                .replace("@DBPASSFILE@", self.password_file)
+                .replace("@SQLDIR@", os.path.join(SRC, "sql"))
+                .replace("@DIALOGS@", over.get("dialogs", os.path.join(SRC, "config", "dialogs.conf"))))
+        text = text.replace('name = "kabar";', 'name = "%s";' % self.db)
+        for k, v in over.get("replace", {}).items():
+            assert k in text, k
+            text = text.replace(k, v)
+        return text + over.get("extra", "")
+
+    def prepare_database(self):
+        self.sql("DROP DATABASE IF EXISTS %s; CREATE DATABASE %s CHARACTER SET utf8mb4 "
+                 "COLLATE utf8mb4_unicode_ci; GRANT ALL ON %s.* TO 'kabar'@'localhost';"
+                 % (self.db, self.db, self.db), db=False)
+        conf = os.path.join(self.tmp, "migrate.conf")
+        with open(conf, "w") as f:
+            f.write(self.config())
+        r = subprocess.run([self.kabard, "--migrate", "-c", conf], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError("migrations failed: " + r.stderr)
+        with open(os.path.join(SRC, "sql", "demo", "demo.sql")) as f:
+            r = subprocess.run(["mariadb", "--no-defaults", "-S", self.socket, "-uroot", self.db],
+                               stdin=f, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError("demo data failed: " + r.stderr)
+
+    # -- the private MariaDB itself, for outage tests
+    def mariadb_stop(self):
+        pid = int(open(os.path.join(self.var, "mysqld.pid")).read())
+        os.kill(pid, signal.SIGTERM)
+        wait_for(lambda: not os.path.exists("/proc/%d" % pid), timeout=60, what="MariaDB to stop")
+
+    def mariadb_start(self):
+        with open(os.path.join(self.var, "mysqld.cmd")) as f:
+            cmd = f.read().split()
+        subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True)
+
+        def up():
+            return subprocess.run(["mariadb-admin", "--no-defaults", "-S", self.socket, "-uroot", "ping"],
+                                  capture_output=True).returncode == 0
+        wait_for(up, timeout=60, step=0.2, what="MariaDB to start")

@@ -1,0 +1,55 @@
+#!/usr/bin/env python3
+"""Runs every test_* function of tests/integration/test_*.py against the real kabard.
+Prints one line per test and, last, "N passed, N failed"."""
+import argparse
+import glob
+import importlib.util
+import os
+import sys
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kabartest  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--kabard", required=True)
+    ap.add_argument("--phone", default="")
+    ap.add_argument("--socket", required=True)
+    ap.add_argument("--var", required=True)
+    ap.add_argument("--name", default="it")
+    ap.add_argument("-k", dest="only", default="", help="run only tests whose name contains this")
+    a = ap.parse_args()
+    env = kabartest.Env(a.kabard, a.phone, a.socket, a.var, a.name)
+    env.prepare_database()
+    tests = []
+    here = os.path.dirname(os.path.abspath(__file__))
+    for path in sorted(glob.glob(os.path.join(here, "test_*.py"))):
+        spec = importlib.util.spec_from_file_location(os.path.basename(path)[:-3], path)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        for name in sorted(n for n in dir(mod) if n.startswith("test_")):
+            fn = getattr(mod, name)
+            if callable(fn) and a.only in name:
+                tests.append(("%s.%s" % (mod.__name__, name), fn, getattr(fn, "order", 50)))
+    tests.sort(key=lambda t: (t[2], t[0]))
+    passed = failed = 0
+    for name, fn, _ in tests:
+        t0 = time.time()
+        try:
+            fn(env)
+        except Exception as e:  # a failed assert or anything unexpected
+            failed += 1
+            print("FAIL [%s] %s (%.1fs): %s" % (a.name, name, time.time() - t0, e), flush=True)
+            traceback.print_exc(limit=3, file=sys.stdout)
+        else:
+            passed += 1
+            print("PASS [%s] %s (%.1fs)" % (a.name, name, time.time() - t0), flush=True)
+    print("%d passed, %d failed" % (passed, failed), flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,161 @@
+"""The daemon itself: configuration check, health, metrics, signals, limits, outages, schema."""
+import os
+import signal
+import socket
+import subprocess
+import time
+
+from kabartest import Kabard, free_port, raw_http, wait_for
+
+
+def order(n):
+    def deco(fn):
+        fn.order = n
+        return fn
+    return deco
+
+
+def test_healthz_ok_with_database(env):
+    with Kabard(env) as k:
+        r = k.get("/healthz")
+        assert r.status == 200, r.status
+        assert r.json() == {"status": "ok", "db": "ok"}, r.text
+        assert r.headers.get("Content-Type") == "application/json"
+
+
+def test_metrics_counts_requests_by_route_and_status(env):
+    with Kabard(env) as k:
+        k.get("/healthz")
+        k.get("/nope")
+        r = k.get("/metrics")
+        assert r.status == 200
+        assert 'kabar_http_requests_total{route="healthz",status="200"} 1' in r.text, r.text[:800]
+        assert 'kabar_http_requests_total{route="unmatched",status="404"} 1' in r.text
+        assert 'kabar_http_request_duration_seconds_bucket{route="healthz",le="+Inf"} 1' in r.text
+        for name in ("kabar_db_errors_total", "kabar_db_reconnects_total", "kabar_db_up 1"):
+            assert name in r.text, name
+
+
+def test_check_accepts_the_sample_configuration(env):
+    k = Kabard(env)
+    r = subprocess.run([env.kabard, "-t", "-c", k.conf], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "configuration ok" in r.stderr
+
+
+def test_config_typo_names_file_and_line_and_exits_2(env):
+    text = env.config(replace={"  max_connections = 4096;": "  max_conections = 4096;"})
+    k = Kabard(env, conf_text=text)
+    line = [i + 1 for i, l in enumerate(text.splitlines()) if "max_conections" in l][0]
+    r = subprocess.run([env.kabard, "-t", "-c", k.conf], capture_output=True, text=True)
+    assert r.returncode == 2, r.returncode
+    assert "%s:%d: unknown setting 'max_conections'" % (k.conf, line) in r.stderr, r.stderr
+    # and the daemon refuses to start with it
+    r = subprocess.run([env.kabard, "-c", k.conf], capture_output=True, text=True, timeout=10)
+    assert r.returncode == 2 and "max_conections" in r.stderr
+
+
+def test_config_syntax_error_and_bad_values(env):
+    cases = [
+        ("  port = 0;                # 0 picks", "  port = 70000;"),
+        ("  level = \"info\";", "  level = \"loud\";"),
+        ('    token = "demo";\n    demo = true;', '    token = "short";'),
+        ("  pool_size = 4;", "  pool_size = four;"),
+    ]
+    for old, new in cases:
+        text = env.config()
+        idx = text.index(old.split("\n")[0])
+        text = text[:idx] + new + text[idx + len(old):]
+        k = Kabard(env, conf_text=text)
+        r = subprocess.run([env.kabard, "-t", "-c", k.conf], capture_output=True, text=True)
+        assert r.returncode == 2, (new, r.stderr)
+        assert r.stderr.startswith(k.conf + ":"), (new, r.stderr)
+        assert int(r.stderr.split(":")[1]) > 0, (new, r.stderr)
+
+
+def test_port_already_in_use_is_one_line_and_exit_1(env):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", 0))
+    s.listen(1)
+    port = s.getsockname()[1]
+    try:
+        k = Kabard(env, conf_text=env.config(port=port))
+        r = subprocess.run([env.kabard, "-c", k.conf], capture_output=True, text=True, timeout=10)
+        assert r.returncode == 1, r.returncode
+        lines = [l for l in r.stderr.splitlines() if "cannot listen" in l]
+        assert len(lines) == 1 and "Address already in use" in lines[0], r.stderr
+    finally:
+        s.close()
+
+
+def test_sigterm_stops_cleanly_with_exit_0(env):
+    k = Kabard(env).start()
+    assert k.get("/healthz").status == 200
+    rc = k.stop(signal.SIGTERM)
+    assert rc == 0, rc
+    assert "event=stopped" in k.logtext()
+
+
+def test_sighup_reload_refuses_a_bad_file_and_keeps_running(env):
+    with Kabard(env) as k:
+        good = open(k.conf).read()
+        with open(k.conf, "w") as f:
+            f.write(good.replace("listen = {", "listen = {{"))
+        k.send_signal(signal.SIGHUP)
+        wait_for(lambda: "event=config_reload_refused" in k.logtext(), what="reload refused")
+        assert k.get("/healthz").status == 200
+        with open(k.conf, "w") as f:
+            f.write(good.replace('level = "info";', 'level = "debug";'))
+        k.send_signal(signal.SIGHUP)
+        wait_for(lambda: "event=config_reloaded" in k.logtext(), what="reload")
+        assert k.get("/healthz").status == 200
+
+
+def test_unknown_path_method_and_oversized_body(env):
+    with Kabard(env) as k:
+        assert k.get("/nothing-here").status == 404
+        r = k.post("/healthz", "x=1")
+        assert r.status == 405 and "GET" in r.headers.get("Allow", ""), (r.status, r.headers)
+        r = k.post("/c/at/demo/ussd", "text=" + "1" * 20000)
+        assert r.status == 413, r.status
+        assert b"400" in raw_http(k.port, b"GARBAGE\r\n\r\n")[:20]
+        assert k.get("/healthz").status == 200
+
+
+def test_schema_migrations_run_twice_change_nothing(env):
+    before = env.sql("SELECT version, name FROM schema_migrations ORDER BY version")
+    k = Kabard(env)
+    r = subprocess.run([env.kabard, "--migrate", "-c", k.conf], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "0 applied now" in r.stderr, r.stderr
+    assert env.sql("SELECT version, name FROM schema_migrations ORDER BY version") == before
+    assert len(before) >= 1
+
+
+def test_demo_data_holds_10000_kpm_in_the_benchmark_range(env):
+    rows = env.sql("SELECT COUNT(*), MIN(msisdn), MAX(msisdn) FROM kpm")
+    assert rows == [["10000", "+628120000001", "+628120010000"]], rows
+    assert env.scalar("SELECT COUNT(*) FROM assistants") == "5"
+    assert env.scalar("SELECT COUNT(*) FROM trainings") == "20"
+
+
+@order(90)
+def test_mariadb_outage_turns_healthz_503_and_back_without_restart(env):
+    """Stop the real MariaDB under a running kabard, and start a second kabard while it is down."""
+    with Kabard(env, name="outage") as k:
+        assert k.get("/healthz").status == 200
+        env.mariadb_stop()
+        try:
+            wait_for(lambda: k.get("/healthz").status == 503, timeout=15, what="healthz 503")
+            r = k.get("/healthz")
+            assert r.json()["db"] != "ok", r.text
+            late = Kabard(env, name="late").start()
+            assert late.get("/healthz").status == 503
+        finally:
+            env.mariadb_start()
+        wait_for(lambda: k.get("/healthz").status == 200, timeout=30, what="healthz 200 again")
+        wait_for(lambda: late.get("/healthz").status == 200, timeout=30, what="late kabard 200")
+        assert late.stop() == 0
+        m = k.get("/metrics").text
+        assert "kabar_db_reconnects_total 0" not in m, "a reconnect must be counted"
