@@ -95,10 +95,10 @@ int
 db_is_retryable(int err)
 {
     switch (err) {
-    case ER_LOCK_DEADLOCK:      /* 1213 */
-    case ER_LOCK_WAIT_TIMEOUT:  /* 1205 */
-    case CR_SERVER_GONE_ERROR:  /* 2006 */
-    case CR_SERVER_LOST:        /* 2013 */
+    case ER_LOCK_DEADLOCK:     /* 1213 */
+    case ER_LOCK_WAIT_TIMEOUT: /* 1205 */
+    case CR_SERVER_GONE_ERROR: /* 2006 */
+    case CR_SERVER_LOST:       /* 2013 */
     case CR_SERVER_LOST_EXTENDED:
     case ER_UNKNOWN_COM_ERROR: /* 1047: a Galera node not ready */
     case ER_CHECKREAD:         /* 1020: Galera certification conflict */
@@ -110,9 +110,8 @@ db_is_retryable(int err)
 static int
 db_is_link_error(int err)
 {
-    return err == CR_SERVER_GONE_ERROR || err == CR_SERVER_LOST ||
-           err == CR_SERVER_LOST_EXTENDED || err == CR_CONNECTION_ERROR ||
-           err == CR_CONN_HOST_ERROR || err == ER_UNKNOWN_COM_ERROR;
+    return err == CR_SERVER_GONE_ERROR || err == CR_SERVER_LOST || err == CR_SERVER_LOST_EXTENDED ||
+           err == CR_CONNECTION_ERROR || err == CR_CONN_HOST_ERROR || err == ER_UNKNOWN_COM_ERROR;
 }
 
 static void
@@ -180,8 +179,8 @@ db_conn_open(struct db_conn *c)
         c->next_attempt = now;
         return -1;
     }
-    /* a connection lost, or a pool that could not reach the server, is open again */
-    if (c->ever_connected || c->backoff_ms > 0)
+    /* this connection was lost, or the pool could not reach the server: open again */
+    if (c->ever_connected || !atomic_load(&db.up))
         metrics_add(METRIC_DB_RECONNECTS, 1);
     c->ever_connected = 1;
     c->backoff_ms = 0;
@@ -275,8 +274,8 @@ db_bind_exec(struct db_conn *c, const char *sql, const struct db_param *p, size_
 }
 
 int
-db_exec(struct db_conn *c, const char *sql, const struct db_param *p, size_t np,
-        uint64_t *affected, uint64_t *insert_id)
+db_exec(struct db_conn *c, const char *sql, const struct db_param *p, size_t np, uint64_t *affected,
+        uint64_t *insert_id)
 {
     MYSQL_STMT *st;
     int err;
@@ -376,14 +375,13 @@ db_run(struct db_conn *c, struct db_job *j)
             return DB_EUNAVAILABLE;
         }
         if (j->flags & DB_TXN) {
-            if (mysql_autocommit(c->mysql, 0) != 0)
+            /* one round trip to open it; the work's statements and the commit follow */
+            if (mysql_real_query(c->mysql, "START TRANSACTION", 17) != 0)
                 err = (int)mysql_errno(c->mysql);
             else if ((err = j->work(c, j->arg)) == 0 && mysql_commit(c->mysql) != 0)
                 err = (int)mysql_errno(c->mysql);
             if (err != 0 && c->mysql != NULL)
                 mysql_rollback(c->mysql);
-            if (c->mysql != NULL)
-                mysql_autocommit(c->mysql, 1);
         } else {
             err = j->work(c, j->arg);
         }

@@ -13,7 +13,7 @@
 
 #define LANGS 2
 #define NAME_MAX_LEN 32
-#define TEXT_MAX 1024     /* bytes of one configured text */
+#define TEXT_MAX 1024 /* bytes of one configured text */
 #define MAX_FLOWS 32
 #define MAX_SCREENS 32
 #define MAX_OPTIONS 32
@@ -24,8 +24,8 @@
 #define VALUE_MAX (TEXT_FIELD_MAX * 4 + 1)
 #define CONTENT_MAX 4096
 #define MAX_LINES 256
-#define PAGE_BUF 1024 /* a fitting page is at most ~546 bytes */
-#define VALUE_BUF 1280  /* one placeholder value: 16 training titles joined */
+#define PAGE_BUF 1024  /* a fitting page is at most ~546 bytes */
+#define VALUE_BUF 1280 /* one placeholder value: 16 training titles joined */
 #define STRIKES 3
 #define CODE_TRIES 3
 #define MIN_LIMIT 32
@@ -75,7 +75,7 @@ enum kind {
     KIND_END,
     KIND_COUNT
 };
-static const char *const kind_names[KIND_COUNT] = {"choice", "integer", "text",  "code",
+static const char *const kind_names[KIND_COUNT] = {"choice", "integer", "text", "code",
                                                    "list",   "confirm", "info", "end"};
 
 enum todo { DO_NONE, DO_SUBMIT, DO_RESTART, DO_CANCEL, DO_COUNT };
@@ -138,11 +138,19 @@ enum msg {
     MSG_RESUME_RESTART,
     MSG_COUNT
 };
-static const char *const msg_names[MSG_COUNT + 1] = {
-    "invalid_choice", "invalid_number", "invalid_text",  "wrong_code",
-    "too_many",       "code_locked",    "more",          "save_failed",
-    "ended",          "resume_prompt",  "resume_continue", "resume_restart",
-    NULL};
+static const char *const msg_names[MSG_COUNT + 1] = {"invalid_choice",
+                                                     "invalid_number",
+                                                     "invalid_text",
+                                                     "wrong_code",
+                                                     "too_many",
+                                                     "code_locked",
+                                                     "more",
+                                                     "save_failed",
+                                                     "ended",
+                                                     "resume_prompt",
+                                                     "resume_continue",
+                                                     "resume_restart",
+                                                     NULL};
 
 struct dialog_set {
     int refs;
@@ -446,8 +454,8 @@ load_string(struct loader *ld, const config_setting_t *g, const char *name, int 
 }
 
 static int
-load_u64(struct loader *ld, const config_setting_t *g, const char *name, int required,
-         uint64_t max, uint64_t *out, int *present)
+load_u64(struct loader *ld, const config_setting_t *g, const char *name, int required, uint64_t max,
+         uint64_t *out, int *present)
 {
     const config_setting_t *m = config_setting_get_member(g, name);
     long long v;
@@ -687,19 +695,18 @@ static const struct {
     const char *name;
     unsigned key;
 } screen_keys[] = {
-    {"field", KEY_FIELD},       {"options", KEY_OPTIONS},   {"min", KEY_MINMAX},
-    {"max", KEY_MINMAX},        {"min_length", KEY_LENGTH}, {"max_length", KEY_LENGTH},
-    {"digits", KEY_LENGTH},     {"invalid", KEY_INVALID},   {"source", KEY_LIST},
+    {"field", KEY_FIELD},   {"options", KEY_OPTIONS},   {"min", KEY_MINMAX},
+    {"max", KEY_MINMAX},    {"min_length", KEY_LENGTH}, {"max_length", KEY_LENGTH},
+    {"digits", KEY_LENGTH}, {"invalid", KEY_INVALID},   {"source", KEY_LIST},
     {"empty", KEY_LIST},
 };
 
 static int
 load_screen(struct loader *ld, const config_setting_t *g, struct screen *sc)
 {
-    static const char *const keys[] = {"name",       "kind",       "field",  "when",    "prompt",
-                                       "sep",        "options",    "min",    "max",     "min_length",
-                                       "max_length", "digits",     "invalid", "source", "empty",
-                                       NULL};
+    static const char *const keys[] = {
+        "name", "kind",       "field",      "when",   "prompt",  "sep",    "options", "min",
+        "max",  "min_length", "max_length", "digits", "invalid", "source", "empty",   NULL};
     const config_setting_t *m;
     char *kind = NULL, *source = NULL;
     int kline = LINE(g), present, i, n;
@@ -724,7 +731,8 @@ load_screen(struct loader *ld, const config_setting_t *g, struct screen *sc)
             break;
     free(kind);
     if (i == KIND_COUNT) {
-        lerr(ld, kline, "screen '%s': bad kind (choice, integer, text, code, list, confirm, info, end)",
+        lerr(ld, kline,
+             "screen '%s': bad kind (choice, integer, text, code, list, confirm, info, end)",
              sc->name);
         return -1;
     }
@@ -739,7 +747,8 @@ load_screen(struct loader *ld, const config_setting_t *g, struct screen *sc)
     if (load_string(ld, g, "field", 0, &sc->field, NULL) < 0)
         return -1;
     if (sc->field == NULL && sc->kind != KIND_CHOICE && (kind_keys[sc->kind] & KEY_FIELD)) {
-        lerr(ld, sc->line, "screen '%s': kind '%s' needs a 'field'", sc->name, kind_names[sc->kind]);
+        lerr(ld, sc->line, "screen '%s': kind '%s' needs a 'field'", sc->name,
+             kind_names[sc->kind]);
         return -1;
     }
     if (sc->field && !ident_ok(sc->field)) {
@@ -1067,8 +1076,8 @@ resolve(struct loader *ld)
 static int
 load_root(struct loader *ld, config_t *cfg)
 {
-    static const char *const keys[] = {"version",  "start", "start_unknown", "last_status_labels",
-                                       "messages", "flows", NULL};
+    static const char *const keys[] = {
+        "version", "start", "start_unknown", "last_status_labels", "messages", "flows", NULL};
     struct dialog_set *set = ld->set;
     const config_setting_t *root = config_root_setting(cfg), *m;
     const char *names[2] = {"start", "start_unknown"};
@@ -1629,8 +1638,8 @@ fits(size_t limit, const char *t, size_t len)
 
 /* Joins spans [i, j) and the more line into buf; 0 if it does not fit buf. */
 static int
-join(const struct layout *L, const struct span *sp, size_t i, size_t j, const char *more,
-     char *buf, size_t cap, size_t *outlen)
+join(const struct layout *L, const struct span *sp, size_t i, size_t j, const char *more, char *buf,
+     size_t cap, size_t *outlen)
 {
     struct sbuf b;
     size_t k;
@@ -2194,8 +2203,8 @@ input_list(struct dialog_session *s, struct dialog_out *out, const struct screen
     return accept(s, out, value, (int)i, replay);
 }
 
-static enum step
-input_resume(struct dialog_session *s, struct dialog_out *out, const char *in, size_t len);
+static enum step input_resume(struct dialog_session *s, struct dialog_out *out, const char *in,
+                              size_t len);
 
 /* One trimmed input. replay: a draft being replayed, which stops at anything but a plain answer. */
 static enum step
@@ -2281,8 +2290,8 @@ trim(const char **in, size_t *len)
         (*in)++;
         (*len)--;
     }
-    while (*len && ((*in)[*len - 1] == ' ' || (*in)[*len - 1] == '\t' ||
-                    (*in)[*len - 1] == '\r' || (*in)[*len - 1] == '\n'))
+    while (*len && ((*in)[*len - 1] == ' ' || (*in)[*len - 1] == '\t' || (*in)[*len - 1] == '\r' ||
+                    (*in)[*len - 1] == '\n'))
         (*len)--;
 }
 
@@ -2312,8 +2321,7 @@ replay_draft(struct dialog_session *s, struct dialog_out *out)
         enter_state(s, ST_ASK);
         to_start(s);
     }
-    if (s->ctx.draft_flow[0] &&
-        strcmp(s->set->flows[cur_flow(s)].name, s->ctx.draft_flow) != 0) {
+    if (s->ctx.draft_flow[0] && strcmp(s->set->flows[cur_flow(s)].name, s->ctx.draft_flow) != 0) {
         /* the draft no longer leads into its flow (the dialogs changed): drop it */
         out->draft_discard = 1;
         to_start(s);
@@ -2478,8 +2486,7 @@ dialog_session_begin(struct dialog_session *s, struct dialog_out *out)
 }
 
 void
-dialog_session_input(struct dialog_session *s, const char *in, size_t len,
-                     struct dialog_out *out)
+dialog_session_input(struct dialog_session *s, const char *in, size_t len, struct dialog_out *out)
 {
     out_init(s, out);
     start(s);
@@ -2683,17 +2690,16 @@ check_fit(struct checker *c, const struct text *t, const char *prefix, enum fit 
     for (l = 0; l < LANGS; l++) {
         if (gsm7_measure(t->s[l], strlen(t->s[l]), &units, &gsm) == 0 && !gsm)
             creport(c, 0, t->line[l],
-                    "%s (%s) has characters outside GSM-7: a screen then holds %zu, not %zu",
-                    what, lang_names[l], gsm7_screen_limit(0, c->limit),
-                    gsm7_screen_limit(1, c->limit));
+                    "%s (%s) has characters outside GSM-7: a screen then holds %zu, not %zu", what,
+                    lang_names[l], gsm7_screen_limit(0, c->limit), gsm7_screen_limit(1, c->limit));
         sb_init(&b, buf, sizeof(buf));
         if (prefix)
             sb_puts(&b, prefix);
         nominal(t->s[l], &b);
         if (fit == FIT_WHOLE) {
             if (b.full || !fits(c->limit, buf, b.len))
-                creport(c, 1, t->line[l], "%s (%s) does not fit one screen of %zu characters",
-                        what, lang_names[l], c->limit);
+                creport(c, 1, t->line[l], "%s (%s) does not fit one screen of %zu characters", what,
+                        lang_names[l], c->limit);
             continue;
         }
         for (p = buf; p; p = nl ? nl + 1 : NULL) {
@@ -2818,12 +2824,12 @@ dialog_set_check(const struct dialog_set *set, size_t screen_limit,
     if (c.limit == 0 || c.limit > DIALOG_SCREEN_MAX)
         c.limit = DIALOG_SCREEN_MAX;
     for (m = 0; m < MSG_COUNT; m++)
-        check_fit(&c, &set->msgs[m], m == MSG_RESUME_CONTINUE || m == MSG_RESUME_RESTART ? "1 " : NULL,
-                  m == MSG_TOO_MANY || m == MSG_CODE_LOCKED || m == MSG_SAVE_FAILED ||
-                          m == MSG_ENDED
-                      ? FIT_WHOLE
-                      : FIT_LINES,
-                  msg_names[m]);
+        check_fit(
+            &c, &set->msgs[m], m == MSG_RESUME_CONTINUE || m == MSG_RESUME_RESTART ? "1 " : NULL,
+            m == MSG_TOO_MANY || m == MSG_CODE_LOCKED || m == MSG_SAVE_FAILED || m == MSG_ENDED
+                ? FIT_WHOLE
+                : FIT_LINES,
+            msg_names[m]);
     for (f = 0; f < set->nflows; f++) {
         const struct flow *fl = &set->flows[f];
 

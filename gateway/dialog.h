@@ -55,8 +55,8 @@ struct dialog_ctx {
     uint64_t last_revenue;
     unsigned last_workers;
     char last_date[11];
-    int has_draft;        /* an interrupted report: */
-    char draft_flow[33];  /* its flow (dialog_session_flow()) */
+    int has_draft;         /* an interrupted report: */
+    char draft_flow[33];   /* its flow (dialog_session_flow()) */
     char draft_path[1025]; /* its inputs from the main menu (dialog_session_draft_path()) */
 };
 
@@ -85,7 +85,8 @@ struct dialog_out {
 
 struct dialog_session;
 
-/* Takes a ref on set; ctx is copied (and sanitized). screen_limit: 0 or > 182 is 182, < 32 is 32. */
+/* Takes a ref on set; ctx is copied (and sanitized). screen_limit: 0 or > 182 is 182, < 32 is 32.
+ */
 struct dialog_session *dialog_session_new(struct dialog_set *set, const struct dialog_ctx *ctx,
                                           size_t screen_limit);
 void dialog_session_free(struct dialog_session *); /* drops the set ref */

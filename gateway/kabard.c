@@ -101,8 +101,8 @@ kabard_reload(void)
     ussd_reconfigure(cfg);
     kabard.cfg = cfg;
     config_unref(old);
-    log_info("config_reloaded", "file=%s channels=%zu dialogs_version=%u", kabard.path,
-             cfg->nchannels, dialog_set_version(cfg->dialogs));
+    log_notice("config_reloaded", "file=%s channels=%zu dialogs_version=%u", kabard.path,
+               cfg->nchannels, dialog_set_version(cfg->dialogs));
 }
 
 static void
@@ -129,7 +129,7 @@ kabard_signal(evutil_socket_t sig, short what, void *arg)
     if (kabard.stopping)
         return;
     kabard.stopping = 1;
-    log_info("shutdown", "signal=%d inflight=%zu", (int)sig, http_inflight());
+    log_notice("shutdown", "signal=%d inflight=%zu", (int)sig, http_inflight());
     ussd_stop();
     if (http_stop_accepting() == 0) {
         event_base_loopexit(kabard.base, NULL);
@@ -222,9 +222,9 @@ kabard_run(const char *path)
     kabard.ping = event_new(kabard.base, -1, EV_PERSIST, kabard_ping_tick, NULL);
     event_add(kabard.ping, &one);
     db_submit(kabard_ping, NULL, NULL, DB_FORCE);
-    log_info("started", "version=%s address=%s port=%d pid=%ld channels=%zu dialogs_version=%u",
-             PACKAGE_VERSION, kabard.cfg->listen_address, http_bound_port(), (long)getpid(),
-             kabard.cfg->nchannels, dialog_set_version(kabard.cfg->dialogs));
+    log_notice("started", "version=%s address=%s port=%d pid=%ld channels=%zu dialogs_version=%u",
+               PACKAGE_VERSION, kabard.cfg->listen_address, http_bound_port(), (long)getpid(),
+               kabard.cfg->nchannels, dialog_set_version(kabard.cfg->dialogs));
     event_base_dispatch(kabard.base);
 
     event_free(kabard.ping);
@@ -238,7 +238,7 @@ kabard_run(const char *path)
         event_free(sigs[i]);
     config_unref(kabard.cfg);
     event_base_free(kabard.base);
-    log_info("stopped", "pid=%ld", (long)getpid());
+    log_notice("stopped", "pid=%ld", (long)getpid());
     return 0;
 }
 

@@ -10,7 +10,7 @@
 
 static atomic_int log_level = LOG_INFO;
 static atomic_int log_personal_on = 0;
-static const char *const log_names[] = {"error", "warn", "info", "debug"};
+static const char *const log_names[] = {"notice", "error", "warn", "info", "debug"};
 
 void
 log_set_level(int level)
@@ -29,7 +29,7 @@ log_level_parse(const char *name, int *level)
 {
     int i;
 
-    for (i = 0; i < (int)(sizeof log_names / sizeof log_names[0]); i++) {
+    for (i = LOG_ERROR; i < (int)(sizeof log_names / sizeof log_names[0]); i++) {
         if (strcasecmp(name, log_names[i]) == 0) {
             *level = i;
             return 0;

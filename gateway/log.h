@@ -4,7 +4,8 @@
 
 #include <stddef.h>
 
-enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+/* notice: start, stop, reload; shown whatever the configured level */
+enum log_level { LOG_NOTICE, LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 void log_set_level(int level);
 int log_get_level(void);
@@ -22,6 +23,7 @@ const char *log_quote(const char *s, size_t len, char *out, size_t outlen);
 /* A phone number as the logs show it: masked unless personal logging is on. */
 const char *log_msisdn(const char *msisdn, char *out, size_t outlen);
 
+#define log_notice(ev, ...) log_event(LOG_NOTICE, ev, __VA_ARGS__)
 #define log_error(ev, ...) log_event(LOG_ERROR, ev, __VA_ARGS__)
 #define log_warn(ev, ...) log_event(LOG_WARN, ev, __VA_ARGS__)
 #define log_info(ev, ...) log_event(LOG_INFO, ev, __VA_ARGS__)

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include <event2/event.h>
+#include <jansson.h>
 
 #include "config.h"
 #include "db.h"
@@ -17,9 +18,13 @@
 
 #define USSD_BUCKETS 16384
 #define USSD_MAX_SESSIONS 200000
-#define USSD_MAX_WAITERS 4
+/* hops of one session waiting for its context or commit; load generators send many at once */
+#define USSD_MAX_WAITERS 64
 #define USSD_KEY 100
 #define USSD_FLUSH_MS 200
+/* a draft is written once its session has been quiet this long: a person takes seconds per
+ * answer, and a session that finishes sooner never needs one */
+#define USSD_DRAFT_QUIET_MS 1000
 #define USSD_SWEEP_SECS 5
 /* a draft this fresh belongs to a session still being answered somewhere */
 #define USSD_DRAFT_SETTLE "5"
@@ -60,7 +65,9 @@ struct ussd_session {
     int have_screen;
     char screen[DIALOG_SCREEN_MAX * 4 + 1];
     int end;
-    time_t touched;
+    long long touched; /* monotonic ms */
+    int over;          /* the network said the session ended */
+    int draft_written; /* a draft row for this session may exist */
     long long started_ms;
     struct ussd_waiter *waiters, **waiters_tail;
     size_t nwaiters;
@@ -94,13 +101,13 @@ ussd_now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static time_t
+static long long
 ussd_mono(void)
 {
     struct timespec ts;
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec;
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static uint32_t
@@ -219,9 +226,9 @@ ussd_draft_work(struct db_conn *c, void *arg)
 
             err = db_exec(c, "DELETE FROM ussd_drafts WHERE msisdn = ?", p, 1, NULL, NULL);
         } else {
-            struct db_param p[] = {DB_STR(d->msisdn),  DB_U64(d->kpm_id), DB_STR(d->channel),
-                                   DB_STR(d->session_id), DB_STR(d->flow), DB_STR(d->path),
-                                   DB_U64(d->version), DB_U64(j->window)};
+            struct db_param p[] = {DB_STR(d->msisdn),     DB_U64(d->kpm_id), DB_STR(d->channel),
+                                   DB_STR(d->session_id), DB_STR(d->flow),   DB_STR(d->path),
+                                   DB_U64(d->version),    DB_U64(j->window)};
 
             err = db_exec(c,
                           "INSERT INTO ussd_drafts (msisdn, kpm_id, channel, session_id, flow,"
@@ -267,6 +274,8 @@ ussd_flush_drafts(void)
     struct ussd_session *s;
     size_t i, n = 0, cap = 0;
 
+    long long now = ussd_mono();
+
     if (ussd.cfg == NULL || !db_is_up())
         return;
     if ((j = calloc(1, sizeof *j)) == NULL)
@@ -276,8 +285,14 @@ ussd_flush_drafts(void)
         for (s = ussd.buckets[i]; s != NULL; s = s->next) {
             struct ussd_draft_rec *d;
 
-            if (!s->draft_dirty || s->draft_inflight)
+            if (!s->draft_dirty || s->draft_inflight ||
+                (!s->over && !ussd.stopping && now - s->touched < USSD_DRAFT_QUIET_MS))
                 continue;
+            /* nothing to delete if this session never wrote one and none was offered */
+            if (s->draft_delete && !s->draft_written && !s->ctx.has_draft) {
+                s->draft_dirty = 0;
+                continue;
+            }
             if (n == cap) {
                 size_t ncap = cap ? cap * 2 : 64;
                 struct ussd_draft_rec *nr = realloc(j->recs, ncap * sizeof *nr);
@@ -298,6 +313,7 @@ ussd_flush_drafts(void)
             d->kpm_id = s->ctx.kpm_id;
             d->version = dialog_set_version(s->set);
             d->del = s->draft_delete;
+            s->draft_written = !d->del;
             s->draft_dirty = 0;
             s->draft_inflight = 1;
         }
@@ -325,73 +341,66 @@ struct ussd_load {
     struct dialog_ctx ctx;
 };
 
-static int
-ussd_row_kpm(void *arg, char **v, unsigned long *len, unsigned n)
+static void
+ussd_ctx_trainings(struct dialog_ctx *ctx, const char *json)
 {
-    struct dialog_ctx *ctx = arg;
+    json_t *a = json_loads(json, 0, NULL), *t;
+    size_t i;
 
-    (void)len;
-    if (n < 4 || v[0] == NULL || parse_u64(v[0], strlen(v[0]), 1, UINT64_MAX, &ctx->kpm_id) == -1)
-        return 1;
-    ctx->registered = 1;
-    snprintf(ctx->kpm_name, sizeof ctx->kpm_name, "%s", v[1] ? v[1] : "");
-    snprintf(ctx->lang, sizeof ctx->lang, "%s", v[2] ? v[2] : "id");
-    snprintf(ctx->assistant_name, sizeof ctx->assistant_name, "%s", v[3] ? v[3] : "");
-    return 1;
+    json_array_foreach(a, i, t)
+    {
+        struct dialog_training *d;
+        json_int_t id = json_integer_value(json_object_get(t, "id"));
+        const char *v;
+
+        if (ctx->ntrainings >= DIALOG_MAX_TRAININGS || id <= 0)
+            break;
+        d = &ctx->trainings[ctx->ntrainings++];
+        d->id = (uint64_t)id;
+        v = json_string_value(json_object_get(t, "title"));
+        snprintf(d->title, sizeof d->title, "%s", v != NULL ? v : "");
+        v = json_string_value(json_object_get(t, "date"));
+        snprintf(d->date, sizeof d->date, "%s", v != NULL ? v : "");
+        v = json_string_value(json_object_get(t, "place"));
+        snprintf(d->place, sizeof d->place, "%s", v != NULL ? v : "");
+        v = json_string_value(json_object_get(t, "code"));
+        snprintf(d->code, sizeof d->code, "%s", v != NULL ? v : "");
+        d->attended = json_integer_value(json_object_get(t, "attended")) == 1;
+    }
+    json_decref(a);
 }
 
+/* everything a session needs in one row: kpm, assistant, last business report, a resumable
+ * draft and the enrolled trainings of the last 30 days (a JSON array); NULL where absent */
 static int
-ussd_row_training(void *arg, char **v, unsigned long *len, unsigned n)
-{
-    struct dialog_ctx *ctx = arg;
-    struct dialog_training *t;
-
-    (void)len;
-    if (n < 6 || ctx->ntrainings >= DIALOG_MAX_TRAININGS)
-        return 1;
-    t = &ctx->trainings[ctx->ntrainings];
-    if (v[0] == NULL || parse_u64(v[0], strlen(v[0]), 1, UINT64_MAX, &t->id) == -1)
-        return 0;
-    snprintf(t->title, sizeof t->title, "%s", v[1] ? v[1] : "");
-    snprintf(t->date, sizeof t->date, "%s", v[2] ? v[2] : "");
-    snprintf(t->place, sizeof t->place, "%s", v[3] ? v[3] : "");
-    snprintf(t->code, sizeof t->code, "%s", v[4] ? v[4] : "");
-    t->attended = v[5] != NULL && strcmp(v[5], "1") == 0;
-    ctx->ntrainings++;
-    return 0;
-}
-
-static int
-ussd_row_last(void *arg, char **v, unsigned long *len, unsigned n)
+ussd_row_ctx(void *arg, char **v, unsigned long *len, unsigned n)
 {
     struct dialog_ctx *ctx = arg;
     uint64_t x;
 
     (void)len;
-    if (n < 4 || v[0] == NULL)
+    if (n < 11 || v[0] == NULL || parse_u64(v[0], strlen(v[0]), 1, UINT64_MAX, &ctx->kpm_id) == -1)
         return 1;
-    ctx->has_last = 1;
-    if (parse_u64(v[0], strlen(v[0]), 0, 255, &x) == 0)
+    ctx->registered = 1;
+    snprintf(ctx->kpm_name, sizeof ctx->kpm_name, "%s", v[1] ? v[1] : "");
+    snprintf(ctx->lang, sizeof ctx->lang, "%s", v[2] ? v[2] : "id");
+    snprintf(ctx->assistant_name, sizeof ctx->assistant_name, "%s", v[3] ? v[3] : "");
+    if (v[4] != NULL && parse_u64(v[4], strlen(v[4]), 0, 255, &x) == 0) {
+        ctx->has_last = 1;
         ctx->last_status = (unsigned)x;
-    if (v[1] != NULL && parse_u64(v[1], strlen(v[1]), 0, UINT64_MAX, &x) == 0)
-        ctx->last_revenue = x;
-    if (v[2] != NULL && parse_u64(v[2], strlen(v[2]), 0, 65535, &x) == 0)
-        ctx->last_workers = (unsigned)x;
-    snprintf(ctx->last_date, sizeof ctx->last_date, "%s", v[3] ? v[3] : "");
-    return 1;
-}
-
-static int
-ussd_row_draft(void *arg, char **v, unsigned long *len, unsigned n)
-{
-    struct dialog_ctx *ctx = arg;
-
-    (void)len;
-    if (n < 2 || v[0] == NULL || v[1] == NULL)
-        return 1;
-    ctx->has_draft = 1;
-    snprintf(ctx->draft_flow, sizeof ctx->draft_flow, "%s", v[0]);
-    snprintf(ctx->draft_path, sizeof ctx->draft_path, "%s", v[1]);
+        if (v[5] != NULL && parse_u64(v[5], strlen(v[5]), 0, UINT64_MAX, &x) == 0)
+            ctx->last_revenue = x;
+        if (v[6] != NULL && parse_u64(v[6], strlen(v[6]), 0, 65535, &x) == 0)
+            ctx->last_workers = (unsigned)x;
+        snprintf(ctx->last_date, sizeof ctx->last_date, "%s", v[7] ? v[7] : "");
+    }
+    if (v[8] != NULL && v[9] != NULL) {
+        ctx->has_draft = 1;
+        snprintf(ctx->draft_flow, sizeof ctx->draft_flow, "%s", v[8]);
+        snprintf(ctx->draft_path, sizeof ctx->draft_path, "%s", v[9]);
+    }
+    if (v[10] != NULL)
+        ussd_ctx_trainings(ctx, v[10]);
     return 1;
 }
 
@@ -399,51 +408,39 @@ static int
 ussd_load_work(struct db_conn *c, void *arg)
 {
     struct ussd_load *l = arg;
-    struct db_param p1[] = {DB_STR(l->msisdn)};
-    struct db_param pk[] = {DB_U64(0)};
-    struct db_param pd[] = {DB_STR(l->msisdn), DB_STR(l->session_id)};
-    int err;
+    struct db_param p[] = {DB_STR(l->session_id), DB_STR(l->msisdn)};
 
     memset(&l->ctx, 0, sizeof l->ctx);
     snprintf(l->ctx.lang, sizeof l->ctx.lang, "id");
-    if ((err = db_query(c,
-                        "SELECT k.id, k.name, k.lang, a.name FROM kpm k"
-                        " JOIN assistants a ON a.id = k.assistant_id WHERE k.msisdn = ?",
-                        p1, 1, ussd_row_kpm, &l->ctx)) != 0)
-        return err;
-    if (!l->ctx.registered)
-        return 0;
-    pk[0].u = l->ctx.kpm_id;
-    if ((err = db_query(c,
-                        "SELECT t.id, t.title, DATE_FORMAT(t.starts_at, '%Y-%m-%d'), t.place,"
-                        " t.attendance_code, EXISTS (SELECT 1 FROM attendance_reports r"
-                        "  WHERE r.kpm_id = e.kpm_id AND r.training_id = t.id AND r.attended = 1)"
-                        " FROM enrollments e JOIN trainings t ON t.id = e.training_id"
-                        " WHERE e.kpm_id = ? AND t.starts_at >= NOW() - INTERVAL 30 DAY"
-                        " AND t.starts_at <= NOW() ORDER BY t.starts_at DESC, t.id LIMIT 16",
-                        pk, 1, ussd_row_training, &l->ctx)) != 0)
-        return err;
-    if ((err = db_query(c,
-                        "SELECT status, revenue, workers, DATE_FORMAT(created_at, '%Y-%m-%d')"
-                        " FROM business_reports WHERE kpm_id = ?"
-                        " ORDER BY created_at DESC, id DESC LIMIT 1",
-                        pk, 1, ussd_row_last, &l->ctx)) != 0)
-        return err;
-    /* a draft is offered once its session has gone quiet or the network said it ended, and
-     * never when that session's report was saved after all */
+    /* One round trip. A draft is offered once its session has gone quiet or the network said
+     * it ended, and never when that session's report was saved after all. */
     return db_query(c,
-                    "SELECT d.flow, d.input_path FROM ussd_drafts d WHERE d.msisdn = ?"
-                    " AND d.expires_at > NOW(3) AND COALESCE(d.session_id, '') <> ?"
-                    " AND (d.updated_at < NOW(3) - INTERVAL " USSD_DRAFT_SETTLE " SECOND"
-                    "  OR EXISTS (SELECT 1 FROM ussd_session_ends x"
-                    "   WHERE x.channel = d.channel AND x.session_id = d.session_id))"
-                    " AND NOT EXISTS (SELECT 1 FROM business_reports b"
-                    "  WHERE b.channel = d.channel AND b.session_id = d.session_id)"
-                    " AND NOT EXISTS (SELECT 1 FROM attendance_reports b"
-                    "  WHERE b.channel = d.channel AND b.session_id = d.session_id)"
-                    " AND NOT EXISTS (SELECT 1 FROM help_requests b"
-                    "  WHERE b.channel = d.channel AND b.session_id = d.session_id)",
-                    pd, 2, ussd_row_draft, &l->ctx);
+                    "SELECT k.id, k.name, k.lang, a.name, b.status, b.revenue, b.workers,"
+                    " DATE_FORMAT(b.created_at, '%Y-%m-%d'), d.flow, d.input_path,"
+                    " (SELECT JSON_ARRAYAGG(JSON_OBJECT('id', t.id, 'title', t.title,"
+                    "   'date', DATE_FORMAT(t.starts_at, '%Y-%m-%d'), 'place', t.place,"
+                    "   'code', t.attendance_code, 'attended', EXISTS (SELECT 1"
+                    "   FROM attendance_reports r WHERE r.kpm_id = k.id AND r.training_id = t.id"
+                    "   AND r.attended = 1)) ORDER BY t.starts_at DESC, t.id)"
+                    "  FROM enrollments e JOIN trainings t ON t.id = e.training_id"
+                    "  WHERE e.kpm_id = k.id AND t.starts_at >= NOW() - INTERVAL 30 DAY"
+                    "  AND t.starts_at <= NOW())"
+                    " FROM kpm k JOIN assistants a ON a.id = k.assistant_id"
+                    " LEFT JOIN business_reports b ON b.id = (SELECT r.id FROM business_reports r"
+                    "  WHERE r.kpm_id = k.id ORDER BY r.created_at DESC, r.id DESC LIMIT 1)"
+                    " LEFT JOIN ussd_drafts d ON d.msisdn = k.msisdn"
+                    "  AND d.expires_at > NOW(3) AND COALESCE(d.session_id, '') <> ?"
+                    "  AND (d.updated_at < NOW(3) - INTERVAL " USSD_DRAFT_SETTLE " SECOND"
+                    "   OR EXISTS (SELECT 1 FROM ussd_session_ends x"
+                    "    WHERE x.channel = d.channel AND x.session_id = d.session_id))"
+                    "  AND NOT EXISTS (SELECT 1 FROM business_reports r"
+                    "   WHERE r.channel = d.channel AND r.session_id = d.session_id)"
+                    "  AND NOT EXISTS (SELECT 1 FROM attendance_reports r"
+                    "   WHERE r.channel = d.channel AND r.session_id = d.session_id)"
+                    "  AND NOT EXISTS (SELECT 1 FROM help_requests r"
+                    "   WHERE r.channel = d.channel AND r.session_id = d.session_id)"
+                    " WHERE k.msisdn = ?",
+                    p, 2, ussd_row_ctx, &l->ctx);
 }
 
 static void
@@ -525,6 +522,7 @@ struct ussd_save {
         uint64_t v;
     } f[6];
     char pkh[21];
+    int del_draft; /* a draft row may exist for this caller */
     uint64_t id;
 };
 
@@ -534,8 +532,7 @@ ussd_save_field(struct ussd_save *sv, const struct dialog_session *ds, int i, co
     const char *v = dialog_session_answer(ds, name);
 
     sv->f[i].name = name;
-    sv->f[i].have =
-        v != NULL && parse_u64(v, strlen(v), 0, UINT64_MAX, &sv->f[i].v) == 0 ? 1 : 0;
+    sv->f[i].have = v != NULL && parse_u64(v, strlen(v), 0, UINT64_MAX, &sv->f[i].v) == 0 ? 1 : 0;
 }
 
 static struct db_param
@@ -554,24 +551,25 @@ ussd_save_work(struct db_conn *c, void *arg)
 
     switch (sv->action) {
     case DIALOG_ACT_BUSINESS: {
-        struct db_param p[] = {DB_U64(sv->kpm_id),    DB_STR(sv->msisdn),   DB_STR(sv->channel),
-                               DB_STR(sv->session_id), ussd_opt(sv, 0),     ussd_opt(sv, 1),
-                               ussd_opt(sv, 2),        ussd_opt(sv, 3),     ussd_opt(sv, 4),
+        struct db_param p[] = {DB_U64(sv->kpm_id),     DB_STR(sv->msisdn),     DB_STR(sv->channel),
+                               DB_STR(sv->session_id), ussd_opt(sv, 0),        ussd_opt(sv, 1),
+                               ussd_opt(sv, 2),        ussd_opt(sv, 3),        ussd_opt(sv, 4),
                                DB_STR(sv->answers),    DB_STR(sv->input_path), DB_U64(started)};
 
         /* a retried final hop hits the unique key and gets the first report's number */
-        err = db_exec(c,
-                      "INSERT INTO business_reports (kpm_id, msisdn, channel, session_id, source,"
-                      " status, kind, revenue, workers, difficulty, answers, input_path, started_at)"
-                      " VALUES (?, ?, ?, ?, 'ussd', ?, ?, ?, ?, ?, ?, ?, FROM_UNIXTIME(? / 1000))"
-                      " ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)",
-                      p, 12, NULL, &sv->id);
+        err =
+            db_exec(c,
+                    "INSERT INTO business_reports (kpm_id, msisdn, channel, session_id, source,"
+                    " status, kind, revenue, workers, difficulty, answers, input_path, started_at)"
+                    " VALUES (?, ?, ?, ?, 'ussd', ?, ?, ?, ?, ?, ?, ?, FROM_UNIXTIME(? / 1000))"
+                    " ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)",
+                    p, 12, NULL, &sv->id);
         break;
     }
     case DIALOG_ACT_ATTENDANCE: {
-        struct db_param p[] = {DB_U64(sv->kpm_id),     ussd_opt(sv, 0),    DB_STR(sv->msisdn),
-                               DB_STR(sv->channel),    DB_STR(sv->session_id), ussd_opt(sv, 1),
-                               ussd_opt(sv, 2),        DB_STR(sv->answers), DB_STR(sv->input_path),
+        struct db_param p[] = {DB_U64(sv->kpm_id),  ussd_opt(sv, 0),        DB_STR(sv->msisdn),
+                               DB_STR(sv->channel), DB_STR(sv->session_id), ussd_opt(sv, 1),
+                               ussd_opt(sv, 2),     DB_STR(sv->answers),    DB_STR(sv->input_path),
                                DB_U64(started)};
 
         err = db_exec(c,
@@ -628,7 +626,7 @@ ussd_save_work(struct db_conn *c, void *arg)
     case DIALOG_ACT_NONE:
         return 0;
     }
-    if (err == 0)
+    if (err == 0 && sv->del_draft)
         err = db_exec(c, "DELETE FROM ussd_drafts WHERE msisdn = ?", draft, 1, NULL, NULL);
     return err;
 }
@@ -693,6 +691,7 @@ ussd_save(struct ussd_session *s, enum dialog_action action, struct http_req *r,
     memcpy(sv->msisdn, s->msisdn, sizeof sv->msisdn);
     sv->kpm_id = s->ctx.kpm_id;
     sv->started_ms = s->started_ms;
+    sv->del_draft = s->draft_written || s->draft_inflight || s->ctx.has_draft;
     if (dialog_session_answers_json(s->ds, sv->answers, sizeof sv->answers) == -1)
         snprintf(sv->answers, sizeof sv->answers, "{}");
     snprintf(sv->input_path, sizeof sv->input_path, "%s", s->path);
@@ -722,7 +721,12 @@ ussd_save(struct ussd_session *s, enum dialog_action action, struct http_req *r,
     s->state = USSD_SAVING;
     s->pending = r;
     s->pending_reply = reply;
-    if (db_submit(ussd_save_work, ussd_save_done, sv, DB_TXN) == 0)
+    /* one INSERT is atomic by itself; more statements share one transaction */
+    if (db_submit(ussd_save_work, ussd_save_done, sv,
+                  (action == DIALOG_ACT_BUSINESS || action == DIALOG_ACT_ATTENDANCE) &&
+                          !sv->del_draft
+                      ? 0
+                      : DB_TXN) == 0)
         return;
     s->pending = NULL;
     s->state = USSD_READY;
@@ -1006,7 +1010,9 @@ ussd_end_done(int err, void *arg)
 
     ussd_make_key(key, e->channel, e->session_id);
     if ((s = ussd_find(key)) != NULL && s->state == USSD_READY && s->waiters == NULL)
-        s->touched = 0; /* the sweeper writes its draft and lets it go */
+        s->over = 1; /* its draft is written at the next flush, then the sweeper lets it go */
+    if (s != NULL)
+        s->touched = 0;
     e->ack(e->r, err == 0);
     free(e);
 }
@@ -1044,7 +1050,7 @@ static void
 ussd_sweep(evutil_socket_t fd, short what, void *arg)
 {
     struct ussd_session *s, *next;
-    time_t now = ussd_mono();
+    long long now = ussd_mono();
     size_t i;
 
     (void)fd;
@@ -1058,7 +1064,10 @@ ussd_sweep(evutil_socket_t fd, short what, void *arg)
             if (s->state == USSD_LOADING || s->state == USSD_SAVING || s->waiters != NULL ||
                 s->draft_dirty || s->draft_inflight)
                 continue;
-            if (now - s->touched >= (time_t)ussd.cfg->ussd.session_idle)
+            /* a finished session is kept only to answer a retried final hop */
+            if (now - s->touched >=
+                (s->state == USSD_DONE ? 30000LL : 0) +
+                    (s->state == USSD_DONE ? 0 : 1000LL * ussd.cfg->ussd.session_idle))
                 ussd_session_free(s);
         }
     }

@@ -10,7 +10,6 @@
         .name = (n), .buf = (b), .cap = sizeof(b), .required = (req)                               \
     }
 
-
 /* An absent or empty number is 0; anything else must be strict decimal. */
 static int
 at_number(const struct parse_field *f, uint64_t *out)

@@ -55,6 +55,7 @@ kabar_mariadb_start() {
   local var=$1 port user=root
   [ "$(id -u)" -eq 0 ] || user=$(id -un)
   mkdir -p "$var"
+  var=$(cd "$var" && pwd)   # mariadbd reads relative paths against its datadir
   export KABAR_DB_SOCKET="$var/mysql.sock"
   if [ -f "$var/mysqld.pid" ] && kill -0 "$(cat "$var/mysqld.pid")" 2>/dev/null; then
     say "MariaDB already running (pid $(cat "$var/mysqld.pid"))"

@@ -255,7 +255,8 @@ START_TEST(test_business_other_statuses)
     drive(s, "1*3", &o);
     ck_assert(starts_with(o.screen, "Kendala utama:"));
     in(s, "5", &o);
-    ck_assert_str_eq(o.screen, "Usaha: Tutup permanen, Kendala: Tidak ada\n1 Kirim\n2 Ulangi\n0 Batal");
+    ck_assert_str_eq(o.screen,
+                     "Usaha: Tutup permanen, Kendala: Tidak ada\n1 Kirim\n2 Ulangi\n0 Batal");
     in(s, "1", &o);
     ck_assert_int_eq(o.action, DIALOG_ACT_BUSINESS);
     ck_assert_ptr_null(dialog_session_answer(s, "kind"));
@@ -454,8 +455,9 @@ START_TEST(test_my_reports)
     demo_ctx(&c);
     s = start(set, &c, 182, &o);
     in(s, "4", &o);
-    ck_assert_str_eq(o.screen, "Usaha 05/11/2024: Berjalan\nOmzet Rp2.500.000, pekerja 3\n"
-                               "Pelatihan hadir: Pemasaran online, Kewirausahaan\n0 Kembali\n00 Menu");
+    ck_assert_str_eq(o.screen,
+                     "Usaha 05/11/2024: Berjalan\nOmzet Rp2.500.000, pekerja 3\n"
+                     "Pelatihan hadir: Pemasaran online, Kewirausahaan\n0 Kembali\n00 Menu");
     in(s, "1", &o);
     ck_assert(starts_with(o.screen, "Pilihan tidak ada.\nUsaha 05/11/2024"));
     in(s, "0", &o);
@@ -831,9 +833,10 @@ END_TEST
 
 START_TEST(test_replay_determinism)
 {
-    static const char *const inputs[] = {
-        "x", "1", "0", "1", "1", "99", "1", "abc", "2500000", "0", "2500000", "3", "1", "2",
-        "00", "2", "1", "1", "9", "4821", "0", "00", "4", "0", "5", "2", "3", "2", "1"};
+    static const char *const inputs[] = {"x",       "1", "0",       "1",    "1", "99", "1",  "abc",
+                                         "2500000", "0", "2500000", "3",    "1", "2",  "00", "2",
+                                         "1",       "1", "9",       "4821", "0", "00", "4",  "0",
+                                         "5",       "2", "3",       "2",    "1"};
     struct dialog_set *set = load_shipped();
     struct dialog_ctx c;
     struct dialog_out o1, o2;
@@ -890,7 +893,8 @@ START_TEST(test_hostile_ctx_and_json_escape)
     c.ntrainings = 1000;
     strcpy(c.lang, "xx");
     s = start(set, &c, 182, &o);
-    ck_assert_msg(starts_with(o.screen, "Kabar KPM - Halo Ibu ?? X\"{kpm.name}AAAA"), "%s", o.screen);
+    ck_assert_msg(starts_with(o.screen, "Kabar KPM - Halo Ibu ?? X\"{kpm.name}AAAA"), "%s",
+                  o.screen);
     ck_assert(fits_limit(o.screen, 182));
     in(s, "2", &o);
     ck_assert(fits_limit(o.screen, 182));
@@ -916,10 +920,10 @@ END_TEST
 /* Random inputs: never a crash, an overflow or a screen over the limit. */
 START_TEST(test_random_inputs)
 {
-    static const char *const words[] = {"0",  "00", "99", "1",  "2",  "3",   "4",  "5",
-                                        "6",  "7",  "",   "x",  "  1 ", "4821", "1234",
-                                        "2500000", "1000000001", "#11", "*", "\xff\xfe",
-                                        "\xc3\xa9", "12345678", "-1", "01", "000"};
+    static const char *const words[] = {
+        "0", "00",       "99",       "1",        "2",    "3",    "4",       "5",          "6",
+        "7", "",         "x",        "  1 ",     "4821", "1234", "2500000", "1000000001", "#11",
+        "*", "\xff\xfe", "\xc3\xa9", "12345678", "-1",   "01",   "000"};
     struct dialog_set *set = load_shipped();
     struct dialog_ctx c;
     struct dialog_out o;
@@ -998,7 +1002,8 @@ static const char BASE[] =
     "        prompt = { id = \"N?\"; en = \"N?\"; }; },\n"
     "      { name = \"c\"; kind = \"confirm\";\n"
     "        prompt = { id = \"N {answer.n}\"; en = \"N {answer.n}\"; };\n"
-    "        options = ( { value = 1; label = { id = \"Kirim\"; en = \"Send\"; }; do = \"submit\"; } ); }\n"
+    "        options = ( { value = 1; label = { id = \"Kirim\"; en = \"Send\"; }; do = \"submit\"; "
+    "} ); }\n"
     "    ); }\n"
     ");\n";
 
@@ -1140,9 +1145,9 @@ START_TEST(test_check_errors)
                      0);
     ck_assert_int_eq(check_warnings_seen, 1);
     ck_assert(strstr(check_last, "outside GSM-7") != NULL);
-    ck_assert_int_eq(check_variant("{ id = \"Menu\"; en = \"Menu\"; }",
-                                   "{ id = \"Menu\"; en = \"\"; }", 182),
-                     1);
+    ck_assert_int_eq(
+        check_variant("{ id = \"Menu\"; en = \"Menu\"; }", "{ id = \"Menu\"; en = \"\"; }", 182),
+        1);
     ck_assert(strstr(check_last, "the 'en' translation is empty") != NULL);
     /* a flow that runs out of screens */
     ck_assert_int_eq(check_variant("do = \"submit\"", "goto = \"main\"", 182), 0);

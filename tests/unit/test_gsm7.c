@@ -32,7 +32,7 @@ START_TEST(test_basic_set)
     expect("\xc3\xa9\xc3\xb1\xc3\xbc\xc3\x84\xc3\x96\xc3\x9c\xc3\xa0\xc3\xa8\xc3\xb9\xc3\xac"
            "\xc3\xb2\xc3\x87\xc3\x89\xc3\x9f\xc3\x86\xc3\xa6\xc3\x85\xc3\xa5\xc3\x98\xc3\xb8",
            20, 1);
-    expect("\xc2\xa3\xc2\xa5\xc2\xa4\xc2\xa7\xc2\xa1\xc2\xbf", 6, 1);       /* £¥¤§¡¿ */
+    expect("\xc2\xa3\xc2\xa5\xc2\xa4\xc2\xa7\xc2\xa1\xc2\xbf", 6, 1); /* £¥¤§¡¿ */
     expect("\xce\x94\xce\xa6\xce\x93\xce\x9b\xce\xa9\xce\xa0\xce\xa8\xce\xa3\xce\x98\xce\x9e", 10,
            1); /* ΔΦΓΛΩΠΨΣΘΞ */
     /* NUL is a character outside GSM-7 when counted in len */
@@ -75,9 +75,9 @@ START_TEST(test_invalid_utf8)
         "\xed\xa0\x80",     /* surrogate */
         "\xf4\x90\x80\x80", /* > U+10FFFF */
         "\xf8\x88\x80\x80\x80",
-        "\xe2\x82",         /* truncated € */
-        "ok\xc3",           /* truncated at the end */
-        "\xc3\x28",         /* bad continuation */
+        "\xe2\x82", /* truncated € */
+        "ok\xc3",   /* truncated at the end */
+        "\xc3\x28", /* bad continuation */
         "\xff",
     };
     size_t i, u;
