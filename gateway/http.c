@@ -29,6 +29,7 @@ static const struct http_handler *const http_handlers[] = {
 struct http_conn {
     struct evhttp_connection *evcon;
     struct http_req *pending;
+    int writing; /* a reply is being written: counted in http.writing */
 };
 
 static struct {
@@ -39,10 +40,19 @@ static struct {
     void *conns; /* tsearch tree of struct http_conn */
     size_t nconns;
     size_t inflight;
+    size_t writing; /* replies handed to evhttp, not yet on the wire */
     uint64_t next_id;
     int listener_paused;
     int accepting;
 } http;
+
+/* A stopping server exits only when every reply is written, not merely queued. */
+static void
+http_maybe_exit(void)
+{
+    if (!http.accepting && http.inflight == 0 && http.writing == 0)
+        event_base_loopexit(http.base, NULL);
+}
 
 static int
 http_conn_cmp(const void *a, const void *b)
@@ -79,6 +89,11 @@ http_conn_closed(struct evhttp_connection *evcon, void *arg)
     struct http_conn *c = arg;
 
     (void)evcon;
+    if (c->writing) {
+        /* the peer left before the reply was written: it will never complete */
+        c->writing = 0;
+        http.writing--;
+    }
     if (c->pending != NULL) {
         c->pending->req = NULL;
         c->pending->conn = NULL;
@@ -88,6 +103,7 @@ http_conn_closed(struct evhttp_connection *evcon, void *arg)
     http.nconns--;
     if (http.nconns < http.cfg->http.max_connections)
         http_listener_set(1);
+    http_maybe_exit();
 }
 
 static struct http_conn *
@@ -123,8 +139,9 @@ http_peer(struct http_req *r, struct evhttp_request *req, struct sockaddr_storag
 
     memset(ss, 0, sizeof *ss);
     if (sa != NULL)
-        memcpy(ss, sa, sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                                 : sizeof(struct sockaddr_in));
+        memcpy(ss, sa,
+               sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                         : sizeof(struct sockaddr_in));
     /* X-Forwarded-For counts only when the direct peer is one of our own proxies */
     if (sa != NULL && r->cfg->nproxies > 0 &&
         config_net_match(r->cfg->proxies, r->cfg->nproxies, sa) &&
@@ -237,8 +254,7 @@ http_route(struct http_req *r, const char *path, const struct sockaddr_storage *
             return;
         }
         if (r->channel->nallow > 0 &&
-            !config_net_match(r->channel->allow, r->channel->nallow,
-                              (const struct sockaddr *)ss)) {
+            !config_net_match(r->channel->allow, r->channel->nallow, (const struct sockaddr *)ss)) {
             log_warn("http_source_refused", "req=%llu channel=%s peer=%s",
                      (unsigned long long)r->id, r->channel->name, r->peer);
             http_reply_text(r, 403, "forbidden");
@@ -326,6 +342,20 @@ http_header(struct http_req *r, const char *name)
     return evhttp_find_header(evhttp_request_get_input_headers(r->req), name);
 }
 
+static void
+http_written(struct evhttp_request *req, void *arg)
+{
+    struct http_conn *c = arg;
+
+    (void)req;
+    if (c != NULL && !c->writing)
+        return;
+    if (c != NULL)
+        c->writing = 0;
+    http.writing--;
+    http_maybe_exit();
+}
+
 void
 http_reply(struct http_req *r, int status, const char *ctype, const char *body, size_t len)
 {
@@ -349,6 +379,10 @@ http_reply(struct http_req *r, int status, const char *ctype, const char *body, 
         evhttp_add_header(h, "X-Request-Id", rid);
         if (r->conn != NULL)
             r->conn->pending = NULL;
+        http.writing++;
+        if (r->conn != NULL)
+            r->conn->writing = 1;
+        evhttp_request_set_on_complete_cb(r->req, http_written, r->conn);
         if ((out = evbuffer_new()) != NULL) {
             evbuffer_add(out, body, len);
             evhttp_send_reply(r->req, status, NULL, out);
@@ -366,8 +400,7 @@ http_reply(struct http_req *r, int status, const char *ctype, const char *body, 
     free(r->body);
     free(r);
     http.inflight--;
-    if (!http.accepting && http.inflight == 0)
-        event_base_loopexit(http.base, NULL);
+    http_maybe_exit();
 }
 
 void
@@ -449,7 +482,7 @@ http_stop_accepting(void)
         http.bound = NULL;
     }
     http.accepting = 0;
-    return http.inflight;
+    return http.inflight + http.writing;
 }
 
 size_t

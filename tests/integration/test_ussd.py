@@ -504,3 +504,27 @@ def test_database_down_gives_a_polite_screen(env):
         wait_for(lambda: k.get("/healthz").status == 503, what="db marked down")
         kind, screen = AT(k).start()
         assert kind == "END" and "coba lagi" in screen, screen
+
+
+def test_sigterm_lets_an_in_flight_commit_finish(env):
+    """The final hop is waiting for its commit when SIGTERM arrives: it still gets its saved
+    screen, the row exists, and kabard exits 0."""
+    import threading
+    k = Kabard(env).start()
+    s = AT(k, phone="+628120000090")
+    s.walk("1*4*5")
+    env.sql("CREATE TRIGGER it_slow BEFORE INSERT ON business_reports FOR EACH ROW SET @x = SLEEP(1.5)")
+    got = {}
+    try:
+        t = threading.Thread(target=lambda: got.update(r=s.send("1")))
+        t.start()
+        time.sleep(0.5)
+        k.send_signal(signal.SIGTERM)
+        t.join(timeout=20)
+        rc = k.proc.wait(timeout=20)
+    finally:
+        env.sql("DROP TRIGGER IF EXISTS it_slow")
+    assert rc == 0, rc
+    kind, screen = got["r"]
+    assert kind == "END" and "tersimpan" in screen, screen
+    assert len(business_rows(env, s.sid)) == 1
