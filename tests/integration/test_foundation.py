@@ -159,3 +159,29 @@ def test_mariadb_outage_turns_healthz_503_and_back_without_restart(env):
         assert late.stop() == 0
         m = k.get("/metrics").text
         assert "kabar_db_reconnects_total 0" not in m, "a reconnect must be counted"
+
+
+def test_connection_cap_pauses_accepting_until_one_closes(env):
+    conf = env.config(replace={"  max_connections = 4096;": "  max_connections = 2;"})
+    req = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+    with Kabard(env, conf_text=conf) as k:
+        held = []
+        for _ in range(2):
+            c = socket.create_connection(("127.0.0.1", k.port))
+            c.sendall(req)
+            assert c.recv(4096).startswith(b"HTTP/1.1 200"), "first two are served"
+            held.append(c)
+        third = socket.create_connection(("127.0.0.1", k.port))  # the kernel's backlog takes it
+        third.sendall(req)
+        third.settimeout(0.7)
+        try:
+            early = third.recv(4096)
+        except socket.timeout:
+            early = b""
+        assert early == b"", "a third connection must wait while two are open: %r" % early[:40]
+        held[0].close()
+        third.settimeout(5)
+        assert third.recv(4096).startswith(b"HTTP/1.1 200"), "served once one closed"
+        third.close()
+        held[1].close()
+        assert "event=http_connection_cap" in k.logtext()
