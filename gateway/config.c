@@ -40,8 +40,7 @@ config_fail(struct config_load_state *st, const config_setting_t *s, const char 
 
 /* A typo in a key must not pass silently: every group lists the keys it knows. */
 static int
-config_check_keys(struct config_load_state *st, const config_setting_t *g,
-                  const char *const *known)
+config_check_keys(struct config_load_state *st, const config_setting_t *g, const char *const *known)
 {
     int i, n = config_setting_length(g);
 
@@ -92,8 +91,8 @@ config_get_unsigned(struct config_load_state *st, const config_setting_t *g, con
 }
 
 static int
-config_get_str(struct config_load_state *st, const config_setting_t *g, const char *name,
-               char *out, size_t outlen, int required)
+config_get_str(struct config_load_state *st, const config_setting_t *g, const char *name, char *out,
+               size_t outlen, int required)
 {
     const config_setting_t *s = g != NULL ? config_setting_get_member(g, name) : NULL;
     const char *v;
@@ -112,8 +111,7 @@ config_get_str(struct config_load_state *st, const config_setting_t *g, const ch
 }
 
 static int
-config_get_bool(struct config_load_state *st, const config_setting_t *g, const char *name,
-                int *out)
+config_get_bool(struct config_load_state *st, const config_setting_t *g, const char *name, int *out)
 {
     const config_setting_t *s = g != NULL ? config_setting_get_member(g, name) : NULL;
 
@@ -237,8 +235,7 @@ config_get_nets(struct config_load_state *st, const config_setting_t *g, const c
         const char *v = config_setting_get_string_elem(s, i);
 
         if (v == NULL || config_net_parse(v, &(*out)[i]) == -1)
-            return config_fail(st, s, "'%s': element %d is not an address or network", name,
-                               i + 1);
+            return config_fail(st, s, "'%s': element %d is not an address or network", name, i + 1);
     }
     *nout = (size_t)n;
     return 0;
@@ -265,26 +262,26 @@ config_read_password(struct config_load_state *st, const config_setting_t *g, co
 static const char *const config_top_keys[] = {
     "listen", "database", "http", "log", "paths", "ussd", "trusted_proxies", "channels", NULL};
 static const char *const config_listen_keys[] = {"address", "port", NULL};
-static const char *const config_db_keys[] = {"socket",          "host",          "port",
-                                             "user",            "password_file", "name",
-                                             "pool_size",       "connect_timeout",
-                                             "query_timeout",   NULL};
+static const char *const config_db_keys[] = {
+    "socket",          "host",          "port", "user", "password_file", "name", "pool_size",
+    "connect_timeout", "query_timeout", NULL};
 static const char *const config_http_keys[] = {
-    "max_body_size", "max_headers_size", "timeout", "max_connections", "methods",
-    "shutdown_timeout", NULL};
+    "max_body_size", "max_headers_size", "timeout", "max_connections",
+    "methods",       "shutdown_timeout", NULL};
 static const char *const config_log_keys[] = {"level", "personal_data", NULL};
 static const char *const config_paths_keys[] = {"sql", "dialogs", NULL};
 static const char *const config_ussd_keys[] = {"session_idle", "resume_window", "screen_limit",
                                                NULL};
-static const char *const config_channel_keys[] = {"name",         "token", "protocol",
-                                                  "service_code", "allow", "demo",
-                                                  NULL};
+static const char *const config_channel_keys[] = {"name",  "token", "protocol", "service_code",
+                                                  "allow", "demo",  NULL};
 
 static const struct {
     const char *name;
     unsigned bit;
 } config_methods[] = {
-    {"GET", EVHTTP_REQ_GET}, {"POST", EVHTTP_REQ_POST}, {"HEAD", EVHTTP_REQ_HEAD},
+    {"GET", EVHTTP_REQ_GET},
+    {"POST", EVHTTP_REQ_POST},
+    {"HEAD", EVHTTP_REQ_HEAD},
 };
 
 static int
@@ -326,8 +323,7 @@ config_load_http(struct config_load_state *st, const config_t *cf, struct config
         return -1;
     c->http.max_headers_size = (size_t)v;
     if (config_get_unsigned(st, g, "timeout", 1, 3600, &c->http.timeout) == -1 ||
-        config_get_unsigned(st, g, "max_connections", 1, 1000000, &c->http.max_connections) ==
-            -1 ||
+        config_get_unsigned(st, g, "max_connections", 1, 1000000, &c->http.max_connections) == -1 ||
         config_get_unsigned(st, g, "shutdown_timeout", 0, 600, &c->http.shutdown_timeout) == -1)
         return -1;
     if (g != NULL && (m = config_setting_get_member(g, "methods")) != NULL) {
@@ -362,7 +358,7 @@ config_load_db(struct config_load_state *st, const config_t *cf, struct config *
     c->db.port = 3306;
     snprintf(c->db.user, sizeof c->db.user, "kabar");
     snprintf(c->db.name, sizeof c->db.name, "kabar");
-    c->db.pool_size = 4;
+    c->db.pool_size = 2;
     c->db.connect_timeout = 2;
     c->db.query_timeout = 10;
     if (config_group(st, cf, "database", config_db_keys, &g) == -1)
@@ -413,8 +409,8 @@ config_load_channels(struct config_load_state *st, const config_t *cf, struct co
             config_get_str(st, g, "name", ch->name, sizeof ch->name, 1) == -1 ||
             config_get_str(st, g, "token", ch->token, sizeof ch->token, 1) == -1 ||
             config_get_str(st, g, "protocol", proto, sizeof proto, 1) == -1 ||
-            config_get_str(st, g, "service_code", ch->service_code, sizeof ch->service_code,
-                           0) == -1 ||
+            config_get_str(st, g, "service_code", ch->service_code, sizeof ch->service_code, 0) ==
+                -1 ||
             config_get_bool(st, g, "demo", &ch->demo) == -1 ||
             config_get_nets(st, g, "allow", &ch->allow, &ch->nallow) == -1)
             return -1;
@@ -485,8 +481,7 @@ config_load_rest(struct config_load_state *st, const config_t *cf, struct config
     c->ussd.screen_limit = 182;
     if (config_group(st, cf, "ussd", config_ussd_keys, &g) == -1 ||
         config_get_unsigned(st, g, "session_idle", 10, 3600, &c->ussd.session_idle) == -1 ||
-        config_get_unsigned(st, g, "resume_window", 0, 30 * 86400, &c->ussd.resume_window) ==
-            -1 ||
+        config_get_unsigned(st, g, "resume_window", 0, 30 * 86400, &c->ussd.resume_window) == -1 ||
         config_get_unsigned(st, g, "screen_limit", 60, 182, &c->ussd.screen_limit) == -1)
         return -1;
     if (config_get_nets(st, config_root_setting(cf), "trusted_proxies", &c->proxies,

@@ -21,7 +21,7 @@
 #define DB_STMT_CACHE 64
 #define DB_COLS_MAX 32
 #define DB_COL_BUF 1024
-#define DB_PARAMS_MAX 32
+#define DB_PARAMS_MAX 512
 #define DB_ATTEMPTS 5
 
 struct db_job {
@@ -50,7 +50,14 @@ struct db_queue {
     size_t len;
 };
 
+struct db_batch_job {
+    struct db_batcher *b;
+    void **items;
+    size_t n;
+};
+
 static struct {
+    struct db_batcher *batchers;
     struct config_db cfg;
     pthread_t *threads;
     struct db_conn *conns;
@@ -437,6 +444,122 @@ db_worker(void *arg)
     return NULL;
 }
 
+#define DB_BATCH_PENDING_MAX 8192
+
+static void db_batch_flush_all(int force);
+
+static int
+db_batch_work(struct db_conn *c, void *arg)
+{
+    struct db_batch_job *bj = arg;
+
+    return bj->b->work(c, bj->items, bj->n);
+}
+
+static int db_batch_submit_items(struct db_batcher *b, void **items, size_t n);
+
+static void
+db_batch_done(int err, void *arg)
+{
+    struct db_batch_job *bj = arg;
+    size_t i;
+
+    if (err != 0 && err != DB_EUNAVAILABLE && !db_is_retryable(err) && bj->n > 1) {
+        /* one item may be at fault: give each its own job and its own answer */
+        for (i = 0; i < bj->n; i++)
+            if (db_batch_submit_items(bj->b, &bj->items[i], 1) == -1)
+                bj->b->done(err, bj->items[i]);
+    } else {
+        for (i = 0; i < bj->n; i++)
+            bj->b->done(err, bj->items[i]);
+    }
+    free(bj->items);
+    free(bj);
+}
+
+static int
+db_batch_submit_items(struct db_batcher *b, void **items, size_t n)
+{
+    struct db_batch_job *bj = calloc(1, sizeof *bj);
+
+    if (bj == NULL || (bj->items = malloc(n * sizeof *items)) == NULL) {
+        free(bj);
+        return -1;
+    }
+    memcpy(bj->items, items, n * sizeof *items);
+    bj->b = b;
+    bj->n = n;
+    metrics_add(METRIC_DB_BATCHES, 1);
+    metrics_add(METRIC_DB_BATCH_ITEMS, n);
+    if (db_submit(db_batch_work, db_batch_done, bj, b->flags | DB_FORCE) == -1) {
+        free(bj->items);
+        free(bj);
+        return -1;
+    }
+    return 0;
+}
+
+/* Hands waiting items to free workers; with force, to the queue whatever the workers do. */
+static void
+db_batch_flush(struct db_batcher *b, int force)
+{
+    size_t n;
+
+    while (b->npending > 0 && (force || db_queued() < db.nthreads)) {
+        n = b->npending < b->max ? b->npending : b->max;
+        if (db_batch_submit_items(b, b->pending, n) == -1) {
+            size_t i;
+
+            for (i = 0; i < n; i++)
+                b->done(DB_EUNAVAILABLE, b->pending[i]);
+        }
+        memmove(b->pending, b->pending + n, (b->npending - n) * sizeof *b->pending);
+        b->npending -= n;
+    }
+}
+
+static void
+db_batch_flush_all(int force)
+{
+    struct db_batcher *b;
+
+    for (b = db.batchers; b != NULL; b = b->next)
+        db_batch_flush(b, force);
+}
+
+void
+db_batcher_init(struct db_batcher *b, db_batch_fn work, db_done_fn done, size_t max, int flags)
+{
+    memset(b, 0, sizeof *b);
+    b->work = work;
+    b->done = done;
+    b->max = max > 0 ? max : 1;
+    b->flags = flags;
+    b->next = db.batchers;
+    db.batchers = b;
+}
+
+int
+db_submit_batch(struct db_batcher *b, void *item)
+{
+    if (!atomic_load(&db.up) || db.stopping || b->npending >= DB_BATCH_PENDING_MAX) {
+        metrics_add(METRIC_DB_REJECTED, 1);
+        return -1;
+    }
+    if (b->npending == b->cap) {
+        size_t ncap = b->cap ? b->cap * 2 : 64;
+        void **np = realloc(b->pending, ncap * sizeof *np);
+
+        if (np == NULL)
+            return -1;
+        b->pending = np;
+        b->cap = ncap;
+    }
+    b->pending[b->npending++] = item;
+    db_batch_flush(b, 0);
+    return 0;
+}
+
 static void
 db_dispatch(void)
 {
@@ -453,6 +576,7 @@ db_dispatch(void)
             j->done(j->err, j->arg);
         free(j);
     }
+    db_batch_flush_all(0);
 }
 
 static void
@@ -472,7 +596,11 @@ db_start(struct event_base *base, const struct config_db *cfg)
 {
     size_t i;
 
+    struct db_batcher *batchers = db.batchers;
+
+    /* batchers may register before the pool starts */
     memset(&db, 0, sizeof db);
+    db.batchers = batchers;
     db.cfg = *cfg;
     pthread_mutex_init(&db.lock, NULL);
     pthread_cond_init(&db.cond, NULL);
@@ -550,6 +678,8 @@ db_stop(void)
 
     if (db.threads == NULL)
         return;
+    /* what waits for a free worker still goes; then nothing new is taken */
+    db_batch_flush_all(1);
     pthread_mutex_lock(&db.lock);
     db.stopping = 1;
     pthread_cond_broadcast(&db.cond);
@@ -563,6 +693,12 @@ db_stop(void)
     free(db.threads);
     free(db.conns);
     db.threads = NULL;
+    for (struct db_batcher *b = db.batchers; b != NULL; b = b->next) {
+        free(b->pending);
+        b->pending = NULL;
+        b->npending = b->cap = 0;
+    }
+    db.batchers = NULL;
     pthread_mutex_destroy(&db.lock);
     pthread_cond_destroy(&db.cond);
 }

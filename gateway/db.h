@@ -38,7 +38,8 @@ enum db_flags {
     DB_FORCE = 2, /* submit even while the database is marked down (health checks) */
 };
 
-/* Returns 0 to go on with the next row, anything else to skip the rest. vals[i] is NULL for SQL NULL. */
+/* Returns 0 to go on with the next row, anything else to skip the rest. vals[i] is NULL for SQL
+ * NULL. */
 typedef int (*db_row_fn)(void *arg, char **vals, unsigned long *lens, unsigned ncols);
 /* Returns 0, or a MariaDB error number (as db_exec/db_query return them). */
 typedef int (*db_work_fn)(struct db_conn *, void *arg);
@@ -53,10 +54,34 @@ size_t db_queued(void);
 /* Waits for queued work to finish, runs the remaining done callbacks, closes the pool. */
 void db_stop(void);
 
+/*
+ * Batching, for the hot paths: while every worker is busy, items of one kind wait on the loop;
+ * the next free worker takes all of them (up to max) as one job, so N reports cost one
+ * statement, one transaction and one fsync. With a worker free, an item goes at once, alone.
+ * A batch that fails for a reason other than the database being away is split and its items
+ * re-run one by one, so one bad item cannot sink the others.
+ */
+typedef int (*db_batch_fn)(struct db_conn *, void **items, size_t n);
+
+struct db_batcher {
+    db_batch_fn work;
+    db_done_fn done; /* once per item, on the loop */
+    size_t max;
+    int flags;
+    void **pending; /* loop thread only */
+    size_t npending, cap;
+    struct db_batcher *next;
+};
+
+void db_batcher_init(struct db_batcher *b, db_batch_fn work, db_done_fn done, size_t max,
+                     int flags);
+/* Returns -1 (and done is never called) when the database is down or too much is waiting. */
+int db_submit_batch(struct db_batcher *b, void *item);
+
 int db_exec(struct db_conn *c, const char *sql, const struct db_param *p, size_t np,
             uint64_t *affected, uint64_t *insert_id);
-int db_query(struct db_conn *c, const char *sql, const struct db_param *p, size_t np,
-             db_row_fn fn, void *arg);
+int db_query(struct db_conn *c, const char *sql, const struct db_param *p, size_t np, db_row_fn fn,
+             void *arg);
 int db_is_retryable(int err);
 
 #endif

@@ -41,6 +41,8 @@ static const struct {
     {"kabar_db_rejected_total", "Jobs refused because the database was down or the queue full."},
     {"kabar_reports_saved_total", "Reports committed to the database."},
     {"kabar_ussd_sessions_total", "USSD sessions started."},
+    {"kabar_db_batches_total", "Batched jobs run (contexts loaded, reports saved together)."},
+    {"kabar_db_batch_items_total", "Items carried by batched jobs."},
 };
 
 void
@@ -133,6 +135,6 @@ metrics_render(struct evbuffer *out)
                             (unsigned long long)atomic_load(&metrics_counters[i]));
     for (i = 0; i < METRICS_GAUGES && metrics_gauges[i].name != NULL; i++)
         evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s gauge\n%s %g\n", metrics_gauges[i].name,
-                            metrics_gauges[i].help, metrics_gauges[i].name,
-                            metrics_gauges[i].name, metrics_gauges[i].fn());
+                            metrics_gauges[i].help, metrics_gauges[i].name, metrics_gauges[i].name,
+                            metrics_gauges[i].fn());
 }

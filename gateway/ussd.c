@@ -16,6 +16,8 @@
 #include "parse.h"
 #include "ussd.h"
 
+#include <mysqld_error.h>
+
 #define USSD_BUCKETS 16384
 #define USSD_MAX_SESSIONS 200000
 /* hops of one session waiting for its context or commit; load generators send many at once */
@@ -87,6 +89,7 @@ static struct {
     size_t nsessions;
     struct event *flush_ev, *sweep_ev;
     int stopping;
+    struct db_batcher loads, saves;
 } ussd;
 
 static void ussd_feed(struct ussd_session *s, struct http_req *r, ussd_reply_fn reply,
@@ -370,77 +373,135 @@ ussd_ctx_trainings(struct dialog_ctx *ctx, const char *json)
     json_decref(a);
 }
 
-/* everything a session needs in one row: kpm, assistant, last business report, a resumable
- * draft and the enrolled trainings of the last 30 days (a JSON array); NULL where absent */
-static int
-ussd_row_ctx(void *arg, char **v, unsigned long *len, unsigned n)
-{
-    struct dialog_ctx *ctx = arg;
-    uint64_t x;
+/* Everything a session needs, one row per caller: kpm, assistant, last business report, the
+ * enrolled trainings of the last 30 days (a JSON array) and a draft with its session; NULL
+ * where absent. A draft is a candidate once its session went quiet or the network said it
+ * ended, and never once that session's report was saved after all. */
+#define USSD_LOAD_SQL                                                                              \
+    "SELECT k.id, k.name, k.lang, a.name, b.status, b.revenue, b.workers,"                         \
+    " DATE_FORMAT(b.created_at, '%Y-%m-%d'), d.flow, d.input_path,"                                \
+    " (SELECT JSON_ARRAYAGG(JSON_OBJECT('id', t.id, 'title', t.title,"                             \
+    "   'date', DATE_FORMAT(t.starts_at, '%Y-%m-%d'), 'place', t.place,"                           \
+    "   'code', t.attendance_code, 'attended', EXISTS (SELECT 1"                                   \
+    "   FROM attendance_reports r WHERE r.kpm_id = k.id AND r.training_id = t.id"                  \
+    "   AND r.attended = 1)) ORDER BY t.starts_at DESC, t.id)"                                     \
+    "  FROM enrollments e JOIN trainings t ON t.id = e.training_id"                                \
+    "  WHERE e.kpm_id = k.id AND t.starts_at >= NOW() - INTERVAL 30 DAY"                           \
+    "  AND t.starts_at <= NOW()),"                                                                 \
+    " d.session_id, k.msisdn"                                                                      \
+    " FROM kpm k JOIN assistants a ON a.id = k.assistant_id"                                       \
+    " LEFT JOIN business_reports b ON b.id = (SELECT r.id FROM business_reports r"                 \
+    "  WHERE r.kpm_id = k.id ORDER BY r.created_at DESC, r.id DESC LIMIT 1)"                       \
+    " LEFT JOIN ussd_drafts d ON d.msisdn = k.msisdn AND d.expires_at > NOW(3)"                    \
+    "  AND (d.updated_at < NOW(3) - INTERVAL " USSD_DRAFT_SETTLE " SECOND"                         \
+    "   OR EXISTS (SELECT 1 FROM ussd_session_ends x"                                              \
+    "    WHERE x.channel = d.channel AND x.session_id = d.session_id))"                            \
+    "  AND NOT EXISTS (SELECT 1 FROM business_reports r"                                           \
+    "   WHERE r.channel = d.channel AND r.session_id = d.session_id)"                              \
+    "  AND NOT EXISTS (SELECT 1 FROM attendance_reports r"                                         \
+    "   WHERE r.channel = d.channel AND r.session_id = d.session_id)"                              \
+    "  AND NOT EXISTS (SELECT 1 FROM help_requests r"                                              \
+    "   WHERE r.channel = d.channel AND r.session_id = d.session_id)"                              \
+    " WHERE k.msisdn IN ("
 
-    (void)len;
-    if (n < 11 || v[0] == NULL || parse_u64(v[0], strlen(v[0]), 1, UINT64_MAX, &ctx->kpm_id) == -1)
-        return 1;
-    ctx->registered = 1;
-    snprintf(ctx->kpm_name, sizeof ctx->kpm_name, "%s", v[1] ? v[1] : "");
-    snprintf(ctx->lang, sizeof ctx->lang, "%s", v[2] ? v[2] : "id");
-    snprintf(ctx->assistant_name, sizeof ctx->assistant_name, "%s", v[3] ? v[3] : "");
-    if (v[4] != NULL && parse_u64(v[4], strlen(v[4]), 0, 255, &x) == 0) {
-        ctx->has_last = 1;
-        ctx->last_status = (unsigned)x;
-        if (v[5] != NULL && parse_u64(v[5], strlen(v[5]), 0, UINT64_MAX, &x) == 0)
-            ctx->last_revenue = x;
-        if (v[6] != NULL && parse_u64(v[6], strlen(v[6]), 0, 65535, &x) == 0)
-            ctx->last_workers = (unsigned)x;
-        snprintf(ctx->last_date, sizeof ctx->last_date, "%s", v[7] ? v[7] : "");
+/* Batched statements come in sizes 1, 2, 4 ... USSD_BATCH; a batch is padded to its size by
+ * repeating its last item, which IN lists and ON DUPLICATE KEY take as a no-op. */
+#define USSD_BATCH 32
+#define USSD_SIZES 6
+
+static char *ussd_load_sql[USSD_SIZES];
+static char *ussd_biz_sql[USSD_SIZES];
+static char *ussd_biz_ids_sql[USSD_SIZES];
+
+static size_t
+ussd_size_class(size_t n, size_t *rows)
+{
+    size_t k = 0;
+
+    for (*rows = 1; *rows < n; *rows *= 2)
+        k++;
+    return k;
+}
+
+static char *
+ussd_sql_repeat(const char *head, const char *item, const char *sep, const char *tail, size_t n)
+{
+    size_t len = strlen(head) + n * (strlen(item) + strlen(sep)) + strlen(tail) + 1, i;
+    char *sql = malloc(len);
+
+    if (sql == NULL)
+        return NULL;
+    snprintf(sql, len, "%s", head);
+    for (i = 0; i < n; i++) {
+        strcat(sql, item);
+        if (i + 1 < n)
+            strcat(sql, sep);
     }
-    if (v[8] != NULL && v[9] != NULL) {
-        ctx->has_draft = 1;
-        snprintf(ctx->draft_flow, sizeof ctx->draft_flow, "%s", v[8]);
-        snprintf(ctx->draft_path, sizeof ctx->draft_path, "%s", v[9]);
-    }
-    if (v[10] != NULL)
-        ussd_ctx_trainings(ctx, v[10]);
-    return 1;
+    strcat(sql, tail);
+    return sql;
 }
 
 static int
-ussd_load_work(struct db_conn *c, void *arg)
+ussd_row_ctx(void *arg, char **v, unsigned long *len, unsigned n)
 {
-    struct ussd_load *l = arg;
-    struct db_param p[] = {DB_STR(l->session_id), DB_STR(l->msisdn)};
+    struct ussd_load **loads = arg;
+    struct dialog_ctx ctx;
+    uint64_t x;
+    size_t i;
 
-    memset(&l->ctx, 0, sizeof l->ctx);
-    snprintf(l->ctx.lang, sizeof l->ctx.lang, "id");
-    /* One round trip. A draft is offered once its session has gone quiet or the network said
-     * it ended, and never when that session's report was saved after all. */
-    return db_query(c,
-                    "SELECT k.id, k.name, k.lang, a.name, b.status, b.revenue, b.workers,"
-                    " DATE_FORMAT(b.created_at, '%Y-%m-%d'), d.flow, d.input_path,"
-                    " (SELECT JSON_ARRAYAGG(JSON_OBJECT('id', t.id, 'title', t.title,"
-                    "   'date', DATE_FORMAT(t.starts_at, '%Y-%m-%d'), 'place', t.place,"
-                    "   'code', t.attendance_code, 'attended', EXISTS (SELECT 1"
-                    "   FROM attendance_reports r WHERE r.kpm_id = k.id AND r.training_id = t.id"
-                    "   AND r.attended = 1)) ORDER BY t.starts_at DESC, t.id)"
-                    "  FROM enrollments e JOIN trainings t ON t.id = e.training_id"
-                    "  WHERE e.kpm_id = k.id AND t.starts_at >= NOW() - INTERVAL 30 DAY"
-                    "  AND t.starts_at <= NOW())"
-                    " FROM kpm k JOIN assistants a ON a.id = k.assistant_id"
-                    " LEFT JOIN business_reports b ON b.id = (SELECT r.id FROM business_reports r"
-                    "  WHERE r.kpm_id = k.id ORDER BY r.created_at DESC, r.id DESC LIMIT 1)"
-                    " LEFT JOIN ussd_drafts d ON d.msisdn = k.msisdn"
-                    "  AND d.expires_at > NOW(3) AND COALESCE(d.session_id, '') <> ?"
-                    "  AND (d.updated_at < NOW(3) - INTERVAL " USSD_DRAFT_SETTLE " SECOND"
-                    "   OR EXISTS (SELECT 1 FROM ussd_session_ends x"
-                    "    WHERE x.channel = d.channel AND x.session_id = d.session_id))"
-                    "  AND NOT EXISTS (SELECT 1 FROM business_reports r"
-                    "   WHERE r.channel = d.channel AND r.session_id = d.session_id)"
-                    "  AND NOT EXISTS (SELECT 1 FROM attendance_reports r"
-                    "   WHERE r.channel = d.channel AND r.session_id = d.session_id)"
-                    "  AND NOT EXISTS (SELECT 1 FROM help_requests r"
-                    "   WHERE r.channel = d.channel AND r.session_id = d.session_id)"
-                    " WHERE k.msisdn = ?",
-                    p, 2, ussd_row_ctx, &l->ctx);
+    (void)len;
+    if (n < 13 || v[0] == NULL || v[12] == NULL)
+        return 0;
+    memset(&ctx, 0, sizeof ctx);
+    if (parse_u64(v[0], strlen(v[0]), 1, UINT64_MAX, &ctx.kpm_id) == -1)
+        return 0;
+    ctx.registered = 1;
+    snprintf(ctx.kpm_name, sizeof ctx.kpm_name, "%s", v[1] ? v[1] : "");
+    snprintf(ctx.lang, sizeof ctx.lang, "%s", v[2] ? v[2] : "id");
+    snprintf(ctx.assistant_name, sizeof ctx.assistant_name, "%s", v[3] ? v[3] : "");
+    if (v[4] != NULL && parse_u64(v[4], strlen(v[4]), 0, 255, &x) == 0) {
+        ctx.has_last = 1;
+        ctx.last_status = (unsigned)x;
+        if (v[5] != NULL && parse_u64(v[5], strlen(v[5]), 0, UINT64_MAX, &x) == 0)
+            ctx.last_revenue = x;
+        if (v[6] != NULL && parse_u64(v[6], strlen(v[6]), 0, 65535, &x) == 0)
+            ctx.last_workers = (unsigned)x;
+        snprintf(ctx.last_date, sizeof ctx.last_date, "%s", v[7] ? v[7] : "");
+    }
+    if (v[10] != NULL)
+        ussd_ctx_trainings(&ctx, v[10]);
+    for (i = 0; loads[i] != NULL; i++) {
+        struct ussd_load *l = loads[i];
+
+        if (strcmp(l->msisdn, v[12]) != 0)
+            continue;
+        l->ctx = ctx;
+        /* a session's own draft is not offered to it (a replay after a restart) */
+        if (v[8] != NULL && v[9] != NULL && (v[11] == NULL || strcmp(v[11], l->session_id) != 0)) {
+            l->ctx.has_draft = 1;
+            snprintf(l->ctx.draft_flow, sizeof l->ctx.draft_flow, "%s", v[8]);
+            snprintf(l->ctx.draft_path, sizeof l->ctx.draft_path, "%s", v[9]);
+        }
+    }
+    return 0;
+}
+
+static int
+ussd_load_batch(struct db_conn *c, void **items, size_t n)
+{
+    struct ussd_load *loads[USSD_BATCH + 1];
+    struct db_param p[USSD_BATCH];
+    size_t i, rows, k = ussd_size_class(n, &rows);
+
+    for (i = 0; i < n; i++) {
+        loads[i] = items[i];
+        memset(&loads[i]->ctx, 0, sizeof loads[i]->ctx);
+        snprintf(loads[i]->ctx.lang, sizeof loads[i]->ctx.lang, "id");
+    }
+    loads[n] = NULL;
+    for (i = 0; i < rows; i++)
+        p[i] = DB_STR(loads[i < n ? i : n - 1]->msisdn);
+    return db_query(c, ussd_load_sql[k], p, rows, ussd_row_ctx, loads);
 }
 
 static void
@@ -631,6 +692,73 @@ ussd_save_work(struct db_conn *c, void *arg)
     return err;
 }
 
+/* Business reports under load: one multi-row INSERT (atomic by itself), then their numbers. */
+static int
+ussd_row_biz_id(void *arg, char **v, unsigned long *len, unsigned n)
+{
+    struct ussd_save **saves = arg;
+    uint64_t id;
+    size_t i;
+
+    (void)len;
+    if (n < 3 || v[0] == NULL || v[1] == NULL || v[2] == NULL ||
+        parse_u64(v[0], strlen(v[0]), 1, UINT64_MAX, &id) == -1)
+        return 0;
+    for (i = 0; saves[i] != NULL; i++)
+        if (strcmp(saves[i]->channel, v[1]) == 0 && strcmp(saves[i]->session_id, v[2]) == 0)
+            saves[i]->id = id;
+    return 0;
+}
+
+static int
+ussd_save_batch(struct db_conn *c, void **items, size_t n)
+{
+    static _Thread_local struct db_param p[USSD_BATCH * 12];
+    struct ussd_save *saves[USSD_BATCH + 1];
+    size_t i, rows, k;
+    int err;
+
+    if (n == 1)
+        return ussd_save_work(c, items[0]);
+    k = ussd_size_class(n, &rows);
+    for (i = 0; i < n; i++) {
+        saves[i] = items[i];
+        saves[i]->id = 0;
+    }
+    saves[n] = NULL;
+    for (i = 0; i < rows; i++) {
+        struct ussd_save *sv = saves[i < n ? i : n - 1];
+        struct db_param *q = &p[i * 12];
+
+        q[0] = DB_U64(sv->kpm_id);
+        q[1] = DB_STR(sv->msisdn);
+        q[2] = DB_STR(sv->channel);
+        q[3] = DB_STR(sv->session_id);
+        q[4] = ussd_opt(sv, 0);
+        q[5] = ussd_opt(sv, 1);
+        q[6] = ussd_opt(sv, 2);
+        q[7] = ussd_opt(sv, 3);
+        q[8] = ussd_opt(sv, 4);
+        q[9] = DB_STR(sv->answers);
+        q[10] = DB_STR(sv->input_path);
+        q[11] = DB_U64((uint64_t)sv->started_ms);
+    }
+    if ((err = db_exec(c, ussd_biz_sql[k], p, rows * 12, NULL, NULL)) != 0)
+        return err;
+    for (i = 0; i < rows; i++) {
+        struct ussd_save *sv = saves[i < n ? i : n - 1];
+
+        p[i * 2] = DB_STR(sv->channel);
+        p[i * 2 + 1] = DB_STR(sv->session_id);
+    }
+    if ((err = db_query(c, ussd_biz_ids_sql[k], p, rows * 2, ussd_row_biz_id, saves)) != 0)
+        return err;
+    for (i = 0; i < n; i++)
+        if (saves[i]->id == 0)
+            return ER_NO_REFERENCED_ROW; /* cannot happen after the insert: say so loudly */
+    return 0;
+}
+
 static void
 ussd_save_done(int err, void *arg)
 {
@@ -721,13 +849,14 @@ ussd_save(struct ussd_session *s, enum dialog_action action, struct http_req *r,
     s->state = USSD_SAVING;
     s->pending = r;
     s->pending_reply = reply;
-    /* one INSERT is atomic by itself; more statements share one transaction */
-    if (db_submit(ussd_save_work, ussd_save_done, sv,
-                  (action == DIALOG_ACT_BUSINESS || action == DIALOG_ACT_ATTENDANCE) &&
-                          !sv->del_draft
-                      ? 0
-                      : DB_TXN) == 0)
+    /* the common case goes with others; more statements share one transaction */
+    if (action == DIALOG_ACT_BUSINESS && !sv->del_draft) {
+        if (db_submit_batch(&ussd.saves, sv) == 0)
+            return;
+    } else if (db_submit(ussd_save_work, ussd_save_done, sv,
+                         action == DIALOG_ACT_ATTENDANCE && !sv->del_draft ? 0 : DB_TXN) == 0) {
         return;
+    }
     s->pending = NULL;
     s->state = USSD_READY;
     free(sv);
@@ -948,7 +1077,7 @@ ussd_hop(struct http_req *r, const struct ussd_hop *hop, ussd_reply_fn reply)
         memcpy(l->msisdn, s->msisdn, sizeof l->msisdn);
         memcpy(l->session_id, s->session_id, sizeof l->session_id);
         s->state = USSD_LOADING;
-        if (db_submit(ussd_load_work, ussd_load_done, l, 0) == -1) {
+        if (db_submit_batch(&ussd.loads, l) == -1) {
             free(l);
             ussd_session_free(s);
             reply(r, 1, ussd_busy_text(NULL));
@@ -1084,8 +1213,27 @@ ussd_start(struct event_base *base, struct config *cfg)
 {
     struct timeval flush = {0, USSD_FLUSH_MS * 1000}, sweep = {USSD_SWEEP_SECS, 0};
 
+    size_t k;
+
     ussd.base = base;
     ussd.cfg = config_ref(cfg);
+    for (k = 0; k < USSD_SIZES; k++) {
+        size_t rows = (size_t)1 << k;
+
+        ussd_load_sql[k] = ussd_sql_repeat(USSD_LOAD_SQL, "?", ", ", ")", rows);
+        ussd_biz_sql[k] = ussd_sql_repeat(
+            "INSERT INTO business_reports (kpm_id, msisdn, channel, session_id, source, status,"
+            " kind, revenue, workers, difficulty, answers, input_path, started_at) VALUES ",
+            "(?, ?, ?, ?, 'ussd', ?, ?, ?, ?, ?, ?, ?, FROM_UNIXTIME(? / 1000))", ", ",
+            " ON DUPLICATE KEY UPDATE id = id", rows);
+        ussd_biz_ids_sql[k] = ussd_sql_repeat(
+            "SELECT id, channel, session_id FROM business_reports WHERE (channel, session_id) IN (",
+            "(?, ?)", ", ", ")", rows);
+        if (ussd_load_sql[k] == NULL || ussd_biz_sql[k] == NULL || ussd_biz_ids_sql[k] == NULL)
+            return -1;
+    }
+    db_batcher_init(&ussd.loads, ussd_load_batch, ussd_load_done, USSD_BATCH, 0);
+    db_batcher_init(&ussd.saves, ussd_save_batch, ussd_save_done, USSD_BATCH, 0);
     ussd.flush_ev = event_new(base, -1, EV_PERSIST, ussd_flush_tick, NULL);
     ussd.sweep_ev = event_new(base, -1, EV_PERSIST, ussd_sweep, NULL);
     if (ussd.flush_ev == NULL || ussd.sweep_ev == NULL || event_add(ussd.flush_ev, &flush) == -1 ||
@@ -1135,4 +1283,10 @@ ussd_free(void)
     if (ussd.cfg != NULL)
         config_unref(ussd.cfg);
     ussd.cfg = NULL;
+    for (i = 0; i < USSD_SIZES; i++) {
+        free(ussd_load_sql[i]);
+        free(ussd_biz_sql[i]);
+        free(ussd_biz_ids_sql[i]);
+        ussd_load_sql[i] = ussd_biz_sql[i] = ussd_biz_ids_sql[i] = NULL;
+    }
 }

@@ -173,6 +173,13 @@ class Env:
             raise AssertionError("SQL failed: %s: %s" % (query[:200], r.stderr))
         return [line.split("\t") for line in r.stdout.splitlines()]
 
+    def sql_script(self, text):
+        """A script through the client's stdin, where DELIMITER works (trigger bodies)."""
+        r = subprocess.run(["mariadb", "--no-defaults", "-S", self.socket, "-uroot", self.db],
+                           input=text, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise AssertionError("SQL script failed: %s" % r.stderr)
+
     def scalar(self, query):
         rows = self.sql(query)
         return rows[0][0] if rows else None

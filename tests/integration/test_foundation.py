@@ -60,7 +60,7 @@ def test_config_syntax_error_and_bad_values(env):
         ("  port = 0;                # 0 picks", "  port = 70000;"),
         ("  level = \"info\";", "  level = \"loud\";"),
         ('    token = "demo";\n    demo = true;', '    token = "short";'),
-        ("  pool_size = 4;", "  pool_size = four;"),
+        ("  pool_size = 2;", "  pool_size = two;"),
     ]
     for old, new in cases:
         text = env.config()

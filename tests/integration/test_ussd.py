@@ -528,3 +528,84 @@ def test_sigterm_lets_an_in_flight_commit_finish(env):
     kind, screen = got["r"]
     assert kind == "END" and "tersimpan" in screen, screen
     assert len(business_rows(env, s.sid)) == 1
+
+
+def _final_hops_at_once(k, sessions):
+    """Sends every session's final hop at the same moment; returns their screens in order."""
+    import threading
+    out = [None] * len(sessions)
+
+    def run(i):
+        out[i] = sessions[i].send("1")
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(sessions))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    return out
+
+
+def test_batched_saves_give_every_report_its_own_number(env):
+    """One worker, held busy by a slow insert, so the next final hops queue up and are saved
+    as one multi-row batch: each caller must still get the number of her own row."""
+    conf = env.config(replace={"  pool_size = 2;": "  pool_size = 1;"})
+    env.sql("CREATE TRIGGER it_slow_first BEFORE INSERT ON business_reports FOR EACH ROW "
+            "SET @x = IF(NEW.session_id LIKE 'slow-%', SLEEP(0.6), 0)")
+    try:
+        with Kabard(env, conf_text=conf) as k:
+            slow = AT(k, phone="+628120000100", sid=new_sid("slow"))
+            slow.walk("1*4*5")
+            batch = [AT(k, phone="+6281200001%02d" % (i + 1)) for i in range(12)]
+            for i, s in enumerate(batch):
+                s.walk("1*1*2*%d*%d*3" % (100000 * (i + 1), i + 1))
+            import threading
+            t = threading.Thread(target=lambda: slow.send("1"))
+            t.start()
+            time.sleep(0.2)                      # the only worker is now inside the slow insert
+            screens = _final_hops_at_once(k, batch)
+            t.join(timeout=30)
+            m = k.get("/metrics").text
+            batches = int(re.search(r"^kabar_db_batches_total (\d+)", m, re.M).group(1))
+            items = int(re.search(r"^kabar_db_batch_items_total (\d+)", m, re.M).group(1))
+            assert items - batches >= 8, "the final hops were not saved together: %d items in %d batches" % (items, batches)
+            for i, (s, (kind, screen)) in enumerate(zip(batch, screens)):
+                assert kind == "END" and "tersimpan" in screen, screen
+                row = env.sql("SELECT id, revenue, workers FROM business_reports WHERE session_id='%s'" % s.sid)
+                assert row == [[saved_number(screen), str(100000 * (i + 1)), str(i + 1)]], (row, screen)
+    finally:
+        env.sql("DROP TRIGGER IF EXISTS it_slow_first")
+
+
+def test_batch_with_one_bad_report_saves_the_others(env):
+    conf = env.config(replace={"  pool_size = 2;": "  pool_size = 1;"})
+    env.sql_script("""DELIMITER //
+CREATE TRIGGER it_poison BEFORE INSERT ON business_reports FOR EACH ROW
+BEGIN
+  IF NEW.session_id LIKE 'slow-%' THEN SET @x = SLEEP(0.6); END IF;
+  IF NEW.session_id LIKE 'poison-%' THEN
+    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused by the test';
+  END IF;
+END//
+DELIMITER ;
+""")
+    try:
+        with Kabard(env, conf_text=conf) as k:
+            slow = AT(k, phone="+628120000200", sid=new_sid("slow"))
+            slow.walk("1*4*5")
+            good = [AT(k, phone="+6281200002%02d" % (i + 1)) for i in range(5)]
+            bad = AT(k, phone="+628120000299", sid=new_sid("poison"))
+            for s in good + [bad]:
+                s.walk("1*3*2")
+            import threading
+            t = threading.Thread(target=lambda: slow.send("1"))
+            t.start()
+            time.sleep(0.2)
+            screens = _final_hops_at_once(k, good + [bad])
+            t.join(timeout=30)
+            for s, (kind, screen) in zip(good, screens[:-1]):
+                assert "tersimpan" in screen, screen
+                assert env.scalar("SELECT id FROM business_reports WHERE session_id='%s'" % s.sid) == saved_number(screen)
+            assert "belum bisa disimpan" in screens[-1][1], screens[-1]
+            assert business_rows(env, bad.sid) == []
+    finally:
+        env.sql("DROP TRIGGER IF EXISTS it_poison")

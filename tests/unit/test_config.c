@@ -107,7 +107,7 @@ START_TEST(bad_values_refused)
         {"level = \"info\"", "level = \"noisy\""},
         {"protocol = \"at\"", "protocol = \"smoke\""},
         {"\"127.0.0.0/8\", \"::1\"]", "\"127.0.0.0/99\"]"},
-        {"pool_size = 4;", "pool_size = \"4\";"},
+        {"pool_size = 2;", "pool_size = \"2\";"},
         {"listen = {", "listen = {{"},
     };
     size_t i;
