@@ -14,6 +14,8 @@
 
 #include "config.h"
 #include "dialog.h"
+#include "keyword.h"
+#include "sms.h"
 #include "log.h"
 #include "parse.h"
 
@@ -38,26 +40,35 @@ config_fail(struct config_load_state *st, const config_setting_t *s, const char 
     return -1;
 }
 
-/* A typo in a key must not pass silently: every group lists the keys it knows. */
-static int
-config_check_keys(struct config_load_state *st, const config_setting_t *g, const char *const *known)
+const struct config_setting_t *
+config_unknown_member(const struct config_setting_t *g, const char *const *allowed)
 {
     int i, n = config_setting_length(g);
 
     for (i = 0; i < n; i++) {
-        const config_setting_t *c = config_setting_get_elem(g, (unsigned)i);
-        const char *name = config_setting_name(c);
-        const char *const *k;
+        const config_setting_t *m = config_setting_get_elem(g, (unsigned)i);
+        const char *name = config_setting_name(m);
+        const char *const *a;
 
-        if (name == NULL)
-            continue;
-        for (k = known; *k != NULL; k++)
-            if (strcmp(*k, name) == 0)
+        for (a = allowed; *a != NULL; a++)
+            if (name != NULL && strcmp(*a, name) == 0)
                 break;
-        if (*k == NULL)
-            return config_fail(st, c, "unknown setting '%s'", name);
+        if (*a == NULL)
+            return m;
     }
-    return 0;
+    return NULL;
+}
+
+static int
+config_check_keys(struct config_load_state *st, const config_setting_t *g, const char *const *known)
+{
+    const config_setting_t *m = config_unknown_member(g, known);
+    const char *name;
+
+    if (m == NULL)
+        return 0;
+    name = config_setting_name(m);
+    return config_fail(st, m, "unknown setting '%s'", name != NULL ? name : "?");
 }
 
 static int
@@ -242,15 +253,15 @@ config_get_nets(struct config_load_state *st, const config_setting_t *g, const c
 }
 
 static int
-config_read_password(struct config_load_state *st, const config_setting_t *g, const char *file,
-                     char *out, size_t outlen)
+config_read_secret(struct config_load_state *st, const config_setting_t *g, const char *key,
+                   const char *file, char *out, size_t outlen)
 {
     FILE *f;
     size_t n;
 
     if ((f = fopen(file, "r")) == NULL)
-        return config_fail(st, config_setting_get_member(g, "password_file"),
-                           "cannot read password_file %s: %s", file, strerror(errno));
+        return config_fail(st, config_setting_get_member(g, key), "cannot read %s %s: %s", key,
+                           file, strerror(errno));
     n = fread(out, 1, outlen - 1, f);
     fclose(f);
     out[n] = '\0';
@@ -260,7 +271,8 @@ config_read_password(struct config_load_state *st, const config_setting_t *g, co
 }
 
 static const char *const config_top_keys[] = {
-    "listen", "database", "http", "log", "paths", "ussd", "trusted_proxies", "channels", NULL};
+    "listen",          "database", "http",      "log",    "paths", "ussd",
+    "trusted_proxies", "channels", "providers", "outbox", NULL};
 static const char *const config_listen_keys[] = {"address", "port", NULL};
 static const char *const config_db_keys[] = {
     "socket",          "host",          "port", "user", "password_file", "name", "pool_size",
@@ -269,11 +281,23 @@ static const char *const config_http_keys[] = {
     "max_body_size", "max_headers_size", "timeout", "max_connections",
     "methods",       "shutdown_timeout", NULL};
 static const char *const config_log_keys[] = {"level", "personal_data", NULL};
-static const char *const config_paths_keys[] = {"sql", "dialogs", NULL};
+static const char *const config_paths_keys[] = {"sql", "dialogs", "keywords", NULL};
 static const char *const config_ussd_keys[] = {"session_idle", "resume_window", "screen_limit",
                                                NULL};
-static const char *const config_channel_keys[] = {"name",  "token", "protocol", "service_code",
-                                                  "allow", "demo",  NULL};
+static const char *const config_provider_keys[] = {"name",        "type",    "url",     "username",
+                                                   "secret_file", "sender",  "dlr_url", "rate",
+                                                   "concurrency", "timeout", NULL};
+static const char *const config_outbox_keys[] = {"max_segments",
+                                                 "batch",
+                                                 "poll_ms",
+                                                 "max_age",
+                                                 "backoff_min",
+                                                 "backoff_max",
+                                                 "per_recipient_per_minute",
+                                                 "claim_timeout",
+                                                 NULL};
+static const char *const config_channel_keys[] = {"provider",     "name",  "token", "protocol",
+                                                  "service_code", "allow", "demo",  NULL};
 
 static const struct {
     const char *name;
@@ -375,8 +399,8 @@ config_load_db(struct config_load_state *st, const config_t *cf, struct config *
         config_get_unsigned(st, g, "query_timeout", 1, 600, &c->db.query_timeout) == -1 ||
         config_get_path(st, g, "password_file", pwfile, sizeof pwfile) == -1)
         return -1;
-    if (pwfile[0] != '\0' &&
-        config_read_password(st, g, pwfile, c->db.password, sizeof c->db.password) == -1)
+    if (pwfile[0] != '\0' && config_read_secret(st, g, "password_file", pwfile, c->db.password,
+                                                sizeof c->db.password) == -1)
         return -1;
     return 0;
 }
@@ -412,6 +436,7 @@ config_load_channels(struct config_load_state *st, const config_t *cf, struct co
             config_get_str(st, g, "service_code", ch->service_code, sizeof ch->service_code, 0) ==
                 -1 ||
             config_get_bool(st, g, "demo", &ch->demo) == -1 ||
+            config_get_str(st, g, "provider", ch->provider, sizeof ch->provider, 0) == -1 ||
             config_get_nets(st, g, "allow", &ch->allow, &ch->nallow) == -1)
             return -1;
         if (strcmp(proto, "at") == 0)
@@ -450,6 +475,88 @@ config_load_channels(struct config_load_state *st, const config_t *cf, struct co
 }
 
 static int
+config_load_providers(struct config_load_state *st, const config_t *cf, struct config *c)
+{
+    const config_setting_t *list = config_lookup(cf, "providers"), *g;
+    char type[16], secret_file[1024];
+    size_t i, j, n;
+
+    c->outbox.max_segments = 3;
+    c->outbox.batch = 50;
+    c->outbox.poll_ms = 200;
+    c->outbox.max_age = 86400;
+    c->outbox.backoff_min = 5;
+    c->outbox.backoff_max = 3600;
+    c->outbox.per_recipient_per_minute = 5;
+    c->outbox.claim_timeout = 60;
+    if (config_group(st, cf, "outbox", config_outbox_keys, &g) == -1 ||
+        config_get_unsigned(st, g, "max_segments", 1, 10, &c->outbox.max_segments) == -1 ||
+        config_get_unsigned(st, g, "batch", 1, 1000, &c->outbox.batch) == -1 ||
+        config_get_unsigned(st, g, "poll_ms", 10, 60000, &c->outbox.poll_ms) == -1 ||
+        config_get_unsigned(st, g, "max_age", 60, 30 * 86400, &c->outbox.max_age) == -1 ||
+        config_get_unsigned(st, g, "backoff_min", 1, 86400, &c->outbox.backoff_min) == -1 ||
+        config_get_unsigned(st, g, "backoff_max", 1, 86400, &c->outbox.backoff_max) == -1 ||
+        config_get_unsigned(st, g, "per_recipient_per_minute", 1, 1000,
+                            &c->outbox.per_recipient_per_minute) == -1 ||
+        config_get_unsigned(st, g, "claim_timeout", 5, 3600, &c->outbox.claim_timeout) == -1)
+        return -1;
+    if (c->outbox.backoff_min > c->outbox.backoff_max)
+        return config_fail(st, g, "backoff_min is larger than backoff_max");
+    if (list == NULL)
+        return 0;
+    if (!config_setting_is_list(list))
+        return config_fail(st, list, "'providers' must be a list ( { ... }, ... )");
+    n = (size_t)config_setting_length(list);
+    if (n == 0)
+        return 0;
+    if ((c->providers = calloc(n, sizeof *c->providers)) == NULL)
+        return config_fail(st, list, "out of memory");
+    c->nproviders = n;
+    for (i = 0; i < n; i++) {
+        struct config_provider *p = &c->providers[i];
+
+        g = config_setting_get_elem(list, (unsigned)i);
+        p->rate = 50;
+        p->concurrency = 8;
+        p->timeout = 10;
+        secret_file[0] = '\0';
+        if (!config_setting_is_group(g))
+            return config_fail(st, g, "each provider must be a group { ... }");
+        if (config_check_keys(st, g, config_provider_keys) == -1 ||
+            config_get_str(st, g, "name", p->name, sizeof p->name, 1) == -1 ||
+            config_get_str(st, g, "type", type, sizeof type, 1) == -1 ||
+            config_get_str(st, g, "url", p->url, sizeof p->url, 0) == -1 ||
+            config_get_str(st, g, "username", p->username, sizeof p->username, 0) == -1 ||
+            config_get_path(st, g, "secret_file", secret_file, sizeof secret_file) == -1 ||
+            config_get_str(st, g, "sender", p->sender, sizeof p->sender, 0) == -1 ||
+            config_get_str(st, g, "dlr_url", p->dlr_url, sizeof p->dlr_url, 0) == -1 ||
+            config_get_unsigned(st, g, "rate", 1, 10000, &p->rate) == -1 ||
+            config_get_unsigned(st, g, "concurrency", 1, 1000, &p->concurrency) == -1 ||
+            config_get_unsigned(st, g, "timeout", 1, 300, &p->timeout) == -1)
+            return -1;
+        if (strcmp(type, "log") == 0)
+            p->type = PROVIDER_LOG;
+        else if (strcmp(type, "at") == 0)
+            p->type = PROVIDER_AT;
+        else if (strcmp(type, "kannel") == 0)
+            p->type = PROVIDER_KANNEL;
+        else
+            return config_fail(st, config_setting_get_member(g, "type"),
+                               "provider type '%s' is not one of log, at, kannel", type);
+        if (p->type != PROVIDER_LOG && strncmp(p->url, "http://", 7) != 0 &&
+            strncmp(p->url, "https://", 8) != 0)
+            return config_fail(st, g, "provider '%s' needs an http:// or https:// url", p->name);
+        if (secret_file[0] != '\0' && config_read_secret(st, g, "secret_file", secret_file,
+                                                         p->secret, sizeof p->secret) == -1)
+            return -1;
+        for (j = 0; j < i; j++)
+            if (strcmp(c->providers[j].name, p->name) == 0)
+                return config_fail(st, g, "two providers are named '%s'", p->name);
+    }
+    return 0;
+}
+
+static int
 config_load_rest(struct config_load_state *st, const config_t *cf, struct config *c)
 {
     const config_setting_t *g;
@@ -472,9 +579,11 @@ config_load_rest(struct config_load_state *st, const config_t *cf, struct config
                            "log level '%s' is not one of error, warn, info, debug", level);
     snprintf(c->sql_dir, sizeof c->sql_dir, "%s/../sql", st->dir);
     snprintf(c->dialogs_path, sizeof c->dialogs_path, "%s/dialogs.conf", st->dir);
+    snprintf(c->keywords_path, sizeof c->keywords_path, "%s/keywords.conf", st->dir);
     if (config_group(st, cf, "paths", config_paths_keys, &g) == -1 ||
         config_get_path(st, g, "sql", c->sql_dir, sizeof c->sql_dir) == -1 ||
-        config_get_path(st, g, "dialogs", c->dialogs_path, sizeof c->dialogs_path) == -1)
+        config_get_path(st, g, "dialogs", c->dialogs_path, sizeof c->dialogs_path) == -1 ||
+        config_get_path(st, g, "keywords", c->keywords_path, sizeof c->keywords_path) == -1)
         return -1;
     c->ussd.session_idle = 180;
     c->ussd.resume_window = 86400;
@@ -521,8 +630,24 @@ config_load(const char *path, char *err, size_t errlen)
         goto fail;
     }
     if (config_load_rest(&st, &cf, c) == -1 || config_load_http(&st, &cf, c) == -1 ||
-        config_load_db(&st, &cf, c) == -1 || config_load_channels(&st, &cf, c) == -1)
+        config_load_db(&st, &cf, c) == -1 || config_load_providers(&st, &cf, c) == -1 ||
+        config_load_channels(&st, &cf, c) == -1)
         goto fail;
+    for (size_t i = 0; i < c->nchannels; i++) {
+        const struct config_channel *ch = &c->channels[i];
+
+        if (ch->provider[0] != '\0' && config_provider_find(c, ch->provider) == NULL) {
+            config_fail(&st, config_lookup(&cf, "channels"),
+                        "channel '%s' names provider '%s', which is not defined", ch->name,
+                        ch->provider);
+            goto fail;
+        }
+    }
+    if ((c->keywords = keyword_set_load(c->keywords_path, derr, sizeof derr)) == NULL ||
+        (c->sms_texts = sms_texts_load(c->keywords_path, derr, sizeof derr)) == NULL) {
+        snprintf(err, errlen, "%s", derr);
+        goto fail;
+    }
     if ((c->dialogs = dialog_set_load(c->dialogs_path, derr, sizeof derr)) == NULL) {
         snprintf(err, errlen, "%s", derr);
         goto fail;
@@ -555,6 +680,12 @@ config_unref(struct config *c)
     free(c->proxies);
     if (c->dialogs != NULL)
         dialog_set_unref(c->dialogs);
+    if (c->keywords != NULL)
+        keyword_set_free(c->keywords);
+    sms_texts_free(c->sms_texts);
+    for (i = 0; i < c->nproviders; i++)
+        sodium_memzero(c->providers[i].secret, sizeof c->providers[i].secret);
+    free(c->providers);
     sodium_memzero(c->db.password, sizeof c->db.password);
     free(c);
 }
@@ -571,6 +702,17 @@ config_protocol_name(enum config_protocol p)
         return "kannel";
     }
     return "?";
+}
+
+const struct config_provider *
+config_provider_find(const struct config *c, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < c->nproviders; i++)
+        if (strcmp(c->providers[i].name, name) == 0)
+            return &c->providers[i];
+    return NULL;
 }
 
 const struct config_channel *

@@ -8,10 +8,40 @@
 
 enum config_protocol { PROTO_AT, PROTO_HUBTEL, PROTO_KANNEL };
 
+struct dialog_set;
+struct keyword_set;
+struct sms_texts;
+
 struct config_net {
     int family; /* AF_INET or AF_INET6 */
     uint8_t addr[16];
     unsigned bits;
+};
+
+enum config_provider_type { PROVIDER_LOG, PROVIDER_AT, PROVIDER_KANNEL };
+
+/* Where outgoing SMS go: an aggregator account's send API. */
+struct config_provider {
+    char name[33];
+    enum config_provider_type type;
+    char url[512]; /* AT: base URL (…/version1/messaging is added); Kannel: the sendsms URL */
+    char username[65];
+    char secret[257];     /* AT apiKey, or Kannel password, read from secret_file */
+    char sender[17];      /* sender id / from, optional */
+    char dlr_url[512];    /* Kannel: kabard's DLR route, %d and the outbox id are added */
+    unsigned rate;        /* messages per second */
+    unsigned concurrency; /* requests in flight */
+    unsigned timeout;     /* seconds per request */
+};
+
+struct config_outbox {
+    unsigned max_segments; /* longer bodies are refused when queued */
+    unsigned batch;        /* rows claimed at once */
+    unsigned poll_ms;
+    unsigned max_age;                  /* seconds a message keeps being retried */
+    unsigned backoff_min, backoff_max; /* seconds */
+    unsigned per_recipient_per_minute;
+    unsigned claim_timeout; /* seconds before a 'sending' row left by a crash is retried */
 };
 
 struct config_channel {
@@ -20,6 +50,7 @@ struct config_channel {
     enum config_protocol protocol;
     char service_code[33];
     int demo;
+    char provider[33];        /* replies to this channel's SMS go out through it */
     struct config_net *allow; /* empty: any source */
     size_t nallow;
 };
@@ -67,7 +98,13 @@ struct config {
     size_t nproxies;
     struct config_channel *channels;
     size_t nchannels;
+    struct config_provider *providers;
+    size_t nproviders;
+    struct config_outbox outbox;
+    char keywords_path[1024];
     struct dialog_set *dialogs;
+    struct keyword_set *keywords;
+    struct sms_texts *sms_texts;
 };
 
 /* Returns a config with one reference, or NULL and "FILE:LINE: what is wrong" in err. */
@@ -75,9 +112,11 @@ struct config *config_load(const char *path, char *err, size_t errlen);
 struct config *config_ref(struct config *);
 void config_unref(struct config *);
 const char *config_protocol_name(enum config_protocol);
+const struct config_provider *config_provider_find(const struct config *, const char *name);
 const struct config_channel *config_channel_find(const struct config *, const char *token,
                                                  size_t len);
 int config_net_match(const struct config_net *nets, size_t n, const struct sockaddr *sa);
 int config_net_parse(const char *s, struct config_net *net);
+#include "config_check.h"
 
 #endif

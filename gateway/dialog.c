@@ -7,6 +7,7 @@
 
 #include <libconfig.h>
 
+#include "config_check.h"
 #include "dialog.h"
 #include "gsm7.h"
 #include "parse.h"
@@ -386,22 +387,14 @@ static int
 members_ok(struct loader *ld, const config_setting_t *g, const char *const *allowed,
            const char *what)
 {
-    int i, n = config_setting_length(g);
+    const config_setting_t *m = config_unknown_member(g, allowed);
+    const char *name;
 
-    for (i = 0; i < n; i++) {
-        const config_setting_t *m = config_setting_get_elem(g, (unsigned)i);
-        const char *name = config_setting_name(m);
-        const char *const *a;
-
-        for (a = allowed; *a; a++)
-            if (name && strcmp(*a, name) == 0)
-                break;
-        if (*a == NULL) {
-            lerr(ld, LINE(m), "unknown setting '%s' in %s", name ? name : "?", what);
-            return -1;
-        }
-    }
-    return 0;
+    if (m == NULL)
+        return 0;
+    name = config_setting_name(m);
+    lerr(ld, LINE(m), "unknown setting '%s' in %s", name ? name : "?", what);
+    return -1;
 }
 
 static int

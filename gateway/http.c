@@ -23,6 +23,7 @@ static const struct http_handler *const http_handlers[] = {
     &handler_ops,
     &handler_africastalking,
     &handler_hubtel,
+    &handler_kannel,
 };
 
 /* One per TCP connection that has sent a request; found by its evhttp_connection. */

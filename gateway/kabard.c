@@ -20,6 +20,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "migrate.h"
+#include "outbox.h"
 #include "ussd.h"
 
 static struct {
@@ -99,6 +100,7 @@ kabard_reload(void)
     kabard_apply(cfg);
     http_reconfigure(cfg);
     ussd_reconfigure(cfg);
+    outbox_reconfigure(cfg);
     kabard.cfg = cfg;
     config_unref(old);
     log_notice("config_reloaded", "file=%s channels=%zu dialogs_version=%u", kabard.path,
@@ -131,6 +133,7 @@ kabard_signal(evutil_socket_t sig, short what, void *arg)
     kabard.stopping = 1;
     log_notice("shutdown", "signal=%d inflight=%zu", (int)sig, http_inflight());
     ussd_stop();
+    outbox_stop();
     if (http_stop_accepting() == 0) {
         event_base_loopexit(kabard.base, NULL);
         return;
@@ -214,6 +217,10 @@ kabard_run(const char *path)
         log_error("startup_failed", "reason=\"ussd sessions\"");
         return 1;
     }
+    if (outbox_start(kabard.base, kabard.cfg) == -1) {
+        log_error("startup_failed", "reason=\"outbox\"");
+        return 1;
+    }
     metrics_gauge_fn("kabar_db_up", "1 when the last database round trip succeeded.",
                      kabard_gauge_db_up);
     metrics_gauge_fn("kabar_db_queued_jobs", "Database jobs queued or running.",
@@ -233,6 +240,7 @@ kabard_run(const char *path)
     ussd_flush();
     db_stop();
     ussd_free();
+    outbox_free();
     http_free();
     for (i = 0; i < 3; i++)
         event_free(sigs[i]);

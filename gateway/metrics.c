@@ -43,6 +43,12 @@ static const struct {
     {"kabar_ussd_sessions_total", "USSD sessions started."},
     {"kabar_db_batches_total", "Batched jobs run (contexts loaded, reports saved together)."},
     {"kabar_db_batch_items_total", "Items carried by batched jobs."},
+    {"kabar_outbox_sent_total", "SMS accepted by a provider."},
+    {"kabar_outbox_retries_total", "SMS put back for a later try after a transient failure."},
+    {"kabar_outbox_failed_total", "SMS failed for good (permanent error or too old)."},
+    {"kabar_outbox_deferred_total", "SMS held back by the per-recipient limit."},
+    {"kabar_outbox_alarms_total", "Provider account problems (Africa's Talking 405: balance)."},
+    {"kabar_sms_in_total", "Inbound SMS stored (retried callbacks not counted)."},
 };
 
 void

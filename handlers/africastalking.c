@@ -1,5 +1,6 @@
 /* Africa's Talking: USSD hops as form posts answered "CON ..." / "END ...", and the session-end
  * notification. The wire parsers are in at_wire.c. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -10,7 +11,10 @@
 #include "config.h"
 #include "handlers.h"
 #include "http.h"
+#include "db.h"
 #include "log.h"
+#include "outbox.h"
+#include "sms.h"
 #include "ussd.h"
 
 static int
@@ -114,7 +118,109 @@ at_ussd_end(struct http_req *r)
     free(e);
 }
 
+static void
+at_sms_ack(struct http_req *r, int ok)
+{
+    /* a 5xx makes Africa's Talking retry the callback: the message id dedupes it */
+    if (ok)
+        http_reply_text(r, 200, "OK");
+    else
+        http_reply_text(r, 503, "temporarily unavailable, retry later");
+}
+
+static void
+at_sms(struct http_req *r)
+{
+    struct at_sms_in *m;
+    struct sms_in in;
+    char err[128];
+
+    if (at_check(r) == -1)
+        return;
+    if ((m = calloc(1, sizeof *m)) == NULL) {
+        http_reply_text(r, 503, "temporarily unavailable");
+        return;
+    }
+    if (at_parse_sms(r->body, r->body_len, m, err, sizeof err) == -1) {
+        free(m);
+        at_bad_request(r, err);
+        return;
+    }
+    in.provider_msg_id = m->id;
+    in.from = m->from;
+    in.to = m->to;
+    in.text = m->text;
+    in.text_len = m->text_len;
+    sms_receive(r, &in, at_sms_ack);
+    free(m);
+}
+
+struct at_dlr_job {
+    struct http_req *r;
+    struct at_dlr d;
+    char provider[33];
+    uint64_t affected;
+};
+
+static int
+at_dlr_work(struct db_conn *c, void *arg)
+{
+    struct at_dlr_job *j = arg;
+    enum outbox_dlr what = OUTBOX_DLR_INTERIM;
+
+    if (j->d.status == AT_DLR_SUCCESS)
+        what = OUTBOX_DLR_DELIVERED;
+    else if (at_dlr_is_final(j->d.status))
+        what = OUTBOX_DLR_FAILED;
+    return outbox_dlr_by_provider_id(c, j->provider, j->d.id, what,
+                                     j->d.failure_reason[0] ? j->d.failure_reason : NULL,
+                                     &j->affected);
+}
+
+static void
+at_dlr_done(int err, void *arg)
+{
+    struct at_dlr_job *j = arg;
+
+    if (err != 0) {
+        http_reply_text(j->r, 503, "temporarily unavailable, retry later");
+    } else {
+        if (j->affected == 0 && at_dlr_is_final(j->d.status))
+            log_info("dlr_unmatched", "channel=%s id=%s status=%d", j->r->channel->name, j->d.id,
+                     (int)j->d.status);
+        http_reply_text(j->r, 200, "OK");
+    }
+    free(j);
+}
+
+static void
+at_dlr(struct http_req *r)
+{
+    struct at_dlr_job *j;
+    char err[128];
+
+    if (at_check(r) == -1)
+        return;
+    if ((j = calloc(1, sizeof *j)) == NULL) {
+        http_reply_text(r, 503, "temporarily unavailable");
+        return;
+    }
+    if (at_parse_dlr(r->body, r->body_len, &j->d, err, sizeof err) == -1) {
+        free(j);
+        at_bad_request(r, err);
+        return;
+    }
+    j->r = r;
+    snprintf(j->provider, sizeof j->provider, "%s", r->channel->provider);
+    if (db_submit(at_dlr_work, at_dlr_done, j, 0) == -1) {
+        free(j);
+        http_reply_text(r, 503, "temporarily unavailable, retry later");
+    }
+}
+
 static const struct http_route at_routes[] = {
+    {"at", "sms", EVHTTP_REQ_POST, "at.sms", at_sms},
+    {"at", "dlr", EVHTTP_REQ_POST, "at.dlr", at_dlr},
     {"at", "ussd", EVHTTP_REQ_POST, "at.ussd", at_ussd},
     {"at", "ussd/end", EVHTTP_REQ_POST, "at.ussd_end", at_ussd_end},
     {NULL, NULL, 0, NULL, NULL},

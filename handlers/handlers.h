@@ -7,5 +7,6 @@
 extern const struct http_handler handler_ops;
 extern const struct http_handler handler_africastalking;
 extern const struct http_handler handler_hubtel;
+extern const struct http_handler handler_kannel;
 
 #endif

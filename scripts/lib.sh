@@ -7,7 +7,7 @@ KABAR_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Build and runtime dependencies; the test tools (wrk, clang for the fuzzers, curl) too.
 KABAR_PACKAGES="build-essential autoconf automake pkg-config libevent-dev libcurl4-openssl-dev
  libmariadb-dev mariadb-server mariadb-client libconfig-dev libsodium-dev libjansson-dev check
- python3 curl clang libclang-rt-14-dev wrk procps"
+ python3 curl clang libclang-rt-14-dev wrk procps kannel kannel-extras"
 
 say() { printf '== %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -110,7 +110,7 @@ kabar_configure() {
     ALTER USER 'kabar'@'localhost' IDENTIFIED BY '$pw';
     GRANT ALL ON kabar.* TO 'kabar'@'localhost';" || die "cannot create the database"
   sed -e "s|@PORT@|$port|" -e "s|@DBSOCKET@|$var/mysql.sock|" -e "s|@DBPASSFILE@|$var/db.password|" \
-      -e "s|@SQLDIR@|$KABAR_SRC/sql|" -e "s|@DIALOGS@|$KABAR_SRC/config/dialogs.conf|" \
+      -e "s|@SQLDIR@|$KABAR_SRC/sql|" -e "s|@DIALOGS@|$KABAR_SRC/config/dialogs.conf|" -e "s|@KEYWORDS@|$KABAR_SRC/config/keywords.conf|" \
       "$KABAR_SRC/config/kabard.conf.in" > "$var/kabard.conf"
 }
 

@@ -192,7 +192,8 @@ class Env:
                 .replace("@DBSOCKET@", over.get("socket", self.socket))
                 .replace("@DBPASSFILE@", self.password_file)
                 .replace("@SQLDIR@", os.path.join(SRC, "sql"))
-                .replace("@DIALOGS@", over.get("dialogs", os.path.join(SRC, "config", "dialogs.conf"))))
+                .replace("@DIALOGS@", over.get("dialogs", os.path.join(SRC, "config", "dialogs.conf")))
+                .replace("@KEYWORDS@", os.path.join(SRC, "config", "keywords.conf")))
         text = text.replace('name = "kabar";', 'name = "%s";' % self.db)
         for k, v in over.get("replace", {}).items():
             assert k in text, k

@@ -26,13 +26,14 @@ static const char *
 write_conf(const char *from, const char *to)
 {
     static char path[512];
-    char in[512], buf[16384], out[20000], dialogs[512];
+    char in[512], buf[16384], out[20000], dialogs[512], keywords[512];
     FILE *f;
     size_t n;
     char *p;
 
     snprintf(in, sizeof in, "%s/config/kabard.conf.in", srcdir());
     snprintf(dialogs, sizeof dialogs, "%s/config/dialogs.conf", srcdir());
+    snprintf(keywords, sizeof keywords, "%s/config/keywords.conf", srcdir());
     ck_assert_ptr_nonnull(f = fopen(in, "r"));
     n = fread(buf, 1, sizeof buf - 1, f);
     fclose(f);
@@ -54,6 +55,8 @@ write_conf(const char *from, const char *to)
             rep = "sql", skip = 8;
         else if (strncmp(p, "@DIALOGS@", 9) == 0)
             rep = dialogs, skip = 9;
+        else if (strncmp(p, "@KEYWORDS@", 10) == 0)
+            rep = keywords, skip = 10;
         else if (from != NULL && strncmp(p, from, strlen(from)) == 0)
             rep = to, skip = strlen(from);
         if (rep != NULL) {
@@ -77,7 +80,9 @@ START_TEST(sample_loads)
     struct config *c = config_load(write_conf(NULL, NULL), err, sizeof err);
 
     ck_assert_msg(c != NULL, "%s", err);
-    ck_assert_uint_eq(c->nchannels, 2);
+    ck_assert_uint_eq(c->nchannels, 3);
+    ck_assert_uint_eq(c->nproviders, 1);
+    ck_assert_ptr_nonnull(config_provider_find(c, "log"));
     ck_assert_str_eq(c->channels[0].name, "demo");
     ck_assert_int_eq(c->channels[0].protocol, PROTO_AT);
     ck_assert_uint_eq(c->ussd.session_idle, 180);

@@ -1,0 +1,944 @@
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <event2/event.h>
+#include <jansson.h>
+#include <sodium.h>
+
+#include "config.h"
+#include "db.h"
+#include "gsm7.h"
+#include "log.h"
+#include "metrics.h"
+#include "outbox.h"
+#include "parse.h"
+
+#define OUTBOX_RECIPIENTS 4096 /* per-recipient windows kept; the oldest are reused */
+#define OUTBOX_WINDOW_MAX 64
+
+enum outbox_outcome { OUTCOME_SENT, OUTCOME_RETRY, OUTCOME_FAILED, OUTCOME_DEFER };
+
+/* One claimed message, from the claim to its outcome. */
+struct outbox_send {
+    uint64_t id;
+    char recipient[17];
+    char provider[33];
+    char *body;
+    unsigned attempts;
+    unsigned long long age_s;
+    CURL *easy;
+    struct curl_slist *headers;
+    char *post;
+    char *resp;
+    size_t resp_len;
+    struct outbox_send *next;
+    struct outbox_send *fnext, **fprev; /* in flight */
+    /* the outcome */
+    enum outbox_outcome outcome;
+    char msg_id[65];
+    char error[256];
+    unsigned delay_s;
+};
+
+struct outbox_bucket {
+    char provider[33];
+    double tokens;
+    struct timespec last;
+    unsigned inflight;
+};
+
+struct outbox_window {
+    char recipient[17];
+    time_t sent[OUTBOX_WINDOW_MAX];
+    unsigned n, head;
+};
+
+struct outbox_claim {
+    char token[25];
+    unsigned batch, claim_timeout;
+    struct outbox_send *list, **tail;
+    size_t n;
+};
+
+static struct {
+    struct event_base *base;
+    struct config *cfg;
+    CURLM *multi;
+    struct event *curl_timer, *poll, *pump_timer;
+    int claiming, stopping, again;
+    struct outbox_send *waiting, **waiting_tail;
+    size_t nwaiting;
+    struct outbox_send *flying;
+    struct outbox_bucket *buckets;
+    size_t nbuckets;
+    struct outbox_window windows[OUTBOX_RECIPIENTS];
+    struct db_batcher results;
+} ob;
+
+static void outbox_pump(void);
+
+/* ---- queueing, in the caller's transaction */
+
+int
+outbox_queue(struct db_conn *c, const struct outbox_msg *m, uint64_t *id)
+{
+    size_t units, segments;
+    int gsm7;
+
+    if (gsm7_measure(m->body, strlen(m->body), &units, &gsm7) == -1)
+        return OUTBOX_TOO_LONG;
+    segments = gsm7_sms_segments(units, gsm7);
+    if (segments > m->max_segments)
+        return OUTBOX_TOO_LONG;
+    {
+        struct db_param p[] = {DB_STR(m->key),      DB_STR(m->recipient),
+                               DB_STR(m->body),     DB_STR(m->purpose),
+                               DB_I64(m->priority), DB_STR(m->provider),
+                               DB_U64(segments),    DB_STR(gsm7 ? "gsm7" : "ucs2")};
+
+        return db_exec(c,
+                       "INSERT INTO outbox (idempotency_key, recipient, body, purpose, priority,"
+                       " provider, state, next_attempt_at, segments, encoding)"
+                       " VALUES (?, ?, ?, ?, ?, ?, 'queued', NOW(3), ?, ?)"
+                       " ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)",
+                       p, 8, NULL, id);
+    }
+}
+
+/* ---- delivery reports: final states never move backwards */
+
+int
+outbox_dlr_by_provider_id(struct db_conn *c, const char *provider, const char *msg_id,
+                          enum outbox_dlr what, const char *reason, uint64_t *affected)
+{
+    struct db_param p[] = {DB_STR(what == OUTBOX_DLR_DELIVERED ? "delivered" : "failed"),
+                           reason != NULL ? DB_STR(reason) : DB_NULL(), DB_STR(provider),
+                           DB_STR(msg_id)};
+
+    *affected = 0;
+    if (what == OUTBOX_DLR_INTERIM)
+        return 0;
+    return db_exec(c,
+                   "UPDATE outbox SET state = ?, last_error = COALESCE(?, last_error)"
+                   " WHERE provider = ? AND provider_msg_id = ? AND state IN ('sending', 'sent')",
+                   p, 4, affected, NULL);
+}
+
+int
+outbox_dlr_by_id(struct db_conn *c, uint64_t id, enum outbox_dlr what, const char *reason,
+                 uint64_t *affected)
+{
+    struct db_param p[] = {DB_STR(what == OUTBOX_DLR_DELIVERED ? "delivered" : "failed"),
+                           reason != NULL ? DB_STR(reason) : DB_NULL(), DB_U64(id)};
+
+    *affected = 0;
+    if (what == OUTBOX_DLR_INTERIM)
+        return 0;
+    return db_exec(c,
+                   "UPDATE outbox SET state = ?, last_error = COALESCE(?, last_error)"
+                   " WHERE id = ? AND state IN ('sending', 'sent')",
+                   p, 3, affected, NULL);
+}
+
+/* ---- recording outcomes, batched */
+
+static int
+outbox_results_work(struct db_conn *c, void **items, size_t n)
+{
+    size_t i;
+    int err = 0;
+
+    for (i = 0; i < n && err == 0; i++) {
+        struct outbox_send *s = items[i];
+
+        switch (s->outcome) {
+        case OUTCOME_SENT: {
+            struct db_param p[] = {DB_STR(s->msg_id), DB_U64(s->id)};
+
+            err = db_exec(c,
+                          "UPDATE outbox SET state = 'sent', provider_msg_id = ?,"
+                          " last_error = NULL, claim_token = NULL"
+                          " WHERE id = ? AND state = 'sending'",
+                          p, 2, NULL, NULL);
+            break;
+        }
+        case OUTCOME_RETRY:
+        case OUTCOME_DEFER: {
+            struct db_param p[] = {DB_U64(s->delay_s), DB_STR(s->error),
+                                   DB_U64(s->outcome == OUTCOME_DEFER), DB_U64(s->id)};
+
+            /* a deferral by the recipient limit is not an attempt */
+            err = db_exec(c,
+                          "UPDATE outbox SET state = 'queued', claim_token = NULL,"
+                          " next_attempt_at = NOW(3) + INTERVAL ? SECOND, last_error = ?,"
+                          " attempts = attempts - ? WHERE id = ? AND state = 'sending'",
+                          p, 4, NULL, NULL);
+            break;
+        }
+        case OUTCOME_FAILED: {
+            struct db_param p[] = {DB_STR(s->error), DB_U64(s->id)};
+
+            err = db_exec(c,
+                          "UPDATE outbox SET state = 'failed', last_error = ?, claim_token = NULL"
+                          " WHERE id = ? AND state = 'sending'",
+                          p, 2, NULL, NULL);
+            break;
+        }
+        }
+    }
+    return err;
+}
+
+static void
+outbox_send_free(struct outbox_send *s)
+{
+    if (s->easy != NULL)
+        curl_easy_cleanup(s->easy);
+    curl_slist_free_all(s->headers);
+    free(s->post);
+    free(s->resp);
+    free(s->body);
+    free(s);
+}
+
+static void
+outbox_results_done(int err, void *arg)
+{
+    struct outbox_send *s = arg;
+
+    /* unrecorded, the row stays 'sending' and is sent again after claim_timeout */
+    if (err != 0)
+        log_warn("outbox_outcome_not_recorded", "id=%llu err=%d", (unsigned long long)s->id, err);
+    outbox_send_free(s);
+}
+
+static uint32_t
+outbox_hash(const char *s)
+{
+    uint32_t h = 2166136261u;
+
+    while (*s != '\0')
+        h = (h ^ (unsigned char)*s++) * 16777619u;
+    return h;
+}
+
+static struct outbox_bucket *
+outbox_bucket(const char *provider)
+{
+    size_t i;
+
+    for (i = 0; i < ob.nbuckets; i++)
+        if (strcmp(ob.buckets[i].provider, provider) == 0)
+            return &ob.buckets[i];
+    return NULL;
+}
+
+static void
+outbox_finish(struct outbox_send *s)
+{
+    struct outbox_bucket *b = outbox_bucket(s->provider);
+    char m[24];
+
+    if (b != NULL && b->inflight > 0 && s->outcome != OUTCOME_DEFER)
+        b->inflight--;
+    switch (s->outcome) {
+    case OUTCOME_SENT:
+        metrics_add(METRIC_OUTBOX_SENT, 1);
+        log_info("outbox_sent", "id=%llu provider=%s to=%s msgid=%s attempt=%u",
+                 (unsigned long long)s->id, s->provider, log_msisdn(s->recipient, m, sizeof m),
+                 s->msg_id, s->attempts);
+        break;
+    case OUTCOME_RETRY:
+        metrics_add(METRIC_OUTBOX_RETRIES, 1);
+        log_warn("outbox_retry", "id=%llu provider=%s attempt=%u in_s=%u error=\"%s\"",
+                 (unsigned long long)s->id, s->provider, s->attempts, s->delay_s, s->error);
+        break;
+    case OUTCOME_DEFER:
+        metrics_add(METRIC_OUTBOX_DEFERRED, 1);
+        break;
+    case OUTCOME_FAILED:
+        metrics_add(METRIC_OUTBOX_FAILED, 1);
+        log_warn("outbox_failed", "id=%llu provider=%s to=%s attempt=%u error=\"%s\"",
+                 (unsigned long long)s->id, s->provider, log_msisdn(s->recipient, m, sizeof m),
+                 s->attempts, s->error);
+        break;
+    }
+    if (db_submit_batch(&ob.results, s) == -1) {
+        log_warn("outbox_outcome_not_recorded", "id=%llu err=unavailable",
+                 (unsigned long long)s->id);
+        outbox_send_free(s);
+    }
+}
+
+/* Exponential backoff with jitter, or failure once the message is too old to matter. */
+static void
+outbox_retry(struct outbox_send *s, const char *detail)
+{
+    const struct config_outbox *o = &ob.cfg->outbox;
+    unsigned long long delay = o->backoff_min;
+    unsigned i;
+
+    snprintf(s->error, sizeof s->error, "%s", detail);
+    for (i = 1; i < s->attempts && delay < o->backoff_max; i++)
+        delay *= 2;
+    if (delay > o->backoff_max)
+        delay = o->backoff_max;
+    /* between 3/4 and 5/4 of the step, so a burst of failures does not come back as one */
+    delay = delay * (750 + randombytes_uniform(501)) / 1000;
+    if (delay == 0)
+        delay = 1;
+    if (s->age_s + delay > o->max_age) {
+        s->outcome = OUTCOME_FAILED;
+        snprintf(s->error, sizeof s->error, "gave up after %u attempts: ", s->attempts);
+        strncat(s->error, detail, sizeof s->error - strlen(s->error) - 1);
+        return;
+    }
+    s->outcome = OUTCOME_RETRY;
+    s->delay_s = (unsigned)delay;
+}
+
+/* ---- provider replies */
+
+static void
+outbox_classify_at(struct outbox_send *s, long http, CURLcode cc)
+{
+    json_t *root, *r0;
+    json_int_t code;
+    const char *status, *msgid;
+    char detail[64];
+
+    if (cc != CURLE_OK) {
+        outbox_retry(s, curl_easy_strerror(cc));
+        return;
+    }
+    snprintf(detail, sizeof detail, "HTTP %ld", http);
+    if (http >= 500) {
+        outbox_retry(s, detail);
+        return;
+    }
+    if (http != 200 && http != 201) {
+        s->outcome = OUTCOME_FAILED;
+        snprintf(s->error, sizeof s->error, "%s", detail);
+        return;
+    }
+    root = json_loadb(s->resp != NULL ? s->resp : "", s->resp_len, 0, NULL);
+    r0 = json_array_get(json_object_get(json_object_get(root, "SMSMessageData"), "Recipients"), 0);
+    code = json_integer_value(json_object_get(r0, "statusCode"));
+    status = json_string_value(json_object_get(r0, "status"));
+    msgid = json_string_value(json_object_get(r0, "messageId"));
+    snprintf(detail, sizeof detail, "%lld %s", (long long)code, status != NULL ? status : "");
+    if (code >= 100 && code <= 102 && msgid != NULL) {
+        s->outcome = OUTCOME_SENT;
+        snprintf(s->msg_id, sizeof s->msg_id, "%s", msgid);
+    } else if (code >= 500 && code <= 502) {
+        outbox_retry(s, detail);
+    } else {
+        s->outcome = OUTCOME_FAILED;
+        snprintf(s->error, sizeof s->error, "%s", r0 != NULL ? detail : "unreadable reply");
+        if (code == 405) {
+            /* the account, not the message: someone must top it up */
+            metrics_add(METRIC_OUTBOX_ALARMS, 1);
+            log_error("outbox_alarm", "provider=%s reason=\"insufficient balance (405)\"",
+                      s->provider);
+        }
+    }
+    json_decref(root);
+}
+
+static void
+outbox_classify_kannel(struct outbox_send *s, long http, CURLcode cc)
+{
+    char detail[128];
+    size_t n;
+
+    if (cc != CURLE_OK) {
+        outbox_retry(s, curl_easy_strerror(cc));
+        return;
+    }
+    n = s->resp_len < sizeof detail - 1 ? s->resp_len : sizeof detail - 1;
+    memcpy(detail, s->resp != NULL ? s->resp : "", n);
+    detail[n] = '\0';
+    detail[strcspn(detail, "\r\n")] = '\0';
+    /* Kannel answers 202 to refusals too: only the body tells */
+    if (http >= 200 && http < 300 &&
+        (strncmp(detail, "0:", 2) == 0 || strncmp(detail, "3:", 2) == 0)) {
+        s->outcome = OUTCOME_SENT;
+        snprintf(s->msg_id, sizeof s->msg_id, "k%llu", (unsigned long long)s->id);
+    } else if (http >= 500 || http == 0) {
+        outbox_retry(s, detail[0] ? detail : "no answer");
+    } else {
+        s->outcome = OUTCOME_FAILED;
+        snprintf(s->error, sizeof s->error, "HTTP %ld: %s", http, detail);
+    }
+}
+
+/* ---- libcurl's multi socket interface on our loop (curl's docs/examples/hiperfifo.c) */
+
+static void
+outbox_check_multi(void)
+{
+    struct outbox_send *s;
+    CURLMsg *msg;
+    long http = 0;
+    int left;
+
+    while ((msg = curl_multi_info_read(ob.multi, &left)) != NULL) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&s);
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &http);
+        curl_multi_remove_handle(ob.multi, msg->easy_handle);
+        if (s->fprev != NULL) {
+            *s->fprev = s->fnext;
+            if (s->fnext != NULL)
+                s->fnext->fprev = s->fprev;
+            s->fprev = NULL;
+        }
+        const struct config_provider *p = config_provider_find(ob.cfg, s->provider);
+
+        if (p != NULL && p->type == PROVIDER_KANNEL)
+            outbox_classify_kannel(s, http, msg->data.result);
+        else
+            outbox_classify_at(s, http, msg->data.result);
+        outbox_finish(s);
+    }
+    outbox_pump();
+}
+
+static void
+outbox_socket_event(evutil_socket_t fd, short what, void *arg)
+{
+    int running, flags = 0;
+
+    (void)arg;
+    if (what & EV_READ)
+        flags |= CURL_CSELECT_IN;
+    if (what & EV_WRITE)
+        flags |= CURL_CSELECT_OUT;
+    curl_multi_socket_action(ob.multi, fd, flags, &running);
+    outbox_check_multi();
+}
+
+static int
+outbox_socket_cb(CURL *e, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+    struct event *ev = socketp;
+    short kind = (short)(((what & CURL_POLL_IN) ? EV_READ : 0) |
+                         ((what & CURL_POLL_OUT) ? EV_WRITE : 0) | EV_PERSIST);
+
+    (void)e;
+    (void)userp;
+    if (what == CURL_POLL_REMOVE) {
+        if (ev != NULL)
+            event_free(ev);
+        curl_multi_assign(ob.multi, fd, NULL);
+        return 0;
+    }
+    if (ev != NULL)
+        event_free(ev);
+    ev = event_new(ob.base, fd, kind, outbox_socket_event, NULL);
+    curl_multi_assign(ob.multi, fd, ev);
+    event_add(ev, NULL);
+    return 0;
+}
+
+static void
+outbox_curl_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    int running;
+
+    (void)fd;
+    (void)what;
+    (void)arg;
+    curl_multi_socket_action(ob.multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    outbox_check_multi();
+}
+
+static int
+outbox_timer_cb(CURLM *m, long ms, void *userp)
+{
+    struct timeval tv;
+
+    (void)m;
+    (void)userp;
+    if (ms < 0) {
+        evtimer_del(ob.curl_timer);
+        return 0;
+    }
+    tv.tv_sec = ms / 1000;
+    tv.tv_usec = (ms % 1000) * 1000;
+    evtimer_add(ob.curl_timer, &tv);
+    return 0;
+}
+
+static size_t
+outbox_write_cb(char *data, size_t size, size_t n, void *arg)
+{
+    struct outbox_send *s = arg;
+    size_t len = size * n;
+    char *np;
+
+    if (s->resp_len + len > 65536)
+        return 0; /* a reply this large is not one we want */
+    if ((np = realloc(s->resp, s->resp_len + len + 1)) == NULL)
+        return 0;
+    s->resp = np;
+    memcpy(s->resp + s->resp_len, data, len);
+    s->resp_len += len;
+    s->resp[s->resp_len] = '\0';
+    return len;
+}
+
+static int
+outbox_append(char **buf, size_t *len, const char *name, const char *value, CURL *e)
+{
+    char *esc = curl_easy_escape(e, value, 0), *np;
+    size_t need;
+
+    if (esc == NULL)
+        return -1;
+    need = *len + strlen(name) + strlen(esc) + 3;
+    if ((np = realloc(*buf, need)) == NULL) {
+        curl_free(esc);
+        return -1;
+    }
+    *buf = np;
+    *len += (size_t)snprintf(*buf + *len, need - *len, "%s%s=%s", *len > 0 ? "&" : "", name, esc);
+    curl_free(esc);
+    return 0;
+}
+
+static int
+outbox_request(struct outbox_send *s, const struct config_provider *p)
+{
+    char url[1200], idbuf[24], dlr[800];
+    size_t len = 0;
+    size_t units;
+    int gsm7 = 1;
+
+    if ((s->easy = curl_easy_init()) == NULL)
+        return -1;
+    curl_easy_setopt(s->easy, CURLOPT_PRIVATE, s);
+    curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, outbox_write_cb);
+    curl_easy_setopt(s->easy, CURLOPT_WRITEDATA, s);
+    curl_easy_setopt(s->easy, CURLOPT_TIMEOUT, (long)p->timeout);
+    curl_easy_setopt(s->easy, CURLOPT_CONNECTTIMEOUT, 5L);
+    curl_easy_setopt(s->easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(s->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (p->type == PROVIDER_AT) {
+        snprintf(url, sizeof url, "%s%sversion1/messaging", p->url,
+                 p->url[strlen(p->url) - 1] == '/' ? "" : "/");
+        if (outbox_append(&s->post, &len, "username", p->username, s->easy) == -1 ||
+            outbox_append(&s->post, &len, "to", s->recipient, s->easy) == -1 ||
+            outbox_append(&s->post, &len, "message", s->body, s->easy) == -1 ||
+            (p->sender[0] != '\0' &&
+             outbox_append(&s->post, &len, "from", p->sender, s->easy) == -1))
+            return -1;
+        snprintf(dlr, sizeof dlr, "apiKey: %s", p->secret);
+        s->headers = curl_slist_append(s->headers, dlr);
+        s->headers = curl_slist_append(s->headers, "Accept: application/json");
+        s->headers =
+            curl_slist_append(s->headers, "Content-Type: application/x-www-form-urlencoded");
+        sodium_memzero(dlr, sizeof dlr);
+        curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, s->headers);
+        curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, s->post);
+    } else {
+        gsm7_measure(s->body, strlen(s->body), &units, &gsm7);
+        snprintf(idbuf, sizeof idbuf, "%llu", (unsigned long long)s->id);
+        /* the DLR names our row: Kannel fills in %d, the report type */
+        snprintf(dlr, sizeof dlr, "%s%sid=%s&type=%%d", p->dlr_url,
+                 strchr(p->dlr_url, '?') != NULL ? "&" : "?", idbuf);
+        if (outbox_append(&s->post, &len, "username", p->username, s->easy) == -1 ||
+            outbox_append(&s->post, &len, "password", p->secret, s->easy) == -1 ||
+            outbox_append(&s->post, &len, "to", s->recipient, s->easy) == -1 ||
+            outbox_append(&s->post, &len, "text", s->body, s->easy) == -1 ||
+            outbox_append(&s->post, &len, "from", p->sender[0] ? p->sender : "KABAR", s->easy) ==
+                -1 ||
+            outbox_append(&s->post, &len, "charset", "UTF-8", s->easy) == -1 ||
+            (!gsm7 && outbox_append(&s->post, &len, "coding", "2", s->easy) == -1) ||
+            (p->dlr_url[0] != '\0' &&
+             (outbox_append(&s->post, &len, "dlr-mask", "31", s->easy) == -1 ||
+              outbox_append(&s->post, &len, "dlr-url", dlr, s->easy) == -1)))
+            return -1;
+        snprintf(url, sizeof url, "%s%s%s", p->url, strchr(p->url, '?') ? "&" : "?", s->post);
+    }
+    curl_easy_setopt(s->easy, CURLOPT_URL, url);
+    if (curl_multi_add_handle(ob.multi, s->easy) != CURLM_OK)
+        return -1;
+    s->fnext = ob.flying;
+    if (ob.flying != NULL)
+        ob.flying->fprev = &s->fnext;
+    s->fprev = &ob.flying;
+    ob.flying = s;
+    return 0;
+}
+
+/* ---- rate limits */
+
+static int
+outbox_recipient_ok(const char *recipient, unsigned per_minute, unsigned *wait_s)
+{
+    struct outbox_window *w = &ob.windows[0], *free_w = NULL;
+    time_t now = time(NULL);
+    unsigned i, kept = 0;
+    size_t k;
+
+    for (k = 0; k < OUTBOX_RECIPIENTS; k++) {
+        w = &ob.windows[(outbox_hash(recipient) + k) % OUTBOX_RECIPIENTS];
+        if (strcmp(w->recipient, recipient) == 0)
+            break;
+        if (w->recipient[0] == '\0' ||
+            (w->n > 0 && now - w->sent[(w->head + w->n - 1) % OUTBOX_WINDOW_MAX] > 60)) {
+            free_w = free_w != NULL ? free_w : w;
+            if (w->recipient[0] == '\0')
+                break;
+        }
+    }
+    if (strcmp(w->recipient, recipient) != 0) {
+        w = free_w != NULL ? free_w : w;
+        memset(w, 0, sizeof *w);
+        snprintf(w->recipient, sizeof w->recipient, "%s", recipient);
+    }
+    /* forget what is older than a minute */
+    for (i = 0; i < w->n; i++)
+        if (now - w->sent[(w->head + i) % OUTBOX_WINDOW_MAX] < 60)
+            break;
+    kept = w->n - i;
+    w->head = (w->head + i) % OUTBOX_WINDOW_MAX;
+    w->n = kept;
+    if (per_minute > OUTBOX_WINDOW_MAX)
+        per_minute = OUTBOX_WINDOW_MAX;
+    if (w->n >= per_minute) {
+        *wait_s = (unsigned)(60 - (now - w->sent[w->head])) + 1;
+        return 0;
+    }
+    w->sent[(w->head + w->n) % OUTBOX_WINDOW_MAX] = now;
+    w->n++;
+    return 1;
+}
+
+static int
+outbox_take_token(struct outbox_bucket *b, const struct config_provider *p)
+{
+    struct timespec now;
+    double dt;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    dt = (double)(now.tv_sec - b->last.tv_sec) + (double)(now.tv_nsec - b->last.tv_nsec) / 1e9;
+    b->last = now;
+    b->tokens += dt * p->rate;
+    if (b->tokens > p->rate)
+        b->tokens = p->rate; /* at most one second's worth in a burst */
+    if (b->tokens < 1.0 || b->inflight >= p->concurrency)
+        return 0;
+    b->tokens -= 1.0;
+    b->inflight++;
+    return 1;
+}
+
+static void
+outbox_pump_later(unsigned ms)
+{
+    struct timeval tv = {ms / 1000, (long)(ms % 1000) * 1000};
+
+    if (!evtimer_pending(ob.pump_timer, NULL))
+        evtimer_add(ob.pump_timer, &tv);
+}
+
+static void
+outbox_pump(void)
+{
+    struct outbox_send **pp = &ob.waiting, *s;
+    int held = 0;
+
+    while ((s = *pp) != NULL) {
+        const struct config_provider *p = config_provider_find(ob.cfg, s->provider);
+        struct outbox_bucket *b = outbox_bucket(s->provider);
+        unsigned wait_s;
+
+        if (p == NULL || b == NULL) {
+            *pp = s->next;
+            ob.nwaiting--;
+            s->outcome = OUTCOME_FAILED;
+            snprintf(s->error, sizeof s->error, "no provider named '%s'", s->provider);
+            outbox_finish(s);
+            continue;
+        }
+        if (!outbox_take_token(b, p)) {
+            held = 1;
+            pp = &s->next;
+            continue;
+        }
+        *pp = s->next;
+        ob.nwaiting--;
+        if (!outbox_recipient_ok(s->recipient, ob.cfg->outbox.per_recipient_per_minute, &wait_s)) {
+            b->inflight--;
+            b->tokens += 1.0;
+            s->outcome = OUTCOME_DEFER;
+            s->delay_s = wait_s;
+            snprintf(s->error, sizeof s->error, "held: %u a minute to one number",
+                     ob.cfg->outbox.per_recipient_per_minute);
+            outbox_finish(s);
+            continue;
+        }
+        if (p->type == PROVIDER_LOG) {
+            char m[24];
+
+            s->outcome = OUTCOME_SENT;
+            snprintf(s->msg_id, sizeof s->msg_id, "log-%llu", (unsigned long long)s->id);
+            log_info("outbox_log_provider", "id=%llu to=%s bytes=%zu", (unsigned long long)s->id,
+                     log_msisdn(s->recipient, m, sizeof m), strlen(s->body));
+            outbox_finish(s);
+            continue;
+        }
+        if (outbox_request(s, p) == -1) {
+            outbox_retry(s, "could not build the request");
+            outbox_finish(s);
+        }
+    }
+    if (ob.waiting == NULL)
+        ob.waiting_tail = &ob.waiting;
+    else
+        for (ob.waiting_tail = &ob.waiting; *ob.waiting_tail != NULL;
+             ob.waiting_tail = &(*ob.waiting_tail)->next)
+            ;
+    if (held)
+        outbox_pump_later(20);
+}
+
+static void
+outbox_pump_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+    outbox_pump();
+}
+
+/* ---- claiming due rows */
+
+static int
+outbox_row_claimed(void *arg, char **v, unsigned long *len, unsigned n)
+{
+    struct outbox_claim *cl = arg;
+    struct outbox_send *s;
+    uint64_t x;
+
+    if (n < 6 || v[0] == NULL || v[1] == NULL || v[2] == NULL || v[3] == NULL ||
+        (s = calloc(1, sizeof *s)) == NULL)
+        return 0;
+    if (parse_u64(v[0], strlen(v[0]), 1, UINT64_MAX, &s->id) == -1 ||
+        (s->body = malloc(len[2] + 1)) == NULL) {
+        free(s);
+        return 0;
+    }
+    memcpy(s->body, v[2], len[2] + 1);
+    snprintf(s->recipient, sizeof s->recipient, "%s", v[1]);
+    snprintf(s->provider, sizeof s->provider, "%s", v[3]);
+    if (v[4] != NULL && parse_u64(v[4], strlen(v[4]), 0, UINT32_MAX, &x) == 0)
+        s->attempts = (unsigned)x;
+    if (v[5] != NULL && parse_u64(v[5], strlen(v[5]), 0, UINT64_MAX, &x) == 0)
+        s->age_s = x;
+    *cl->tail = s;
+    cl->tail = &s->next;
+    cl->n++;
+    return 0;
+}
+
+static int
+outbox_claim_work(struct db_conn *c, void *arg)
+{
+    struct outbox_claim *cl = arg;
+    struct db_param stale[] = {DB_U64(cl->claim_timeout)};
+    struct db_param claim[] = {DB_STR(cl->token), DB_U64(cl->batch)};
+    struct db_param read[] = {DB_STR(cl->token)};
+    int err;
+
+    /* a crash left these half-sent: send again (at least once) */
+    if ((err = db_exec(c,
+                       "UPDATE outbox SET state = 'queued', claim_token = NULL"
+                       " WHERE state = 'sending' AND updated_at < NOW(3) - INTERVAL ? SECOND",
+                       stale, 1, NULL, NULL)) != 0)
+        return err;
+    if ((err = db_exec(c,
+                       "UPDATE outbox SET state = 'sending', claim_token = ?,"
+                       " attempts = attempts + 1, updated_at = NOW(3)"
+                       " WHERE state = 'queued' AND next_attempt_at <= NOW(3)"
+                       " ORDER BY priority, next_attempt_at LIMIT ?",
+                       claim, 2, NULL, NULL)) != 0)
+        return err;
+    return db_query(c,
+                    "SELECT id, recipient, body, provider, attempts,"
+                    " TIMESTAMPDIFF(SECOND, created_at, NOW(3)) FROM outbox"
+                    " WHERE claim_token = ? AND state = 'sending' ORDER BY priority, id",
+                    read, 1, outbox_row_claimed, cl);
+}
+
+static void
+outbox_claim_done(int err, void *arg)
+{
+    struct outbox_claim *cl = arg;
+    struct outbox_send *s;
+
+    ob.claiming = 0;
+    if (err != 0 && err != DB_EUNAVAILABLE)
+        log_warn("outbox_claim_failed", "err=%d", err);
+    while ((s = cl->list) != NULL) {
+        cl->list = s->next;
+        s->next = NULL;
+        if (ob.stopping) {
+            /* never sent: it goes back at claim_timeout */
+            outbox_send_free(s);
+            continue;
+        }
+        *ob.waiting_tail = s;
+        ob.waiting_tail = &s->next;
+        ob.nwaiting++;
+    }
+    /* a full batch means more may be due: look again at once */
+    ob.again = err == 0 && cl->n >= cl->batch;
+    free(cl);
+    outbox_pump();
+    if (ob.again)
+        outbox_kick();
+}
+
+static void
+outbox_poll(evutil_socket_t fd, short what, void *arg)
+{
+    struct outbox_claim *cl;
+
+    (void)fd;
+    (void)what;
+    (void)arg;
+    if (ob.claiming || ob.stopping || ob.cfg == NULL || !db_is_up() ||
+        ob.nwaiting >= ob.cfg->outbox.batch)
+        return;
+    if ((cl = calloc(1, sizeof *cl)) == NULL)
+        return;
+    {
+        unsigned char rnd[12];
+        size_t i;
+
+        randombytes_buf(rnd, sizeof rnd);
+        for (i = 0; i < sizeof rnd; i++)
+            snprintf(cl->token + 2 * i, 3, "%02x", rnd[i]);
+    }
+    cl->batch = ob.cfg->outbox.batch;
+    cl->claim_timeout = ob.cfg->outbox.claim_timeout;
+    cl->tail = &cl->list;
+    ob.claiming = 1;
+    if (db_submit(outbox_claim_work, outbox_claim_done, cl, 0) == -1) {
+        ob.claiming = 0;
+        free(cl);
+    }
+}
+
+void
+outbox_kick(void)
+{
+    if (ob.base != NULL && !ob.stopping)
+        event_active(ob.poll, EV_TIMEOUT, 0);
+}
+
+static void
+outbox_buckets(struct config *cfg)
+{
+    struct outbox_bucket *nb = calloc(cfg->nproviders + 1, sizeof *nb);
+    size_t i;
+
+    if (nb == NULL)
+        return;
+    for (i = 0; i < cfg->nproviders; i++) {
+        struct outbox_bucket *old = outbox_bucket(cfg->providers[i].name);
+
+        snprintf(nb[i].provider, sizeof nb[i].provider, "%s", cfg->providers[i].name);
+        if (old != NULL) {
+            nb[i].tokens = old->tokens;
+            nb[i].inflight = old->inflight;
+            nb[i].last = old->last;
+        } else {
+            nb[i].tokens = cfg->providers[i].rate;
+            clock_gettime(CLOCK_MONOTONIC, &nb[i].last);
+        }
+    }
+    free(ob.buckets);
+    ob.buckets = nb;
+    ob.nbuckets = cfg->nproviders;
+}
+
+int
+outbox_start(struct event_base *base, struct config *cfg)
+{
+    struct timeval tv = {cfg->outbox.poll_ms / 1000, (long)(cfg->outbox.poll_ms % 1000) * 1000};
+
+    ob.base = base;
+    ob.cfg = config_ref(cfg);
+    ob.waiting_tail = &ob.waiting;
+    outbox_buckets(cfg);
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || (ob.multi = curl_multi_init()) == NULL)
+        return -1;
+    curl_multi_setopt(ob.multi, CURLMOPT_SOCKETFUNCTION, outbox_socket_cb);
+    curl_multi_setopt(ob.multi, CURLMOPT_TIMERFUNCTION, outbox_timer_cb);
+    ob.curl_timer = evtimer_new(base, outbox_curl_timeout, NULL);
+    ob.pump_timer = evtimer_new(base, outbox_pump_tick, NULL);
+    ob.poll = event_new(base, -1, EV_PERSIST, outbox_poll, NULL);
+    if (ob.curl_timer == NULL || ob.pump_timer == NULL || ob.poll == NULL ||
+        event_add(ob.poll, &tv) == -1)
+        return -1;
+    db_batcher_init(&ob.results, outbox_results_work, outbox_results_done, 64, DB_TXN);
+    return 0;
+}
+
+void
+outbox_reconfigure(struct config *cfg)
+{
+    struct config *old = ob.cfg;
+    struct timeval tv = {cfg->outbox.poll_ms / 1000, (long)(cfg->outbox.poll_ms % 1000) * 1000};
+
+    ob.cfg = config_ref(cfg);
+    outbox_buckets(cfg);
+    event_add(ob.poll, &tv);
+    config_unref(old);
+}
+
+void
+outbox_stop(void)
+{
+    ob.stopping = 1;
+}
+
+void
+outbox_free(void)
+{
+    struct outbox_send *s;
+
+    if (ob.base == NULL)
+        return;
+    /* transfers still running are abandoned: their rows come back at claim_timeout */
+    while ((s = ob.flying) != NULL) {
+        ob.flying = s->fnext;
+        curl_multi_remove_handle(ob.multi, s->easy);
+        outbox_send_free(s);
+    }
+    if (ob.multi != NULL)
+        curl_multi_cleanup(ob.multi);
+    while ((s = ob.waiting) != NULL) {
+        ob.waiting = s->next;
+        outbox_send_free(s);
+    }
+    if (ob.curl_timer != NULL)
+        event_free(ob.curl_timer);
+    if (ob.pump_timer != NULL)
+        event_free(ob.pump_timer);
+    if (ob.poll != NULL)
+        event_free(ob.poll);
+    free(ob.buckets);
+    config_unref(ob.cfg);
+    curl_global_cleanup();
+    memset(&ob, 0, sizeof ob);
+}

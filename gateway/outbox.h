@@ -1,0 +1,51 @@
+/*
+ * The durable outbox: every SMS Kabar sends is a row before anything is sent. A sender on the
+ * event loop claims due rows, sends them with libcurl's multi socket interface (no blocking,
+ * bounded concurrency, per-provider and per-recipient rate limits) and records the outcome;
+ * transient failures come back with exponential backoff and jitter, permanent ones fail with
+ * the reason. A crash leaves rows in 'sending': they are sent again after claim_timeout
+ * (at least once; see the README for how duplicates are bounded).
+ */
+#ifndef KABAR_OUTBOX_H
+#define KABAR_OUTBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+struct config;
+struct db_conn;
+
+struct outbox_msg {
+    const char *key;       /* idempotency key: the same key queues nothing twice */
+    const char *recipient; /* E.164 */
+    const char *body;      /* UTF-8 */
+    const char *purpose;   /* reply, alert, reminder ... */
+    int priority;          /* 1 (first) .. 9 */
+    const char *provider;  /* a configured provider's name */
+    unsigned max_segments;
+};
+
+/* The body is longer than max_segments SMS parts: refused, nothing queued. */
+#define OUTBOX_TOO_LONG (-2)
+
+/* Inside a database work function, in the caller's transaction. Returns 0 (and the row's id,
+ * new or existing), OUTBOX_TOO_LONG, or a MariaDB error number. */
+int outbox_queue(struct db_conn *c, const struct outbox_msg *m, uint64_t *id);
+
+int outbox_start(struct event_base *base, struct config *cfg);
+void outbox_reconfigure(struct config *cfg);
+/* Something was queued: look for due rows now rather than at the next poll. */
+void outbox_kick(void);
+void outbox_stop(void);
+void outbox_free(void);
+
+/* Delivery reports. final: delivered (1) or failed (0); interim reports change nothing. A late
+ * or repeated report never moves a final state backwards. */
+enum outbox_dlr { OUTBOX_DLR_INTERIM, OUTBOX_DLR_DELIVERED, OUTBOX_DLR_FAILED };
+int outbox_dlr_by_provider_id(struct db_conn *c, const char *provider, const char *msg_id,
+                              enum outbox_dlr what, const char *reason, uint64_t *affected);
+int outbox_dlr_by_id(struct db_conn *c, uint64_t id, enum outbox_dlr what, const char *reason,
+                     uint64_t *affected);
+
+#endif

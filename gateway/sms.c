@@ -1,0 +1,531 @@
+#include <libconfig.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "db.h"
+#include "http.h"
+#include "keyword.h"
+#include "log.h"
+#include "metrics.h"
+#include "outbox.h"
+#include "parse.h"
+#include "sms.h"
+
+/* Every reply an SMS can get; the texts are data (keywords.conf, group `replies`). */
+enum sms_text {
+    T_UNKNOWN_NUMBER,
+    T_USAGE,
+    T_USAGE_BUSINESS,
+    T_USAGE_ATTEND,
+    T_USAGE_ABSENT,
+    T_USAGE_ACK,
+    T_INFO,
+    T_BUSINESS_SAVED,
+    T_ATTEND_SAVED,
+    T_ABSENT_SAVED,
+    T_UNKNOWN_CODE,
+    T_HELP_SAVED,
+    T_STOPPED,
+    T_STARTED,
+    T_ACK_OK,
+    T_ACK_UNKNOWN,
+    T_COUNT
+};
+
+static const char *const sms_text_names[T_COUNT] = {
+    "unknown_number", "usage",        "usage_business", "usage_attend",
+    "usage_absent",   "usage_ack",    "info",           "business_saved",
+    "attend_saved",   "absent_saved", "unknown_code",   "help_saved",
+    "stopped",        "started",      "ack_ok",         "ack_unknown",
+};
+
+struct sms_texts {
+    char *t[T_COUNT][2]; /* [text][0 id, 1 en] */
+};
+
+void
+sms_texts_free(struct sms_texts *x)
+{
+    size_t i;
+
+    if (x == NULL)
+        return;
+    for (i = 0; i < T_COUNT; i++) {
+        free(x->t[i][0]);
+        free(x->t[i][1]);
+    }
+    free(x);
+}
+
+struct sms_texts *
+sms_texts_load(const char *path, char *err, size_t errlen)
+{
+    struct sms_texts *x = calloc(1, sizeof *x);
+    const config_setting_t *g, *e;
+    config_t cf;
+    size_t i;
+    int l;
+
+    if (x == NULL)
+        return NULL;
+    config_init(&cf);
+    if (config_read_file(&cf, path) != CONFIG_TRUE) {
+        snprintf(err, errlen, "%s:%d: %s", path, config_error_line(&cf), config_error_text(&cf));
+        goto fail;
+    }
+    if ((g = config_lookup(&cf, "replies")) == NULL || !config_setting_is_group(g)) {
+        snprintf(err, errlen, "%s:0: missing group 'replies' (the SMS reply texts)", path);
+        goto fail;
+    }
+    for (i = 0; i < T_COUNT; i++) {
+        if ((e = config_setting_get_member(g, sms_text_names[i])) == NULL) {
+            snprintf(err, errlen, "%s:%d: replies: missing '%s'", path,
+                     config_setting_source_line(g), sms_text_names[i]);
+            goto fail;
+        }
+        for (l = 0; l < 2; l++) {
+            const char *v = NULL;
+
+            if (!config_setting_lookup_string(e, l == 0 ? "id" : "en", &v) ||
+                !parse_utf8_valid(v, strlen(v))) {
+                snprintf(err, errlen, "%s:%d: replies.%s: missing or bad '%s' text", path,
+                         config_setting_source_line(e), sms_text_names[i], l == 0 ? "id" : "en");
+                goto fail;
+            }
+            if ((x->t[i][l] = strdup(v)) == NULL)
+                goto fail;
+        }
+    }
+    config_destroy(&cf);
+    return x;
+fail:
+    config_destroy(&cf);
+    sms_texts_free(x);
+    return NULL;
+}
+
+/* {id} {title} {code} {assistant} filled in; unknown placeholders are left as they are. */
+static void
+sms_render(const struct sms_texts *x, enum sms_text t, int en, const char *id, const char *title,
+           const char *code, const char *assistant, char *out, size_t outlen)
+{
+    const char *p = x->t[t][en ? 1 : 0];
+    size_t o = 0;
+
+    while (*p != '\0' && o + 1 < outlen) {
+        const char *v = NULL;
+        size_t skip = 0;
+
+        if (strncmp(p, "{id}", 4) == 0)
+            v = id, skip = 4;
+        else if (strncmp(p, "{title}", 7) == 0)
+            v = title, skip = 7;
+        else if (strncmp(p, "{code}", 6) == 0)
+            v = code, skip = 6;
+        else if (strncmp(p, "{assistant}", 11) == 0)
+            v = assistant, skip = 11;
+        if (skip > 0) {
+            o += (size_t)snprintf(out + o, outlen - o, "%s", v != NULL ? v : "");
+            if (o >= outlen)
+                o = outlen - 1;
+            p += skip;
+        } else {
+            out[o++] = *p++;
+        }
+    }
+    out[o] = '\0';
+}
+
+/* ---- the job */
+
+struct sms_job {
+    struct http_req *r;
+    sms_ack_fn ack;
+    struct config *cfg; /* a reference: keywords, texts, providers */
+    char channel[33];
+    char provider[33];
+    char msg_id[65];
+    char from[17];
+    char to[21];
+    char *text;
+    size_t text_len;
+    uint64_t inbound_id;
+    int duplicate;
+    int processed;
+    char reply[1601];
+};
+
+static void
+sms_job_free(struct sms_job *j)
+{
+    config_unref(j->cfg);
+    free(j->text);
+    free(j);
+}
+
+static int
+sms_row_state(void *arg, char **v, unsigned long *len, unsigned n)
+{
+    struct sms_job *j = arg;
+
+    (void)len;
+    if (n >= 2 && v[0] != NULL && strcmp(v[0], "processed") == 0) {
+        j->processed = 1;
+        snprintf(j->reply, sizeof j->reply, "%s", v[1] != NULL ? v[1] : "");
+    }
+    return 1;
+}
+
+/* Step one, committed on its own: the message as it came. A retry finds it and stops here. */
+static int
+sms_store_work(struct db_conn *c, void *arg)
+{
+    struct sms_job *j = arg;
+    struct db_param p[] = {DB_STR(j->channel), DB_STR(j->msg_id), DB_STR(j->from), DB_STR(j->to),
+                           DB_STRN(j->text, j->text_len)};
+    struct db_param q[] = {DB_U64(0)};
+    uint64_t affected = 0;
+    int err;
+
+    if ((err = db_exec(c,
+                       "INSERT INTO inbound_messages (channel, provider_msg_id, msisdn_from,"
+                       " msisdn_to, body, received_at) VALUES (?, ?, ?, ?, ?, NOW(3))"
+                       " ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)",
+                       p, 5, &affected, &j->inbound_id)) != 0)
+        return err;
+    j->duplicate = affected != 1;
+    if (!j->duplicate)
+        return 0;
+    q[0].u = j->inbound_id;
+    return db_query(c, "SELECT state, reply FROM inbound_messages WHERE id = ?", q, 1,
+                    sms_row_state, j);
+}
+
+struct sms_sender {
+    int kpm;
+    uint64_t kpm_id, assistant_id;
+    char lang[3];
+    char assistant_name[101];
+    int is_assistant;
+    uint64_t as_assistant_id;
+};
+
+static int
+sms_row_sender(void *arg, char **v, unsigned long *len, unsigned n)
+{
+    struct sms_sender *s = arg;
+
+    (void)len;
+    if (n < 5)
+        return 1;
+    if (v[0] != NULL && parse_u64(v[0], strlen(v[0]), 1, UINT64_MAX, &s->kpm_id) == 0) {
+        s->kpm = 1;
+        snprintf(s->lang, sizeof s->lang, "%s", v[1] != NULL ? v[1] : "id");
+        if (v[2] != NULL)
+            parse_u64(v[2], strlen(v[2]), 1, UINT64_MAX, &s->assistant_id);
+        snprintf(s->assistant_name, sizeof s->assistant_name, "%s", v[3] != NULL ? v[3] : "");
+    }
+    if (v[4] != NULL && parse_u64(v[4], strlen(v[4]), 1, UINT64_MAX, &s->as_assistant_id) == 0)
+        s->is_assistant = 1;
+    return 1;
+}
+
+struct sms_training {
+    uint64_t id;
+    char title[101];
+};
+
+static int
+sms_row_training(void *arg, char **v, unsigned long *len, unsigned n)
+{
+    struct sms_training *t = arg;
+
+    (void)len;
+    if (n >= 2 && v[0] != NULL && parse_u64(v[0], strlen(v[0]), 1, UINT64_MAX, &t->id) == 0)
+        snprintf(t->title, sizeof t->title, "%s", v[1] != NULL ? v[1] : "");
+    return 1;
+}
+
+/* Step two, one transaction: act on the keyword, queue the reply, mark the message done. */
+static int
+sms_process_work(struct db_conn *c, void *arg)
+{
+    struct sms_job *j = arg;
+    const struct sms_texts *x = j->cfg->sms_texts;
+    struct sms_sender who;
+    struct keyword_msg k;
+    struct db_param pf[] = {DB_STR(j->from), DB_STR(j->from)};
+    char session[80], idbuf[24] = "", key[128];
+    enum sms_text t = T_USAGE;
+    const char *title = NULL;
+    uint64_t id = 0, affected = 0;
+    int en, err;
+
+    memset(&who, 0, sizeof who);
+    snprintf(who.lang, sizeof who.lang, "id");
+    if ((err = db_query(c,
+                        "SELECT k.id, k.lang, k.assistant_id, a.name,"
+                        " (SELECT s.id FROM assistants s WHERE s.msisdn = ?)"
+                        " FROM (SELECT 1) one LEFT JOIN kpm k ON k.msisdn = ?"
+                        " LEFT JOIN assistants a ON a.id = k.assistant_id",
+                        pf, 2, sms_row_sender, &who)) != 0)
+        return err;
+    if (keyword_parse(j->cfg->keywords, j->text, j->text_len, &k) == -1) {
+        memset(&k, 0, sizeof k);
+        k.error = KWE_UNKNOWN;
+    }
+    en = strcmp(k.lang_known ? k.lang : who.lang, "en") == 0;
+    snprintf(session, sizeof session, "sms:%s", j->msg_id);
+    if (k.error == KWE_OK && k.cmd == KW_ACK && who.is_assistant) {
+        struct db_param p[] = {DB_U64(k.alert_id), DB_U64(who.as_assistant_id)};
+
+        /* only the assistant the alert was raised for can close it */
+        if ((err = db_exec(c,
+                           "UPDATE alerts SET state = 'acknowledged', acked_at = NOW(3)"
+                           " WHERE id = ? AND assistant_id = ? AND state IN ('new', 'sent')",
+                           p, 2, &affected, NULL)) != 0)
+            return err;
+        snprintf(idbuf, sizeof idbuf, "%llu", (unsigned long long)k.alert_id);
+        t = affected == 1 ? T_ACK_OK : T_ACK_UNKNOWN;
+    } else if (!who.kpm && who.is_assistant) {
+        /* an assistant's phone only acknowledges alerts */
+        t = T_USAGE_ACK;
+    } else if (!who.kpm) {
+        /* an unknown number learns nothing about anyone */
+        t = T_UNKNOWN_NUMBER;
+    } else if (k.error != KWE_OK) {
+        switch (k.cmd) {
+        case KW_BUSINESS:
+        case KW_BUSINESS_DIALOG:
+            t = T_USAGE_BUSINESS;
+            break;
+        case KW_ATTEND:
+            t = T_USAGE_ATTEND;
+            break;
+        case KW_ABSENT:
+            t = T_USAGE_ABSENT;
+            break;
+        default: /* a KPM's "ok, terima kasih" is not an acknowledgement */
+            t = T_USAGE;
+        }
+    } else {
+        switch (k.cmd) {
+        case KW_BUSINESS: {
+            char answers[160];
+
+            snprintf(answers, sizeof answers, "{\"status\":\"%u\"", k.status);
+            if (k.has_revenue)
+                snprintf(answers + strlen(answers), sizeof answers - strlen(answers),
+                         ",\"revenue\":\"%llu\"", (unsigned long long)k.revenue);
+            if (k.has_workers)
+                snprintf(answers + strlen(answers), sizeof answers - strlen(answers),
+                         ",\"workers\":\"%u\"", k.workers);
+            strcat(answers, "}");
+            /* the parameters take the strings' lengths now: build them first */
+            struct db_param p[] = {DB_U64(who.kpm_id),
+                                   DB_STR(j->from),
+                                   DB_STR(j->channel),
+                                   DB_STR(session),
+                                   DB_U64(k.status),
+                                   k.has_revenue ? DB_U64(k.revenue) : DB_NULL(),
+                                   k.has_workers ? DB_U64(k.workers) : DB_NULL(),
+                                   DB_STR(answers),
+                                   DB_STRN(j->text, j->text_len > 1024 ? 1024 : j->text_len)};
+
+            if ((err = db_exec(c,
+                               "INSERT INTO business_reports (kpm_id, msisdn, channel, session_id,"
+                               " source, status, revenue, workers, answers, input_path)"
+                               " VALUES (?, ?, ?, ?, 'sms', ?, ?, ?, ?, ?)"
+                               " ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)",
+                               p, 9, NULL, &id)) != 0)
+                return err;
+            t = T_BUSINESS_SAVED;
+            break;
+        }
+        case KW_BUSINESS_DIALOG:
+            /* one question per SMS is not built yet: say how to report in one message */
+            t = T_USAGE_BUSINESS;
+            break;
+        case KW_ATTEND:
+        case KW_ABSENT: {
+            struct sms_training tr;
+            struct db_param pt[] = {DB_U64(who.kpm_id), DB_STR(k.code)};
+
+            memset(&tr, 0, sizeof tr);
+            if ((err = db_query(c,
+                                "SELECT t.id, t.title FROM enrollments e"
+                                " JOIN trainings t ON t.id = e.training_id"
+                                " WHERE e.kpm_id = ? AND t.attendance_code = ?"
+                                " AND t.starts_at >= NOW() - INTERVAL 30 DAY"
+                                " AND t.starts_at <= NOW() + INTERVAL 1 DAY"
+                                " ORDER BY t.starts_at DESC LIMIT 1",
+                                pt, 2, sms_row_training, &tr)) != 0)
+                return err;
+            if (tr.id == 0) {
+                t = T_UNKNOWN_CODE;
+                break;
+            }
+            {
+                char answers[96];
+
+                snprintf(answers, sizeof answers,
+                         "{\"training_id\":\"%llu\",\"attended\":\"%d\",\"code\":\"%s\"}",
+                         (unsigned long long)tr.id, k.cmd == KW_ATTEND, k.code);
+                struct db_param p[] = {DB_U64(who.kpm_id),
+                                       DB_U64(tr.id),
+                                       DB_STR(j->from),
+                                       DB_STR(j->channel),
+                                       DB_STR(session),
+                                       DB_U64(k.cmd == KW_ATTEND),
+                                       k.reason ? DB_U64(k.reason) : DB_NULL(),
+                                       DB_STR(answers),
+                                       DB_STRN(j->text, j->text_len > 1024 ? 1024 : j->text_len)};
+
+                if ((err = db_exec(c,
+                                   "INSERT INTO attendance_reports (kpm_id, training_id, msisdn,"
+                                   " channel, session_id, source, attended, reason, answers,"
+                                   " input_path) VALUES (?, ?, ?, ?, ?, 'sms', ?, ?, ?, ?)"
+                                   " ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)",
+                                   p, 9, NULL, &id)) != 0)
+                    return err;
+            }
+            title = tr.title;
+            t = k.cmd == KW_ATTEND ? T_ATTEND_SAVED : T_ABSENT_SAVED;
+            break;
+        }
+        case KW_HELP: {
+            struct db_param p[] = {DB_U64(who.kpm_id), DB_U64(who.assistant_id), DB_STR(j->from),
+                                   DB_STR(j->channel), DB_STR(session),          DB_STR(k.text)};
+            struct db_param a[] = {DB_U64(who.kpm_id), DB_U64(who.assistant_id), DB_U64(0)};
+
+            if ((err =
+                     db_exec(c,
+                             "INSERT INTO help_requests (kpm_id, assistant_id, msisdn, channel,"
+                             " session_id, source, topic, text) VALUES (?, ?, ?, ?, ?, 'sms', 4, ?)"
+                             " ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)",
+                             p, 6, NULL, &id)) != 0)
+                return err;
+            a[2].u = id;
+            if ((err =
+                     db_exec(c,
+                             "INSERT INTO alerts (rule, kpm_id, assistant_id, dedupe_key, urgency)"
+                             " VALUES ('help_requested', ?, ?, CONCAT('help:', ?), 'immediate')"
+                             " ON DUPLICATE KEY UPDATE id = id",
+                             a, 3, NULL, NULL)) != 0)
+                return err;
+            t = T_HELP_SAVED;
+            break;
+        }
+        case KW_STOP:
+        case KW_START: {
+            struct db_param p[] = {DB_U64(k.cmd == KW_START), DB_U64(who.kpm_id)};
+
+            if ((err = db_exec(c, "UPDATE kpm SET reminders = ? WHERE id = ?", p, 2, NULL, NULL)) !=
+                0)
+                return err;
+            t = k.cmd == KW_STOP ? T_STOPPED : T_STARTED;
+            break;
+        }
+        case KW_INFO:
+            t = T_INFO;
+            break;
+        case KW_ACK: /* OK n from a KPM's phone: not an assistant, nothing changes */
+        case KW_NONE:
+            t = T_USAGE;
+            break;
+        }
+    }
+    if (id != 0)
+        snprintf(idbuf, sizeof idbuf, "%llu", (unsigned long long)id);
+    sms_render(x, t, en, idbuf, title, k.code, who.assistant_name, j->reply, sizeof j->reply);
+    {
+        struct outbox_msg m = {
+            key, j->from, j->reply, "reply", 2, j->provider, j->cfg->outbox.max_segments};
+        struct db_param p[] = {DB_STR(j->reply), DB_U64(j->inbound_id)};
+        uint64_t oid;
+
+        snprintf(key, sizeof key, "reply:%s:%s", j->channel, j->msg_id);
+        err = outbox_queue(c, &m, &oid);
+        if (err == OUTBOX_TOO_LONG) {
+            /* a configured text too long to send: the short usage goes instead */
+            sms_render(x, T_USAGE, en, "", NULL, NULL, NULL, j->reply, sizeof j->reply);
+            err = outbox_queue(c, &m, &oid);
+        }
+        if (err != 0)
+            return err == OUTBOX_TOO_LONG ? 1 : err;
+        return db_exec(c, "UPDATE inbound_messages SET state = 'processed', reply = ? WHERE id = ?",
+                       p, 2, NULL, NULL);
+    }
+}
+
+static void
+sms_process_done(int err, void *arg)
+{
+    struct sms_job *j = arg;
+    char m[24];
+
+    if (err != 0)
+        log_warn("sms_not_processed", "channel=%s id=%s from=%s err=%d", j->channel, j->msg_id,
+                 log_msisdn(j->from, m, sizeof m), err);
+    else
+        outbox_kick();
+    j->ack(j->r, err == 0);
+    sms_job_free(j);
+}
+
+static void
+sms_store_done(int err, void *arg)
+{
+    struct sms_job *j = arg;
+
+    if (err != 0) {
+        j->ack(j->r, 0);
+        sms_job_free(j);
+        return;
+    }
+    if (!j->duplicate)
+        metrics_add(METRIC_SMS_IN, 1);
+    if (j->processed) {
+        /* a retried callback: same answer, nothing done twice */
+        j->ack(j->r, 1);
+        sms_job_free(j);
+        return;
+    }
+    if (db_submit(sms_process_work, sms_process_done, j, DB_TXN) == -1) {
+        j->ack(j->r, 0);
+        sms_job_free(j);
+    }
+}
+
+void
+sms_receive(struct http_req *r, const struct sms_in *in, sms_ack_fn ack)
+{
+    struct sms_job *j = calloc(1, sizeof *j);
+    const char *prov = r->channel->provider;
+
+    if (j == NULL || (j->text = malloc(in->text_len + 1)) == NULL) {
+        free(j);
+        ack(r, 0);
+        return;
+    }
+    j->r = r;
+    j->ack = ack;
+    j->cfg = config_ref(r->cfg);
+    snprintf(j->channel, sizeof j->channel, "%s", r->channel->name);
+    /* a channel without its own provider answers through the first one configured */
+    snprintf(j->provider, sizeof j->provider, "%s",
+             prov[0] != '\0' ? prov : (r->cfg->nproviders > 0 ? r->cfg->providers[0].name : "log"));
+    snprintf(j->msg_id, sizeof j->msg_id, "%s", in->provider_msg_id);
+    snprintf(j->from, sizeof j->from, "%s", in->from);
+    snprintf(j->to, sizeof j->to, "%s", in->to != NULL ? in->to : "");
+    memcpy(j->text, in->text, in->text_len);
+    j->text[in->text_len] = '\0';
+    j->text_len = in->text_len;
+    if (db_submit(sms_store_work, sms_store_done, j, 0) == -1) {
+        sms_job_free(j);
+        ack(r, 0);
+    }
+}

@@ -1,0 +1,155 @@
+/* Kannel: mobile-originated SMS from smsbox's sms-service (get-url, or post-url with the same
+ * fields in a form body), and the delivery reports of what kabard sent through sendsms. Replies
+ * go through the outbox, so the HTTP answer to smsbox is empty (omit-empty = true). */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/http.h>
+
+#include "config.h"
+#include "db.h"
+#include "handlers.h"
+#include "http.h"
+#include "kannel.h"
+#include "log.h"
+#include "outbox.h"
+#include "sms.h"
+
+static void
+kannel_bad_request(struct http_req *r, const char *err)
+{
+    char q[300];
+
+    log_info("kannel_bad_request", "req=%llu route=%s error=%s", (unsigned long long)r->id,
+             r->route, log_quote(err, strlen(err), q, sizeof q));
+    http_reply_text(r, 400, err);
+}
+
+/* The fields come in the query (get-url) or in a form body (post-url). */
+static int
+kannel_input(struct http_req *r, const char **p, size_t *len)
+{
+    if (r->method == EVHTTP_REQ_POST) {
+        if (r->content_type == NULL ||
+            strncasecmp(r->content_type, "application/x-www-form-urlencoded", 33) != 0) {
+            http_reply_text(r, 415, "expected application/x-www-form-urlencoded");
+            return -1;
+        }
+        *p = r->body;
+        *len = r->body_len;
+    } else {
+        *p = http_query_raw(r);
+        *len = strlen(*p);
+    }
+    return 0;
+}
+
+static void
+kannel_sms_ack(struct http_req *r, int ok)
+{
+    if (ok)
+        http_reply(r, 200, "text/plain; charset=utf-8", "", 0);
+    else
+        http_reply_text(r, 503, "temporarily unavailable, retry later");
+}
+
+static void
+kannel_sms(struct http_req *r)
+{
+    struct kannel_mo *m;
+    struct sms_in in;
+    const char *p;
+    char err[128];
+    size_t len;
+
+    if (kannel_input(r, &p, &len) == -1)
+        return;
+    if ((m = calloc(1, sizeof *m)) == NULL) {
+        http_reply_text(r, 503, "temporarily unavailable");
+        return;
+    }
+    if (kannel_parse_mo(p, len, m, err, sizeof err) == -1) {
+        free(m);
+        kannel_bad_request(r, err);
+        return;
+    }
+    in.provider_msg_id = m->id;
+    in.from = m->from;
+    in.to = m->to;
+    in.text = m->text;
+    in.text_len = m->text_len;
+    sms_receive(r, &in, kannel_sms_ack);
+    free(m);
+}
+
+struct kannel_dlr_job {
+    struct http_req *r;
+    struct kannel_dlr d;
+    uint64_t affected;
+};
+
+static int
+kannel_dlr_work(struct db_conn *c, void *arg)
+{
+    struct kannel_dlr_job *j = arg;
+    enum outbox_dlr what = OUTBOX_DLR_INTERIM;
+
+    /* 1 delivered; 2 undeliverable and 16 smsc reject are final failures; 4, 8 interim */
+    if (j->d.type & 1)
+        what = OUTBOX_DLR_DELIVERED;
+    else if (j->d.type & (2 | 16))
+        what = OUTBOX_DLR_FAILED;
+    return outbox_dlr_by_id(
+        c, j->d.id, what, what == OUTBOX_DLR_FAILED ? "kannel: not delivered" : NULL, &j->affected);
+}
+
+static void
+kannel_dlr_done(int err, void *arg)
+{
+    struct kannel_dlr_job *j = arg;
+
+    if (err != 0) {
+        http_reply_text(j->r, 503, "temporarily unavailable, retry later");
+    } else {
+        if (j->affected == 0 && (j->d.type & (1 | 2 | 16)))
+            log_info("dlr_unmatched", "channel=%s id=%llu type=%u", j->r->channel->name,
+                     (unsigned long long)j->d.id, j->d.type);
+        http_reply_text(j->r, 200, "OK");
+    }
+    free(j);
+}
+
+static void
+kannel_dlr(struct http_req *r)
+{
+    struct kannel_dlr_job *j;
+    const char *p;
+    char err[128];
+    size_t len;
+
+    if (kannel_input(r, &p, &len) == -1)
+        return;
+    if ((j = calloc(1, sizeof *j)) == NULL) {
+        http_reply_text(r, 503, "temporarily unavailable");
+        return;
+    }
+    if (kannel_parse_dlr(p, len, &j->d, err, sizeof err) == -1) {
+        free(j);
+        kannel_bad_request(r, err);
+        return;
+    }
+    j->r = r;
+    if (db_submit(kannel_dlr_work, kannel_dlr_done, j, 0) == -1) {
+        free(j);
+        http_reply_text(r, 503, "temporarily unavailable, retry later");
+    }
+}
+
+static const struct http_route kannel_routes[] = {
+    {"kannel", "sms", EVHTTP_REQ_GET | EVHTTP_REQ_POST, "kannel.sms", kannel_sms},
+    {"kannel", "dlr", EVHTTP_REQ_GET | EVHTTP_REQ_POST, "kannel.dlr", kannel_dlr},
+    {NULL, NULL, 0, NULL, NULL},
+};
+
+const struct http_handler handler_kannel = {"kannel", kannel_routes};

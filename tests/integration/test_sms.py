@@ -1,0 +1,313 @@
+"""SMS end to end: keyword reports in, replies out through the durable outbox, against the real
+kabard and MariaDB, a fake Africa's Talking send API, and a real Kannel."""
+import itertools
+import os
+import re
+import signal
+import tempfile
+import time
+import urllib.parse
+
+from fakeagg import FakeAT
+from kabartest import Kabard, http, wait_for
+
+_mid = itertools.count(1)
+SITI = "+628120000001"
+PROVIDERS_LOG = 'providers = (\n  { name = "log"; type = "log"; }\n);'
+DEMO_PROVIDER = '    provider = "log";           # replies to this channel\'s SMS go out through it'
+
+
+def new_mid(tag="ATXmo"):
+    return "%s_%d_%d" % (tag, os.getpid(), next(_mid))
+
+
+def at_sms(k, frm, text, mid=None, token="demo"):
+    mid = mid or new_mid()
+    r = k.post("/c/at/%s/sms" % token, {"from": frm, "to": "12345", "text": text, "id": mid,
+                                         "date": "2026-11-29 10:00:00", "linkId": "x",
+                                         "networkCode": "51010"})
+    return mid, r
+
+
+def reply_of(env, mid):
+    rows = env.sql("SELECT o.body, o.state, o.recipient FROM inbound_messages i JOIN outbox o"
+                   " ON o.idempotency_key = CONCAT('reply:', i.channel, ':', i.provider_msg_id)"
+                   " WHERE i.provider_msg_id = '%s'" % mid)
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
+def fake_at_config(env, fake, extra_outbox="", rate=50, concurrency=8):
+    d = tempfile.mkdtemp(dir=env.tmp)
+    key = os.path.join(d, "at.key")
+    with open(key, "w") as f:
+        f.write(fake.api_key + "\n")
+    providers = ('providers = (\n  { name = "log"; type = "log"; },\n'
+                 '  { name = "at"; type = "at"; url = "%s"; username = "sandbox";'
+                 ' secret_file = "%s"; sender = "KABAR"; rate = %d; concurrency = %d; timeout = 3; }\n);'
+                 % (fake.url, key, rate, concurrency))
+    conf = env.config(replace={PROVIDERS_LOG: providers, DEMO_PROVIDER: '    provider = "at";'})
+    if extra_outbox:
+        conf = re.sub(r"outbox = \{.*?\n\};", "outbox = {\n%s\n};" % extra_outbox, conf, flags=re.S)
+    return conf
+
+
+def test_sms_business_report_is_saved_and_answered(env):
+    with Kabard(env) as k:
+        mid, r = at_sms(k, SITI, "usaha buka Rp2.500.000 3")
+        assert r.status == 200, (r.status, r.text)
+        row = env.sql("SELECT status, revenue, workers, source FROM business_reports"
+                      " WHERE session_id = 'sms:%s'" % mid)
+        assert row == [["1", "2500000", "3", "sms"]], row
+        body, state, to = reply_of(env, mid)
+        assert "tersimpan" in body and to == SITI, body
+        rid = env.scalar("SELECT id FROM business_reports WHERE session_id = 'sms:%s'" % mid)
+        assert "No. %s" % rid in body, body
+        # the log provider "sends" it: the sender marks the row sent by itself
+        wait_for(lambda: reply_of(env, mid)[1] == "sent", what="reply sent")
+
+
+def test_sms_retried_callback_changes_nothing(env):
+    with Kabard(env) as k:
+        mid, r1 = at_sms(k, "+628120000300", "USAHA TUTUP")
+        _, r2 = at_sms(k, "+628120000300", "USAHA TUTUP", mid=mid)
+        assert r1.status == r2.status == 200
+        assert env.scalar("SELECT COUNT(*) FROM inbound_messages WHERE provider_msg_id='%s'" % mid) == "1"
+        assert env.scalar("SELECT COUNT(*) FROM business_reports WHERE session_id='sms:%s'" % mid) == "1"
+        assert env.scalar("SELECT COUNT(*) FROM outbox WHERE idempotency_key LIKE 'reply:%%:%s'" % mid) == "1"
+
+
+def test_sms_every_message_gets_an_answer(env):
+    cases = [
+        (SITI, "halo apa kabar", "USAHA BUKA"),                 # not a keyword: usage
+        (SITI, "USAHA BUKA", "Format: USAHA"),                  # keyword, revenue missing
+        (SITI, "hadir", "HADIR <kode"),                         # code missing
+        (SITI, "ABSEN 4821 9", "ABSEN <kode>"),                 # reason out of range
+        (SITI, "HADIR 9999", "tidak cocok"),                    # not a code of her trainings
+        (SITI, "info", "Kabar melayani"),
+        ("+628120000002", "HELP please call me", "will call you"),  # English speaker, English
+        ("+628999000111", "USAHA BUKA 2500000 3", "belum terdaftar"),  # unknown number
+        (SITI, "ok 57", "Kabar:"),                               # a KPM's "ok" is no ack
+    ]
+    with Kabard(env) as k:
+        for frm, text, want in cases:
+            mid, r = at_sms(k, frm, text)
+            assert r.status == 200, (text, r.status)
+            body = reply_of(env, mid)[0]
+            assert want in body, (text, body)
+        # the unknown number learned nothing about anyone
+        body = reply_of(env, mid)[0]
+        assert "Siti" not in body and "+62" not in body
+
+
+def test_sms_attendance_by_code(env):
+    with Kabard(env) as k:
+        mid, _ = at_sms(k, SITI, "Hadir 4821")
+        assert env.sql("SELECT training_id, attended, source FROM attendance_reports"
+                       " WHERE session_id='sms:%s'" % mid) == [["1", "1", "sms"]]
+        title = env.scalar("SELECT title FROM trainings WHERE id = 1")
+        assert title in reply_of(env, mid)[0]
+        mid, _ = at_sms(k, SITI, "ABSEN 4821 2")
+        assert env.sql("SELECT attended, reason FROM attendance_reports"
+                       " WHERE session_id='sms:%s'" % mid) == [["0", "2"]]
+
+
+def test_sms_help_request_alerts_the_assistant(env):
+    with Kabard(env) as k:
+        mid, _ = at_sms(k, SITI, "BANTUAN modal saya habis, tolong telepon")
+        row = env.sql("SELECT id, topic, text, assistant_id FROM help_requests WHERE session_id='sms:%s'" % mid)
+        assert len(row) == 1 and row[0][2] == "modal saya habis, tolong telepon", row
+        assert env.scalar("SELECT rule FROM alerts WHERE dedupe_key='help:%s'" % row[0][0]) == "help_requested"
+        name = env.scalar("SELECT name FROM assistants WHERE id = %s" % row[0][3])
+        assert name in reply_of(env, mid)[0]
+
+
+def test_sms_stop_and_mulai(env):
+    with Kabard(env) as k:
+        at_sms(k, "+628120000310", "STOP")
+        assert env.scalar("SELECT reminders FROM kpm WHERE msisdn='+628120000310'") == "0"
+        at_sms(k, "+628120000310", "mulai")
+        assert env.scalar("SELECT reminders FROM kpm WHERE msisdn='+628120000310'") == "1"
+
+
+def test_sms_ok_acknowledges_only_the_assistants_own_alert(env):
+    with Kabard(env) as k:
+        mid, _ = at_sms(k, SITI, "BANTUAN tolong")
+        hid = env.scalar("SELECT id FROM help_requests WHERE session_id='sms:%s'" % mid)
+        alert, owner = env.sql("SELECT id, assistant_id FROM alerts WHERE dedupe_key='help:%s'" % hid)[0]
+        own = env.scalar("SELECT msisdn FROM assistants WHERE id = %s" % owner)
+        other = env.scalar("SELECT msisdn FROM assistants WHERE id <> %s LIMIT 1" % owner)
+        for frm in (SITI, other):               # the KPM herself, another assistant
+            m2, _ = at_sms(k, frm, "OK %s" % alert)
+            assert env.scalar("SELECT state FROM alerts WHERE id=%s" % alert) == "new", frm
+        assert "Tidak ada peringatan" in reply_of(env, m2)[0]
+        m3, _ = at_sms(k, own, "ok %s" % alert)
+        assert env.scalar("SELECT state FROM alerts WHERE id=%s" % alert) == "acknowledged"
+        assert alert in reply_of(env, m3)[0]
+
+
+def test_sms_database_down_asks_the_aggregator_to_retry(env):
+    with Kabard(env, conf_text=env.config(socket="/nonexistent/mysql.sock")) as k:
+        wait_for(lambda: k.get("/healthz").status == 503, what="db down")
+        _, r = at_sms(k, SITI, "USAHA TUTUP")
+        assert r.status == 503, r.status
+
+
+def test_outbox_sends_through_africas_talking_and_follows_delivery_reports(env):
+    with FakeAT() as fake:
+        with Kabard(env, conf_text=fake_at_config(env, fake)) as k:
+            mid, _ = at_sms(k, SITI, "USAHA TUTUP")
+            req = fake.wait_count(1)[0]
+            assert req["headers"].get("apiKey") == fake.api_key, req["headers"]
+            assert req["form"]["to"] == SITI and "tersimpan" in req["form"]["message"], req["form"]
+            assert req["form"]["username"] == "sandbox" and req["form"]["from"] == "KABAR"
+            wait_for(lambda: reply_of(env, mid)[1] == "sent", what="sent")
+            msgid = env.scalar("SELECT o.provider_msg_id FROM outbox o WHERE o.idempotency_key LIKE 'reply:%%:%s'" % mid)
+            assert msgid.startswith("ATXid_"), msgid
+
+            def dlr(status, msg=msgid):
+                return k.post("/c/at/demo/dlr", {"id": msg, "status": status, "phoneNumber": SITI,
+                                                  "networkCode": "51010", "retryCount": "0"})
+            assert dlr("Buffered").status == 200
+            assert reply_of(env, mid)[1] == "sent"          # interim: no change
+            assert dlr("Success").status == 200
+            assert reply_of(env, mid)[1] == "delivered"
+            assert dlr("Failed").status == 200               # late and out of order
+            assert reply_of(env, mid)[1] == "delivered"      # a final state never goes back
+            assert dlr("Success", msg="ATXid_unknown").status == 200
+            assert "event=dlr_unmatched" in k.logtext()
+
+
+def test_outbox_retries_transient_failures_with_backoff(env):
+    outbox = ("  backoff_min = 1; backoff_max = 4; max_age = 3600; poll_ms = 50;"
+              " per_recipient_per_minute = 50;")
+    with FakeAT() as fake:
+        fake.fail_next(2, status=500)
+        with Kabard(env, conf_text=fake_at_config(env, fake, outbox)) as k:
+            mid, _ = at_sms(k, SITI, "USAHA BELUM")
+            wait_for(lambda: reply_of(env, mid)[1] == "sent", timeout=20, what="sent after retries")
+            reqs = fake.wait_count(3)
+            gaps = [reqs[i + 1]["time"] - reqs[i]["time"] for i in range(2)]
+            # 1 s then 2 s, each with +-25 % jitter: the second wait is the longer one
+            assert gaps[0] >= 0.7 and gaps[1] >= 1.4 and gaps[1] > gaps[0], gaps
+            assert env.scalar("SELECT attempts FROM outbox WHERE idempotency_key LIKE 'reply:%%:%s'" % mid) == "3"
+            assert "kabar_outbox_retries_total 2" in k.get("/metrics").text
+
+
+def test_outbox_permanent_failures_fail_at_once_and_405_raises_an_alarm(env):
+    with FakeAT() as fake:
+        fake.permanent_next(1, code=403)
+        with Kabard(env, conf_text=fake_at_config(env, fake)) as k:
+            mid, _ = at_sms(k, SITI, "USAHA BELUM")
+            wait_for(lambda: reply_of(env, mid)[1] == "failed", what="failed")
+            err = env.scalar("SELECT last_error FROM outbox WHERE idempotency_key LIKE 'reply:%%:%s'" % mid)
+            assert "403" in err, err
+            assert len(fake.requests) == 1
+            fake.permanent_next(1, code=405)
+            mid, _ = at_sms(k, SITI, "USAHA LIBUR")
+            wait_for(lambda: reply_of(env, mid)[1] == "failed", what="failed 405")
+            assert "kabar_outbox_alarms_total 1" in k.get("/metrics").text
+            assert "event=outbox_alarm" in k.logtext()
+
+
+def test_outbox_body_over_the_segment_limit_is_refused_when_queued(env):
+    """A reply text too long for max_segments is never queued: the short usage goes instead."""
+    conf = env.config().replace("  max_segments = 3;", "  max_segments = 1;")
+    with Kabard(env, conf_text=conf) as k:
+        mid, _ = at_sms(k, SITI, "info")         # INFO's text needs 2 parts
+        body = reply_of(env, mid)[0]
+        assert body.startswith("Kabar:") and len(body) <= 160, body
+
+
+def test_outbox_per_recipient_limit_holds(env):
+    outbox = "  per_recipient_per_minute = 2; poll_ms = 50;"
+    with FakeAT() as fake:
+        with Kabard(env, conf_text=fake_at_config(env, fake, outbox)) as k:
+            mids = [at_sms(k, "+628120000320", "USAHA BELUM")[0] for _ in range(4)]
+            fake.wait_count(2)
+            time.sleep(1.0)
+            assert len(fake.requests) == 2, len(fake.requests)
+            held = env.sql("SELECT state, next_attempt_at > NOW(3) + INTERVAL 30 SECOND FROM outbox"
+                           " WHERE recipient='+628120000320' AND state = 'queued'")
+            assert held == [["queued", "1"], ["queued", "1"]], held
+            assert "kabar_outbox_deferred_total" in k.get("/metrics").text
+            assert mids
+
+
+def test_outbox_provider_rate_limit_holds(env):
+    env.sql("DELETE FROM outbox")
+    n = 30
+    env.sql("INSERT INTO outbox (idempotency_key, recipient, body, purpose, provider, next_attempt_at,"
+            " segments, encoding) SELECT CONCAT('rate-', seq), CONCAT('+62812', LPAD(1000 + seq, 7, '0')),"
+            " 'Pengingat', 'reminder', 'at', NOW(3), 1, 'gsm7' FROM seq_1_to_%d" % n)
+    with FakeAT() as fake:
+        with Kabard(env, conf_text=fake_at_config(env, fake, "  poll_ms = 50;", rate=10)) as k:
+            reqs = fake.wait_count(n, timeout=30)
+            times = sorted(r["time"] for r in reqs)
+            # a burst of at most one second's worth, then 10 a second
+            for i in range(len(times)):
+                in_window = [t for t in times if times[i] <= t < times[i] + 1.0]
+                assert len(in_window) <= 2 * 10 + 1, (i, len(in_window))
+            assert times[-1] - times[0] >= (n - 10) / 10 * 0.8, times[-1] - times[0]
+            assert k
+
+
+def test_outbox_crash_recovery_kill_9_with_1000_queued(env):
+    """kill -9 in the middle of a drain; after a restart every message is delivered."""
+    env.sql("DELETE FROM outbox")
+    n = 1000
+    env.sql("INSERT INTO outbox (idempotency_key, recipient, body, purpose, provider, next_attempt_at,"
+            " segments, encoding) SELECT CONCAT('crash-', seq), CONCAT('+62813', LPAD(seq, 7, '0')),"
+            " CONCAT('Pesan ', seq), 'reminder', 'at', NOW(3), 1, 'gsm7' FROM seq_1_to_%d" % n)
+    outbox = ("  batch = 50; poll_ms = 20; claim_timeout = 5; per_recipient_per_minute = 5;")
+    with FakeAT() as fake:
+        fake.delay(0.01)
+        conf = fake_at_config(env, fake, outbox, rate=400, concurrency=16)
+        k = Kabard(env, conf_text=conf, name="crash").start()
+        fake.wait_count(200, timeout=30)
+        k.proc.send_signal(signal.SIGKILL)
+        k.proc.wait()
+        sending = int(env.scalar("SELECT COUNT(*) FROM outbox WHERE state = 'sending'"))
+        with Kabard(env, conf_text=conf, name="after") as k2:
+            wait_for(lambda: env.scalar("SELECT COUNT(*) FROM outbox WHERE state = 'sent'") == str(n),
+                     timeout=90, step=0.5, what="all %d sent" % n)
+            assert k2
+        delivered = {m for (_, m, _) in fake.sent()}
+        assert len(delivered) == n, len(delivered)
+        dupes = len(fake.sent()) - n
+        # at least once: only what was in flight or claimed at the kill can go twice
+        assert dupes <= sending + 16, (dupes, sending)
+
+
+def test_kannel_mo_reply_and_delivery_report_through_a_real_kannel(env):
+    from kannel import Kannel
+    k0 = Kabard(env)
+    kport = __import__("kabartest").free_port()
+    base = "http://127.0.0.1:%d/c/kannel/demo-kannel" % kport
+    get_url = base + "/sms?from=%p&to=%P&text=%a&id=%I&smsc=%i&time=%T"
+    with Kannel(os.path.join(k0.dir, "kannel"), get_url) as kannel:
+        secret = os.path.join(k0.dir, "kannel.pw")
+        with open(secret, "w") as f:
+            f.write(kannel.sendsms_password + "\n")
+        providers = ('providers = (\n  { name = "log"; type = "log"; },\n'
+                     '  { name = "kannel"; type = "kannel"; url = "%s"; username = "%s";'
+                     ' secret_file = "%s"; sender = "KABAR"; dlr_url = "%s/dlr"; }\n);'
+                     % (kannel.sendsms_url, kannel.sendsms_user, secret, base))
+        conf = env.config(port=kport, replace={PROVIDERS_LOG: providers,
+                                               '    protocol = "kannel";\n    provider = "log";':
+                                               '    protocol = "kannel";\n    provider = "kannel";'})
+        with Kabard(env, conf_text=conf) as k:
+            kannel.inject_mo("+628120000330", "usaha buka 1.500.000 2")
+            mt = kannel.wait_mt(lambda m: m["to"].endswith("8120000330"), timeout=15)
+            assert "tersimpan" in mt["text"], mt
+            row = env.sql("SELECT revenue, workers FROM business_reports WHERE msisdn='+628120000330'"
+                          " AND source='sms' ORDER BY id DESC LIMIT 1")
+            assert row == [["1500000", "2"]], row
+            oid = env.scalar("SELECT id FROM outbox WHERE recipient='+628120000330' ORDER BY id DESC LIMIT 1")
+            wait_for(lambda: env.scalar("SELECT state FROM outbox WHERE id=%s" % oid) == "sent", what="sent")
+            kannel.send_dlr(mt, status=1)
+            wait_for(lambda: env.scalar("SELECT state FROM outbox WHERE id=%s" % oid) == "delivered",
+                     what="delivered by Kannel's DLR")
+            # the same MO again (smsbox retry, same %I) changes nothing
+            assert env.scalar("SELECT COUNT(*) FROM inbound_messages WHERE msisdn_from='+628120000330'") == "1"
+            assert k
