@@ -1,3 +1,4 @@
+#include <stdatomic.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -154,7 +155,7 @@ static const char *const msg_names[MSG_COUNT + 1] = {"invalid_choice",
                                                      NULL};
 
 struct dialog_set {
-    int refs;
+    atomic_int refs; /* sessions run on the loop and, for SMS, on the database workers */
     unsigned version;
     char *file;
     struct flow *flows;
@@ -1172,7 +1173,7 @@ dialog_set_load(const char *path, char *err, size_t errlen)
             free(ld.set);
         return NULL;
     }
-    ld.set->refs = 1;
+    atomic_init(&ld.set->refs, 1);
     config_init(&cfg);
     if (config_read_file(&cfg, path) != CONFIG_TRUE) {
         if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO)
@@ -1194,13 +1195,13 @@ void
 dialog_set_ref(struct dialog_set *set)
 {
     if (set)
-        set->refs++;
+        atomic_fetch_add(&set->refs, 1);
 }
 
 void
 dialog_set_unref(struct dialog_set *set)
 {
-    if (set && --set->refs == 0)
+    if (set && atomic_fetch_sub(&set->refs, 1) == 1)
         set_free(set);
 }
 

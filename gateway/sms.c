@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "dialog.h"
 #include "http.h"
 #include "keyword.h"
 #include "log.h"
@@ -13,6 +14,8 @@
 #include "outbox.h"
 #include "parse.h"
 #include "sms.h"
+
+#include <mysqld_error.h>
 
 /* Every reply an SMS can get; the texts are data (keywords.conf, group `replies`). */
 enum sms_text {
@@ -208,6 +211,7 @@ struct sms_sender {
     int kpm;
     uint64_t kpm_id, assistant_id;
     char lang[3];
+    char name[101];
     char assistant_name[101];
     int is_assistant;
     uint64_t as_assistant_id;
@@ -219,7 +223,7 @@ sms_row_sender(void *arg, char **v, unsigned long *len, unsigned n)
     struct sms_sender *s = arg;
 
     (void)len;
-    if (n < 5)
+    if (n < 6)
         return 1;
     if (v[0] != NULL && parse_u64(v[0], strlen(v[0]), 1, UINT64_MAX, &s->kpm_id) == 0) {
         s->kpm = 1;
@@ -230,6 +234,7 @@ sms_row_sender(void *arg, char **v, unsigned long *len, unsigned n)
     }
     if (v[4] != NULL && parse_u64(v[4], strlen(v[4]), 1, UINT64_MAX, &s->as_assistant_id) == 0)
         s->is_assistant = 1;
+    snprintf(s->name, sizeof s->name, "%s", v[5] != NULL ? v[5] : "");
     return 1;
 }
 
@@ -247,6 +252,119 @@ sms_row_training(void *arg, char **v, unsigned long *len, unsigned n)
     if (n >= 2 && v[0] != NULL && parse_u64(v[0], strlen(v[0]), 1, UINT64_MAX, &t->id) == 0)
         snprintf(t->title, sizeof t->title, "%s", v[1] != NULL ? v[1] : "");
     return 1;
+}
+
+static int
+sms_row_path(void *arg, char **v, unsigned long *len, unsigned n)
+{
+    char *path = arg;
+
+    (void)len;
+    if (n >= 1 && v[0] != NULL)
+        snprintf(path, 1025, "%s", v[0]);
+    return 1;
+}
+
+/*
+ * The business report one question per SMS (a bare USAHA), driven by the same dialogs as USSD:
+ * the answers so far are a path in sms_dialogs, replayed through the engine with the new one.
+ * The next question, or the saved text once the report is committed with this transaction,
+ * goes into reply. Returns 0 or a MariaDB error.
+ */
+static int
+sms_dialog(struct db_conn *c, struct sms_job *j, const struct sms_sender *who, char *path,
+           const char *answer, size_t alen, char *reply, size_t replylen)
+{
+    struct dialog_session *ds;
+    struct dialog_ctx ctx;
+    struct dialog_out out;
+    struct db_param pm[] = {DB_STR(j->from)};
+    size_t i, start, plen;
+    int err = 0, started = path[0] == '\0';
+
+    if (started) {
+        snprintf(path, 1025, "1"); /* the main menu's "Lapor usaha" */
+    } else {
+        plen = strlen(path);
+        /* '*' separates the answers in a path: one typed in an answer is dropped */
+        if (plen + 1 + alen >= 1025)
+            alen = 0;
+        path[plen++] = '*';
+        for (i = 0; i < alen; i++)
+            if (answer[i] != '*' && answer[i] != '\n' && answer[i] != '\r')
+                path[plen++] = answer[i];
+        path[plen] = '\0';
+    }
+    memset(&ctx, 0, sizeof ctx);
+    ctx.registered = 1;
+    ctx.kpm_id = who->kpm_id;
+    snprintf(ctx.lang, sizeof ctx.lang, "%s", who->lang);
+    snprintf(ctx.kpm_name, sizeof ctx.kpm_name, "%s", who->name);
+    snprintf(ctx.assistant_name, sizeof ctx.assistant_name, "%s", who->assistant_name);
+    /* one question a message: one SMS part */
+    if ((ds = dialog_session_new(j->cfg->dialogs, &ctx, 160)) == NULL)
+        return ER_OUTOFMEMORY;
+    dialog_session_begin(ds, &out);
+    for (i = 0, start = 0;; i++) {
+        if (path[i] == '*' || path[i] == '\0') {
+            dialog_session_input(ds, path + start, i - start, &out);
+            start = i + 1;
+            if (out.action != DIALOG_ACT_NONE || out.end || path[i] == '\0')
+                break;
+        }
+    }
+    if (out.action == DIALOG_ACT_BUSINESS) {
+        char answers[1024], session[80];
+        uint64_t f[5] = {0, 0, 0, 0, 0}, id = 0;
+        int have[5];
+        static const char *const names[5] = {"status", "kind", "revenue", "workers", "difficulty"};
+
+        for (i = 0; i < 5; i++) {
+            const char *v = dialog_session_answer(ds, names[i]);
+
+            have[i] = v != NULL && parse_u64(v, strlen(v), 0, UINT64_MAX, &f[i]) == 0;
+        }
+        if (dialog_session_answers_json(ds, answers, sizeof answers) == -1)
+            snprintf(answers, sizeof answers, "{}");
+        snprintf(session, sizeof session, "sms:%s", j->msg_id);
+        {
+            struct db_param p[] = {DB_U64(who->kpm_id),
+                                   DB_STR(j->from),
+                                   DB_STR(j->channel),
+                                   DB_STR(session),
+                                   have[0] ? DB_U64(f[0]) : DB_NULL(),
+                                   have[1] ? DB_U64(f[1]) : DB_NULL(),
+                                   have[2] ? DB_U64(f[2]) : DB_NULL(),
+                                   have[3] ? DB_U64(f[3]) : DB_NULL(),
+                                   have[4] ? DB_U64(f[4]) : DB_NULL(),
+                                   DB_STR(answers),
+                                   DB_STR(path)};
+
+            err = db_exec(c,
+                          "INSERT INTO business_reports (kpm_id, msisdn, channel, session_id,"
+                          " source, status, kind, revenue, workers, difficulty, answers,"
+                          " input_path) VALUES (?, ?, ?, ?, 'sms', ?, ?, ?, ?, ?, ?, ?)"
+                          " ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)",
+                          p, 11, NULL, &id);
+        }
+        /* the same transaction commits the report and queues this text */
+        dialog_session_committed(ds, err == 0, id, &out);
+    }
+    snprintf(reply, replylen, "%s", out.screen);
+    if (err == 0 && (out.end || out.action != DIALOG_ACT_NONE)) {
+        err = db_exec(c, "DELETE FROM sms_dialogs WHERE msisdn = ?", pm, 1, NULL, NULL);
+    } else if (err == 0) {
+        struct db_param p[] = {DB_STR(j->from), DB_U64(who->kpm_id), DB_STR(path)};
+
+        /* an unanswered dialog is forgotten after a day */
+        err = db_exec(c,
+                      "INSERT INTO sms_dialogs (msisdn, kpm_id, input_path, expires_at)"
+                      " VALUES (?, ?, ?, NOW(3) + INTERVAL 1 DAY) ON DUPLICATE KEY UPDATE"
+                      " input_path = VALUES(input_path), expires_at = VALUES(expires_at)",
+                      p, 3, NULL, NULL);
+    }
+    dialog_session_free(ds);
+    return err;
 }
 
 /* Step two, one transaction: act on the keyword, queue the reply, mark the message done. */
@@ -268,7 +386,7 @@ sms_process_work(struct db_conn *c, void *arg)
     snprintf(who.lang, sizeof who.lang, "id");
     if ((err = db_query(c,
                         "SELECT k.id, k.lang, k.assistant_id, a.name,"
-                        " (SELECT s.id FROM assistants s WHERE s.msisdn = ?)"
+                        " (SELECT s.id FROM assistants s WHERE s.msisdn = ?), k.name"
                         " FROM (SELECT 1) one LEFT JOIN kpm k ON k.msisdn = ?"
                         " LEFT JOIN assistants a ON a.id = k.assistant_id",
                         pf, 2, sms_row_sender, &who)) != 0)
@@ -279,6 +397,39 @@ sms_process_work(struct db_conn *c, void *arg)
     }
     en = strcmp(k.lang_known ? k.lang : who.lang, "en") == 0;
     snprintf(session, sizeof session, "sms:%s", j->msg_id);
+    if (who.kpm) {
+        char path[1025] = "";
+        struct db_param pm[] = {DB_STR(j->from)};
+
+        if ((err = db_query(c,
+                            "SELECT input_path FROM sms_dialogs WHERE msisdn = ?"
+                            " AND expires_at > NOW(3)",
+                            pm, 1, sms_row_path, path)) != 0)
+            return err;
+        if (k.cmd == KW_BUSINESS_DIALOG && k.error == KWE_OK) {
+            path[0] = '\0';
+            if ((err = sms_dialog(c, j, &who, path, NULL, 0, j->reply, sizeof j->reply)) != 0)
+                return err;
+            goto queue;
+        }
+        if (path[0] != '\0' && k.error == KWE_UNKNOWN) {
+            /* not a keyword while a dialog waits: it is the answer to its question */
+            const char *a = j->text;
+            size_t alen = j->text_len;
+
+            while (alen > 0 && (*a == ' ' || *a == '\t'))
+                a++, alen--;
+            while (alen > 0 && (a[alen - 1] == ' ' || a[alen - 1] == '\t' || a[alen - 1] == '.' ||
+                                a[alen - 1] == '\n' || a[alen - 1] == '\r'))
+                alen--;
+            if ((err = sms_dialog(c, j, &who, path, a, alen, j->reply, sizeof j->reply)) != 0)
+                return err;
+            goto queue;
+        }
+        if (path[0] != '\0' &&
+            (err = db_exec(c, "DELETE FROM sms_dialogs WHERE msisdn = ?", pm, 1, NULL, NULL)) != 0)
+            return err;
+    }
     if (k.error == KWE_OK && k.cmd == KW_ACK && who.is_assistant) {
         struct db_param p[] = {DB_U64(k.alert_id), DB_U64(who.as_assistant_id)};
 
@@ -345,8 +496,7 @@ sms_process_work(struct db_conn *c, void *arg)
             t = T_BUSINESS_SAVED;
             break;
         }
-        case KW_BUSINESS_DIALOG:
-            /* one question per SMS is not built yet: say how to report in one message */
+        case KW_BUSINESS_DIALOG: /* handled above, with the dialogs */
             t = T_USAGE_BUSINESS;
             break;
         case KW_ATTEND:
@@ -441,24 +591,24 @@ sms_process_work(struct db_conn *c, void *arg)
     if (id != 0)
         snprintf(idbuf, sizeof idbuf, "%llu", (unsigned long long)id);
     sms_render(x, t, en, idbuf, title, k.code, who.assistant_name, j->reply, sizeof j->reply);
-    {
-        struct outbox_msg m = {
-            key, j->from, j->reply, "reply", 2, j->provider, j->cfg->outbox.max_segments};
-        struct db_param p[] = {DB_STR(j->reply), DB_U64(j->inbound_id)};
-        uint64_t oid;
+queue : {
+    struct outbox_msg m = {
+        key, j->from, j->reply, "reply", 2, j->provider, j->cfg->outbox.max_segments};
+    struct db_param p[] = {DB_STR(j->reply), DB_U64(j->inbound_id)};
+    uint64_t oid;
 
-        snprintf(key, sizeof key, "reply:%s:%s", j->channel, j->msg_id);
+    snprintf(key, sizeof key, "reply:%s:%s", j->channel, j->msg_id);
+    err = outbox_queue(c, &m, &oid);
+    if (err == OUTBOX_TOO_LONG) {
+        /* a configured text too long to send: the short usage goes instead */
+        sms_render(x, T_USAGE, en, "", NULL, NULL, NULL, j->reply, sizeof j->reply);
         err = outbox_queue(c, &m, &oid);
-        if (err == OUTBOX_TOO_LONG) {
-            /* a configured text too long to send: the short usage goes instead */
-            sms_render(x, T_USAGE, en, "", NULL, NULL, NULL, j->reply, sizeof j->reply);
-            err = outbox_queue(c, &m, &oid);
-        }
-        if (err != 0)
-            return err == OUTBOX_TOO_LONG ? 1 : err;
-        return db_exec(c, "UPDATE inbound_messages SET state = 'processed', reply = ? WHERE id = ?",
-                       p, 2, NULL, NULL);
     }
+    if (err != 0)
+        return err == OUTBOX_TOO_LONG ? 1 : err;
+    return db_exec(c, "UPDATE inbound_messages SET state = 'processed', reply = ? WHERE id = ?", p,
+                   2, NULL, NULL);
+}
 }
 
 static void

@@ -311,3 +311,41 @@ def test_kannel_mo_reply_and_delivery_report_through_a_real_kannel(env):
             # the same MO again (smsbox retry, same %I) changes nothing
             assert env.scalar("SELECT COUNT(*) FROM inbound_messages WHERE msisdn_from='+628120000330'") == "1"
             assert k
+
+
+def test_sms_bare_usaha_runs_the_business_dialog_one_question_per_sms(env):
+    frm = "+628120000340"
+    with Kabard(env) as k:
+        def say(text):
+            mid, r = at_sms(k, frm, text)
+            assert r.status == 200, r.status
+            return reply_of(env, mid)[0]
+        assert "Usaha Anda" in say("USAHA") and "1 Berjalan" in say("usaha")  # restart is fine
+        assert "Jenis usaha" in say("1")
+        assert "Omzet" in say("2")
+        assert "Masukkan angka" in say("dua juta")            # re-asked with a reason
+        assert "pekerja" in say("2500000").lower()
+        assert "Kendala" in say("3")
+        summary = say("1")
+        assert "Rp2.500.000" in summary and "Kirim" in summary, summary
+        assert env.scalar("SELECT COUNT(*) FROM business_reports WHERE msisdn='%s'" % frm) == "0"
+        done = say("1")
+        assert "tersimpan" in done, done
+        row = env.sql("SELECT status, kind, revenue, workers, difficulty, source FROM business_reports"
+                      " WHERE msisdn='%s'" % frm)
+        assert row == [["1", "2", "2500000", "3", "1", "sms"]], row
+        rid = env.scalar("SELECT id FROM business_reports WHERE msisdn='%s'" % frm)
+        assert "No. %s" % rid in done
+        assert env.scalar("SELECT COUNT(*) FROM sms_dialogs WHERE msisdn='%s'" % frm) == "0"
+        # afterwards a plain answer is no longer part of a dialog: usage
+        assert "USAHA BUKA" in say("1")
+
+
+def test_sms_a_keyword_during_the_dialog_ends_it(env):
+    frm = "+628120000341"
+    with Kabard(env) as k:
+        at_sms(k, frm, "USAHA")
+        assert env.scalar("SELECT COUNT(*) FROM sms_dialogs WHERE msisdn='%s'" % frm) == "1"
+        mid, _ = at_sms(k, frm, "USAHA TUTUP")
+        assert "tersimpan" in reply_of(env, mid)[0]
+        assert env.scalar("SELECT COUNT(*) FROM sms_dialogs WHERE msisdn='%s'" % frm) == "0"
