@@ -41,7 +41,7 @@ struct outbox_send {
     enum outbox_outcome outcome;
     char msg_id[65];
     char error[256];
-    unsigned delay_s;
+    unsigned long long delay_ms;
 };
 
 struct outbox_bucket {
@@ -168,13 +168,13 @@ outbox_results_work(struct db_conn *c, void **items, size_t n)
         }
         case OUTCOME_RETRY:
         case OUTCOME_DEFER: {
-            struct db_param p[] = {DB_U64(s->delay_s), DB_STR(s->error),
+            struct db_param p[] = {DB_U64(s->delay_ms * 1000), DB_STR(s->error),
                                    DB_U64(s->outcome == OUTCOME_DEFER), DB_U64(s->id)};
 
             /* a deferral by the recipient limit is not an attempt */
             err = db_exec(c,
                           "UPDATE outbox SET state = 'queued', claim_token = NULL,"
-                          " next_attempt_at = NOW(3) + INTERVAL ? SECOND, last_error = ?,"
+                          " next_attempt_at = NOW(3) + INTERVAL ? MICROSECOND, last_error = ?,"
                           " attempts = attempts - ? WHERE id = ? AND state = 'sending'",
                           p, 4, NULL, NULL);
             break;
@@ -254,8 +254,8 @@ outbox_finish(struct outbox_send *s)
         break;
     case OUTCOME_RETRY:
         metrics_add(METRIC_OUTBOX_RETRIES, 1);
-        log_warn("outbox_retry", "id=%llu provider=%s attempt=%u in_s=%u error=\"%s\"",
-                 (unsigned long long)s->id, s->provider, s->attempts, s->delay_s, s->error);
+        log_warn("outbox_retry", "id=%llu provider=%s attempt=%u in_ms=%llu error=\"%s\"",
+                 (unsigned long long)s->id, s->provider, s->attempts, s->delay_ms, s->error);
         break;
     case OUTCOME_DEFER:
         metrics_add(METRIC_OUTBOX_DEFERRED, 1);
@@ -287,18 +287,17 @@ outbox_retry(struct outbox_send *s, const char *detail)
         delay *= 2;
     if (delay > o->backoff_max)
         delay = o->backoff_max;
-    /* between 3/4 and 5/4 of the step, so a burst of failures does not come back as one */
-    delay = delay * (750 + randombytes_uniform(501)) / 1000;
-    if (delay == 0)
-        delay = 1;
-    if (s->age_s + delay > o->max_age) {
+    /* between 3/4 and 5/4 of the step, so a burst of failures does not come back as one;
+     * in milliseconds, or the jitter of a short step rounds away */
+    delay = delay * (750 + randombytes_uniform(501));
+    if ((s->age_s * 1000 + delay) / 1000 > o->max_age) {
         s->outcome = OUTCOME_FAILED;
         snprintf(s->error, sizeof s->error, "gave up after %u attempts: ", s->attempts);
         strncat(s->error, detail, sizeof s->error - strlen(s->error) - 1);
         return;
     }
     s->outcome = OUTCOME_RETRY;
-    s->delay_s = (unsigned)delay;
+    s->delay_ms = delay;
 }
 
 /* ---- provider replies */
@@ -679,7 +678,7 @@ outbox_pump(void)
             b->inflight--;
             b->tokens += 1.0;
             s->outcome = OUTCOME_DEFER;
-            s->delay_s = wait_s;
+            s->delay_ms = 1000ULL * wait_s;
             snprintf(s->error, sizeof s->error, "held: %u a minute to one number",
                      ob.cfg->outbox.per_recipient_per_minute);
             outbox_finish(s);

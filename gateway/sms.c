@@ -374,6 +374,7 @@ sms_process_work(struct db_conn *c, void *arg)
     struct sms_job *j = arg;
     const struct sms_texts *x = j->cfg->sms_texts;
     struct sms_sender who;
+    struct sms_training tr; /* its title goes into the reply, after the switch */
     struct keyword_msg k;
     struct db_param pf[] = {DB_STR(j->from), DB_STR(j->from)};
     char session[80], idbuf[24] = "", key[128];
@@ -501,7 +502,6 @@ sms_process_work(struct db_conn *c, void *arg)
             break;
         case KW_ATTEND:
         case KW_ABSENT: {
-            struct sms_training tr;
             struct db_param pt[] = {DB_U64(who.kpm_id), DB_STR(k.code)};
 
             memset(&tr, 0, sizeof tr);
