@@ -271,8 +271,8 @@ config_read_secret(struct config_load_state *st, const config_setting_t *g, cons
 }
 
 static const char *const config_top_keys[] = {
-    "listen",          "database", "http",      "log",    "paths", "ussd",
-    "trusted_proxies", "channels", "providers", "outbox", NULL};
+    "listen",          "database", "http",      "log",    "paths",  "ussd",
+    "trusted_proxies", "channels", "providers", "outbox", "alerts", NULL};
 static const char *const config_listen_keys[] = {"address", "port", NULL};
 static const char *const config_db_keys[] = {
     "socket",          "host",          "port", "user", "password_file", "name", "pool_size",
@@ -474,6 +474,96 @@ config_load_channels(struct config_load_state *st, const config_t *cf, struct co
     return 0;
 }
 
+const char *const config_rule_names[RULE_COUNT] = {
+    "business_closed", "help_requested", "training_missed", "silent",
+    "revenue_drop",    "graduation",     "link_request",
+};
+
+static const char *const config_alerts_keys[] = {
+    "enabled",   "tick_seconds", "quiet_start", "quiet_end", "digest_hour",
+    "daily_cap", "window_days",  "provider",    "rules",     "remind_hours",
+    "nudge_day", "fake_now",     NULL};
+static const char *const config_rule_keys[] = {"enabled", "urgency", "days",    "weeks",
+                                               "percent", "months",  "revenue", NULL};
+
+static int
+config_load_alerts(struct config_load_state *st, const config_t *cf, struct config *c)
+{
+    struct config_alerts *a = &c->alerts;
+    const config_setting_t *g, *rules, *r;
+    char urgency[16];
+    size_t i;
+
+    a->tick_seconds = 60;
+    a->quiet_start = 21;
+    a->quiet_end = 7;
+    a->digest_hour = 17;
+    a->daily_cap = 5;
+    a->window_days = 7;
+    a->remind_hours = 24;
+    a->nudge_day = 25;
+    for (i = 0; i < RULE_COUNT; i++) {
+        a->rules[i].enabled = 1;
+        a->rules[i].immediate =
+            i == RULE_BUSINESS_CLOSED || i == RULE_HELP_REQUESTED || i == RULE_LINK_REQUEST;
+    }
+    a->rules[RULE_TRAINING_MISSED].days = 3;
+    a->rules[RULE_SILENT].weeks = 4;
+    a->rules[RULE_REVENUE_DROP].percent = 50;
+    a->rules[RULE_GRADUATION].months = 3;
+    a->rules[RULE_GRADUATION].revenue = 2500000;
+    if (config_group(st, cf, "alerts", config_alerts_keys, &g) == -1)
+        return -1;
+    if (g == NULL)
+        return 0;
+    if (config_get_bool(st, g, "enabled", &a->enabled) == -1 ||
+        config_get_unsigned(st, g, "tick_seconds", 1, 3600, &a->tick_seconds) == -1 ||
+        config_get_unsigned(st, g, "quiet_start", 0, 23, &a->quiet_start) == -1 ||
+        config_get_unsigned(st, g, "quiet_end", 0, 23, &a->quiet_end) == -1 ||
+        config_get_unsigned(st, g, "digest_hour", 0, 23, &a->digest_hour) == -1 ||
+        config_get_unsigned(st, g, "daily_cap", 0, 1000, &a->daily_cap) == -1 ||
+        config_get_unsigned(st, g, "window_days", 1, 365, &a->window_days) == -1 ||
+        config_get_str(st, g, "provider", a->provider, sizeof a->provider, 0) == -1 ||
+        config_get_unsigned(st, g, "remind_hours", 0, 24 * 14, &a->remind_hours) == -1 ||
+        config_get_unsigned(st, g, "nudge_day", 0, 28, &a->nudge_day) == -1 ||
+        config_get_str(st, g, "fake_now", a->fake_now, sizeof a->fake_now, 0) == -1)
+        return -1;
+    if (a->fake_now[0] != '\0' && strlen(a->fake_now) != 19)
+        return config_fail(st, config_setting_get_member(g, "fake_now"),
+                           "fake_now must look like \"2026-12-01 08:00:00\" (UTC)");
+    if ((rules = config_setting_get_member(g, "rules")) == NULL)
+        return 0;
+    if (!config_setting_is_group(rules) || config_check_keys(st, rules, config_rule_names) == -1)
+        return config_fail(st, rules, "'rules' must be a group of known rules");
+    for (i = 0; i < RULE_COUNT; i++) {
+        struct config_alert_rule *ru = &a->rules[i];
+        unsigned long long v;
+
+        if ((r = config_setting_get_member(rules, config_rule_names[i])) == NULL)
+            continue;
+        urgency[0] = '\0';
+        if (!config_setting_is_group(r) || config_check_keys(st, r, config_rule_keys) == -1 ||
+            config_get_bool(st, r, "enabled", &ru->enabled) == -1 ||
+            config_get_str(st, r, "urgency", urgency, sizeof urgency, 0) == -1 ||
+            config_get_unsigned(st, r, "days", 1, 365, &ru->days) == -1 ||
+            config_get_unsigned(st, r, "weeks", 1, 104, &ru->weeks) == -1 ||
+            config_get_unsigned(st, r, "percent", 1, 100, &ru->percent) == -1 ||
+            config_get_unsigned(st, r, "months", 1, 24, &ru->months) == -1)
+            return -1;
+        v = ru->revenue;
+        if (config_get_uint(st, r, "revenue", 0, 1000000000ULL, &v) == -1)
+            return -1;
+        ru->revenue = v;
+        if (urgency[0] != '\0') {
+            if (strcmp(urgency, "immediate") != 0 && strcmp(urgency, "digest") != 0)
+                return config_fail(st, config_setting_get_member(r, "urgency"),
+                                   "urgency must be immediate or digest");
+            ru->immediate = strcmp(urgency, "immediate") == 0;
+        }
+    }
+    return 0;
+}
+
 static int
 config_load_providers(struct config_load_state *st, const config_t *cf, struct config *c)
 {
@@ -631,7 +721,7 @@ config_load(const char *path, char *err, size_t errlen)
     }
     if (config_load_rest(&st, &cf, c) == -1 || config_load_http(&st, &cf, c) == -1 ||
         config_load_db(&st, &cf, c) == -1 || config_load_providers(&st, &cf, c) == -1 ||
-        config_load_channels(&st, &cf, c) == -1)
+        config_load_alerts(&st, &cf, c) == -1 || config_load_channels(&st, &cf, c) == -1)
         goto fail;
     for (size_t i = 0; i < c->nchannels; i++) {
         const struct config_channel *ch = &c->channels[i];
@@ -642,6 +732,11 @@ config_load(const char *path, char *err, size_t errlen)
                         ch->provider);
             goto fail;
         }
+    }
+    if (c->alerts.provider[0] != '\0' && config_provider_find(c, c->alerts.provider) == NULL) {
+        snprintf(err, errlen, "%s:0: alerts.provider '%s' is not defined", path,
+                 c->alerts.provider);
+        goto fail;
     }
     if ((c->keywords = keyword_set_load(c->keywords_path, derr, sizeof derr)) == NULL ||
         (c->sms_texts = sms_texts_load(c->keywords_path, derr, sizeof derr)) == NULL) {

@@ -44,6 +44,41 @@ struct config_outbox {
     unsigned claim_timeout; /* seconds before a 'sending' row left by a crash is retried */
 };
 
+enum config_rule {
+    RULE_BUSINESS_CLOSED,
+    RULE_HELP_REQUESTED,
+    RULE_TRAINING_MISSED,
+    RULE_SILENT,
+    RULE_REVENUE_DROP,
+    RULE_GRADUATION,
+    RULE_LINK_REQUEST,
+    RULE_COUNT
+};
+
+struct config_alert_rule {
+    int enabled;
+    int immediate;              /* else it waits for the assistant's daily digest */
+    unsigned days;              /* training_missed: days after the training */
+    unsigned weeks;             /* silent: weeks without a business report */
+    unsigned percent;           /* revenue_drop: at least this much below the previous report */
+    unsigned months;            /* graduation: this many last monthly reports ... */
+    unsigned long long revenue; /* ... running, with at least this revenue */
+};
+
+struct config_alerts {
+    int enabled;
+    unsigned tick_seconds;
+    unsigned quiet_start, quiet_end; /* hours in the assistant's (or KPM's) zone */
+    unsigned digest_hour;
+    unsigned daily_cap;   /* alert SMS a day to one assistant; the rest fold into the digest */
+    unsigned window_days; /* the same rule for the same KPM is not raised again within it */
+    char provider[33];
+    struct config_alert_rule rules[RULE_COUNT];
+    unsigned remind_hours; /* a training reminder this long before it starts (0: off) */
+    unsigned nudge_day;    /* the monthly nudge from this day of the month (0: off) */
+    char fake_now[20];     /* tests: the scheduler's clock, "YYYY-MM-DD HH:MM:SS" UTC */
+};
+
 struct config_channel {
     char name[33];
     char token[65];
@@ -101,6 +136,7 @@ struct config {
     struct config_provider *providers;
     size_t nproviders;
     struct config_outbox outbox;
+    struct config_alerts alerts;
     char keywords_path[1024];
     struct dialog_set *dialogs;
     struct keyword_set *keywords;
@@ -112,6 +148,7 @@ struct config *config_load(const char *path, char *err, size_t errlen);
 struct config *config_ref(struct config *);
 void config_unref(struct config *);
 const char *config_protocol_name(enum config_protocol);
+extern const char *const config_rule_names[RULE_COUNT];
 const struct config_provider *config_provider_find(const struct config *, const char *name);
 const struct config_channel *config_channel_find(const struct config *, const char *token,
                                                  size_t len);

@@ -37,6 +37,7 @@ struct db_conn {
     MYSQL *mysql;
     struct {
         const char *sql;
+        char *text;
         MYSQL_STMT *stmt;
     } stmts[DB_STMT_CACHE];
     size_t nstmts;
@@ -126,8 +127,10 @@ db_conn_close(struct db_conn *c)
 {
     size_t i;
 
-    for (i = 0; i < c->nstmts; i++)
+    for (i = 0; i < c->nstmts; i++) {
         mysql_stmt_close(c->stmts[i].stmt);
+        free(c->stmts[i].text);
+    }
     c->nstmts = 0;
     if (c->mysql != NULL)
         mysql_close(c->mysql);
@@ -201,9 +204,18 @@ db_prepare(struct db_conn *c, const char *sql, int *err)
     MYSQL_STMT *st;
     size_t i;
 
-    for (i = 0; i < c->nstmts; i++)
-        if (c->stmts[i].sql == sql)
+    for (i = 0; i < c->nstmts; i++) {
+        if (c->stmts[i].sql != sql)
+            continue;
+        /* keyed by the text's address: a caller reusing a buffer gets no stale statement */
+        if (strcmp(c->stmts[i].text, sql) == 0)
             return c->stmts[i].stmt;
+        mysql_stmt_close(c->stmts[i].stmt);
+        free(c->stmts[i].text);
+        memmove(&c->stmts[i], &c->stmts[i + 1], sizeof c->stmts[0] * (c->nstmts - i - 1));
+        c->nstmts--;
+        break;
+    }
     if ((st = mysql_stmt_init(c->mysql)) == NULL) {
         *err = CR_OUT_OF_MEMORY;
         return NULL;
@@ -217,8 +229,14 @@ db_prepare(struct db_conn *c, const char *sql, int *err)
     /* the cache is keyed by the statement's static string; a full cache just closes the oldest */
     if (c->nstmts == DB_STMT_CACHE) {
         mysql_stmt_close(c->stmts[0].stmt);
+        free(c->stmts[0].text);
         memmove(&c->stmts[0], &c->stmts[1], sizeof c->stmts[0] * (DB_STMT_CACHE - 1));
         c->nstmts--;
+    }
+    if ((c->stmts[c->nstmts].text = strdup(sql)) == NULL) {
+        mysql_stmt_close(st);
+        *err = CR_OUT_OF_MEMORY;
+        return NULL;
     }
     c->stmts[c->nstmts].sql = sql;
     c->stmts[c->nstmts].stmt = st;
@@ -241,8 +259,8 @@ db_bind_exec(struct db_conn *c, const char *sql, const struct db_param *p, size_
     if (np > DB_PARAMS_MAX || (st = db_prepare(c, sql, &err)) == NULL)
         return err != 0 ? err : CR_OUT_OF_MEMORY;
     if (mysql_stmt_param_count(st) != np) {
-        log_error("db_bind_failed", "reason=\"parameter count\" want=%lu have=%zu",
-                  mysql_stmt_param_count(st), np);
+        log_error("db_bind_failed", "reason=\"parameter count\" want=%lu have=%zu sql=\"%.80s\"",
+                  mysql_stmt_param_count(st), np, sql);
         return ER_WRONG_ARGUMENTS;
     }
     memset(b, 0, sizeof b);

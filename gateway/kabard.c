@@ -13,6 +13,7 @@
 #include <sodium.h>
 #include <unistd.h>
 
+#include "alerts.h"
 #include "config.h"
 #include "db.h"
 #include "dialog.h"
@@ -101,6 +102,7 @@ kabard_reload(void)
     http_reconfigure(cfg);
     ussd_reconfigure(cfg);
     outbox_reconfigure(cfg);
+    alerts_reconfigure(cfg);
     kabard.cfg = cfg;
     config_unref(old);
     log_notice("config_reloaded", "file=%s channels=%zu dialogs_version=%u", kabard.path,
@@ -134,6 +136,7 @@ kabard_signal(evutil_socket_t sig, short what, void *arg)
     log_notice("shutdown", "signal=%d inflight=%zu", (int)sig, http_inflight());
     ussd_stop();
     outbox_stop();
+    alerts_stop();
     if (http_stop_accepting() == 0) {
         event_base_loopexit(kabard.base, NULL);
         return;
@@ -221,6 +224,10 @@ kabard_run(const char *path)
         log_error("startup_failed", "reason=\"outbox\"");
         return 1;
     }
+    if (alerts_start(kabard.base, kabard.cfg) == -1) {
+        log_error("startup_failed", "reason=\"alerts\"");
+        return 1;
+    }
     metrics_gauge_fn("kabar_db_up", "1 when the last database round trip succeeded.",
                      kabard_gauge_db_up);
     metrics_gauge_fn("kabar_db_queued_jobs", "Database jobs queued or running.",
@@ -241,6 +248,7 @@ kabard_run(const char *path)
     db_stop();
     ussd_free();
     outbox_free();
+    alerts_free();
     http_free();
     for (i = 0; i < 3; i++)
         event_free(sigs[i]);

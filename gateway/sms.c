@@ -35,14 +35,46 @@ enum sms_text {
     T_STARTED,
     T_ACK_OK,
     T_ACK_UNKNOWN,
+    T_ALERT_BUSINESS_CLOSED, /* in the order of enum config_rule */
+    T_ALERT_HELP_REQUESTED,
+    T_ALERT_TRAINING_MISSED,
+    T_ALERT_SILENT,
+    T_ALERT_REVENUE_DROP,
+    T_ALERT_GRADUATION,
+    T_ALERT_LINK_REQUEST,
+    T_DIGEST,
+    T_REMIND_TRAINING,
+    T_NUDGE,
     T_COUNT
 };
 
 static const char *const sms_text_names[T_COUNT] = {
-    "unknown_number", "usage",        "usage_business", "usage_attend",
-    "usage_absent",   "usage_ack",    "info",           "business_saved",
-    "attend_saved",   "absent_saved", "unknown_code",   "help_saved",
-    "stopped",        "started",      "ack_ok",         "ack_unknown",
+    "unknown_number",
+    "usage",
+    "usage_business",
+    "usage_attend",
+    "usage_absent",
+    "usage_ack",
+    "info",
+    "business_saved",
+    "attend_saved",
+    "absent_saved",
+    "unknown_code",
+    "help_saved",
+    "stopped",
+    "started",
+    "ack_ok",
+    "ack_unknown",
+    "alert_business_closed",
+    "alert_help_requested",
+    "alert_training_missed",
+    "alert_silent",
+    "alert_revenue_drop",
+    "alert_graduation",
+    "alert_link_request",
+    "digest",
+    "remind_training",
+    "nudge",
 };
 
 struct sms_texts {
@@ -110,26 +142,32 @@ fail:
     return NULL;
 }
 
-/* {id} {title} {code} {assistant} filled in; unknown placeholders are left as they are. */
-static void
-sms_render(const struct sms_texts *x, enum sms_text t, int en, const char *id, const char *title,
-           const char *code, const char *assistant, char *out, size_t outlen)
+int
+sms_texts_render(const struct sms_texts *x, const char *name, int en, const char *const *kv,
+                 char *out, size_t outlen)
 {
-    const char *p = x->t[t][en ? 1 : 0];
-    size_t o = 0;
+    const char *p = NULL;
+    size_t o = 0, i;
 
+    for (i = 0; i < T_COUNT; i++)
+        if (strcmp(sms_text_names[i], name) == 0)
+            p = x->t[i][en ? 1 : 0];
+    if (p == NULL || outlen == 0)
+        return -1;
+    /* {key} is replaced by its value; an unknown one is left as it is */
     while (*p != '\0' && o + 1 < outlen) {
         const char *v = NULL;
-        size_t skip = 0;
+        size_t skip = 0, k;
 
-        if (strncmp(p, "{id}", 4) == 0)
-            v = id, skip = 4;
-        else if (strncmp(p, "{title}", 7) == 0)
-            v = title, skip = 7;
-        else if (strncmp(p, "{code}", 6) == 0)
-            v = code, skip = 6;
-        else if (strncmp(p, "{assistant}", 11) == 0)
-            v = assistant, skip = 11;
+        for (k = 0; *p == '{' && kv != NULL && kv[k] != NULL; k += 2) {
+            size_t n = strlen(kv[k]);
+
+            if (strncmp(p + 1, kv[k], n) == 0 && p[1 + n] == '}') {
+                v = kv[k + 1];
+                skip = n + 2;
+                break;
+            }
+        }
         if (skip > 0) {
             o += (size_t)snprintf(out + o, outlen - o, "%s", v != NULL ? v : "");
             if (o >= outlen)
@@ -140,6 +178,16 @@ sms_render(const struct sms_texts *x, enum sms_text t, int en, const char *id, c
         }
     }
     out[o] = '\0';
+    return 0;
+}
+
+static void
+sms_render(const struct sms_texts *x, enum sms_text t, int en, const char *id, const char *title,
+           const char *code, const char *assistant, char *out, size_t outlen)
+{
+    const char *kv[] = {"id", id, "title", title, "code", code, "assistant", assistant, NULL};
+
+    sms_texts_render(x, sms_text_names[t], en, kv, out, outlen);
 }
 
 /* ---- the job */

@@ -195,6 +195,9 @@ class Env:
                 .replace("@DIALOGS@", over.get("dialogs", os.path.join(SRC, "config", "dialogs.conf")))
                 .replace("@KEYWORDS@", os.path.join(SRC, "config", "keywords.conf")))
         text = text.replace('name = "kabar";', 'name = "%s";' % self.db)
+        # the scheduler writes to the shared database: only the tests of alerts turn it on
+        text = text.replace("alerts = {\n  enabled = true;", "alerts = {\n  enabled = %s;"
+                            % ("true" if over.get("alerts") else "false"))
         for k, v in over.get("replace", {}).items():
             assert k in text, k
             text = text.replace(k, v)

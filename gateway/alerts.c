@@ -1,0 +1,735 @@
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "alerts.h"
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "outbox.h"
+#include "parse.h"
+#include "sms.h"
+
+#define ALERTS_BATCH 200
+/* the hour of the day in an assistant's (s) zone; KPM follow their assistant's */
+#define ALERTS_LOCAL(t)                                                                            \
+    "(" t " + INTERVAL (CASE s.tz WHEN 'WITA' THEN 8 WHEN 'WIT' THEN 9 ELSE 7 END) HOUR)"
+/* the order in which a digest names KPM: who needs a call first */
+static const int alerts_weight[RULE_COUNT] = {2, 1, 3, 5, 4, 6, 7};
+static const char *const alerts_label[RULE_COUNT] = {
+    "usaha tutup", "minta bantuan",  "absen pelatihan",    "tidak lapor",
+    "omzet turun", "calon graduasi", "minta hubung nomor",
+};
+
+static struct {
+    struct event_base *base;
+    struct config *cfg;
+    struct event *tick;
+    int running, stopping;
+} al;
+
+struct alerts_job {
+    struct config *cfg;
+    char now[20];
+    unsigned sent, digests, reminders;
+};
+
+/* In the quiet hours of the zone: the local hour within [start, end), which may wrap
+ * midnight (21-7). Parameters: now, start, end, start. */
+/* (hours are bound signed: with an unsigned operand MariaDB subtracts unsigned) */
+#define ALERTS_QUIET "(MOD(HOUR(" ALERTS_LOCAL("?") ") - ? + 24, 24) < MOD(? - ? + 24, 24))"
+
+/* ---- raising */
+
+static int
+alerts_raise(struct db_conn *c, struct alerts_job *j)
+{
+    const struct config_alerts *a = &j->cfg->alerts;
+    const struct config_alert_rule *r = a->rules;
+    struct db_param p[6];
+    int err = 0, i;
+
+    /* help and link alerts are raised where the request is saved: align their urgency */
+    for (i = 0; i < RULE_COUNT && err == 0; i++) {
+        p[0] = DB_STR(r[i].immediate ? "immediate" : "digest");
+        p[1] = DB_STR(config_rule_names[i]);
+        err = db_exec(c, "UPDATE alerts SET urgency = ? WHERE rule = ? AND state = 'new'", p, 2,
+                      NULL, NULL);
+    }
+#define ALERTS_RECENT(rule)                                                                        \
+    " AND NOT EXISTS (SELECT 1 FROM alerts x WHERE x.rule = '" rule "' AND x.kpm_id = k.id"        \
+    " AND x.created_at > ? - INTERVAL ? DAY)"
+    if (err == 0 && r[RULE_BUSINESS_CLOSED].enabled) {
+        p[0] = DB_STR(r[RULE_BUSINESS_CLOSED].immediate ? "immediate" : "digest");
+        p[1] = DB_STR(j->now);
+        p[2] = DB_STR(j->now);
+        p[3] = DB_STR(j->now);
+        p[4] = DB_STR(j->now);
+        p[5] = DB_U64(a->window_days);
+        err =
+            db_exec(c,
+                    "INSERT INTO alerts (rule, kpm_id, assistant_id, dedupe_key, urgency,"
+                    " created_at) SELECT 'business_closed', k.id, k.assistant_id,"
+                    " CONCAT('business_closed:', MIN(b.id)), ?, ? FROM business_reports b"
+                    " JOIN kpm k ON k.id = b.kpm_id WHERE b.status IN (2, 3)"
+                    " AND b.created_at > ? - INTERVAL 2 DAY AND b.created_at <= ?" ALERTS_RECENT(
+                        "business_closed") " GROUP BY k.id ON DUPLICATE KEY UPDATE id = alerts.id",
+                    p, 6, NULL, NULL);
+    }
+    if (err == 0 && r[RULE_TRAINING_MISSED].enabled) {
+        struct db_param q[] = {DB_STR(r[RULE_TRAINING_MISSED].immediate ? "immediate" : "digest"),
+                               DB_STR(j->now),
+                               DB_STR(j->now),
+                               DB_STR(j->now),
+                               DB_U64(r[RULE_TRAINING_MISSED].days),
+                               DB_STR(j->now),
+                               DB_U64(a->window_days)};
+
+        /* reported absent, or silent N days after a training the KPM was enrolled in */
+        err =
+            db_exec(c,
+                    "INSERT INTO alerts (rule, kpm_id, assistant_id, dedupe_key, urgency,"
+                    " created_at) SELECT 'training_missed', k.id, k.assistant_id,"
+                    " CONCAT('training_missed:', k.id, ':', MIN(t.id)), ?, ?"
+                    " FROM enrollments e JOIN kpm k ON k.id = e.kpm_id"
+                    " JOIN trainings t ON t.id = e.training_id"
+                    " LEFT JOIN attendance_reports ar ON ar.kpm_id = k.id AND ar.training_id = t.id"
+                    " WHERE t.starts_at > ? - INTERVAL 30 DAY"
+                    " AND ((ar.id IS NOT NULL AND ar.attended = 0)"
+                    "  OR (ar.id IS NULL AND t.starts_at <= ? - INTERVAL ? DAY))" ALERTS_RECENT(
+                        "training_missed") " GROUP BY k.id ON DUPLICATE KEY UPDATE id = alerts.id",
+                    q, 7, NULL, NULL);
+    }
+    if (err == 0 && r[RULE_SILENT].enabled) {
+        struct db_param q[] = {DB_STR(j->now),
+                               DB_STR(r[RULE_SILENT].immediate ? "immediate" : "digest"),
+                               DB_STR(j->now),
+                               DB_STR(j->now),
+                               DB_U64(r[RULE_SILENT].weeks),
+                               DB_STR(j->now),
+                               DB_U64(r[RULE_SILENT].weeks),
+                               DB_STR(j->now),
+                               DB_U64(a->window_days)};
+
+        err = db_exec(c,
+                      "INSERT INTO alerts (rule, kpm_id, assistant_id, dedupe_key, urgency,"
+                      " created_at) SELECT 'silent', k.id, k.assistant_id,"
+                      " CONCAT('silent:', k.id, ':', DATE_FORMAT(?, '%Y-%m-%d')), ?, ?"
+                      " FROM kpm k WHERE k.graduation = 'none'"
+                      " AND k.created_at <= ? - INTERVAL ? WEEK"
+                      " AND NOT EXISTS (SELECT 1 FROM business_reports b WHERE b.kpm_id = k.id"
+                      "  AND b.created_at > ? - INTERVAL ? WEEK)" ALERTS_RECENT(
+                          "silent") " ON DUPLICATE KEY UPDATE id = alerts.id",
+                      q, 9, NULL, NULL);
+    }
+    if (err == 0 && r[RULE_REVENUE_DROP].enabled) {
+        struct db_param q[] = {DB_STR(r[RULE_REVENUE_DROP].immediate ? "immediate" : "digest"),
+                               DB_STR(j->now),
+                               DB_STR(j->now),
+                               DB_STR(j->now),
+                               DB_U64(100 - r[RULE_REVENUE_DROP].percent),
+                               DB_STR(j->now),
+                               DB_U64(a->window_days)};
+
+        err = db_exec(c,
+                      "INSERT INTO alerts (rule, kpm_id, assistant_id, dedupe_key, urgency,"
+                      " created_at) SELECT 'revenue_drop', k.id, k.assistant_id,"
+                      " CONCAT('revenue_drop:', MAX(b.id)), ?, ? FROM business_reports b"
+                      " JOIN kpm k ON k.id = b.kpm_id"
+                      " JOIN business_reports p ON p.id = (SELECT p2.id FROM business_reports p2"
+                      "  WHERE p2.kpm_id = b.kpm_id AND p2.revenue IS NOT NULL"
+                      "  AND (p2.created_at, p2.id) < (b.created_at, b.id)"
+                      "  ORDER BY p2.created_at DESC, p2.id DESC LIMIT 1)"
+                      " WHERE b.revenue IS NOT NULL AND b.created_at > ? - INTERVAL 2 DAY"
+                      " AND b.created_at <= ? AND p.revenue > 0"
+                      " AND b.revenue * 100 <= p.revenue * ?" ALERTS_RECENT(
+                          "revenue_drop") " GROUP BY k.id ON DUPLICATE KEY UPDATE id = alerts.id",
+                      q, 7, NULL, NULL);
+    }
+    if (err == 0 && r[RULE_GRADUATION].enabled) {
+        unsigned m = r[RULE_GRADUATION].months;
+        struct db_param q[] = {DB_STR(j->now),
+                               DB_STR(r[RULE_GRADUATION].immediate ? "immediate" : "digest"),
+                               DB_STR(j->now),
+                               DB_STR(j->now),
+                               DB_STR(j->now),
+                               DB_U64(m - 1),
+                               DB_U64(r[RULE_GRADUATION].revenue),
+                               DB_U64(m),
+                               DB_STR(j->now),
+                               DB_U64(m - 1),
+                               DB_U64(r[RULE_GRADUATION].revenue),
+                               DB_STR(j->now),
+                               DB_U64(a->window_days)};
+
+        /* each of the last K months has a running business at or above the threshold, and
+         * no report in them says otherwise */
+        err = db_exec(c,
+                      "INSERT INTO alerts (rule, kpm_id, assistant_id, dedupe_key, urgency,"
+                      " created_at) SELECT 'graduation', k.id, k.assistant_id,"
+                      " CONCAT('graduation:', k.id, ':', DATE_FORMAT(?, '%Y-%m')), ?, ?"
+                      " FROM kpm k WHERE k.graduation = 'none'"
+                      " AND EXISTS (SELECT 1 FROM business_reports r WHERE r.kpm_id = k.id"
+                      "  AND r.created_at > ? - INTERVAL 2 DAY)"
+                      " AND (SELECT COUNT(DISTINCT DATE_FORMAT(b.created_at, '%Y-%m'))"
+                      "  FROM business_reports b WHERE b.kpm_id = k.id AND b.status = 1"
+                      "  AND b.created_at >= DATE_FORMAT(? - INTERVAL ? MONTH, '%Y-%m-01')"
+                      "  AND b.revenue >= ?) = ?"
+                      " AND NOT EXISTS (SELECT 1 FROM business_reports b WHERE b.kpm_id = k.id"
+                      "  AND b.created_at >= DATE_FORMAT(? - INTERVAL ? MONTH, '%Y-%m-01')"
+                      "  AND (b.status <> 1 OR COALESCE(b.revenue, 0) < ?))" ALERTS_RECENT(
+                          "graduation") " ON DUPLICATE KEY UPDATE id = alerts.id",
+                      q, 13, NULL, NULL);
+    }
+    return err;
+#undef ALERTS_RECENT
+}
+
+/* ---- sending */
+
+struct alerts_row {
+    uint64_t id, assistant;
+    int rule;
+    char kpm[101], pkh[21], msisdn[17];
+    struct alerts_row *next;
+};
+
+struct alerts_rows {
+    struct alerts_row *head, **tail;
+    size_t n;
+};
+
+static int
+alerts_row_cb(void *arg, char **v, unsigned long *len, unsigned n)
+{
+    struct alerts_rows *rows = arg;
+    struct alerts_row *r;
+    int i;
+
+    (void)len;
+    if (n < 6 || v[0] == NULL || v[1] == NULL || (r = calloc(1, sizeof *r)) == NULL)
+        return 0;
+    if (parse_u64(v[0], strlen(v[0]), 1, UINT64_MAX, &r->id) == -1 ||
+        (v[5] != NULL && parse_u64(v[5], strlen(v[5]), 1, UINT64_MAX, &r->assistant) == -1)) {
+        free(r);
+        return 0;
+    }
+    r->rule = -1;
+    for (i = 0; i < RULE_COUNT; i++)
+        if (strcmp(v[1], config_rule_names[i]) == 0)
+            r->rule = i;
+    snprintf(r->kpm, sizeof r->kpm, "%s", v[2] != NULL ? v[2] : "");
+    snprintf(r->pkh, sizeof r->pkh, "%s", v[3] != NULL ? v[3] : "");
+    snprintf(r->msisdn, sizeof r->msisdn, "%s", v[4] != NULL ? v[4] : "");
+    *rows->tail = r;
+    rows->tail = &r->next;
+    rows->n++;
+    return 0;
+}
+
+static void
+alerts_rows_free(struct alerts_rows *rows)
+{
+    struct alerts_row *r;
+
+    while ((r = rows->head) != NULL) {
+        rows->head = r->next;
+        free(r);
+    }
+    rows->tail = &rows->head;
+    rows->n = 0;
+}
+
+static int
+alerts_mark(struct db_conn *c, struct alerts_job *j, uint64_t alert, uint64_t outbox_id)
+{
+    struct db_param p[] = {DB_STR(j->now), DB_U64(alert)};
+    struct db_param m[] = {DB_U64(alert), DB_U64(outbox_id)};
+    int err;
+
+    if ((err = db_exec(c, "UPDATE alerts SET state = 'sent', sent_at = ? WHERE id = ?", p, 2, NULL,
+                       NULL)) != 0)
+        return err;
+    return db_exec(c, "INSERT IGNORE INTO alert_messages (alert_id, outbox_id) VALUES (?, ?)", m, 2,
+                   NULL, NULL);
+}
+
+static int
+alerts_count_cb(void *arg, char **v, unsigned long *len, unsigned n)
+{
+    uint64_t *count = arg;
+
+    (void)len;
+    if (n >= 1 && v[0] != NULL)
+        parse_u64(v[0], strlen(v[0]), 0, UINT64_MAX, count);
+    return 1;
+}
+
+static const char *
+alerts_provider(const struct config *cfg)
+{
+    if (cfg->alerts.provider[0] != '\0')
+        return cfg->alerts.provider;
+    return cfg->nproviders > 0 ? cfg->providers[0].name : "log";
+}
+
+static int
+alerts_send_immediate(struct db_conn *c, struct alerts_job *j)
+{
+    const struct config_alerts *a = &j->cfg->alerts;
+    struct alerts_rows rows = {NULL, &rows.head, 0};
+    struct db_param p[] = {DB_U64(ALERTS_BATCH)};
+    struct alerts_row *r;
+    int err;
+
+    /* claimed rows stay locked until this transaction ends: a second kabard skips them */
+    if ((err = db_query(c,
+                        "SELECT a.id, a.rule, k.name, k.pkh_number, s.msisdn, s.id FROM alerts a"
+                        " JOIN kpm k ON k.id = a.kpm_id JOIN assistants s ON s.id = a.assistant_id"
+                        " WHERE a.state = 'new' AND a.urgency = 'immediate' ORDER BY a.id"
+                        " LIMIT ? FOR UPDATE SKIP LOCKED",
+                        p, 1, alerts_row_cb, &rows)) != 0)
+        goto out;
+    for (r = rows.head; r != NULL && err == 0; r = r->next) {
+        uint64_t today = 0, oid = 0;
+        char body[480], key[64], idbuf[24], name[32];
+        struct db_param q[] = {DB_U64(r->assistant), DB_STR(j->now)};
+
+        if (r->rule < 0 || !a->rules[r->rule].enabled) {
+            struct db_param e[] = {DB_U64(r->id)};
+
+            err = db_exec(c, "UPDATE alerts SET state = 'expired' WHERE id = ?", e, 1, NULL, NULL);
+            continue;
+        }
+        /* alert SMS already sent to this assistant today, in the assistant's own day */
+        if ((err = db_query(
+                 c,
+                 "SELECT COUNT(*) FROM alerts x JOIN assistants s ON s.id = x.assistant_id"
+                 " WHERE x.assistant_id = ? AND x.state <> 'new' AND x.urgency = 'immediate'"
+                 " AND DATE(" ALERTS_LOCAL("x.sent_at") ") = DATE(" ALERTS_LOCAL("?") ")",
+                 q, 2, alerts_count_cb, &today)) != 0)
+            break;
+        if (today >= a->daily_cap) {
+            struct db_param d[] = {DB_U64(r->id)};
+
+            /* over the cap: it folds into the digest */
+            err = db_exec(c, "UPDATE alerts SET urgency = 'digest' WHERE id = ?", d, 1, NULL, NULL);
+            continue;
+        }
+        snprintf(idbuf, sizeof idbuf, "%llu", (unsigned long long)r->id);
+        snprintf(name, sizeof name, "alert_%s", config_rule_names[r->rule]);
+        {
+            const char *kv[] = {"kpm", r->kpm, "pkh", r->pkh, "id", idbuf, NULL};
+
+            sms_texts_render(j->cfg->sms_texts, name, 0, kv, body, sizeof body);
+        }
+        snprintf(key, sizeof key, "alert:%llu", (unsigned long long)r->id);
+        {
+            struct outbox_msg m = {key,
+                                   r->msisdn,
+                                   body,
+                                   "alert",
+                                   1,
+                                   alerts_provider(j->cfg),
+                                   j->cfg->outbox.max_segments};
+
+            if ((err = outbox_queue(c, &m, &oid)) == 0 &&
+                (err = alerts_mark(c, j, r->id, oid)) == 0)
+                j->sent++;
+            if (err == OUTBOX_TOO_LONG) {
+                log_error("alert_text_too_long", "rule=%s", config_rule_names[r->rule]);
+                err = 0;
+            }
+        }
+    }
+out:
+    alerts_rows_free(&rows);
+    return err;
+}
+
+struct alerts_assistant {
+    uint64_t id;
+    char msisdn[17];
+    char day[11];
+    struct alerts_assistant *next;
+};
+
+static int
+alerts_assistant_cb(void *arg, char **v, unsigned long *len, unsigned n)
+{
+    struct alerts_assistant **list = arg, *s;
+
+    (void)len;
+    if (n < 3 || v[0] == NULL || v[1] == NULL || v[2] == NULL || (s = calloc(1, sizeof *s)) == NULL)
+        return 0;
+    if (parse_u64(v[0], strlen(v[0]), 1, UINT64_MAX, &s->id) == -1) {
+        free(s);
+        return 0;
+    }
+    snprintf(s->msisdn, sizeof s->msisdn, "%s", v[1]);
+    snprintf(s->day, sizeof s->day, "%s", v[2]);
+    s->next = *list;
+    *list = s;
+    return 0;
+}
+
+static int
+alerts_send_digests(struct db_conn *c, struct alerts_job *j)
+{
+    const struct config_alerts *a = &j->cfg->alerts;
+    struct alerts_assistant *list = NULL, *s;
+    int err;
+
+    /* due: the digest hour has come in the assistant's zone (a late kabard catches up the
+     * same day), outside quiet hours, not yet sent today, and something to say */
+    {
+        struct db_param p[] = {
+            DB_STR(j->now),         DB_STR(j->now),       DB_I64(a->digest_hour), DB_STR(j->now),
+            DB_I64(a->quiet_start), DB_I64(a->quiet_end), DB_I64(a->quiet_start), DB_STR(j->now)};
+
+        if ((err = db_query(c,
+                            "SELECT s.id, s.msisdn, DATE(" ALERTS_LOCAL(
+                                "?") ") FROM assistants s"
+                                     " WHERE HOUR(" ALERTS_LOCAL(
+                                         "?") ") >= ? AND NOT " ALERTS_QUIET
+                                              " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE "
+                                              "o.idempotency_key ="
+                                              "  CONCAT('digest:', s.id, ':', DATE(" ALERTS_LOCAL(
+                                                  "?") ")))"
+                                                       " AND EXISTS (SELECT 1 FROM alerts a WHERE "
+                                                       "a.assistant_id = s.id"
+                                                       "  AND a.state = 'new')",
+                            p, 8, alerts_assistant_cb, &list)) != 0)
+            goto out;
+    }
+    for (s = list; s != NULL && err == 0; s = s->next) {
+        struct alerts_rows rows = {NULL, &rows.head, 0};
+        struct db_param p[] = {DB_U64(s->id)};
+        struct alerts_row *r;
+        unsigned counts[RULE_COUNT] = {0};
+        char lines[240] = "", names[200] = "", body[480], key[64], count[24];
+        const struct alerts_row *best[3] = {NULL, NULL, NULL};
+        uint64_t oid = 0;
+        size_t i, total = 0;
+
+        if ((err = db_query(c,
+                            "SELECT a.id, a.rule, k.name, k.pkh_number, '', a.assistant_id"
+                            " FROM alerts a JOIN kpm k ON k.id = a.kpm_id"
+                            " WHERE a.assistant_id = ? AND a.state = 'new' ORDER BY a.id"
+                            " FOR UPDATE SKIP LOCKED",
+                            p, 1, alerts_row_cb, &rows)) != 0)
+            break;
+        for (r = rows.head; r != NULL; r = r->next) {
+            if (r->rule < 0 || !a->rules[r->rule].enabled)
+                continue;
+            counts[r->rule]++;
+            total++;
+            for (i = 0; i < 3; i++) {
+                if (best[i] == NULL || alerts_weight[r->rule] < alerts_weight[best[i]->rule]) {
+                    memmove(&best[i + 1], &best[i], (2 - i) * sizeof best[0]);
+                    best[i] = r;
+                    break;
+                }
+            }
+        }
+        if (total == 0) {
+            alerts_rows_free(&rows);
+            continue;
+        }
+        for (i = 0; i < RULE_COUNT; i++)
+            if (counts[i] > 0)
+                snprintf(lines + strlen(lines), sizeof lines - strlen(lines), "%s%u %s",
+                         lines[0] ? ", " : "", counts[i], alerts_label[i]);
+        for (i = 0; i < 3 && best[i] != NULL; i++)
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i > 0 ? ", " : "",
+                     best[i]->kpm);
+        snprintf(count, sizeof count, "%zu", total);
+        {
+            const char *kv[] = {"count", count, "lines", lines, "names", names, NULL};
+
+            sms_texts_render(j->cfg->sms_texts, "digest", 0, kv, body, sizeof body);
+        }
+        snprintf(key, sizeof key, "digest:%llu:%s", (unsigned long long)s->id, s->day);
+        {
+            struct outbox_msg m = {key,
+                                   s->msisdn,
+                                   body,
+                                   "digest",
+                                   3,
+                                   alerts_provider(j->cfg),
+                                   j->cfg->outbox.max_segments};
+
+            if ((err = outbox_queue(c, &m, &oid)) == OUTBOX_TOO_LONG) {
+                /* many names: the counts alone */
+                const char *kv[] = {"count", count, "lines", lines, "names", "-", NULL};
+
+                sms_texts_render(j->cfg->sms_texts, "digest", 0, kv, body, sizeof body);
+                err = outbox_queue(c, &m, &oid);
+            }
+        }
+        for (r = rows.head; r != NULL && err == 0; r = r->next)
+            if (r->rule >= 0 && a->rules[r->rule].enabled)
+                err = alerts_mark(c, j, r->id, oid);
+        if (err == 0)
+            j->digests++;
+        alerts_rows_free(&rows);
+    }
+out:
+    while ((s = list) != NULL) {
+        list = s->next;
+        free(s);
+    }
+    return err;
+}
+
+/* ---- reminders to KPM */
+
+struct alerts_reminder {
+    uint64_t kpm, training;
+    char msisdn[17], lang[3], title[101], date[11], time[6], place[101];
+    struct alerts_reminder *next;
+};
+
+static int
+alerts_reminder_cb(void *arg, char **v, unsigned long *len, unsigned n)
+{
+    struct alerts_reminder **list = arg, *r;
+
+    (void)len;
+    if (n < 8 || v[0] == NULL || v[2] == NULL || (r = calloc(1, sizeof *r)) == NULL)
+        return 0;
+    if (parse_u64(v[0], strlen(v[0]), 1, UINT64_MAX, &r->kpm) == -1) {
+        free(r);
+        return 0;
+    }
+    if (v[1] != NULL)
+        parse_u64(v[1], strlen(v[1]), 0, UINT64_MAX, &r->training);
+    snprintf(r->msisdn, sizeof r->msisdn, "%s", v[2]);
+    snprintf(r->lang, sizeof r->lang, "%s", v[3] != NULL ? v[3] : "id");
+    snprintf(r->title, sizeof r->title, "%s", v[4] != NULL ? v[4] : "");
+    snprintf(r->date, sizeof r->date, "%s", v[5] != NULL ? v[5] : "");
+    snprintf(r->time, sizeof r->time, "%s", v[6] != NULL ? v[6] : "");
+    snprintf(r->place, sizeof r->place, "%s", v[7] != NULL ? v[7] : "");
+    r->next = *list;
+    *list = r;
+    return 0;
+}
+
+/* month NULL: training reminders (key remind:TRAINING:KPM); else nudges (nudge:MONTH:KPM) */
+static int
+alerts_queue_reminders(struct db_conn *c, struct alerts_job *j, struct alerts_reminder *list,
+                       const char *text, const char *month)
+{
+    struct alerts_reminder *r;
+    int err = 0;
+
+    for (r = list; r != NULL && err == 0; r = r->next) {
+        char body[480], key[80];
+        uint64_t oid;
+        const char *kv[] = {"title", r->title, "date",   r->date, "time",
+                            r->time, "place",  r->place, NULL};
+        struct outbox_msg m = {key,
+                               r->msisdn,
+                               body,
+                               "reminder",
+                               5,
+                               alerts_provider(j->cfg),
+                               j->cfg->outbox.max_segments};
+
+        sms_texts_render(j->cfg->sms_texts, text, strcmp(r->lang, "en") == 0, kv, body,
+                         sizeof body);
+        if (month != NULL)
+            snprintf(key, sizeof key, "nudge:%s:%llu", month, (unsigned long long)r->kpm);
+        else
+            snprintf(key, sizeof key, "remind:%llu:%llu", (unsigned long long)r->training,
+                     (unsigned long long)r->kpm);
+        if ((err = outbox_queue(c, &m, &oid)) == 0)
+            j->reminders++;
+        else if (err == OUTBOX_TOO_LONG)
+            err = 0;
+    }
+    while ((r = list) != NULL) {
+        list = r->next;
+        free(r);
+    }
+    return err;
+}
+
+static int
+alerts_reminders(struct db_conn *c, struct alerts_job *j)
+{
+    const struct config_alerts *a = &j->cfg->alerts;
+    struct alerts_reminder *list = NULL;
+    char month[8];
+    int err = 0;
+
+    if (a->remind_hours > 0) {
+        struct db_param p[] = {DB_STR(j->now),          DB_STR(j->now),
+                               DB_U64(a->remind_hours), DB_STR(j->now),
+                               DB_I64(a->quiet_start),  DB_I64(a->quiet_end),
+                               DB_I64(a->quiet_start),  DB_U64(ALERTS_BATCH)};
+
+        /* trainings starting within the window, to enrolled KPM who take reminders, once
+         * (the outbox key), and not in the quiet hours of their zone */
+        if ((err = db_query(
+                 c,
+                 "SELECT k.id, t.id, k.msisdn, k.lang, t.title,"
+                 " DATE_FORMAT(" ALERTS_LOCAL(
+                     "t.starts_at") ", '%d/%m'),"
+                                    " DATE_FORMAT(" ALERTS_LOCAL(
+                                        "t.starts_at") ", '%H:%i'), t.place"
+                                                       " FROM enrollments e JOIN kpm k ON k.id = "
+                                                       "e.kpm_id"
+                                                       " JOIN trainings t ON t.id = e.training_id"
+                                                       " JOIN assistants s ON s.id = k.assistant_id"
+                                                       " WHERE k.reminders = 1 AND t.starts_at > ?"
+                                                       " AND t.starts_at <= ? + INTERVAL ? HOUR "
+                                                       "AND NOT " ALERTS_QUIET
+                                                       " AND NOT EXISTS (SELECT 1 FROM outbox o "
+                                                       "WHERE o.idempotency_key ="
+                                                       "  CONCAT('remind:', t.id, ':', k.id)) "
+                                                       "LIMIT ?",
+                 p, 8, alerts_reminder_cb, &list)) != 0)
+            return err;
+        if ((err = alerts_queue_reminders(c, j, list, "remind_training", NULL)) != 0)
+            return err;
+        list = NULL;
+    }
+    if (a->nudge_day > 0) {
+        struct db_param p[] = {DB_STR(j->now),         DB_I64(a->nudge_day), DB_STR(j->now),
+                               DB_I64(a->quiet_start), DB_I64(a->quiet_end), DB_I64(a->quiet_start),
+                               DB_STR(j->now),         DB_STR(j->now),       DB_U64(ALERTS_BATCH)};
+
+        snprintf(month, sizeof month, "%.7s", j->now);
+        /* from the nudge day of the month (their zone), KPM who take reminders and have not
+         * reported this month, once a month */
+        if ((err = db_query(
+                 c,
+                 "SELECT k.id, 0, k.msisdn, k.lang, '', '', '', '' FROM kpm k"
+                 " JOIN assistants s ON s.id = k.assistant_id"
+                 " WHERE k.reminders = 1 AND DAY(" ALERTS_LOCAL(
+                     "?") ") >= ?"
+                          " AND NOT " ALERTS_QUIET
+                          " AND NOT EXISTS (SELECT 1 FROM business_reports b WHERE b.kpm_id = k.id"
+                          "  AND b.created_at >= DATE_FORMAT(?, '%Y-%m-01'))"
+                          " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.idempotency_key ="
+                          "  CONCAT('nudge:', DATE_FORMAT(?, '%Y-%m'), ':', k.id)) LIMIT ?",
+                 p, 9, alerts_reminder_cb, &list)) != 0)
+            return err;
+        err = alerts_queue_reminders(c, j, list, "nudge", month);
+    }
+    return err;
+}
+
+static int
+alerts_tick_work(struct db_conn *c, void *arg)
+{
+    struct alerts_job *j = arg;
+    int err;
+
+    j->sent = j->digests = j->reminders = 0;
+    if ((err = alerts_raise(c, j)) != 0 || (err = alerts_send_immediate(c, j)) != 0 ||
+        (err = alerts_send_digests(c, j)) != 0 || (err = alerts_reminders(c, j)) != 0)
+        return err;
+    return 0;
+}
+
+static void
+alerts_tick_done(int err, void *arg)
+{
+    struct alerts_job *j = arg;
+
+    al.running = 0;
+    if (err != 0) {
+        log_warn("alerts_tick_failed", "err=%d now=\"%s\"", err, j->now);
+    } else {
+        log_info("alerts_tick", "now=\"%s\" alerts_sent=%u digests=%u reminders=%u", j->now,
+                 j->sent, j->digests, j->reminders);
+        if (j->sent + j->digests + j->reminders > 0)
+            outbox_kick();
+    }
+    config_unref(j->cfg);
+    free(j);
+}
+
+static void
+alerts_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct alerts_job *j;
+    time_t now;
+    struct tm tm;
+
+    (void)fd;
+    (void)what;
+    (void)arg;
+    if (al.running || al.stopping || !al.cfg->alerts.enabled || !db_is_up())
+        return;
+    if ((j = calloc(1, sizeof *j)) == NULL)
+        return;
+    j->cfg = config_ref(al.cfg);
+    if (j->cfg->alerts.fake_now[0] != '\0') {
+        snprintf(j->now, sizeof j->now, "%s", j->cfg->alerts.fake_now);
+    } else {
+        now = time(NULL);
+        gmtime_r(&now, &tm);
+        strftime(j->now, sizeof j->now, "%Y-%m-%d %H:%M:%S", &tm);
+    }
+    al.running = 1;
+    if (db_submit(alerts_tick_work, alerts_tick_done, j, DB_TXN) == -1) {
+        al.running = 0;
+        config_unref(j->cfg);
+        free(j);
+    }
+}
+
+static void
+alerts_schedule(void)
+{
+    struct timeval tv = {al.cfg->alerts.tick_seconds, 0};
+
+    event_add(al.tick, &tv);
+}
+
+int
+alerts_start(struct event_base *base, struct config *cfg)
+{
+    al.base = base;
+    al.cfg = config_ref(cfg);
+    if ((al.tick = event_new(base, -1, EV_PERSIST, alerts_tick, NULL)) == NULL)
+        return -1;
+    alerts_schedule();
+    return 0;
+}
+
+void
+alerts_reconfigure(struct config *cfg)
+{
+    struct config *old = al.cfg;
+
+    al.cfg = config_ref(cfg);
+    alerts_schedule();
+    config_unref(old);
+    /* a new clock (tests) or new rules act at once */
+    if (cfg->alerts.enabled)
+        event_active(al.tick, EV_TIMEOUT, 0);
+}
+
+void
+alerts_stop(void)
+{
+    al.stopping = 1;
+}
+
+void
+alerts_free(void)
+{
+    if (al.tick != NULL)
+        event_free(al.tick);
+    if (al.cfg != NULL)
+        config_unref(al.cfg);
+    memset(&al, 0, sizeof al);
+}
