@@ -53,7 +53,17 @@ alerts_raise(struct db_conn *c, struct alerts_job *j)
     struct db_param p[6];
     int err = 0, i;
 
-    /* help and link alerts are raised where the request is saved: align their urgency */
+    /* help and link alerts are raised where the request is saved: the window applies to them
+     * here, as to every rule (the request itself stays recorded) */
+    p[0] = DB_U64(a->window_days);
+    if ((err = db_exec(c,
+                       "UPDATE alerts n JOIN alerts o ON o.rule = n.rule AND o.kpm_id = n.kpm_id"
+                       " AND o.id < n.id AND o.state <> 'expired'"
+                       " AND o.created_at > n.created_at - INTERVAL ? DAY"
+                       " SET n.state = 'expired' WHERE n.state = 'new'",
+                       p, 1, NULL, NULL)) != 0)
+        return err;
+    /* and their urgency follows the configuration */
     for (i = 0; i < RULE_COUNT && err == 0; i++) {
         p[0] = DB_STR(r[i].immediate ? "immediate" : "digest");
         p[1] = DB_STR(config_rule_names[i]);

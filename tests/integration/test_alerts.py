@@ -290,3 +290,20 @@ def test_two_instances_racing_never_both_send_an_alert(env):
                       " AND dedupe_key LIKE 'race:%'") == "40"
     assert env.scalar("SELECT COUNT(*) FROM alert_messages m JOIN alerts a ON a.id = m.alert_id"
                       " WHERE a.dedupe_key LIKE 'race:%'") == "40"
+
+
+def test_a_second_help_request_inside_the_window_raises_no_second_alert(env):
+    from test_sms import at_sms
+    clean(env, [450])
+    env.sql("UPDATE alerts SET state = 'expired' WHERE state = 'new'")
+    d = day(env)
+    with Clock(env, "%s 02:00:00" % d, extra={"daily_cap": 100}) as c:
+        frm = env.scalar("SELECT msisdn FROM kpm WHERE id = 450")
+        before = int(env.scalar("SELECT COUNT(*) FROM help_requests WHERE kpm_id = 450"))
+        at_sms(c.k, frm, "BANTUAN modal")
+        at_sms(c.k, frm, "BANTUAN modal, tolong cepat")
+        after = int(env.scalar("SELECT COUNT(*) FROM help_requests WHERE kpm_id = 450"))
+        assert after - before == 2, (before, after)      # both requests are kept
+        c.tick_at("%s 02:00:00" % d)
+        states = sorted(r[1] for r in alerts_of(env, 450, "help_requested"))
+        assert states == ["expired", "sent"], states
