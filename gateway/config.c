@@ -265,8 +265,7 @@ config_read_secret(struct config_load_state *st, const config_setting_t *g, cons
     n = fread(out, 1, outlen - 1, f);
     fclose(f);
     out[n] = '\0';
-    while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r'))
-        out[--n] = '\0';
+    out[strcspn(out, "\r\n")] = '\0'; /* the first line is the secret */
     return 0;
 }
 
@@ -741,6 +740,11 @@ config_load(const char *path, char *err, size_t errlen)
     if ((c->keywords = keyword_set_load(c->keywords_path, derr, sizeof derr)) == NULL ||
         (c->sms_texts = sms_texts_load(c->keywords_path, derr, sizeof derr)) == NULL) {
         snprintf(err, errlen, "%s", derr);
+        goto fail;
+    }
+    if (sms_texts_check(c->sms_texts, c->outbox.max_segments, derr, sizeof derr) == -1) {
+        snprintf(err, errlen, "%s:0: %s (outbox.max_segments is %u)", c->keywords_path, derr,
+                 c->outbox.max_segments);
         goto fail;
     }
     if ((c->dialogs = dialog_set_load(c->dialogs_path, derr, sizeof derr)) == NULL) {

@@ -47,12 +47,12 @@ static struct {
     int accepting;
 } http;
 
-/* A stopping server exits only when every reply is written, not merely queued. */
-static void
-http_maybe_exit(void)
+/* A stopping server exits only when every reply is written, not merely queued: kabard asks
+ * this (and the outbox) until both are done. */
+size_t
+http_busy(void)
 {
-    if (!http.accepting && http.inflight == 0 && http.writing == 0)
-        event_base_loopexit(http.base, NULL);
+    return http.inflight + http.writing;
 }
 
 static int
@@ -104,7 +104,6 @@ http_conn_closed(struct evhttp_connection *evcon, void *arg)
     http.nconns--;
     if (http.nconns < http.cfg->http.max_connections)
         http_listener_set(1);
-    http_maybe_exit();
 }
 
 static struct http_conn *
@@ -308,6 +307,12 @@ http_dispatch(struct evhttp_request *req, void *arg)
         http_reply_text(r, 503, "too many connections");
         return;
     }
+    if (!http.accepting) {
+        /* stopping: a keep-alive connection must not hold the shutdown open */
+        http_add_header(r, "Connection", "close");
+        http_reply_text(r, 503, "shutting down, retry later");
+        return;
+    }
     path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
     if (path == NULL || path[0] != '/') {
         http_reply_text(r, 400, "bad request");
@@ -354,7 +359,6 @@ http_written(struct evhttp_request *req, void *arg)
     if (c != NULL)
         c->writing = 0;
     http.writing--;
-    http_maybe_exit();
 }
 
 void
@@ -401,7 +405,6 @@ http_reply(struct http_req *r, int status, const char *ctype, const char *body, 
     free(r->body);
     free(r);
     http.inflight--;
-    http_maybe_exit();
 }
 
 void

@@ -47,6 +47,8 @@ void http_reconfigure(struct config *cfg);
 /* Stop accepting; returns how many requests are still in flight. */
 size_t http_stop_accepting(void);
 size_t http_inflight(void);
+/* Requests in flight plus replies not yet written. */
+size_t http_busy(void);
 void http_free(void);
 /* The port actually bound (listen port 0 picks a free one). */
 int http_bound_port(void);

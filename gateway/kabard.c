@@ -30,6 +30,7 @@ static struct {
     const char *path;
     struct event *ping;
     struct event *stop_timer;
+    struct event *drain;
     int stopping;
 } kabard;
 
@@ -115,14 +116,25 @@ kabard_stop_now(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     (void)arg;
-    log_warn("shutdown_timeout", "inflight=%zu", http_inflight());
+    log_warn("shutdown_timeout", "inflight=%zu outbox_idle=%d", http_inflight(), outbox_idle());
     event_base_loopexit(kabard.base, NULL);
+}
+
+/* During a stop: exit once every reply is written and no SMS is in flight. */
+static void
+kabard_drain(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+    if (http_busy() == 0 && outbox_idle())
+        event_base_loopexit(kabard.base, NULL);
 }
 
 static void
 kabard_signal(evutil_socket_t sig, short what, void *arg)
 {
-    struct timeval tv;
+    struct timeval tv, tick = {0, 20000};
 
     (void)what;
     (void)arg;
@@ -137,14 +149,14 @@ kabard_signal(evutil_socket_t sig, short what, void *arg)
     ussd_stop();
     outbox_stop();
     alerts_stop();
-    if (http_stop_accepting() == 0) {
-        event_base_loopexit(kabard.base, NULL);
-        return;
-    }
+    http_stop_accepting();
     tv.tv_sec = kabard.cfg->http.shutdown_timeout;
     tv.tv_usec = 0;
     kabard.stop_timer = evtimer_new(kabard.base, kabard_stop_now, NULL);
     evtimer_add(kabard.stop_timer, &tv);
+    kabard.drain = event_new(kabard.base, -1, EV_PERSIST, kabard_drain, NULL);
+    event_add(kabard.drain, &tick);
+    kabard_drain(-1, 0, NULL);
 }
 
 static int
@@ -244,6 +256,8 @@ kabard_run(const char *path)
     event_free(kabard.ping);
     if (kabard.stop_timer != NULL)
         event_free(kabard.stop_timer);
+    if (kabard.drain != NULL)
+        event_free(kabard.drain);
     ussd_flush();
     db_stop();
     ussd_free();

@@ -59,6 +59,7 @@ struct outbox_window {
 
 struct outbox_claim {
     char token[25];
+    char prefix[14]; /* "<instance>%" */
     unsigned batch, claim_timeout;
     struct outbox_send *list, **tail;
     size_t n;
@@ -77,6 +78,9 @@ static struct {
     size_t nbuckets;
     struct outbox_window windows[OUTBOX_RECIPIENTS];
     struct db_batcher results;
+    char instance[13]; /* every claim token of this process starts with it */
+    unsigned long long claims;
+    struct outbox_send *unrecorded; /* outcomes the database did not take yet: kept, retried */
 } ob;
 
 static void outbox_pump(void);
@@ -129,19 +133,20 @@ outbox_dlr_by_provider_id(struct db_conn *c, const char *provider, const char *m
 }
 
 int
-outbox_dlr_by_id(struct db_conn *c, uint64_t id, enum outbox_dlr what, const char *reason,
-                 uint64_t *affected)
+outbox_dlr_by_id(struct db_conn *c, const char *provider, uint64_t id, enum outbox_dlr what,
+                 const char *reason, uint64_t *affected)
 {
     struct db_param p[] = {DB_STR(what == OUTBOX_DLR_DELIVERED ? "delivered" : "failed"),
-                           reason != NULL ? DB_STR(reason) : DB_NULL(), DB_U64(id)};
+                           reason != NULL ? DB_STR(reason) : DB_NULL(), DB_U64(id),
+                           DB_STR(provider)};
 
     *affected = 0;
     if (what == OUTBOX_DLR_INTERIM)
         return 0;
     return db_exec(c,
                    "UPDATE outbox SET state = ?, last_error = COALESCE(?, last_error)"
-                   " WHERE id = ? AND state IN ('sending', 'sent')",
-                   p, 3, affected, NULL);
+                   " WHERE id = ? AND provider = ? AND state IN ('sending', 'sent')",
+                   p, 4, affected, NULL);
 }
 
 /* ---- recording outcomes, batched */
@@ -206,14 +211,41 @@ outbox_send_free(struct outbox_send *s)
 }
 
 static void
+outbox_keep_unrecorded(struct outbox_send *s)
+{
+    /* the row stays 'sending' under our claim token, which the next claims keep fresh, so
+     * nobody sends it again while the outcome waits here for the database */
+    s->next = ob.unrecorded;
+    ob.unrecorded = s;
+}
+
+static void
 outbox_results_done(int err, void *arg)
 {
     struct outbox_send *s = arg;
 
-    /* unrecorded, the row stays 'sending' and is sent again after claim_timeout */
-    if (err != 0)
+    if (err != 0) {
         log_warn("outbox_outcome_not_recorded", "id=%llu err=%d", (unsigned long long)s->id, err);
+        if (!ob.stopping) {
+            outbox_keep_unrecorded(s);
+            return;
+        }
+    }
     outbox_send_free(s);
+}
+
+static void
+outbox_retry_unrecorded(void)
+{
+    struct outbox_send *list = ob.unrecorded, *s;
+
+    ob.unrecorded = NULL;
+    while ((s = list) != NULL) {
+        list = s->next;
+        s->next = NULL;
+        if (db_submit_batch(&ob.results, s) == -1)
+            outbox_keep_unrecorded(s);
+    }
 }
 
 static uint32_t
@@ -241,7 +273,7 @@ static void
 outbox_finish(struct outbox_send *s)
 {
     struct outbox_bucket *b = outbox_bucket(s->provider);
-    char m[24];
+    char m[24], q[300];
 
     if (b != NULL && b->inflight > 0 && s->outcome != OUTCOME_DEFER)
         b->inflight--;
@@ -254,24 +286,22 @@ outbox_finish(struct outbox_send *s)
         break;
     case OUTCOME_RETRY:
         metrics_add(METRIC_OUTBOX_RETRIES, 1);
-        log_warn("outbox_retry", "id=%llu provider=%s attempt=%u in_ms=%llu error=\"%s\"",
-                 (unsigned long long)s->id, s->provider, s->attempts, s->delay_ms, s->error);
+        log_warn("outbox_retry", "id=%llu provider=%s attempt=%u in_ms=%llu error=%s",
+                 (unsigned long long)s->id, s->provider, s->attempts, s->delay_ms,
+                 log_quote(s->error, strlen(s->error), q, sizeof q));
         break;
     case OUTCOME_DEFER:
         metrics_add(METRIC_OUTBOX_DEFERRED, 1);
         break;
     case OUTCOME_FAILED:
         metrics_add(METRIC_OUTBOX_FAILED, 1);
-        log_warn("outbox_failed", "id=%llu provider=%s to=%s attempt=%u error=\"%s\"",
+        log_warn("outbox_failed", "id=%llu provider=%s to=%s attempt=%u error=%s",
                  (unsigned long long)s->id, s->provider, log_msisdn(s->recipient, m, sizeof m),
-                 s->attempts, s->error);
+                 s->attempts, log_quote(s->error, strlen(s->error), q, sizeof q));
         break;
     }
-    if (db_submit_batch(&ob.results, s) == -1) {
-        log_warn("outbox_outcome_not_recorded", "id=%llu err=unavailable",
-                 (unsigned long long)s->id);
-        outbox_send_free(s);
-    }
+    if (db_submit_batch(&ob.results, s) == -1)
+        outbox_keep_unrecorded(s);
 }
 
 /* Exponential backoff with jitter, or failure once the message is too old to matter. */
@@ -514,7 +544,7 @@ outbox_append(char **buf, size_t *len, const char *name, const char *value, CURL
 static int
 outbox_request(struct outbox_send *s, const struct config_provider *p)
 {
-    char url[1200], idbuf[24], dlr[800];
+    char url[600], idbuf[24], dlr[800];
     size_t len = 0;
     size_t units;
     int gsm7 = 1;
@@ -545,6 +575,7 @@ outbox_request(struct outbox_send *s, const struct config_provider *p)
         sodium_memzero(dlr, sizeof dlr);
         curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, s->headers);
         curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, s->post);
+        curl_easy_setopt(s->easy, CURLOPT_URL, url);
     } else {
         gsm7_measure(s->body, strlen(s->body), &units, &gsm7);
         snprintf(idbuf, sizeof idbuf, "%llu", (unsigned long long)s->id);
@@ -563,9 +594,16 @@ outbox_request(struct outbox_send *s, const struct config_provider *p)
              (outbox_append(&s->post, &len, "dlr-mask", "31", s->easy) == -1 ||
               outbox_append(&s->post, &len, "dlr-url", dlr, s->easy) == -1)))
             return -1;
-        snprintf(url, sizeof url, "%s%s%s", p->url, strchr(p->url, '?') ? "&" : "?", s->post);
+        /* the escaped text of three UCS-2 parts is long: the URL takes what it needs */
+        size_t need = strlen(p->url) + strlen(s->post) + 2;
+        char *full = malloc(need);
+
+        if (full == NULL)
+            return -1;
+        snprintf(full, need, "%s%s%s", p->url, strchr(p->url, '?') ? "&" : "?", s->post);
+        curl_easy_setopt(s->easy, CURLOPT_URL, full); /* libcurl keeps its own copy */
+        free(full);
     }
-    curl_easy_setopt(s->easy, CURLOPT_URL, url);
     if (curl_multi_add_handle(ob.multi, s->easy) != CURLM_OK)
         return -1;
     s->fnext = ob.flying;
@@ -752,11 +790,27 @@ static int
 outbox_claim_work(struct db_conn *c, void *arg)
 {
     struct outbox_claim *cl = arg;
+    struct db_param mine[] = {DB_STR(cl->prefix)};
     struct db_param stale[] = {DB_U64(cl->claim_timeout)};
+    struct outbox_send *s;
     struct db_param claim[] = {DB_STR(cl->token), DB_U64(cl->batch)};
     struct db_param read[] = {DB_STR(cl->token)};
     int err;
 
+    /* a re-run (after a lost connection) starts from nothing */
+    while ((s = cl->list) != NULL) {
+        cl->list = s->next;
+        free(s->body);
+        free(s);
+    }
+    cl->tail = &cl->list;
+    cl->n = 0;
+    /* what this process still holds is not stale, however long it waits */
+    if ((err = db_exec(c,
+                       "UPDATE outbox SET updated_at = NOW(3)"
+                       " WHERE state = 'sending' AND claim_token LIKE ?",
+                       mine, 1, NULL, NULL)) != 0)
+        return err;
     /* a crash left these half-sent: send again (at least once) */
     if ((err = db_exec(c,
                        "UPDATE outbox SET state = 'queued', claim_token = NULL"
@@ -814,19 +868,15 @@ outbox_poll(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     (void)arg;
+    if (ob.unrecorded != NULL && db_is_up())
+        outbox_retry_unrecorded();
     if (ob.claiming || ob.stopping || ob.cfg == NULL || !db_is_up() ||
         ob.nwaiting >= ob.cfg->outbox.batch)
         return;
     if ((cl = calloc(1, sizeof *cl)) == NULL)
         return;
-    {
-        unsigned char rnd[12];
-        size_t i;
-
-        randombytes_buf(rnd, sizeof rnd);
-        for (i = 0; i < sizeof rnd; i++)
-            snprintf(cl->token + 2 * i, 3, "%02x", rnd[i]);
-    }
+    snprintf(cl->token, sizeof cl->token, "%s%012llx", ob.instance, ++ob.claims);
+    snprintf(cl->prefix, sizeof cl->prefix, "%s%%", ob.instance);
     cl->batch = ob.cfg->outbox.batch;
     cl->claim_timeout = ob.cfg->outbox.claim_timeout;
     cl->tail = &cl->list;
@@ -875,9 +925,15 @@ outbox_start(struct event_base *base, struct config *cfg)
 {
     struct timeval tv = {cfg->outbox.poll_ms / 1000, (long)(cfg->outbox.poll_ms % 1000) * 1000};
 
+    unsigned char rnd[6];
+    size_t i;
+
     ob.base = base;
     ob.cfg = config_ref(cfg);
     ob.waiting_tail = &ob.waiting;
+    randombytes_buf(rnd, sizeof rnd);
+    for (i = 0; i < sizeof rnd; i++)
+        snprintf(ob.instance + 2 * i, 3, "%02x", rnd[i]);
     outbox_buckets(cfg);
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || (ob.multi = curl_multi_init()) == NULL)
         return -1;
@@ -908,7 +964,26 @@ outbox_reconfigure(struct config *cfg)
 void
 outbox_stop(void)
 {
+    struct outbox_send *s;
+
     ob.stopping = 1;
+    /* claimed but not sent: back to the queue at once, and not counted as an attempt */
+    while ((s = ob.waiting) != NULL) {
+        ob.waiting = s->next;
+        ob.nwaiting--;
+        s->next = NULL;
+        s->outcome = OUTCOME_DEFER;
+        s->delay_ms = 0;
+        snprintf(s->error, sizeof s->error, "released at shutdown");
+        outbox_finish(s);
+    }
+    ob.waiting_tail = &ob.waiting;
+}
+
+int
+outbox_idle(void)
+{
+    return ob.flying == NULL;
 }
 
 void
@@ -928,6 +1003,10 @@ outbox_free(void)
         curl_multi_cleanup(ob.multi);
     while ((s = ob.waiting) != NULL) {
         ob.waiting = s->next;
+        outbox_send_free(s);
+    }
+    while ((s = ob.unrecorded) != NULL) {
+        ob.unrecorded = s->next;
         outbox_send_free(s);
     }
     if (ob.curl_timer != NULL)

@@ -37,7 +37,10 @@ int outbox_start(struct event_base *base, struct config *cfg);
 void outbox_reconfigure(struct config *cfg);
 /* Something was queued: look for due rows now rather than at the next poll. */
 void outbox_kick(void);
+/* Stop claiming; rows claimed but not sent go back to the queue. */
 void outbox_stop(void);
+/* No transfer in flight (a stopping kabard waits for this, within its shutdown bound). */
+int outbox_idle(void);
 void outbox_free(void);
 
 /* Delivery reports. final: delivered (1) or failed (0); interim reports change nothing. A late
@@ -45,7 +48,7 @@ void outbox_free(void);
 enum outbox_dlr { OUTBOX_DLR_INTERIM, OUTBOX_DLR_DELIVERED, OUTBOX_DLR_FAILED };
 int outbox_dlr_by_provider_id(struct db_conn *c, const char *provider, const char *msg_id,
                               enum outbox_dlr what, const char *reason, uint64_t *affected);
-int outbox_dlr_by_id(struct db_conn *c, uint64_t id, enum outbox_dlr what, const char *reason,
-                     uint64_t *affected);
+int outbox_dlr_by_id(struct db_conn *c, const char *provider, uint64_t id, enum outbox_dlr what,
+                     const char *reason, uint64_t *affected);
 
 #endif

@@ -95,6 +95,30 @@ sms_texts_free(struct sms_texts *x)
     free(x);
 }
 
+#include "gsm7.h"
+
+int
+sms_texts_check(const struct sms_texts *x, unsigned max_segments, char *err, size_t errlen)
+{
+    size_t i, l, units;
+    int gsm7;
+
+    for (i = 0; i < T_COUNT; i++) {
+        for (l = 0; l < 2; l++) {
+            const char *t = x->t[i][l];
+
+            /* room for the placeholders' values: a name, a number, a training's title */
+            if (gsm7_measure(t, strlen(t), &units, &gsm7) == -1 ||
+                gsm7_sms_segments(units + 60, gsm7) > max_segments) {
+                snprintf(err, errlen, "replies.%s (%s) does not fit %u SMS part(s)",
+                         sms_text_names[i], l == 0 ? "id" : "en", max_segments);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
 struct sms_texts *
 sms_texts_load(const char *path, char *err, size_t errlen)
 {
@@ -431,6 +455,18 @@ sms_process_work(struct db_conn *c, void *arg)
     uint64_t id = 0, affected = 0;
     int en, err;
 
+    {
+        struct db_param pi[] = {DB_U64(j->inbound_id)};
+
+        /* two deliveries of one message (a retry racing the first) take turns here, and the
+         * second finds it done */
+        j->processed = 0;
+        if ((err = db_query(c, "SELECT state, reply FROM inbound_messages WHERE id = ? FOR UPDATE",
+                            pi, 1, sms_row_state, j)) != 0)
+            return err;
+        if (j->processed)
+            return 0;
+    }
     memset(&who, 0, sizeof who);
     snprintf(who.lang, sizeof who.lang, "id");
     if ((err = db_query(c,
@@ -452,7 +488,7 @@ sms_process_work(struct db_conn *c, void *arg)
 
         if ((err = db_query(c,
                             "SELECT input_path FROM sms_dialogs WHERE msisdn = ?"
-                            " AND expires_at > NOW(3)",
+                            " AND expires_at > NOW(3) FOR UPDATE",
                             pm, 1, sms_row_path, path)) != 0)
             return err;
         if (k.cmd == KW_BUSINESS_DIALOG && k.error == KWE_OK) {

@@ -1051,13 +1051,32 @@ ussd_session_new(const char *key, const struct config_channel *ch, const struct 
     return s;
 }
 
+static int
+ussd_wait(struct ussd_session *s, struct http_req *r, ussd_reply_fn reply,
+          const struct ussd_hop *hop)
+{
+    struct ussd_waiter *w;
+
+    if (s->nwaiters >= USSD_MAX_WAITERS || hop->text_len >= sizeof w->text ||
+        (w = calloc(1, sizeof *w)) == NULL)
+        return -1;
+    w->r = r;
+    w->reply = reply;
+    w->kind = hop->kind;
+    memcpy(w->text, hop->text, hop->text_len);
+    w->len = hop->text_len;
+    *s->waiters_tail = w;
+    s->waiters_tail = &w->next;
+    s->nwaiters++;
+    return 0;
+}
+
 void
 ussd_hop(struct http_req *r, const struct ussd_hop *hop, ussd_reply_fn reply)
 {
     char key[USSD_KEY];
     struct ussd_session *s;
     struct ussd_load *l;
-    struct ussd_waiter *w;
 
     ussd_make_key(key, r->channel->name, hop->session_id);
     if ((s = ussd_find(key)) != NULL && strcmp(s->msisdn, hop->msisdn) != 0) {
@@ -1077,27 +1096,24 @@ ussd_hop(struct http_req *r, const struct ussd_hop *hop, ussd_reply_fn reply)
         memcpy(l->msisdn, s->msisdn, sizeof l->msisdn);
         memcpy(l->session_id, s->session_id, sizeof l->session_id);
         s->state = USSD_LOADING;
-        if (db_submit_batch(&ussd.loads, l) == -1) {
+        /* this hop waits like any other: if the load fails, even at once, its done callback
+         * answers it and frees the session, and nothing here touches either again */
+        if (ussd_wait(s, r, reply, hop) == -1) {
             free(l);
             ussd_session_free(s);
             reply(r, 1, ussd_busy_text(NULL));
             return;
         }
+        if (db_submit_batch(&ussd.loads, l) == -1) {
+            free(l);
+            ussd_fail_waiters(s, ussd_busy_text(NULL));
+            ussd_session_free(s);
+        }
+        return;
     }
     if (s->state == USSD_LOADING || s->state == USSD_SAVING || s->waiters != NULL) {
-        if (s->nwaiters >= USSD_MAX_WAITERS || hop->text_len >= sizeof w->text ||
-            (w = calloc(1, sizeof *w)) == NULL) {
+        if (ussd_wait(s, r, reply, hop) == -1)
             reply(r, 1, ussd_busy_text(s));
-            return;
-        }
-        w->r = r;
-        w->reply = reply;
-        w->kind = hop->kind;
-        memcpy(w->text, hop->text, hop->text_len);
-        w->len = hop->text_len;
-        *s->waiters_tail = w;
-        s->waiters_tail = &w->next;
-        s->nwaiters++;
         return;
     }
     ussd_feed(s, r, reply, hop->kind, hop->text, hop->text_len);

@@ -1,6 +1,7 @@
 /* Kannel: mobile-originated SMS from smsbox's sms-service (get-url, or post-url with the same
  * fields in a form body), and the delivery reports of what kabard sent through sendsms. Replies
  * go through the outbox, so the HTTP answer to smsbox is empty (omit-empty = true). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -86,6 +87,7 @@ kannel_sms(struct http_req *r)
 struct kannel_dlr_job {
     struct http_req *r;
     struct kannel_dlr d;
+    char provider[33]; /* a channel's token moves only its own provider's rows */
     uint64_t affected;
 };
 
@@ -100,8 +102,9 @@ kannel_dlr_work(struct db_conn *c, void *arg)
         what = OUTBOX_DLR_DELIVERED;
     else if (j->d.type & (2 | 16))
         what = OUTBOX_DLR_FAILED;
-    return outbox_dlr_by_id(
-        c, j->d.id, what, what == OUTBOX_DLR_FAILED ? "kannel: not delivered" : NULL, &j->affected);
+    return outbox_dlr_by_id(c, j->provider, j->d.id, what,
+                            what == OUTBOX_DLR_FAILED ? "kannel: not delivered" : NULL,
+                            &j->affected);
 }
 
 static void
@@ -140,6 +143,7 @@ kannel_dlr(struct http_req *r)
         return;
     }
     j->r = r;
+    snprintf(j->provider, sizeof j->provider, "%s", r->channel->provider);
     if (db_submit(kannel_dlr_work, kannel_dlr_done, j, 0) == -1) {
         free(j);
         http_reply_text(r, 503, "temporarily unavailable, retry later");

@@ -210,13 +210,14 @@ def test_outbox_permanent_failures_fail_at_once_and_405_raises_an_alarm(env):
             assert "event=outbox_alarm" in k.logtext()
 
 
-def test_outbox_body_over_the_segment_limit_is_refused_when_queued(env):
-    """A reply text too long for max_segments is never queued: the short usage goes instead."""
+def test_reply_texts_longer_than_the_segment_limit_are_refused_at_load(env):
+    """A reply that cannot be sent whole is a configuration error, not a surprise at 2 a.m."""
+    import subprocess
     conf = env.config().replace("  max_segments = 3;", "  max_segments = 1;")
-    with Kabard(env, conf_text=conf) as k:
-        mid, _ = at_sms(k, SITI, "info")         # INFO's text needs 2 parts
-        body = reply_of(env, mid)[0]
-        assert body.startswith("Kabar:") and len(body) <= 160, body
+    k = Kabard(env, conf_text=conf)
+    r = subprocess.run([env.kabard, "-t", "-c", k.conf], capture_output=True, text=True)
+    assert r.returncode == 2, r.stderr
+    assert "keywords.conf:0: replies." in r.stderr and "does not fit 1 SMS part" in r.stderr, r.stderr
 
 
 def test_outbox_per_recipient_limit_holds(env):
@@ -349,3 +350,74 @@ def test_sms_a_keyword_during_the_dialog_ends_it(env):
         mid, _ = at_sms(k, frm, "USAHA TUTUP")
         assert "tersimpan" in reply_of(env, mid)[0]
         assert env.scalar("SELECT COUNT(*) FROM sms_dialogs WHERE msisdn='%s'" % frm) == "0"
+
+
+def _queue(env, tag, n, provider="at"):
+    env.sql("DELETE FROM outbox")
+    env.sql("INSERT INTO outbox (idempotency_key, recipient, body, purpose, provider, next_attempt_at,"
+            " segments, encoding) SELECT CONCAT('%s-', seq), CONCAT('+62814', LPAD(seq, 7, '0')),"
+            " CONCAT('%s ', seq), 'reminder', '%s', NOW(3), 1, 'gsm7' FROM seq_1_to_%d"
+            % (tag, tag, provider, n))
+
+
+def test_outbox_rows_held_longer_than_claim_timeout_are_not_sent_twice(env):
+    """Review finding: a row waiting for the rate limit past claim_timeout was reclaimed by
+    the same process and sent again, without any crash."""
+    _queue(env, "slow", 12)
+    outbox = "  batch = 20; poll_ms = 50; claim_timeout = 5; per_recipient_per_minute = 50;"
+    with FakeAT() as fake:
+        with Kabard(env, conf_text=fake_at_config(env, fake, outbox, rate=2, concurrency=1)):
+            wait_for(lambda: env.scalar("SELECT COUNT(*) FROM outbox WHERE state = 'sent'") == "12",
+                     timeout=30, step=0.2, what="12 sent")
+            time.sleep(1.0)
+        bodies = [m for (_, m, _) in fake.sent()]
+        assert len(bodies) == 12 and len(set(bodies)) == 12, sorted(bodies)
+
+
+def test_sigterm_waits_for_sms_in_flight_and_nothing_goes_twice(env):
+    """Review finding: SIGTERM dropped transfers in flight; after a restart they went again."""
+    _queue(env, "term", 3)
+    outbox = "  poll_ms = 50; per_recipient_per_minute = 50;"
+    with FakeAT() as fake:
+        fake.delay(1.5)
+        conf = fake_at_config(env, fake, outbox)
+        k = Kabard(env, conf_text=conf, name="term").start()
+        wait_for(lambda: len(fake.requests) >= 1 or
+                 env.scalar("SELECT COUNT(*) FROM outbox WHERE state = 'sending'") == "3",
+                 what="sends in flight")
+        time.sleep(0.3)
+        assert k.stop(signal.SIGTERM) == 0
+        assert env.scalar("SELECT COUNT(*) FROM outbox WHERE state = 'sent'") == "3", \
+            env.sql("SELECT state, last_error FROM outbox")
+        with Kabard(env, conf_text=conf, name="again"):
+            time.sleep(1.0)
+        assert len(fake.sent()) == 3, len(fake.sent())
+
+
+def test_kannel_dlr_cannot_touch_another_providers_row(env):
+    """Review finding: a Kannel DLR matched on the row id alone."""
+    _queue(env, "other", 1, provider="at")
+    oid = env.scalar("SELECT id FROM outbox WHERE idempotency_key = 'other-1'")
+    env.sql("UPDATE outbox SET state = 'sent' WHERE id = %s" % oid)
+    with Kabard(env) as k:
+        r = k.get("/c/kannel/demo-kannel/dlr?id=%s&type=1" % oid)
+        assert r.status == 200
+        assert env.scalar("SELECT state FROM outbox WHERE id = %s" % oid) == "sent"
+
+
+def test_sms_dialog_answer_delivered_twice_at_once_counts_once(env):
+    """Review finding: two deliveries of one answer both appended it to the dialog's path."""
+    import threading
+    frm = "+628120000350"
+    with Kabard(env) as k:
+        at_sms(k, frm, "USAHA")
+        mid = new_mid("twice")
+        results = []
+        threads = [threading.Thread(target=lambda: results.append(at_sms(k, frm, "1", mid=mid)[1].status))
+                   for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=20)
+        assert results == [200] * 4, results
+        assert env.scalar("SELECT input_path FROM sms_dialogs WHERE msisdn = '%s'" % frm) == "1*1"
