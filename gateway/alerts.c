@@ -395,25 +395,28 @@ alerts_send_digests(struct db_conn *c, struct alerts_job *j)
     int err;
 
     /* due: the digest hour has come in the assistant's zone (a late kabard catches up the
-     * same day), outside quiet hours, not yet sent today, and something to say */
+     * same day), outside quiet hours, not yet sent today, and something to say; the
+     * assistant's row stays locked until this transaction ends, so a second kabard skips it
+     * and then finds the digest sent */
     {
         struct db_param p[] = {
             DB_STR(j->now),         DB_STR(j->now),       DB_I64(a->digest_hour), DB_STR(j->now),
             DB_I64(a->quiet_start), DB_I64(a->quiet_end), DB_I64(a->quiet_start), DB_STR(j->now)};
 
-        if ((err = db_query(c,
-                            "SELECT s.id, s.msisdn, DATE(" ALERTS_LOCAL(
-                                "?") ") FROM assistants s"
-                                     " WHERE HOUR(" ALERTS_LOCAL(
-                                         "?") ") >= ? AND NOT " ALERTS_QUIET
-                                              " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE "
-                                              "o.idempotency_key ="
-                                              "  CONCAT('digest:', s.id, ':', DATE(" ALERTS_LOCAL(
-                                                  "?") ")))"
-                                                       " AND EXISTS (SELECT 1 FROM alerts a WHERE "
-                                                       "a.assistant_id = s.id"
-                                                       "  AND a.state = 'new')",
-                            p, 8, alerts_assistant_cb, &list)) != 0)
+        if ((err = db_query(
+                 c,
+                 "SELECT s.id, s.msisdn, DATE(" ALERTS_LOCAL(
+                     "?") ") FROM assistants s"
+                          " WHERE HOUR(" ALERTS_LOCAL(
+                              "?") ") >= ? AND NOT " ALERTS_QUIET
+                                   " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE "
+                                   "o.idempotency_key ="
+                                   "  CONCAT('digest:', s.id, ':', DATE(" ALERTS_LOCAL(
+                                       "?") ")))"
+                                            " AND EXISTS (SELECT 1 FROM alerts a WHERE "
+                                            "a.assistant_id = s.id"
+                                            "  AND a.state = 'new') FOR UPDATE SKIP LOCKED",
+                 p, 8, alerts_assistant_cb, &list)) != 0)
             goto out;
     }
     for (s = list; s != NULL && err == 0; s = s->next) {

@@ -308,3 +308,30 @@ def test_a_second_help_request_inside_the_window_raises_no_second_alert(env):
         c.tick_at("%s 02:00:00" % d)
         states = sorted(r[1] for r in alerts_of(env, 450, "help_requested"))
         assert states == ["expired", "sent"], states
+
+
+def test_two_instances_build_one_digest_per_assistant(env):
+    """Review finding: both instances could build the same digest; the second marked its
+    alerts against an SMS that did not name them."""
+    env.sql("DELETE FROM outbox WHERE idempotency_key LIKE 'digest:4:%'")
+    env.sql("UPDATE alerts SET state = 'expired' WHERE state = 'new'")
+    env.sql("INSERT INTO alerts (rule, kpm_id, assistant_id, dedupe_key, urgency) SELECT 'silent', id,"
+            " assistant_id, CONCAT('dig:', id, ':', UUID()), 'digest' FROM kpm WHERE assistant_id = 4 LIMIT 6")
+    d = day(env)
+    extra_on = {"rules_off": ("business_closed", "help_requested", "training_missed",
+                              "revenue_drop", "graduation", "link_request")}
+    with Clock(env, "%s 01:00:00" % d, extra=extra_on, name="da") as a, \
+            Clock(env, "%s 01:00:00" % d, extra=extra_on, name="db") as b:
+        at = "%s 09:30:00" % d                                  # 17:30 WITA
+        for c in (a, b):
+            with open(c.k.conf, "w") as f:
+                f.write(alerts_conf(env, at, extra_on))
+        ta, tb = a.ticks(), b.ticks()
+        a.k.send_signal(signal.SIGHUP)
+        b.k.send_signal(signal.SIGHUP)
+        wait_for(lambda: a.ticks() > ta and b.ticks() > tb, what="both ticks")
+    digests = env.sql("SELECT id FROM outbox WHERE idempotency_key LIKE 'digest:4:%'")
+    assert len(digests) == 1, digests
+    linked = env.sql("SELECT DISTINCT m.outbox_id FROM alert_messages m JOIN alerts x ON x.id = m.alert_id"
+                     " WHERE x.dedupe_key LIKE 'dig:%'")
+    assert linked == digests, (linked, digests)
