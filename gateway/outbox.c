@@ -81,6 +81,7 @@ static struct {
     char instance[13]; /* every claim token of this process starts with it */
     unsigned long long claims;
     struct outbox_send *unrecorded; /* outcomes the database did not take yet: kept, retried */
+    time_t last_beat;
 } ob;
 
 static void outbox_pump(void);
@@ -616,27 +617,37 @@ outbox_request(struct outbox_send *s, const struct config_provider *p)
 
 /* ---- rate limits */
 
+#define OUTBOX_PROBE 16
+
+static time_t
+outbox_window_last(const struct outbox_window *w)
+{
+    return w->n > 0 ? w->sent[(w->head + w->n - 1) % OUTBOX_WINDOW_MAX] : 0;
+}
+
+/* A sliding minute per recipient, in a small open table: a few probes from the number's
+ * hash; a number not found takes the probed slot that has been quiet longest. */
 static int
 outbox_recipient_ok(const char *recipient, unsigned per_minute, unsigned *wait_s)
 {
-    struct outbox_window *w = &ob.windows[0], *free_w = NULL;
+    uint32_t h = outbox_hash(recipient);
+    struct outbox_window *w = NULL, *stalest = NULL;
     time_t now = time(NULL);
-    unsigned i, kept = 0;
-    size_t k;
+    unsigned i, k;
 
-    for (k = 0; k < OUTBOX_RECIPIENTS; k++) {
-        w = &ob.windows[(outbox_hash(recipient) + k) % OUTBOX_RECIPIENTS];
-        if (strcmp(w->recipient, recipient) == 0)
+    for (k = 0; k < OUTBOX_PROBE; k++) {
+        struct outbox_window *c = &ob.windows[(h + k) % OUTBOX_RECIPIENTS];
+
+        if (strcmp(c->recipient, recipient) == 0) {
+            w = c;
             break;
-        if (w->recipient[0] == '\0' ||
-            (w->n > 0 && now - w->sent[(w->head + w->n - 1) % OUTBOX_WINDOW_MAX] > 60)) {
-            free_w = free_w != NULL ? free_w : w;
-            if (w->recipient[0] == '\0')
-                break;
         }
+        if (stalest == NULL || c->recipient[0] == '\0' ||
+            (stalest->recipient[0] != '\0' && outbox_window_last(c) < outbox_window_last(stalest)))
+            stalest = c;
     }
-    if (strcmp(w->recipient, recipient) != 0) {
-        w = free_w != NULL ? free_w : w;
+    if (w == NULL) {
+        w = stalest;
         memset(w, 0, sizeof *w);
         snprintf(w->recipient, sizeof w->recipient, "%s", recipient);
     }
@@ -644,9 +655,8 @@ outbox_recipient_ok(const char *recipient, unsigned per_minute, unsigned *wait_s
     for (i = 0; i < w->n; i++)
         if (now - w->sent[(w->head + i) % OUTBOX_WINDOW_MAX] < 60)
             break;
-    kept = w->n - i;
     w->head = (w->head + i) % OUTBOX_WINDOW_MAX;
-    w->n = kept;
+    w->n -= i;
     if (per_minute > OUTBOX_WINDOW_MAX)
         per_minute = OUTBOX_WINDOW_MAX;
     if (w->n >= per_minute) {
@@ -786,11 +796,45 @@ outbox_row_claimed(void *arg, char **v, unsigned long *len, unsigned n)
     return 0;
 }
 
+/* What this process still holds is not stale, however long it waits: its rows are touched
+ * once they are half way to claim_timeout (params: our token prefix, half the timeout in ms). */
+static int
+outbox_heartbeat(struct db_conn *c, struct db_param *mine)
+{
+    return db_exec(
+        c,
+        "UPDATE outbox SET updated_at = NOW(3) WHERE state = 'sending'"
+        " AND claim_token LIKE ? AND updated_at < NOW(3) - INTERVAL ? * 1000 MICROSECOND",
+        mine, 2, NULL, NULL);
+}
+
+struct outbox_beat {
+    char prefix[14];
+    unsigned claim_timeout;
+};
+
+static int
+outbox_beat_work(struct db_conn *c, void *arg)
+{
+    struct outbox_beat *b = arg;
+    struct db_param mine[] = {DB_STR(b->prefix), DB_U64(b->claim_timeout * 1000 / 2)};
+
+    return outbox_heartbeat(c, mine);
+}
+
+static void
+outbox_beat_done(int err, void *arg)
+{
+    if (err != 0)
+        log_warn("outbox_heartbeat_failed", "err=%d", err);
+    free(arg);
+}
+
 static int
 outbox_claim_work(struct db_conn *c, void *arg)
 {
     struct outbox_claim *cl = arg;
-    struct db_param mine[] = {DB_STR(cl->prefix)};
+    struct db_param mine[] = {DB_STR(cl->prefix), DB_U64(cl->claim_timeout * 1000 / 2)};
     struct db_param stale[] = {DB_U64(cl->claim_timeout)};
     struct outbox_send *s;
     struct db_param claim[] = {DB_STR(cl->token), DB_U64(cl->batch)};
@@ -805,11 +849,7 @@ outbox_claim_work(struct db_conn *c, void *arg)
     }
     cl->tail = &cl->list;
     cl->n = 0;
-    /* what this process still holds is not stale, however long it waits */
-    if ((err = db_exec(c,
-                       "UPDATE outbox SET updated_at = NOW(3)"
-                       " WHERE state = 'sending' AND claim_token LIKE ?",
-                       mine, 1, NULL, NULL)) != 0)
+    if ((err = outbox_heartbeat(c, mine)) != 0)
         return err;
     /* a crash left these half-sent: send again (at least once) */
     if ((err = db_exec(c,
@@ -870,6 +910,23 @@ outbox_poll(evutil_socket_t fd, short what, void *arg)
     (void)arg;
     if (ob.unrecorded != NULL && db_is_up())
         outbox_retry_unrecorded();
+    /* held rows (waiting, in flight, unrecorded) stay ours even when nothing is claimed */
+    if (ob.cfg != NULL && db_is_up() &&
+        (ob.waiting != NULL || ob.flying != NULL || ob.unrecorded != NULL)) {
+        time_t now = time(NULL);
+
+        if (now - ob.last_beat >= (time_t)(ob.cfg->outbox.claim_timeout / 4 + 1)) {
+            struct outbox_beat *b = calloc(1, sizeof *b);
+
+            ob.last_beat = now;
+            if (b != NULL) {
+                snprintf(b->prefix, sizeof b->prefix, "%s%%", ob.instance);
+                b->claim_timeout = ob.cfg->outbox.claim_timeout;
+                if (db_submit(outbox_beat_work, outbox_beat_done, b, 0) == -1)
+                    free(b);
+            }
+        }
+    }
     if (ob.claiming || ob.stopping || ob.cfg == NULL || !db_is_up() ||
         ob.nwaiting >= ob.cfg->outbox.batch)
         return;

@@ -42,12 +42,9 @@ kabar_build() {
 }
 
 free_port() {
-  local p
-  for _ in $(seq 200); do
-    p=$(( (RANDOM % 20000) + 30000 ))
-    (echo >/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; return 0; }
-  done
-  die "no free port"
+  # a port that could be bound a moment ago (a connect test alone can pick one that cannot)
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' ||
+    die "no free port"
 }
 
 # kabar_mariadb_start VAR: initialise (first time) and start a private server in VAR/mysql.

@@ -421,3 +421,22 @@ def test_sms_dialog_answer_delivered_twice_at_once_counts_once(env):
             t.join(timeout=20)
         assert results == [200] * 4, results
         assert env.scalar("SELECT input_path FROM sms_dialogs WHERE msisdn = '%s'" % frm) == "1*1"
+
+
+def test_a_second_instance_never_takes_rows_the_first_still_holds(env):
+    """Bench finding: an instance whose waiting list was full made no claims and so never
+    refreshed its rows; a second instance took them after claim_timeout and sent them again."""
+    _queue(env, "two", 30)
+    outbox = "  batch = 10; poll_ms = 50; claim_timeout = 5; per_recipient_per_minute = 50;"
+    with FakeAT() as fake:
+        slow = Kabard(env, conf_text=fake_at_config(env, fake, outbox, rate=1, concurrency=1), name="slow").start()
+        try:
+            wait_for(lambda: env.scalar("SELECT COUNT(*) FROM outbox WHERE state = 'sending'") == "10",
+                     what="the slow instance holds 10")
+            with Kabard(env, conf_text=fake_at_config(env, fake, outbox, rate=1000), name="fast"):
+                wait_for(lambda: env.scalar("SELECT COUNT(*) FROM outbox WHERE state = 'sent'") == "30",
+                         timeout=40, step=0.2, what="30 sent")
+        finally:
+            slow.stop()
+        bodies = [m for (_, m, _) in fake.sent()]
+        assert len(bodies) == 30 and len(set(bodies)) == 30, len(bodies)
