@@ -440,3 +440,14 @@ def test_a_second_instance_never_takes_rows_the_first_still_holds(env):
             slow.stop()
         bodies = [m for (_, m, _) in fake.sent()]
         assert len(bodies) == 30 and len(set(bodies)) == 30, len(bodies)
+
+
+def test_kannel_post_url_form_is_accepted_like_get_url(env):
+    with Kabard(env) as k:
+        body = urllib.parse.urlencode({"from": "+628120000360", "to": "1234", "text": "USAHA BELUM",
+                                       "id": "post-%d" % os.getpid(), "smsc": "operator"})
+        r = k.post("/c/kannel/demo-kannel/sms", body)
+        assert r.status == 200 and r.body == b"", (r.status, r.body)
+        assert env.scalar("SELECT status FROM business_reports WHERE session_id = 'sms:post-%d'" % os.getpid()) == "4"
+        r = k.post("/c/kannel/demo-kannel/sms", body, ctype="text/plain")
+        assert r.status == 415

@@ -609,3 +609,26 @@ DELIMITER ;
             assert business_rows(env, bad.sid) == []
     finally:
         env.sql("DROP TRIGGER IF EXISTS it_poison")
+
+
+def test_check_names_the_line_of_a_broken_dialog(env):
+    src = open(os.path.join(SRC, "config", "dialogs.conf")).read()
+    k0 = Kabard(env)
+    dialogs = os.path.join(k0.dir, "dialogs.conf")
+    broken = src.replace('goto = "help"; }', 'goto = "helpp"; }', 1)
+    assert broken != src
+    with open(dialogs, "w") as f:
+        f.write(broken)
+    line = [i + 1 for i, l in enumerate(broken.splitlines()) if '"helpp"' in l][0]
+    k = Kabard(env, conf_text=env.config(dialogs=dialogs))
+    r = subprocess.run([env.kabard, "-t", "-c", k.conf], capture_output=True, text=True)
+    assert r.returncode == 2, r.stderr
+    assert "%s:%d:" % (dialogs, line) in r.stderr and "helpp" in r.stderr, r.stderr
+
+
+def test_phone_simulator_interactive_reads_answers_from_the_terminal(env):
+    with Kabard(env) as k:
+        r = subprocess.run([env.phone, "--url", k.url("/c/at/demo/ussd"), "--phone", "+628120000082"],
+                           input="1\n4\n3\n1\n", capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        assert "Lapor usaha" in r.stdout and "tersimpan" in r.stdout, r.stdout
