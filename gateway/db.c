@@ -401,7 +401,11 @@ db_run(struct db_conn *c, struct db_job *j)
         }
         if (j->flags & DB_TXN) {
             /* one round trip to open it; the work's statements and the commit follow */
-            if (mysql_real_query(c->mysql, "START TRANSACTION", 17) != 0)
+            if ((j->flags & DB_READ_COMMITTED) &&
+                mysql_real_query(c->mysql, "SET TRANSACTION ISOLATION LEVEL READ COMMITTED", 46) !=
+                    0)
+                err = (int)mysql_errno(c->mysql);
+            else if (mysql_real_query(c->mysql, "START TRANSACTION", 17) != 0)
                 err = (int)mysql_errno(c->mysql);
             else if ((err = j->work(c, j->arg)) == 0 && mysql_commit(c->mysql) != 0)
                 err = (int)mysql_errno(c->mysql);

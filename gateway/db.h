@@ -36,6 +36,7 @@ struct db_param {
 enum db_flags {
     DB_TXN = 1,   /* run the work inside one transaction, re-run on deadlock or lost link */
     DB_FORCE = 2, /* submit even while the database is marked down (health checks) */
+    DB_READ_COMMITTED = 4, /* with DB_TXN: no gap locks from INSERT ... SELECT scans */
 };
 
 /* Returns 0 to go on with the next row, anything else to skip the rest. vals[i] is NULL for SQL
