@@ -335,3 +335,28 @@ def test_two_instances_build_one_digest_per_assistant(env):
     linked = env.sql("SELECT DISTINCT m.outbox_id FROM alert_messages m JOIN alerts x ON x.id = m.alert_id"
                      " WHERE x.dedupe_key LIKE 'dig:%'")
     assert linked == digests, (linked, digests)
+
+
+def test_training_missed_when_no_attendance_report_n_days_after(env):
+    clean(env, [460, 461])
+    env.sql("DELETE FROM enrollments WHERE kpm_id IN (460, 461)")
+    env.sql("DELETE FROM trainings WHERE title = 'Pembukuan (tes)'")
+    d = day(env)
+    env.sql("INSERT INTO trainings (title, starts_at, place, region_code, attendance_code)"
+            " VALUES ('Pembukuan (tes)', '%s 02:00:00', 'Aula', '3204132005', '5555')" % day(env, -5))
+    t = env.scalar("SELECT id FROM trainings WHERE title = 'Pembukuan (tes)'")
+    env.sql("INSERT INTO enrollments (training_id, kpm_id) VALUES (%s, 460), (%s, 461)" % (t, t))
+    env.sql("INSERT INTO attendance_reports (kpm_id, training_id, msisdn, channel, session_id, source,"
+            " attended, answers, input_path) SELECT id, %s, msisdn, 'test', CONCAT('t-', UUID()), 'sms', 1,"
+            " '{}', '' FROM kpm WHERE id = 461" % t)       # 461 reported attending
+    try:
+        off = {"rules_off": ("business_closed", "help_requested", "silent", "revenue_drop",
+                             "graduation", "link_request")}
+        with Clock(env, "%s 02:00:00" % d, extra=off) as c:
+            c.tick_at("%s 02:00:00" % d)      # 5 days after, the rule waits 3
+            assert len(alerts_of(env, 460, "training_missed")) == 1
+            assert alerts_of(env, 461, "training_missed") == []
+    finally:
+        env.sql("DELETE FROM attendance_reports WHERE training_id = %s" % t)
+        env.sql("DELETE FROM enrollments WHERE training_id = %s" % t)
+        env.sql("DELETE FROM trainings WHERE id = %s" % t)
