@@ -990,8 +990,6 @@ ussd_feed(struct ussd_session *s, struct http_req *r, ussd_reply_fn reply,
         else
             snprintf(out.screen, sizeof out.screen, "%s", s->screen);
     } else if (kind == USSD_INPUT) {
-        size_t before = s->path_len;
-
         if (ussd_path_append(s, text, len) == -1) {
             reply(r, 1, ussd_busy_text(s));
             return;
@@ -999,7 +997,6 @@ ussd_feed(struct ussd_session *s, struct http_req *r, ussd_reply_fn reply,
         dialog_session_input(s->ds, text, len, &out);
         if (out.lang_changed)
             ussd_lang_save(s, out.lang);
-        (void)before;
     } else if (s->path_len > 0 && len > s->path_len && text[s->path_len] == '*' &&
                memcmp(text, s->path, s->path_len) == 0) {
         ussd_run_inputs(s, text + s->path_len + 1, len - s->path_len - 1, &out);
