@@ -12,6 +12,7 @@
 #include "config.h"
 #include "db.h"
 #include "gsm7.h"
+#include "http.h"
 #include "log.h"
 #include "metrics.h"
 #include "outbox.h"
@@ -116,7 +117,7 @@ outbox_queue(struct db_conn *c, const struct outbox_msg *m, uint64_t *id)
 
 /* ---- delivery reports: final states never move backwards */
 
-int
+static int
 outbox_dlr_by_provider_id(struct db_conn *c, const char *provider, const char *msg_id,
                           enum outbox_dlr what, const char *reason, uint64_t *affected)
 {
@@ -133,7 +134,7 @@ outbox_dlr_by_provider_id(struct db_conn *c, const char *provider, const char *m
                    p, 4, affected, NULL);
 }
 
-int
+static int
 outbox_dlr_by_id(struct db_conn *c, const char *provider, uint64_t id, enum outbox_dlr what,
                  const char *reason, uint64_t *affected)
 {
@@ -148,6 +149,67 @@ outbox_dlr_by_id(struct db_conn *c, const char *provider, uint64_t id, enum outb
                    "UPDATE outbox SET state = ?, last_error = COALESCE(?, last_error)"
                    " WHERE id = ? AND provider = ? AND state IN ('sending', 'sent')",
                    p, 4, affected, NULL);
+}
+
+struct outbox_report_job {
+    struct http_req *r;
+    char provider[33]; /* a channel's reports move only its own provider's rows */
+    char msg_id[65];
+    int by_msg_id;
+    uint64_t id;
+    enum outbox_dlr what;
+    char reason[65];
+    uint64_t affected;
+};
+
+static int
+outbox_report_work(struct db_conn *c, void *arg)
+{
+    struct outbox_report_job *j = arg;
+    const char *reason = j->reason[0] != '\0' ? j->reason : NULL;
+
+    if (j->by_msg_id)
+        return outbox_dlr_by_provider_id(c, j->provider, j->msg_id, j->what, reason, &j->affected);
+    return outbox_dlr_by_id(c, j->provider, j->id, j->what, reason, &j->affected);
+}
+
+static void
+outbox_report_done(int err, void *arg)
+{
+    struct outbox_report_job *j = arg;
+
+    if (err != 0) {
+        http_reply_text(j->r, 503, "temporarily unavailable, retry later");
+    } else {
+        if (j->affected == 0 && j->what != OUTBOX_DLR_INTERIM)
+            log_info("dlr_unmatched", "channel=%s provider=%s id=%s%llu what=%d",
+                     j->r->channel->name, j->provider, j->by_msg_id ? j->msg_id : "",
+                     j->by_msg_id ? 0ULL : (unsigned long long)j->id, (int)j->what);
+        http_reply_text(j->r, 200, "OK");
+    }
+    free(j);
+}
+
+void
+outbox_report(struct http_req *r, const struct outbox_report *rep)
+{
+    struct outbox_report_job *j = calloc(1, sizeof *j);
+
+    if (j == NULL) {
+        http_reply_text(r, 503, "temporarily unavailable, retry later");
+        return;
+    }
+    j->r = r;
+    snprintf(j->provider, sizeof j->provider, "%s", r->channel->provider);
+    j->by_msg_id = rep->msg_id != NULL;
+    snprintf(j->msg_id, sizeof j->msg_id, "%s", rep->msg_id != NULL ? rep->msg_id : "");
+    j->id = rep->id;
+    j->what = rep->what;
+    snprintf(j->reason, sizeof j->reason, "%s", rep->reason != NULL ? rep->reason : "");
+    if (db_submit(outbox_report_work, outbox_report_done, j, 0) == -1) {
+        free(j);
+        http_reply_text(r, 503, "temporarily unavailable, retry later");
+    }
 }
 
 /* ---- recording outcomes, batched */

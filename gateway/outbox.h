@@ -43,12 +43,20 @@ void outbox_stop(void);
 int outbox_idle(void);
 void outbox_free(void);
 
-/* Delivery reports. final: delivered (1) or failed (0); interim reports change nothing. A late
- * or repeated report never moves a final state backwards. */
+/* Delivery reports, whatever the aggregator. An interim report changes nothing, and a late
+ * or repeated one never moves a final state backwards. */
 enum outbox_dlr { OUTBOX_DLR_INTERIM, OUTBOX_DLR_DELIVERED, OUTBOX_DLR_FAILED };
-int outbox_dlr_by_provider_id(struct db_conn *c, const char *provider, const char *msg_id,
-                              enum outbox_dlr what, const char *reason, uint64_t *affected);
-int outbox_dlr_by_id(struct db_conn *c, const char *provider, uint64_t id, enum outbox_dlr what,
-                     const char *reason, uint64_t *affected);
+
+struct outbox_report {
+    const char *msg_id; /* the provider's message id (Africa's Talking) ... */
+    uint64_t id;        /* ... or our row id, when msg_id is NULL (Kannel's dlr-url) */
+    enum outbox_dlr what;
+    const char *reason; /* a failure's reason, or NULL */
+};
+
+/* Records a report for the provider of r's channel and answers: 200 (an unknown id too, logged)
+ * or 503 while the database is away, so the aggregator retries. */
+struct http_req;
+void outbox_report(struct http_req *r, const struct outbox_report *rep);
 
 #endif

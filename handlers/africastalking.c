@@ -11,7 +11,6 @@
 #include "config.h"
 #include "handlers.h"
 #include "http.h"
-#include "db.h"
 #include "log.h"
 #include "outbox.h"
 #include "sms.h"
@@ -155,67 +154,26 @@ at_sms(struct http_req *r)
     free(m);
 }
 
-struct at_dlr_job {
-    struct http_req *r;
-    struct at_dlr d;
-    char provider[33];
-    uint64_t affected;
-};
-
-static int
-at_dlr_work(struct db_conn *c, void *arg)
-{
-    struct at_dlr_job *j = arg;
-    enum outbox_dlr what = OUTBOX_DLR_INTERIM;
-
-    if (j->d.status == AT_DLR_SUCCESS)
-        what = OUTBOX_DLR_DELIVERED;
-    else if (at_dlr_is_final(j->d.status))
-        what = OUTBOX_DLR_FAILED;
-    return outbox_dlr_by_provider_id(c, j->provider, j->d.id, what,
-                                     j->d.failure_reason[0] ? j->d.failure_reason : NULL,
-                                     &j->affected);
-}
-
-static void
-at_dlr_done(int err, void *arg)
-{
-    struct at_dlr_job *j = arg;
-
-    if (err != 0) {
-        http_reply_text(j->r, 503, "temporarily unavailable, retry later");
-    } else {
-        if (j->affected == 0 && at_dlr_is_final(j->d.status))
-            log_info("dlr_unmatched", "channel=%s id=%s status=%d", j->r->channel->name, j->d.id,
-                     (int)j->d.status);
-        http_reply_text(j->r, 200, "OK");
-    }
-    free(j);
-}
-
 static void
 at_dlr(struct http_req *r)
 {
-    struct at_dlr_job *j;
+    struct outbox_report rep = {NULL, 0, OUTBOX_DLR_INTERIM, NULL};
+    struct at_dlr d;
     char err[128];
 
     if (at_check(r) == -1)
         return;
-    if ((j = calloc(1, sizeof *j)) == NULL) {
-        http_reply_text(r, 503, "temporarily unavailable");
-        return;
-    }
-    if (at_parse_dlr(r->body, r->body_len, &j->d, err, sizeof err) == -1) {
-        free(j);
+    if (at_parse_dlr(r->body, r->body_len, &d, err, sizeof err) == -1) {
         at_bad_request(r, err);
         return;
     }
-    j->r = r;
-    snprintf(j->provider, sizeof j->provider, "%s", r->channel->provider);
-    if (db_submit(at_dlr_work, at_dlr_done, j, 0) == -1) {
-        free(j);
-        http_reply_text(r, 503, "temporarily unavailable, retry later");
-    }
+    if (d.status == AT_DLR_SUCCESS)
+        rep.what = OUTBOX_DLR_DELIVERED;
+    else if (at_dlr_is_final(d.status))
+        rep.what = OUTBOX_DLR_FAILED;
+    rep.msg_id = d.id;
+    rep.reason = d.failure_reason[0] != '\0' ? d.failure_reason : NULL;
+    outbox_report(r, &rep);
 }
 
 static const struct http_route at_routes[] = {

@@ -9,7 +9,6 @@
 #include <event2/http.h>
 
 #include "config.h"
-#include "db.h"
 #include "handlers.h"
 #include "http.h"
 #include "kannel.h"
@@ -84,70 +83,29 @@ kannel_sms(struct http_req *r)
     free(m);
 }
 
-struct kannel_dlr_job {
-    struct http_req *r;
-    struct kannel_dlr d;
-    char provider[33]; /* a channel's token moves only its own provider's rows */
-    uint64_t affected;
-};
-
-static int
-kannel_dlr_work(struct db_conn *c, void *arg)
-{
-    struct kannel_dlr_job *j = arg;
-    enum outbox_dlr what = OUTBOX_DLR_INTERIM;
-
-    /* 1 delivered; 2 undeliverable and 16 smsc reject are final failures; 4, 8 interim */
-    if (j->d.type & 1)
-        what = OUTBOX_DLR_DELIVERED;
-    else if (j->d.type & (2 | 16))
-        what = OUTBOX_DLR_FAILED;
-    return outbox_dlr_by_id(c, j->provider, j->d.id, what,
-                            what == OUTBOX_DLR_FAILED ? "kannel: not delivered" : NULL,
-                            &j->affected);
-}
-
-static void
-kannel_dlr_done(int err, void *arg)
-{
-    struct kannel_dlr_job *j = arg;
-
-    if (err != 0) {
-        http_reply_text(j->r, 503, "temporarily unavailable, retry later");
-    } else {
-        if (j->affected == 0 && (j->d.type & (1 | 2 | 16)))
-            log_info("dlr_unmatched", "channel=%s id=%llu type=%u", j->r->channel->name,
-                     (unsigned long long)j->d.id, j->d.type);
-        http_reply_text(j->r, 200, "OK");
-    }
-    free(j);
-}
-
 static void
 kannel_dlr(struct http_req *r)
 {
-    struct kannel_dlr_job *j;
+    struct outbox_report rep = {NULL, 0, OUTBOX_DLR_INTERIM, NULL};
+    struct kannel_dlr d;
     const char *p;
     char err[128];
     size_t len;
 
     if (kannel_input(r, &p, &len) == -1)
         return;
-    if ((j = calloc(1, sizeof *j)) == NULL) {
-        http_reply_text(r, 503, "temporarily unavailable");
-        return;
-    }
-    if (kannel_parse_dlr(p, len, &j->d, err, sizeof err) == -1) {
-        free(j);
+    if (kannel_parse_dlr(p, len, &d, err, sizeof err) == -1) {
         kannel_bad_request(r, err);
         return;
     }
-    j->r = r;
-    snprintf(j->provider, sizeof j->provider, "%s", r->channel->provider);
-    if (db_submit(kannel_dlr_work, kannel_dlr_done, j, 0) == -1) {
-        free(j);
-        http_reply_text(r, 503, "temporarily unavailable, retry later");
-    }
+    /* 1 delivered; 2 undeliverable and 16 smsc reject are final failures; 4, 8 interim */
+    if (d.type & 1)
+        rep.what = OUTBOX_DLR_DELIVERED;
+    else if (d.type & (2 | 16))
+        rep.what = OUTBOX_DLR_FAILED;
+    rep.id = d.id;
+    rep.reason = rep.what == OUTBOX_DLR_FAILED ? "kannel: not delivered" : NULL;
+    outbox_report(r, &rep);
 }
 
 static const struct http_route kannel_routes[] = {
