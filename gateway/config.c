@@ -270,8 +270,19 @@ config_read_secret(struct config_load_state *st, const config_setting_t *g, cons
 }
 
 static const char *const config_top_keys[] = {
-    "listen",          "database", "http",      "log",    "paths",  "ussd",
-    "trusted_proxies", "channels", "providers", "outbox", "alerts", NULL};
+    "listen",   "database",  "http",   "log",    "paths", "ussd", "trusted_proxies",
+    "channels", "providers", "outbox", "alerts", "admin", NULL};
+static const char *const config_admin_keys[] = {"enabled",
+                                                "address",
+                                                "port",
+                                                "session_idle",
+                                                "session_max",
+                                                "secure_cookie",
+                                                "lockout_failures",
+                                                "lockout_seconds",
+                                                "login_per_minute",
+                                                "page_size",
+                                                NULL};
 static const char *const config_listen_keys[] = {"address", "port", NULL};
 static const char *const config_db_keys[] = {
     "socket",          "host",          "port", "user", "password_file", "name", "pool_size",
@@ -646,6 +657,40 @@ config_load_providers(struct config_load_state *st, const config_t *cf, struct c
 }
 
 static int
+config_load_admin(struct config_load_state *st, const config_t *cf, struct config *c)
+{
+    struct config_admin *a = &c->admin;
+    const config_setting_t *g;
+
+    a->enabled = 1;
+    snprintf(a->address, sizeof a->address, "127.0.0.1");
+    a->port = 8081;
+    a->session_idle = 1800;
+    a->session_max = 12 * 3600;
+    a->lockout_failures = 5;
+    a->lockout_seconds = 900;
+    a->login_per_minute = 10;
+    a->page_size = 50;
+    if (config_group(st, cf, "admin", config_admin_keys, &g) == -1 ||
+        config_get_bool(st, g, "enabled", &a->enabled) == -1 ||
+        config_get_str(st, g, "address", a->address, sizeof a->address, 0) == -1 ||
+        config_get_unsigned(st, g, "port", 0, 65535, &a->port) == -1 ||
+        config_get_unsigned(st, g, "session_idle", 1, 7 * 86400, &a->session_idle) == -1 ||
+        config_get_unsigned(st, g, "session_max", 1, 30 * 86400, &a->session_max) == -1 ||
+        config_get_bool(st, g, "secure_cookie", &a->secure_cookie) == -1 ||
+        config_get_unsigned(st, g, "lockout_failures", 1, 100, &a->lockout_failures) == -1 ||
+        config_get_unsigned(st, g, "lockout_seconds", 1, 86400, &a->lockout_seconds) == -1 ||
+        config_get_unsigned(st, g, "login_per_minute", 1, 1000, &a->login_per_minute) == -1 ||
+        config_get_unsigned(st, g, "page_size", 5, 500, &a->page_size) == -1)
+        return -1;
+    if (a->enabled && a->port != 0 && a->port == c->listen_port &&
+        strcmp(a->address, c->listen_address) == 0)
+        return config_fail(st, config_setting_get_member(g, "port"),
+                           "the admin pages need their own port, not the aggregators' one");
+    return 0;
+}
+
+static int
 config_load_rest(struct config_load_state *st, const config_t *cf, struct config *c)
 {
     const config_setting_t *g;
@@ -720,7 +765,8 @@ config_load(const char *path, char *err, size_t errlen)
     }
     if (config_load_rest(&st, &cf, c) == -1 || config_load_http(&st, &cf, c) == -1 ||
         config_load_db(&st, &cf, c) == -1 || config_load_providers(&st, &cf, c) == -1 ||
-        config_load_alerts(&st, &cf, c) == -1 || config_load_channels(&st, &cf, c) == -1)
+        config_load_alerts(&st, &cf, c) == -1 || config_load_channels(&st, &cf, c) == -1 ||
+        config_load_admin(&st, &cf, c) == -1)
         goto fail;
     for (size_t i = 0; i < c->nchannels; i++) {
         const struct config_channel *ch = &c->channels[i];

@@ -111,6 +111,20 @@ struct config_http {
     unsigned shutdown_timeout;
 };
 
+/* The admin pages and API: their own listener, never the aggregators' port. */
+struct config_admin {
+    int enabled;
+    char address[64];
+    unsigned port;
+    unsigned session_idle;     /* seconds without a request before a login ends */
+    unsigned session_max;      /* seconds a login lasts at most */
+    int secure_cookie;         /* Secure flag always (also set behind a proxy saying https) */
+    unsigned lockout_failures; /* wrong passwords in a row that lock an account ... */
+    unsigned lockout_seconds;  /* ... for this long */
+    unsigned login_per_minute; /* login attempts from one address */
+    unsigned page_size;
+};
+
 struct config_ussd {
     unsigned session_idle;
     unsigned resume_window;
@@ -137,6 +151,7 @@ struct config {
     size_t nproviders;
     struct config_outbox outbox;
     struct config_alerts alerts;
+    struct config_admin admin;
     char keywords_path[1024];
     struct dialog_set *dialogs;
     struct keyword_set *keywords;

@@ -20,10 +20,8 @@
 #include "metrics.h"
 
 static const struct http_handler *const http_handlers[] = {
-    &handler_ops,
-    &handler_africastalking,
-    &handler_hubtel,
-    &handler_kannel,
+    &handler_ops,    &handler_africastalking, &handler_hubtel,
+    &handler_kannel, &handler_admin,          &handler_api,
 };
 
 /* One per TCP connection that has sent a request; found by its evhttp_connection. */
@@ -37,6 +35,8 @@ static struct {
     struct event_base *base;
     struct evhttp *http;
     struct evhttp_bound_socket *bound;
+    struct evhttp *admin; /* the admin pages' own listener */
+    struct evhttp_bound_socket *admin_bound;
     struct config *cfg;
     void *conns; /* tsearch tree of struct http_conn */
     size_t nconns;
@@ -83,6 +83,33 @@ http_listener_set(int enable)
     }
 }
 
+static void
+http_stream_woken(evutil_socket_t fd, short what, void *arg)
+{
+    struct http_req *r = arg;
+    void (*cb)(struct http_req *, void *) = r->drained;
+
+    (void)fd;
+    (void)what;
+    r->wake_pending = 0;
+    r->drained = NULL;
+    if (cb != NULL)
+        cb(r, r->drained_arg);
+}
+
+/* never from inside evhttp's own callbacks: the producer may end (and free) the request */
+static void
+http_stream_wake(struct http_req *r)
+{
+    static const struct timeval now = {0, 0};
+
+    if (r->wake_pending)
+        return;
+    r->wake_pending = 1;
+    if (event_base_once(http.base, -1, EV_TIMEOUT, http_stream_woken, r, &now) == -1)
+        log_error("http_stream_wake", "req=%llu", (unsigned long long)r->id);
+}
+
 /* the connection and its evhttp_request are being freed: never touch the request again */
 static void
 http_conn_closed(struct evhttp_connection *evcon, void *arg)
@@ -98,6 +125,8 @@ http_conn_closed(struct evhttp_connection *evcon, void *arg)
     if (c->pending != NULL) {
         c->pending->req = NULL;
         c->pending->conn = NULL;
+        if (c->pending->drained != NULL)
+            http_stream_wake(c->pending);
     }
     tdelete(c, &http.conns, http_conn_cmp);
     free(c);
@@ -202,12 +231,14 @@ http_allow_header(struct http_req *r, unsigned methods)
 }
 
 static const struct http_route *
-http_find_route(const char *proto, const char *path, size_t pathlen)
+http_find_route(int admin, const char *proto, const char *path, size_t pathlen)
 {
     size_t i;
     const struct http_route *rt;
 
     for (i = 0; i < sizeof http_handlers / sizeof http_handlers[0]; i++) {
+        if (http_handlers[i]->admin != admin)
+            continue;
         for (rt = http_handlers[i]->routes; rt->path != NULL; rt++) {
             if ((proto == NULL) != (rt->proto == NULL))
                 continue;
@@ -228,8 +259,8 @@ http_route(struct http_req *r, const char *path, const struct sockaddr_storage *
     char proto[16];
     size_t n;
 
-    if (strncmp(path, "/c/", 3) != 0) {
-        if ((rt = http_find_route(NULL, path, strlen(path))) == NULL) {
+    if (r->admin || strncmp(path, "/c/", 3) != 0) {
+        if ((rt = http_find_route(r->admin, NULL, path, strlen(path))) == NULL) {
             http_reply_text(r, 404, "not found");
             return;
         }
@@ -248,7 +279,7 @@ http_route(struct http_req *r, const char *path, const struct sockaddr_storage *
         /* an unknown channel learns nothing: same answer whatever was wrong */
         r->channel = config_channel_find(r->cfg, tok, n);
         if (r->channel == NULL || strcmp(config_protocol_name(r->channel->protocol), proto) != 0 ||
-            (rt = http_find_route(proto, rest, strlen(rest))) == NULL) {
+            (rt = http_find_route(0, proto, rest, strlen(rest))) == NULL) {
             r->channel = NULL;
             http_reply_text(r, 404, "not found");
             return;
@@ -279,11 +310,11 @@ http_dispatch(struct evhttp_request *req, void *arg)
     struct http_req *r;
     const char *path;
 
-    (void)arg;
     if ((r = calloc(1, sizeof *r)) == NULL) {
         evhttp_send_error(req, 503, "out of memory");
         return;
     }
+    r->admin = arg != NULL;
     clock_gettime(CLOCK_MONOTONIC, &r->start);
     r->id = ++http.next_id;
     r->req = req;
@@ -349,6 +380,25 @@ http_header(struct http_req *r, const char *name)
 }
 
 static void
+http_req_done(struct http_req *r, int status)
+{
+    struct timespec now;
+    double secs;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    secs = (double)(now.tv_sec - r->start.tv_sec) + (double)(now.tv_nsec - r->start.tv_nsec) / 1e9;
+    metrics_request(r->route, status, secs);
+    log_event(status >= 500 ? LOG_WARN : LOG_INFO, "http",
+              "req=%llu route=%s method=%s status=%d ms=%.3f peer=%s%s", (unsigned long long)r->id,
+              r->route, http_method_name(r->method), status, secs * 1000, r->peer,
+              r->req == NULL ? " peer_gone=1" : "");
+    config_unref(r->cfg);
+    free(r->body);
+    free(r);
+    http.inflight--;
+}
+
+static void
 http_written(struct evhttp_request *req, void *arg)
 {
     struct http_conn *c = arg;
@@ -364,9 +414,7 @@ http_written(struct evhttp_request *req, void *arg)
 void
 http_reply(struct http_req *r, int status, const char *ctype, const char *body, size_t len)
 {
-    struct timespec now;
     struct evbuffer *out;
-    double secs;
     char rid[24];
 
     if (r->replied) {
@@ -374,8 +422,6 @@ http_reply(struct http_req *r, int status, const char *ctype, const char *body, 
         return;
     }
     r->replied = 1;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    secs = (double)(now.tv_sec - r->start.tv_sec) + (double)(now.tv_nsec - r->start.tv_nsec) / 1e9;
     if (r->req != NULL) {
         struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
 
@@ -396,15 +442,59 @@ http_reply(struct http_req *r, int status, const char *ctype, const char *body, 
             evhttp_send_error(r->req, 503, NULL);
         }
     }
-    metrics_request(r->route, status, secs);
-    log_event(status >= 500 ? LOG_WARN : LOG_INFO, "http",
-              "req=%llu route=%s method=%s status=%d ms=%.3f peer=%s%s", (unsigned long long)r->id,
-              r->route, http_method_name(r->method), status, secs * 1000, r->peer,
-              r->req == NULL ? " peer_gone=1" : "");
-    config_unref(r->cfg);
-    free(r->body);
-    free(r);
-    http.inflight--;
+    http_req_done(r, status);
+}
+
+int
+http_stream_start(struct http_req *r, int status, const char *ctype)
+{
+    char rid[24];
+
+    if (r->replied || r->req == NULL)
+        return -1;
+    r->streaming = status;
+    snprintf(rid, sizeof rid, "%llu", (unsigned long long)r->id);
+    evhttp_add_header(evhttp_request_get_output_headers(r->req), "Content-Type", ctype);
+    evhttp_add_header(evhttp_request_get_output_headers(r->req), "X-Request-Id", rid);
+    evhttp_send_reply_start(r->req, status, NULL);
+    return 0;
+}
+
+static void
+http_stream_written(struct evhttp_connection *evcon, void *arg)
+{
+    struct http_req *r = arg;
+
+    (void)evcon;
+    if (r->drained != NULL)
+        http_stream_wake(r);
+}
+
+void
+http_stream_chunk(struct http_req *r, struct evbuffer *data,
+                  void (*drained)(struct http_req *, void *), void *arg)
+{
+    r->drained = drained;
+    r->drained_arg = arg;
+    /* libevent sends nothing for an empty chunk, and then never calls back either */
+    if (r->req == NULL || evbuffer_get_length(data) == 0) {
+        http_stream_wake(r);
+        return;
+    }
+    evhttp_send_reply_chunk_with_cb(r->req, data, http_stream_written, r);
+}
+
+void
+http_stream_end(struct http_req *r)
+{
+    r->replied = 1;
+    r->drained = NULL;
+    if (r->req != NULL) {
+        if (r->conn != NULL)
+            r->conn->pending = NULL;
+        evhttp_send_reply_end(r->req);
+    }
+    http_req_done(r, r->streaming);
 }
 
 void
@@ -424,13 +514,34 @@ http_reply_json(struct http_req *r, int status, const char *json)
     http_reply(r, status, "application/json", json, strlen(json));
 }
 
+void
+http_stream_abort(struct http_req *r)
+{
+    r->replied = 1;
+    r->drained = NULL;
+    if (r->req != NULL) {
+        struct evhttp_connection *evcon = evhttp_request_get_connection(r->req);
+
+        if (r->conn != NULL)
+            r->conn->pending = NULL;
+        r->req = NULL;
+        evhttp_connection_free(evcon);
+    }
+    http_req_done(r, r->streaming);
+}
+
 static void
 http_apply_limits(const struct config *cfg)
 {
-    evhttp_set_max_body_size(http.http, (ev_ssize_t)cfg->http.max_body_size);
-    evhttp_set_max_headers_size(http.http, (ev_ssize_t)cfg->http.max_headers_size);
-    evhttp_set_timeout(http.http, (int)cfg->http.timeout);
-    evhttp_set_allowed_methods(http.http, (ev_uint16_t)cfg->http.methods);
+    struct evhttp *all[2] = {http.http, http.admin};
+    size_t i;
+
+    for (i = 0; i < 2 && all[i] != NULL; i++) {
+        evhttp_set_max_body_size(all[i], (ev_ssize_t)cfg->http.max_body_size);
+        evhttp_set_max_headers_size(all[i], (ev_ssize_t)cfg->http.max_headers_size);
+        evhttp_set_timeout(all[i], (int)cfg->http.timeout);
+        evhttp_set_allowed_methods(all[i], (ev_uint16_t)cfg->http.methods);
+    }
 }
 
 int
@@ -446,22 +557,43 @@ http_start(struct event_base *base, struct config *cfg)
                                                 (ev_uint16_t)cfg->listen_port);
     if (http.bound == NULL)
         return -1;
+    if (cfg->admin.enabled) {
+        if ((http.admin = evhttp_new(base)) == NULL)
+            return -1;
+        evhttp_set_gencb(http.admin, http_dispatch, &http);
+        http.admin_bound = evhttp_bind_socket_with_handle(http.admin, cfg->admin.address,
+                                                          (ev_uint16_t)cfg->admin.port);
+        if (http.admin_bound == NULL)
+            return -1;
+    }
+    http_apply_limits(cfg);
     http.accepting = 1;
     return 0;
+}
+
+static int
+http_port_of(struct evhttp_bound_socket *b)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+
+    if (b == NULL || getsockname(evhttp_bound_socket_get_fd(b), (struct sockaddr *)&ss, &len) == -1)
+        return -1;
+    if (ss.ss_family == AF_INET)
+        return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 }
 
 int
 http_bound_port(void)
 {
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
+    return http_port_of(http.bound);
+}
 
-    if (http.bound == NULL ||
-        getsockname(evhttp_bound_socket_get_fd(http.bound), (struct sockaddr *)&ss, &len) == -1)
-        return -1;
-    if (ss.ss_family == AF_INET)
-        return ntohs(((struct sockaddr_in *)&ss)->sin_port);
-    return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+int
+http_admin_port(void)
+{
+    return http_port_of(http.admin_bound);
 }
 
 void
@@ -475,6 +607,10 @@ http_reconfigure(struct config *cfg)
         old->listen_port != cfg->listen_port)
         log_warn("config_restart_needed", "setting=listen reason=\"a new listen address takes "
                                           "effect on restart\"");
+    if (strcmp(old->admin.address, cfg->admin.address) != 0 || old->admin.port != cfg->admin.port ||
+        old->admin.enabled != cfg->admin.enabled)
+        log_warn("config_restart_needed", "setting=admin reason=\"a new admin listener takes "
+                                          "effect on restart\"");
     config_unref(old);
 }
 
@@ -484,6 +620,10 @@ http_stop_accepting(void)
     if (http.bound != NULL) {
         evhttp_del_accept_socket(http.http, http.bound);
         http.bound = NULL;
+    }
+    if (http.admin_bound != NULL) {
+        evhttp_del_accept_socket(http.admin, http.admin_bound);
+        http.admin_bound = NULL;
     }
     http.accepting = 0;
     return http.inflight + http.writing;
@@ -501,6 +641,9 @@ http_free(void)
     if (http.http != NULL)
         evhttp_free(http.http);
     http.http = NULL;
+    if (http.admin != NULL)
+        evhttp_free(http.admin);
+    http.admin = NULL;
     if (http.cfg != NULL)
         config_unref(http.cfg);
     http.cfg = NULL;

@@ -10,6 +10,7 @@
 struct event_base;
 struct evhttp_request;
 struct evkeyvalq;
+struct evbuffer;
 struct config;
 struct config_channel;
 
@@ -27,6 +28,12 @@ struct http_req {
     struct timespec start;
     struct http_conn *conn;
     int replied;
+    int admin; /* came in on the admin listener */
+    /* a streamed reply (exports): see http_stream_start() */
+    int streaming;
+    void (*drained)(struct http_req *, void *);
+    void *drained_arg;
+    int wake_pending;
 };
 
 struct http_route {
@@ -40,6 +47,7 @@ struct http_route {
 struct http_handler {
     const char *name;
     const struct http_route *routes;
+    int admin; /* served only on the admin listener (and nothing else is) */
 };
 
 int http_start(struct event_base *base, struct config *cfg);
@@ -52,12 +60,26 @@ size_t http_busy(void);
 void http_free(void);
 /* The port actually bound (listen port 0 picks a free one). */
 int http_bound_port(void);
+int http_admin_port(void);
 
 /* Exactly one of these ends every request. */
 void http_reply(struct http_req *r, int status, const char *ctype, const char *body, size_t len);
 void http_reply_text(struct http_req *r, int status, const char *text);
 void http_reply_json(struct http_req *r, int status, const char *json);
 void http_add_header(struct http_req *r, const char *name, const char *value);
+/*
+ * Streamed replies, for exports that must not be built in memory: start, then chunks, then end.
+ * After each chunk, drained(r, arg) runs on the loop once the connection has written it (or at
+ * once, with r->req NULL, when the peer has gone): produce the next chunk from there, so no more
+ * than one chunk is ever buffered. http_stream_end() finishes and frees r like http_reply().
+ */
+int http_stream_start(struct http_req *r, int status, const char *ctype);
+void http_stream_chunk(struct http_req *r, struct evbuffer *data,
+                       void (*drained)(struct http_req *, void *), void *arg);
+void http_stream_end(struct http_req *r);
+/* Ends a stream that cannot be completed (the database went away): the connection is closed
+ * without the last chunk, so the client sees an incomplete download, never a short file. */
+void http_stream_abort(struct http_req *r);
 /* The raw query string (for a pure parser), or "" when there is none. */
 const char *http_query_raw(struct http_req *r);
 /* A request header, or NULL (only while the peer is still there). */

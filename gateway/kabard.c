@@ -21,6 +21,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "migrate.h"
+#include "users.h"
 #include "outbox.h"
 #include "ussd.h"
 
@@ -38,6 +39,8 @@ static void
 kabard_usage(void)
 {
     fprintf(stderr, "usage: kabard [-t | -m] -c FILE\n"
+                    "       kabard -c FILE user add NAME --role admin|supervisor [--region CODE]\n"
+                    "       kabard -c FILE user token NAME [--label TEXT]\n"
                     "  -c, --config FILE  configuration file\n"
                     "  -t, --check        check the configuration and dialogs, then exit\n"
                     "  -m, --migrate      apply the database migrations, then exit\n"
@@ -248,9 +251,11 @@ kabard_run(const char *path)
     kabard.ping = event_new(kabard.base, -1, EV_PERSIST, kabard_ping_tick, NULL);
     event_add(kabard.ping, &one);
     db_submit(kabard_ping, NULL, NULL, DB_FORCE);
-    log_notice("started", "version=%s address=%s port=%d pid=%ld channels=%zu dialogs_version=%u",
-               PACKAGE_VERSION, kabard.cfg->listen_address, http_bound_port(), (long)getpid(),
-               kabard.cfg->nchannels, dialog_set_version(kabard.cfg->dialogs));
+    log_notice("started",
+               "version=%s address=%s port=%d admin_port=%d pid=%ld channels=%zu "
+               "dialogs_version=%u",
+               PACKAGE_VERSION, kabard.cfg->listen_address, http_bound_port(), http_admin_port(),
+               (long)getpid(), kabard.cfg->nchannels, dialog_set_version(kabard.cfg->dialogs));
     event_base_dispatch(kabard.base);
 
     event_free(kabard.ping);
@@ -281,9 +286,10 @@ main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     const char *path = NULL;
-    int ch, check = 0, migrate = 0, rc;
+    int ch, check = 0, migrate = 0, user = 0, rc;
 
-    while ((ch = getopt_long(argc, argv, "c:tmVh", longopts, NULL)) != -1) {
+    /* "+": stop at the first word, so that `user add NAME --role ...` keeps its own options */
+    while ((ch = getopt_long(argc, argv, "+c:tmVh", longopts, NULL)) != -1) {
         switch (ch) {
         case 'c':
             path = optarg;
@@ -302,7 +308,9 @@ main(int argc, char **argv)
             return ch == 'h' ? 0 : 2;
         }
     }
-    if (path == NULL || optind != argc || (check && migrate)) {
+    if (path != NULL && optind < argc && strcmp(argv[optind], "user") == 0 && !check && !migrate)
+        user = 1;
+    if (path == NULL || (optind != argc && !user) || (check && migrate)) {
         kabard_usage();
         return 2;
     }
@@ -316,7 +324,7 @@ main(int argc, char **argv)
         fprintf(stderr, "kabard: MariaDB client library failed to initialise\n");
         return 1;
     }
-    if (migrate) {
+    if (migrate || user) {
         char err[1024];
         struct config *cfg = config_load(path, err, sizeof err);
 
@@ -324,7 +332,10 @@ main(int argc, char **argv)
             fprintf(stderr, "%s\n", err);
             return 2;
         }
-        rc = migrate_run(cfg) == 0 ? 0 : 1;
+        if (migrate)
+            rc = migrate_run(cfg) == 0 ? 0 : 1;
+        else
+            rc = users_cli(cfg, argc - optind - 1, argv + optind + 1);
         config_unref(cfg);
     } else {
         rc = kabard_run(path);

@@ -367,3 +367,40 @@ parse_casematch(const char *a, const char *b)
     }
     return *a == *b;
 }
+
+int
+parse_cookie(const char *header, size_t len, const char *name, char *out, size_t cap)
+{
+    size_t nlen = strlen(name), i = 0, start, vlen, k;
+
+    if (cap > 0)
+        out[0] = '\0';
+    while (i < len) {
+        while (i < len && (header[i] == ' ' || header[i] == '\t' || header[i] == ';'))
+            i++;
+        start = i;
+        while (i < len && header[i] != ';')
+            i++;
+        /* header[start..i) is one "name=value" */
+        if (i - start <= nlen || memcmp(header + start, name, nlen) != 0 ||
+            header[start + nlen] != '=')
+            continue;
+        vlen = i - start - nlen - 1;
+        while (vlen > 0 &&
+               (header[start + nlen + vlen] == ' ' || header[start + nlen + vlen] == '\t'))
+            vlen--;
+        if (vlen == 0 || vlen >= cap)
+            return -1;
+        for (k = 0; k < vlen; k++) {
+            char c = header[start + nlen + 1 + k];
+
+            if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                  c == '_' || c == '-'))
+                return -1;
+        }
+        memcpy(out, header + start + nlen + 1, vlen);
+        out[vlen] = '\0';
+        return 0;
+    }
+    return -1;
+}

@@ -67,4 +67,11 @@ int parse_id_valid(const char *s, size_t len);
 /* ASCII case-insensitive equality: the locale must not decide whether "SUCCESS" matches. */
 int parse_casematch(const char *a, const char *b);
 
+/*
+ * The value of cookie `name` in a Cookie header ("a=1; kabar_session=XYZ"). Only values of
+ * [A-Za-z0-9_-] up to cap-1 bytes are accepted: ours are hex or base64url. Returns 0 and fills
+ * out, -1 when absent or malformed (out then holds "").
+ */
+int parse_cookie(const char *header, size_t len, const char *name, char *out, size_t cap);
+
 #endif

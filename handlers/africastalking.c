@@ -184,4 +184,4 @@ static const struct http_route at_routes[] = {
     {NULL, NULL, 0, NULL, NULL},
 };
 
-const struct http_handler handler_africastalking = {"africastalking", at_routes};
+const struct http_handler handler_africastalking = {"africastalking", at_routes, 0};

@@ -8,5 +8,8 @@ extern const struct http_handler handler_ops;
 extern const struct http_handler handler_africastalking;
 extern const struct http_handler handler_hubtel;
 extern const struct http_handler handler_kannel;
+/* the admin listener */
+extern const struct http_handler handler_admin;
+extern const struct http_handler handler_api;
 
 #endif

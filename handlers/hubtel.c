@@ -81,4 +81,4 @@ static const struct http_route hubtel_routes[] = {
     {NULL, NULL, 0, NULL, NULL},
 };
 
-const struct http_handler handler_hubtel = {"hubtel", hubtel_routes};
+const struct http_handler handler_hubtel = {"hubtel", hubtel_routes, 0};

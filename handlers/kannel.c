@@ -114,4 +114,4 @@ static const struct http_route kannel_routes[] = {
     {NULL, NULL, 0, NULL, NULL},
 };
 
-const struct http_handler handler_kannel = {"kannel", kannel_routes};
+const struct http_handler handler_kannel = {"kannel", kannel_routes, 0};

@@ -60,4 +60,4 @@ static const struct http_route ops_routes[] = {
     {NULL, NULL, 0, NULL, NULL},
 };
 
-const struct http_handler handler_ops = {"ops", ops_routes};
+const struct http_handler handler_ops = {"ops", ops_routes, 0};

@@ -5,8 +5,8 @@
 set -e
 src=${KABAR_SRCDIR:-.}
 build=${KABAR_BUILDDIR:-.}
-for t in form at_ussd at_end at_sms at_dlr hubtel msisdn kannel keyword; do
+for t in form at_ussd at_end at_sms at_dlr hubtel msisdn kannel keyword cookie; do
   "$build/tests/fuzz/fuzz_$t" "$src/tests/fuzz/corpus/$t" >/dev/null 2>&1 ||
     { echo "fuzz corpus replay failed: $t"; exit 1; }
 done
-echo "fuzz corpora replayed: 9 targets"
+echo "fuzz corpora replayed: 10 targets"

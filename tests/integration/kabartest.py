@@ -91,6 +91,7 @@ class Kabard:
             f.write(conf_text if conf_text is not None else env.config())
         self.proc = None
         self.port = None
+        self.admin_port = None
 
     def start(self, expect_start=True):
         self.logf = open(self.log, "ab")
@@ -100,6 +101,8 @@ class Kabard:
             return self
         m = wait_for(lambda: self._started(), timeout=15, what="kabard to start")
         self.port = int(m.group(1))
+        a = re.search(r"event=started .*?admin_port=(\d+)", self.logtext())
+        self.admin_port = int(a.group(1)) if a else None
         return self
 
     def _started(self):
@@ -189,6 +192,7 @@ class Env:
         with open(os.path.join(SRC, "config", "kabard.conf.in")) as f:
             text = f.read()
         text = (text.replace("@PORT@", str(port))
+                .replace("@ADMINPORT@", str(over.get("admin_port", 0)))
                 .replace("@DBSOCKET@", over.get("socket", self.socket))
                 .replace("@DBPASSFILE@", self.password_file)
                 .replace("@SQLDIR@", os.path.join(SRC, "sql"))

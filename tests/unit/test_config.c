@@ -47,6 +47,8 @@ write_conf(const char *from, const char *to)
 
         if (strncmp(p, "@PORT@", 6) == 0)
             rep = "0", skip = 6;
+        else if (strncmp(p, "@ADMINPORT@", 11) == 0)
+            rep = "0", skip = 11;
         else if (strncmp(p, "@DBSOCKET@", 10) == 0)
             rep = "/nonexistent.sock", skip = 10;
         else if (strncmp(p, "@DBPASSFILE@", 12) == 0)

@@ -1,0 +1,240 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "auth.h"
+#include "db.h"
+#include "parse.h"
+
+int
+auth_password_hash(const char *password, char out[AUTH_PWHASH_MAX])
+{
+    return crypto_pwhash_str_alg(out, password, strlen(password),
+                                 crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                                 crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13);
+}
+
+int
+auth_password_verify(const char *hash, const char *password)
+{
+    static char dummy[AUTH_PWHASH_MAX];
+    static int have_dummy;
+
+    if (hash == NULL || strncmp(hash, "$argon2id$", 10) != 0) {
+        /* racing workers may both build it: the same kind of string either way */
+        if (!have_dummy && auth_password_hash("not a password at all", dummy) == 0)
+            have_dummy = 1;
+        if (have_dummy && crypto_pwhash_str_verify(dummy, password, strlen(password)) == 0)
+            return 0; /* the dummy's own password: still not a user */
+        return 0;
+    }
+    return crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
+}
+
+void
+auth_token_new(char out[AUTH_TOKEN_HEX])
+{
+    unsigned char raw[32];
+
+    randombytes_buf(raw, sizeof raw);
+    sodium_bin2hex(out, AUTH_TOKEN_HEX, raw, sizeof raw);
+    sodium_memzero(raw, sizeof raw);
+}
+
+void
+auth_token_hash(const char *token, unsigned char out[AUTH_HASH_BYTES])
+{
+    crypto_hash_sha256(out, (const unsigned char *)token, strlen(token));
+}
+
+int
+auth_token_equal(const char *a, const char *b)
+{
+    size_t n = strlen(a);
+
+    return n > 0 && n == strlen(b) && sodium_memcmp(a, b, n) == 0;
+}
+
+/* A small table of recent login sources; a collision shares a counter, which only errs strict. */
+#define AUTH_SLOTS 1024
+
+static struct {
+    time_t minute;
+    unsigned count;
+} auth_slots[AUTH_SLOTS];
+
+int
+auth_login_allowed(const char *peer, unsigned per_minute, time_t now)
+{
+    unsigned char h[crypto_shorthash_BYTES];
+    static unsigned char key[crypto_shorthash_KEYBYTES];
+    static int keyed;
+    size_t i;
+
+    if (!keyed) {
+        randombytes_buf(key, sizeof key);
+        keyed = 1;
+    }
+    crypto_shorthash(h, (const unsigned char *)peer, strlen(peer), key);
+    i = ((size_t)h[0] | (size_t)h[1] << 8) % AUTH_SLOTS;
+    if (auth_slots[i].minute != now / 60) {
+        auth_slots[i].minute = now / 60;
+        auth_slots[i].count = 0;
+    }
+    if (auth_slots[i].count >= per_minute)
+        return 0;
+    auth_slots[i].count++;
+    return 1;
+}
+
+struct auth_row {
+    int found, live;
+    struct auth_session *s;
+    struct auth_user *u;
+};
+
+static void
+auth_copy_user(struct auth_user *u, char **v)
+{
+    uint64_t id = 0;
+
+    (void)parse_u64(v[0], strlen(v[0]), 1, UINT64_MAX, &id);
+    u->id = id;
+    snprintf(u->username, sizeof u->username, "%s", v[1]);
+    u->admin = strcmp(v[2], "admin") == 0;
+    snprintf(u->region, sizeof u->region, "%s", u->admin || v[3] == NULL ? "" : v[3]);
+}
+
+static int
+auth_session_row(void *arg, char **v, unsigned long *lens, unsigned n)
+{
+    struct auth_row *a = arg;
+
+    (void)lens;
+    if (n != 8 || v[0] == NULL || v[1] == NULL || v[2] == NULL || v[4] == NULL)
+        return 1;
+    a->found = 1;
+    auth_copy_user(&a->s->user, v);
+    snprintf(a->s->csrf, sizeof a->s->csrf, "%s", v[4]);
+    a->s->lang = v[5] != NULL && strcmp(v[5], "en") == 0;
+    a->s->filter = v[6] != NULL ? strdup(v[6]) : NULL;
+    a->live = v[7] != NULL && strcmp(v[7], "1") == 0;
+    return 1;
+}
+
+int
+auth_session_load(struct db_conn *c, const char *sid, unsigned idle, unsigned max,
+                  struct auth_session *s, int *err)
+{
+    unsigned char h[AUTH_HASH_BYTES];
+    struct auth_row a = {0, 0, s, NULL};
+    struct db_param p[3];
+
+    memset(s, 0, sizeof *s);
+    if (strlen(sid) != AUTH_TOKEN_HEX - 1)
+        return 0;
+    auth_token_hash(sid, h);
+    p[0] = DB_U64(idle);
+    p[1] = DB_U64(max);
+    p[2] = DB_STRN((const char *)h, sizeof h);
+    *err = db_query(c,
+                    "SELECT u.id, u.username, u.role, u.region_code, s.csrf, s.lang, s.filter,"
+                    " s.last_seen > NOW(3) - INTERVAL ? SECOND"
+                    "  AND s.created_at > NOW(3) - INTERVAL ? SECOND"
+                    " FROM admin_sessions s JOIN admin_users u ON u.id = s.user_id"
+                    " WHERE s.id_hash = ?",
+                    p, 3, auth_session_row, &a);
+    if (*err != 0)
+        return -1;
+    if (!a.found)
+        return 0;
+    if (!a.live) {
+        free(s->filter);
+        s->filter = NULL;
+        *err = db_exec(c, "DELETE FROM admin_sessions WHERE id_hash = ?", p + 2, 1, NULL, NULL);
+        return *err != 0 ? -1 : 0;
+    }
+    *err = db_exec(c, "UPDATE admin_sessions SET last_seen = NOW(3) WHERE id_hash = ?", p + 2, 1,
+                   NULL, NULL);
+    return *err != 0 ? -1 : 1;
+}
+
+int
+auth_session_create(struct db_conn *c, const struct auth_user *u, int lang,
+                    char sid[AUTH_TOKEN_HEX], struct auth_session *s)
+{
+    unsigned char h[AUTH_HASH_BYTES];
+    struct db_param p[4];
+
+    memset(s, 0, sizeof *s);
+    s->user = *u;
+    s->lang = lang;
+    auth_token_new(sid);
+    auth_token_new(s->csrf);
+    auth_token_hash(sid, h);
+    p[0] = DB_STRN((const char *)h, sizeof h);
+    p[1] = DB_U64(u->id);
+    p[2] = DB_STR(s->csrf);
+    p[3] = DB_STR(lang ? "en" : "id");
+    return db_exec(c,
+                   "INSERT INTO admin_sessions (id_hash, user_id, csrf, lang) VALUES (?, ?, ?, ?)",
+                   p, 4, NULL, NULL);
+}
+
+static int
+auth_bearer_row(void *arg, char **v, unsigned long *lens, unsigned n)
+{
+    struct auth_row *a = arg;
+
+    (void)lens;
+    if (n != 4 || v[0] == NULL || v[1] == NULL || v[2] == NULL)
+        return 1;
+    a->found = 1;
+    auth_copy_user(a->u, v);
+    return 1;
+}
+
+int
+auth_bearer_load(struct db_conn *c, const char *token, struct auth_user *u, int *err)
+{
+    unsigned char h[AUTH_HASH_BYTES];
+    struct auth_row a = {0, 0, NULL, u};
+    struct db_param p;
+
+    memset(u, 0, sizeof *u);
+    if (strlen(token) != AUTH_TOKEN_HEX - 1)
+        return 0;
+    auth_token_hash(token, h);
+    p = DB_STRN((const char *)h, sizeof h);
+    *err = db_query(c,
+                    "SELECT u.id, u.username, u.role, u.region_code FROM api_tokens t"
+                    " JOIN admin_users u ON u.id = t.user_id"
+                    " WHERE t.token_hash = ? AND t.revoked_at IS NULL",
+                    &p, 1, auth_bearer_row, &a);
+    if (*err != 0)
+        return -1;
+    if (!a.found)
+        return 0;
+    *err = db_exec(c, "UPDATE api_tokens SET last_used_at = NOW(3) WHERE token_hash = ?", &p, 1,
+                   NULL, NULL);
+    return *err != 0 ? -1 : 1;
+}
+
+int
+auth_audit(struct db_conn *c, const char *actor, const char *action, const char *target_type,
+           uint64_t target_id, const char *detail)
+{
+    struct db_param p[5];
+
+    p[0] = DB_STR(actor);
+    p[1] = DB_STR(action);
+    p[2] = target_type != NULL ? DB_STR(target_type) : DB_NULL();
+    p[3] = target_id != 0 ? DB_U64(target_id) : DB_NULL();
+    p[4] = detail != NULL ? DB_STR(detail) : DB_NULL();
+    return db_exec(c,
+                   "INSERT INTO audit_log (actor, action, target_type, target_id, detail)"
+                   " VALUES (?, ?, ?, ?, ?)",
+                   p, 5, NULL, NULL);
+}

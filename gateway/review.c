@@ -1,0 +1,381 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "parse.h"
+#include "review.h"
+
+const char *const review_type_names[4] = {"", "business", "attendance", "help"};
+const char *const review_state_names[4] = {"unreviewed", "follow_up", "reviewed", "all"};
+
+static const char *const review_tables[4] = {NULL, "business_reports", "attendance_reports",
+                                             "help_requests"};
+
+static int
+review_pick(const char *v, const char *const *names, size_t n, int *out)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (strcmp(v, names[i]) == 0) {
+            *out = (int)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* YYYY-MM-DD with a plausible month and day (the database refuses the rest as NULL) */
+static int
+review_date_valid(const char *s)
+{
+    uint64_t y, m, d;
+
+    return strlen(s) == 10 && s[4] == '-' && s[7] == '-' && parse_u64(s, 4, 2000, 2100, &y) == 0 &&
+           parse_u64(s + 5, 2, 1, 12, &m) == 0 && parse_u64(s + 8, 2, 1, 31, &d) == 0;
+}
+
+static int
+review_region_valid(const char *s)
+{
+    size_t i, n = strlen(s);
+
+    for (i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+    return n <= 13;
+}
+
+static int
+review_filter_check(struct review_filter *f, const char *assistant, const char *type,
+                    const char *bstatus, const char *review, char *err, size_t errlen)
+{
+    uint64_t v;
+
+    if (!review_region_valid(f->region)) {
+        parse_seterr(err, errlen, "region must be a region code");
+        return -1;
+    }
+    f->assistant = 0;
+    if (assistant[0] != '\0' &&
+        parse_u64(assistant, strlen(assistant), 1, UINT32_MAX, &f->assistant) == -1) {
+        parse_seterr(err, errlen, "assistant must be an assistant id");
+        return -1;
+    }
+    if (review_pick(type, review_type_names, 4, &f->type) == -1) {
+        parse_seterr(err, errlen, "type must be business, attendance or help");
+        return -1;
+    }
+    f->bstatus = 0;
+    if (bstatus[0] != '\0') {
+        if (parse_u64(bstatus, strlen(bstatus), 1, 4, &v) == -1) {
+            parse_seterr(err, errlen, "status must be 1 to 4");
+            return -1;
+        }
+        f->bstatus = (unsigned)v;
+    }
+    if (f->bstatus != 0 && f->type != REVIEW_ANY && f->type != REVIEW_BUSINESS) {
+        parse_seterr(err, errlen, "a business status applies to business reports only");
+        return -1;
+    }
+    if (review[0] == '\0')
+        f->review = REVIEW_UNREVIEWED;
+    else if (review_pick(review, review_state_names, 4, &f->review) == -1) {
+        parse_seterr(err, errlen, "review must be unreviewed, follow_up, reviewed or all");
+        return -1;
+    }
+    if ((f->from[0] != '\0' && !review_date_valid(f->from)) ||
+        (f->to[0] != '\0' && !review_date_valid(f->to))) {
+        parse_seterr(err, errlen, "dates must look like 2026-11-30");
+        return -1;
+    }
+    return 0;
+}
+
+int
+review_filter_parse(const char *body, size_t len, struct review_filter *f, char *err, size_t errlen)
+{
+    char assistant[16], type[16], bstatus[8], review[16];
+    struct parse_field fields[] = {
+        {"region", f->region, sizeof f->region, 0, 0, 0},
+        {"assistant", assistant, sizeof assistant, 0, 0, 0},
+        {"type", type, sizeof type, 0, 0, 0},
+        {"bstatus", bstatus, sizeof bstatus, 0, 0, 0},
+        {"from", f->from, sizeof f->from, 0, 0, 0},
+        {"to", f->to, sizeof f->to, 0, 0, 0},
+        {"q", f->q, sizeof f->q, 0, 0, 0},
+        {"review", review, sizeof review, 0, 0, 0},
+    };
+    size_t i;
+
+    memset(f, 0, sizeof *f);
+    for (i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        fields[i].buf[0] = '\0';
+    if (parse_form(body, len, fields, sizeof fields / sizeof fields[0], err, errlen) == -1)
+        return -1;
+    return review_filter_check(f, assistant, type, bstatus, review, err, errlen);
+}
+
+char *
+review_filter_json(const struct review_filter *f)
+{
+    json_t *o = json_pack("{s:s, s:I, s:s, s:I, s:s, s:s, s:s, s:s}", "region", f->region,
+                          "assistant", (json_int_t)f->assistant, "type", review_type_names[f->type],
+                          "bstatus", (json_int_t)f->bstatus, "from", f->from, "to", f->to, "q",
+                          f->q, "review", review_state_names[f->review]);
+    char *s;
+
+    if (o == NULL)
+        return NULL;
+    s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return s;
+}
+
+int
+review_filter_from_json(const char *json, struct review_filter *f)
+{
+    json_t *o = json_loads(json, 0, NULL);
+    const char *region = "", *type = "", *from = "", *to = "", *q = "", *review = "";
+    json_int_t assistant = 0, bstatus = 0;
+    char a[24], bs[24];
+    int rc = -1;
+
+    memset(f, 0, sizeof *f);
+    if (o == NULL)
+        return -1;
+    if (json_unpack(o, "{s?s, s?I, s?s, s?I, s?s, s?s, s?s, s?s}", "region", &region, "assistant",
+                    &assistant, "type", &type, "bstatus", &bstatus, "from", &from, "to", &to, "q",
+                    &q, "review", &review) == 0 &&
+        strlen(region) < sizeof f->region && strlen(from) < sizeof f->from &&
+        strlen(to) < sizeof f->to && strlen(q) < sizeof f->q && assistant >= 0 && bstatus >= 0) {
+        snprintf(f->region, sizeof f->region, "%s", region);
+        snprintf(f->from, sizeof f->from, "%s", from);
+        snprintf(f->to, sizeof f->to, "%s", to);
+        snprintf(f->q, sizeof f->q, "%s", q);
+        snprintf(a, sizeof a, "%s", "");
+        if (assistant > 0)
+            snprintf(a, sizeof a, "%lld", (long long)assistant);
+        snprintf(bs, sizeof bs, "%s", "");
+        if (bstatus > 0)
+            snprintf(bs, sizeof bs, "%lld", (long long)bstatus);
+        rc = review_filter_check(f, a, type, bs, review, NULL, 0);
+    }
+    json_decref(o);
+    if (rc == -1)
+        memset(f, 0, sizeof *f);
+    return rc;
+}
+
+void
+sqlb_add(struct sqlb *b, const char *text)
+{
+    size_t n = strlen(text);
+
+    if (b->len + n >= sizeof b->sql) {
+        b->overflow = 1;
+        return;
+    }
+    memcpy(b->sql + b->len, text, n + 1);
+    b->len += n;
+}
+
+void
+sqlb_param(struct sqlb *b, const char *text, struct db_param p)
+{
+    if (b->np >= SQLB_MAXP) {
+        b->overflow = 1;
+        return;
+    }
+    b->p[b->np++] = p;
+    sqlb_add(b, text);
+}
+
+/* the current review status of report x of one type: its latest reviewed or follow_up */
+static void
+review_status_expr(struct sqlb *b, int type)
+{
+    sqlb_add(b, "(SELECT v.status FROM reviews v WHERE v.report_type = '");
+    sqlb_add(b, review_type_names[type]);
+    sqlb_add(b, "' AND v.report_id = x.id AND v.status <> 'note' ORDER BY v.id DESC LIMIT 1)");
+}
+
+static void
+review_where(struct sqlb *b, const struct review_filter *f, const char *scope, int type)
+{
+    char msisdn[PARSE_MSISDN_SIZE];
+    size_t i, o;
+
+    sqlb_add(b, " WHERE 1 = 1");
+    if (scope[0] != '\0')
+        sqlb_param(b, " AND k.region_code LIKE CONCAT(?, '%')", DB_STR(scope));
+    if (f->region[0] != '\0')
+        sqlb_param(b, " AND k.region_code LIKE CONCAT(?, '%')", DB_STR(f->region));
+    if (f->assistant != 0)
+        sqlb_param(b, " AND k.assistant_id = ?", DB_U64(f->assistant));
+    if (f->bstatus != 0 && type == REVIEW_BUSINESS)
+        sqlb_param(b, " AND x.status = ?", DB_U64(f->bstatus));
+    else if (f->bstatus != 0)
+        sqlb_add(b, " AND 1 = 0"); /* a business status: business reports only */
+    if (f->from[0] != '\0')
+        sqlb_param(b, " AND x.created_at >= CAST(? AS DATETIME) - INTERVAL 7 HOUR",
+                   DB_STR(f->from));
+    if (f->to[0] != '\0')
+        sqlb_param(b, " AND x.created_at < CAST(? AS DATETIME) + INTERVAL 17 HOUR", DB_STR(f->to));
+    if (f->q[0] != '\0') {
+        if (parse_msisdn(f->q, strlen(f->q), msisdn) == 0) {
+            /* the parameter must outlive this frame: keep it in the builder */
+            snprintf(b->like, sizeof b->like, "%s", msisdn);
+            sqlb_param(b, " AND k.msisdn = ?", DB_STR(b->like));
+        } else {
+            /* a name part, with LIKE's own characters taken literally */
+            o = 0;
+            b->like[o++] = '%';
+            for (i = 0; f->q[i] != '\0' && o + 3 < sizeof b->like; i++) {
+                if (f->q[i] == '%' || f->q[i] == '_' || f->q[i] == '\\')
+                    b->like[o++] = '\\';
+                b->like[o++] = f->q[i];
+            }
+            b->like[o++] = '%';
+            b->like[o] = '\0';
+            sqlb_param(b, " AND k.name LIKE ?", DB_STR(b->like));
+        }
+    }
+    if (f->review == REVIEW_UNREVIEWED) {
+        sqlb_add(b, " AND NOT EXISTS (SELECT 1 FROM reviews v WHERE v.report_type = '");
+        sqlb_add(b, review_type_names[type]);
+        sqlb_add(b, "' AND v.report_id = x.id AND v.status <> 'note')");
+    } else if (f->review == REVIEW_FOLLOW_UP || f->review == REVIEW_REVIEWED) {
+        sqlb_add(b, " AND ");
+        review_status_expr(b, type);
+        sqlb_add(b, f->review == REVIEW_FOLLOW_UP ? " = 'follow_up'" : " = 'reviewed'");
+    }
+}
+
+static void
+review_from(struct sqlb *b, const struct review_filter *f, int type)
+{
+    sqlb_add(b, " FROM ");
+    sqlb_add(b, review_tables[type]);
+    /* newest first over many reports: walk the reports' own order and look each KPM up, or
+     * MariaDB may start from kpm and sort every report for each page; a search for one KPM
+     * is the other way round */
+    sqlb_add(b, f->q[0] == '\0' ? " x STRAIGHT_JOIN kpm k ON k.id = x.kpm_id"
+                                : " x JOIN kpm k ON k.id = x.kpm_id");
+    if (type == REVIEW_ATTENDANCE)
+        sqlb_add(b, " JOIN trainings tr ON tr.id = x.training_id");
+}
+
+static const char *const review_page_cols[4] = {
+    NULL,
+    "x.status, x.revenue, x.kind",
+    "x.attended, x.reason, tr.title",
+    "x.topic, NULL, x.text",
+};
+
+static const char *const review_cols_business[] = {
+    "report_id",   "created_wib",  "kpm_id", "pkh_number", "kpm_name", "msisdn",
+    "region_code", "assistant_id", "source", "status",     "kind",     "revenue",
+    "workers",     "difficulty",   "review", NULL};
+static const char *const review_cols_attendance[] = {
+    "report_id",   "created_wib",  "kpm_id", "pkh_number",  "kpm_name",       "msisdn",
+    "region_code", "assistant_id", "source", "training_id", "training_title", "training_date",
+    "attended",    "reason",       "review", NULL};
+static const char *const review_cols_help[] = {
+    "report_id",    "created_wib", "kpm_id", "pkh_number", "kpm_name", "msisdn", "region_code",
+    "assistant_id", "source",      "topic",  "text",       "review",   NULL};
+
+static const char *const review_keyset_cols[4] = {
+    NULL,
+    "x.status, x.kind, x.revenue, x.workers, x.difficulty",
+    "x.training_id, tr.title, DATE_FORMAT(tr.starts_at + INTERVAL 7 HOUR, '%Y-%m-%d %H:%i'),"
+    " x.attended, x.reason",
+    "x.topic, x.text",
+};
+
+const char *const *
+review_export_columns(int type)
+{
+    switch (type) {
+    case REVIEW_BUSINESS:
+        return review_cols_business;
+    case REVIEW_ATTENDANCE:
+        return review_cols_attendance;
+    case REVIEW_HELP:
+        return review_cols_help;
+    default:
+        return NULL;
+    }
+}
+
+#define REVIEW_WIB(col) "DATE_FORMAT(" col " + INTERVAL 7 HOUR, '%Y-%m-%d %H:%i')"
+
+int
+review_build(struct sqlb *b, const struct review_filter *f, const char *scope,
+             enum review_mode mode, int type, uint64_t before, unsigned limit, unsigned offset)
+{
+    char num[64];
+    int t, first = 1;
+
+    memset(b, 0, sizeof *b);
+    if (mode == REVIEW_KEYSET) {
+        if (type < REVIEW_BUSINESS || type > REVIEW_HELP)
+            return -1;
+        sqlb_add(b, "SELECT x.id, " REVIEW_WIB(
+                        "x.created_at") ", x.kpm_id, k.pkh_number, k.name,"
+                                        " k.msisdn, k.region_code, k.assistant_id, x.source, ");
+        sqlb_add(b, review_keyset_cols[type]);
+        sqlb_add(b, ", COALESCE(");
+        review_status_expr(b, type);
+        sqlb_add(b, ", 'unreviewed')");
+        review_from(b, f, type);
+        review_where(b, f, scope, type);
+        if (before != 0)
+            sqlb_param(b, " AND x.id < ?", DB_U64(before));
+        snprintf(num, sizeof num, " ORDER BY x.id DESC LIMIT %u", limit);
+        sqlb_add(b, num);
+        return b->overflow ? -1 : 0;
+    }
+    sqlb_add(b, mode == REVIEW_COUNT ? "SELECT SUM(n) FROM (" : "SELECT * FROM (");
+    for (t = REVIEW_BUSINESS; t <= REVIEW_HELP; t++) {
+        if (f->type != REVIEW_ANY && f->type != t)
+            continue;
+        if (f->bstatus != 0 && t != REVIEW_BUSINESS)
+            continue;
+        if (!first)
+            sqlb_add(b, " UNION ALL ");
+        first = 0;
+        if (mode == REVIEW_COUNT) {
+            sqlb_add(b, "(SELECT COUNT(*) AS n");
+        } else {
+            sqlb_add(b, "(SELECT '");
+            sqlb_add(b, review_type_names[t]);
+            sqlb_add(b, "' AS t, x.id, x.kpm_id, x.created_at, " REVIEW_WIB(
+                            "x.created_at") " AS created, x.source, ");
+            sqlb_add(b, review_page_cols[t]);
+            sqlb_add(b, ", k.name, k.msisdn, k.region_code, COALESCE(");
+            review_status_expr(b, t);
+            sqlb_add(b, ", 'unreviewed') AS rv");
+        }
+        review_from(b, f, t);
+        review_where(b, f, scope, t);
+        if (mode == REVIEW_PAGE) {
+            snprintf(num, sizeof num, " ORDER BY x.created_at DESC, x.id DESC LIMIT %u",
+                     offset + limit);
+            sqlb_add(b, num);
+        }
+        sqlb_add(b, ")");
+    }
+    if (first)
+        return -1;
+    if (mode == REVIEW_COUNT) {
+        sqlb_add(b, ") c");
+    } else {
+        snprintf(num, sizeof num, ") q ORDER BY created_at DESC, t, id DESC LIMIT %u OFFSET %u",
+                 limit, offset);
+        sqlb_add(b, num);
+    }
+    return b->overflow ? -1 : 0;
+}

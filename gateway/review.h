@@ -1,0 +1,72 @@
+/*
+ * Case review: which reports an administrator sees. One filter, turned into one prepared
+ * statement for the review queue (a page of three report tables, newest first), its count, the
+ * CSV exports and the API (keyset pages of one table). Every statement is limited to the
+ * user's region: a supervisor never sees a row outside it, whatever the filter says.
+ */
+#ifndef KABAR_REVIEW_H
+#define KABAR_REVIEW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "db.h"
+
+enum review_type { REVIEW_ANY, REVIEW_BUSINESS, REVIEW_ATTENDANCE, REVIEW_HELP };
+enum review_state { REVIEW_UNREVIEWED, REVIEW_FOLLOW_UP, REVIEW_REVIEWED, REVIEW_ALL };
+
+struct review_filter {
+    char region[14];    /* a region code prefix, "" for all */
+    uint64_t assistant; /* 0: any */
+    int type;           /* enum review_type */
+    unsigned bstatus;   /* business status 1..4, 0: any (implies business reports) */
+    char from[11];      /* YYYY-MM-DD in WIB, inclusive, or "" */
+    char to[11];
+    char q[101]; /* a KPM name (part) or phone number */
+    int review;  /* enum review_state */
+};
+
+extern const char *const review_type_names[4];  /* "", business, attendance, help */
+extern const char *const review_state_names[4]; /* unreviewed, follow_up, reviewed, all */
+
+/* Pure: a filter from form fields (the queue form, or an API query string). Unknown values are
+ * an error with a message naming the field. */
+int review_filter_parse(const char *body, size_t len, struct review_filter *f, char *err,
+                        size_t errlen);
+/* The filter as a JSON object (kept in the admin session), and back. */
+char *review_filter_json(const struct review_filter *f);
+int review_filter_from_json(const char *json, struct review_filter *f);
+
+/* A statement under construction: text and its parameters. */
+#define SQLB_MAXP 64
+struct sqlb {
+    char sql[8192];
+    size_t len;
+    struct db_param p[SQLB_MAXP];
+    size_t np;
+    int overflow;
+    char like[104]; /* storage for the name pattern */
+};
+
+void sqlb_add(struct sqlb *b, const char *text);
+void sqlb_param(struct sqlb *b, const char *text, struct db_param p);
+
+enum review_mode {
+    REVIEW_PAGE,  /* union of the types, newest first: limit, offset */
+    REVIEW_COUNT, /* one row: how many */
+    REVIEW_KEYSET /* one type, id descending, id < before (0: from the top), limit */
+};
+
+/*
+ * The statement for f within region `scope` ("" for all). Columns of REVIEW_PAGE: type, id,
+ * kpm_id, created_at (UTC), created (WIB text), source, a, b, c, kpm name, msisdn, region code,
+ * review, where a/b/c are business: status, revenue, kind; attendance: attended, reason, training
+ * title; help: topic, NULL, text. REVIEW_KEYSET has the columns of review_export_columns(type).
+ * Returns -1 when the statement does not fit (not for any filter the parser accepts).
+ */
+int review_build(struct sqlb *b, const struct review_filter *f, const char *scope,
+                 enum review_mode mode, int type, uint64_t before, unsigned limit, unsigned offset);
+/* The CSV header / JSON keys of REVIEW_KEYSET rows for one type, NULL-terminated. */
+const char *const *review_export_columns(int type);
+
+#endif

@@ -1,0 +1,456 @@
+/*
+ * The JSON API under /api/v1, on the admin listener: reports, KPM, alerts and reviews for the
+ * ministry's own tools. Bearer tokens (`kabard user token`), the same region limits as the
+ * pages, cursor pagination: each list answers {"data": [...], "next_cursor": "N" or null}, and
+ * the next page is ?cursor=N. Personal data never goes in a URL: a search by name or phone
+ * number is not offered here.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/http.h>
+#include <jansson.h>
+
+#include "admin.h"
+#include "auth.h"
+#include "config.h"
+#include "db.h"
+#include "handlers.h"
+#include "http.h"
+#include "log.h"
+#include "parse.h"
+#include "review.h"
+
+#define API_LIMIT_DEFAULT 100
+#define API_LIMIT_MAX 1000
+
+struct api_job;
+typedef int (*api_fn)(struct db_conn *, struct api_job *);
+
+struct api_job {
+    struct http_req *r;
+    const struct config *cfg;
+    api_fn fn;
+    char token[AUTH_TOKEN_HEX + 8];
+    char query[512];
+    struct auth_user user;
+    int status;
+    json_t *reply;
+    /* lists */
+    const char *const *cols;
+    json_t *data;
+    uint64_t last;
+};
+
+static const char *const api_numeric[] = {"id",         "report_id",   "kpm_id",   "assistant_id",
+                                          "status",     "kind",        "revenue",  "workers",
+                                          "difficulty", "training_id", "attended", "reason",
+                                          "topic",      "reminders",   "kube_id",  NULL};
+
+static json_t *
+api_value(const char *col, const char *v, unsigned long len)
+{
+    uint64_t n;
+    size_t i;
+
+    if (v == NULL)
+        return json_null();
+    for (i = 0; api_numeric[i] != NULL; i++)
+        if (strcmp(col, api_numeric[i]) == 0 && parse_u64(v, len, 0, UINT64_MAX >> 1, &n) == 0)
+            return json_integer((json_int_t)n);
+    return json_stringn(v, len);
+}
+
+/* one row: an object keyed by j->cols; the first column is the cursor */
+static int
+api_row(void *arg, char **v, unsigned long *lens, unsigned n)
+{
+    struct api_job *j = arg;
+    json_t *o = json_object();
+    unsigned i;
+
+    if (o == NULL)
+        return 1;
+    for (i = 0; i < n && j->cols[i] != NULL; i++) {
+        json_t *x = api_value(j->cols[i], v[i], lens[i]);
+
+        json_object_set_new(o, j->cols[i], x != NULL ? x : json_null());
+    }
+    json_array_append_new(j->data, o);
+    if (v[0] != NULL)
+        (void)parse_u64(v[0], lens[0], 0, UINT64_MAX, &j->last);
+    return 0;
+}
+
+static void
+api_error(struct api_job *j, int status, const char *msg)
+{
+    json_decref(j->reply);
+    j->status = status;
+    j->reply = json_pack("{s:s}", "error", msg);
+}
+
+/* cursor and limit of a list request */
+static int
+api_page(struct api_job *j, uint64_t *cursor, unsigned *limit)
+{
+    char c[24] = "", l[8] = "", err[96];
+    struct parse_field f[] = {{"cursor", c, sizeof c, 0, 0, 0}, {"limit", l, sizeof l, 0, 0, 0}};
+    uint64_t v = API_LIMIT_DEFAULT;
+
+    *cursor = 0;
+    if (parse_form(j->query, strlen(j->query), f, 2, err, sizeof err) == -1 ||
+        (c[0] != '\0' && parse_u64(c, strlen(c), 1, UINT64_MAX, cursor) == -1) ||
+        (l[0] != '\0' && parse_u64(l, strlen(l), 1, API_LIMIT_MAX, &v) == -1)) {
+        api_error(j, 400, "cursor must be a cursor from a previous page, limit 1 to 1000");
+        return -1;
+    }
+    *limit = (unsigned)v;
+    return 0;
+}
+
+static int
+api_list(struct db_conn *c, struct api_job *j, const char *sql, const struct db_param *p, size_t np,
+         unsigned limit)
+{
+    char next[24];
+    int err;
+
+    j->data = json_array();
+    j->last = 0;
+    if ((err = db_query(c, sql, p, np, api_row, j)) != 0) {
+        json_decref(j->data);
+        j->data = NULL;
+        return err;
+    }
+    snprintf(next, sizeof next, "%llu", (unsigned long long)j->last);
+    j->reply = json_pack("{s:o, s:o}", "data", j->data, "next_cursor",
+                         json_array_size(j->data) == limit && j->last > 1 ? json_string(next)
+                                                                          : json_null());
+    j->data = NULL;
+    j->status = 200;
+    return 0;
+}
+
+static int
+api_reports(struct db_conn *c, struct api_job *j)
+{
+    struct review_filter f;
+    struct sqlb *b;
+    uint64_t cursor;
+    unsigned limit;
+    char err[128];
+    int rc;
+
+    if (review_filter_parse(j->query, strlen(j->query), &f, err, sizeof err) == -1) {
+        api_error(j, 400, err);
+        return 0;
+    }
+    if (f.q[0] != '\0') {
+        api_error(j, 400, "q is not offered by the API: personal data must not travel in URLs");
+        return 0;
+    }
+    if (f.type == REVIEW_ANY)
+        f.type = REVIEW_BUSINESS;
+    if (api_page(j, &cursor, &limit) == -1)
+        return 0;
+    if ((b = malloc(sizeof *b)) == NULL)
+        return DB_EUNAVAILABLE;
+    if (review_build(b, &f, j->user.region, REVIEW_KEYSET, f.type, cursor, limit, 0) == -1) {
+        free(b);
+        api_error(j, 400, "filter too complex");
+        return 0;
+    }
+    j->cols = review_export_columns(f.type);
+    rc = api_list(c, j, b->sql, b->p, b->np, limit);
+    free(b);
+    return rc;
+}
+
+static const char *const api_kpm_cols[] = {"id",      "pkh_number", "nik_masked",  "name",
+                                           "msisdn",  "lang",       "region_code", "assistant_id",
+                                           "kube_id", "graduation", "reminders",   NULL};
+
+#define API_KPM_SELECT                                                                             \
+    "SELECT k.id, k.pkh_number, CONCAT('************', COALESCE(k.nik_last4, '----')), k.name,"    \
+    " k.msisdn, k.lang, k.region_code, k.assistant_id, k.kube_id, k.graduation, k.reminders"       \
+    " FROM kpm k WHERE k.region_code LIKE CONCAT(?, '%')"
+
+static int
+api_kpm(struct db_conn *c, struct api_job *j)
+{
+    char id[24] = "", region[14] = "", err[96];
+    struct parse_field f[] = {{"id", id, sizeof id, 0, 0, 0},
+                              {"region", region, sizeof region, 0, 0, 0}};
+    struct db_param p[4];
+    uint64_t kid, cursor;
+    unsigned limit;
+    int rc;
+
+    if (parse_form(j->query, strlen(j->query), f, 2, err, sizeof err) == -1) {
+        api_error(j, 400, err);
+        return 0;
+    }
+    j->cols = api_kpm_cols;
+    p[0] = DB_STR(j->user.region);
+    if (id[0] != '\0') {
+        if (parse_u64(id, strlen(id), 1, UINT64_MAX, &kid) == -1) {
+            api_error(j, 400, "id must be a KPM id");
+            return 0;
+        }
+        p[1] = DB_U64(kid);
+        if ((rc = api_list(c, j, API_KPM_SELECT " AND k.id = ?", p, 2, 1)) != 0)
+            return rc;
+        if (json_array_size(json_object_get(j->reply, "data")) == 0)
+            api_error(j, 404, "no such KPM in your region");
+        else {
+            json_t *one = json_incref(json_array_get(json_object_get(j->reply, "data"), 0));
+
+            json_decref(j->reply);
+            j->reply = one;
+        }
+        return 0;
+    }
+    if (api_page(j, &cursor, &limit) == -1)
+        return 0;
+    p[1] = DB_STR(region);
+    p[2] = DB_U64(cursor);
+    p[3] = DB_U64(limit);
+    return api_list(c, j,
+                    API_KPM_SELECT " AND k.region_code LIKE CONCAT(?, '%')"
+                                   " AND (? = 0 OR k.id < ?) ORDER BY k.id DESC LIMIT ?",
+                    (struct db_param[]){p[0], p[1], p[2], p[2], p[3]}, 5, limit);
+}
+
+static const char *const api_alert_cols[] = {
+    "id",           "rule",   "state",      "urgency",  "kpm_id",
+    "assistant_id", "detail", "created_at", "acked_at", NULL};
+
+static int
+api_alerts(struct db_conn *c, struct api_job *j)
+{
+    char state[16] = "", err[96];
+    struct parse_field f[] = {{"state", state, sizeof state, 0, 0, 0}};
+    uint64_t cursor;
+    unsigned limit;
+    const char *in;
+
+    if (parse_form(j->query, strlen(j->query), f, 1, err, sizeof err) == -1) {
+        api_error(j, 400, err);
+        return 0;
+    }
+    if (state[0] == '\0' || strcmp(state, "open") == 0)
+        in = "'new', 'sent'";
+    else if (strcmp(state, "acknowledged") == 0)
+        in = "'acknowledged'";
+    else if (strcmp(state, "all") == 0)
+        in = "'new', 'sent', 'acknowledged', 'expired'";
+    else {
+        api_error(j, 400, "state must be open, acknowledged or all");
+        return 0;
+    }
+    if (api_page(j, &cursor, &limit) == -1)
+        return 0;
+    j->cols = api_alert_cols;
+    {
+        char sql[1024];
+
+        snprintf(sql, sizeof sql,
+                 "SELECT a.id, a.rule, a.state, a.urgency, a.kpm_id, a.assistant_id, a.detail,"
+                 " DATE_FORMAT(a.created_at, '%%Y-%%m-%%dT%%H:%%i:%%sZ'),"
+                 " DATE_FORMAT(a.acked_at, '%%Y-%%m-%%dT%%H:%%i:%%sZ')"
+                 " FROM alerts a JOIN kpm k ON k.id = a.kpm_id"
+                 " WHERE k.region_code LIKE CONCAT(?, '%%') AND a.state IN (%s)"
+                 " AND (? = 0 OR a.id < ?) ORDER BY a.id DESC LIMIT ?",
+                 in);
+        return api_list(c, j, sql,
+                        (struct db_param[]){DB_STR(j->user.region), DB_U64(cursor), DB_U64(cursor),
+                                            DB_U64(limit)},
+                        4, limit);
+    }
+}
+
+static const char *const api_review_cols[] = {
+    "id", "report_type", "report_id", "kpm_id", "status", "note", "reviewer", "created_at", NULL};
+
+static int
+api_reviews_get(struct db_conn *c, struct api_job *j)
+{
+    uint64_t cursor;
+    unsigned limit;
+
+    if (api_page(j, &cursor, &limit) == -1)
+        return 0;
+    j->cols = api_review_cols;
+    return api_list(
+        c, j,
+        "SELECT v.id, v.report_type, v.report_id, k.id, v.status, v.note, u.username,"
+        " DATE_FORMAT(v.created_at, '%Y-%m-%dT%H:%i:%sZ') FROM reviews v"
+        " JOIN admin_users u ON u.id = v.reviewer_id"
+        " LEFT JOIN business_reports b ON v.report_type = 'business'"
+        "  AND b.id = v.report_id"
+        " LEFT JOIN attendance_reports a ON v.report_type = 'attendance'"
+        "  AND a.id = v.report_id"
+        " LEFT JOIN help_requests h ON v.report_type = 'help' AND h.id = v.report_id"
+        " JOIN kpm k ON k.id = COALESCE(b.kpm_id, a.kpm_id, h.kpm_id)"
+        " WHERE k.region_code LIKE CONCAT(?, '%') AND (? = 0 OR v.id < ?)"
+        " ORDER BY v.id DESC LIMIT ?",
+        (struct db_param[]){DB_STR(j->user.region), DB_U64(cursor), DB_U64(cursor), DB_U64(limit)},
+        4, limit);
+}
+
+static int
+api_reviews_post(struct db_conn *c, struct api_job *j)
+{
+    json_t *in;
+    json_error_t jerr;
+    const char *type = NULL, *status = NULL, *note = NULL;
+    json_int_t id = 0;
+    uint64_t kpm;
+    int t, err;
+
+    if (j->r->content_type == NULL || strncmp(j->r->content_type, "application/json", 16) != 0) {
+        api_error(j, 415, "send application/json");
+        return 0;
+    }
+    if ((in = json_loadb(j->r->body, j->r->body_len, JSON_REJECT_DUPLICATES, &jerr)) == NULL ||
+        json_unpack(in, "{s:s, s:I, s:s, s?s !}", "type", &type, "id", &id, "status", &status,
+                    "note", &note) == -1) {
+        json_decref(in);
+        api_error(j, 400,
+                  "expected {\"type\": \"business|attendance|help\", \"id\": N, "
+                  "\"status\": \"reviewed|follow_up|note\", \"note\": \"...\"}");
+        return 0;
+    }
+    for (t = REVIEW_BUSINESS; t <= REVIEW_HELP; t++)
+        if (strcmp(type, review_type_names[t]) == 0)
+            break;
+    if (t > REVIEW_HELP || id <= 0 ||
+        (strcmp(status, "reviewed") != 0 && strcmp(status, "follow_up") != 0 &&
+         strcmp(status, "note") != 0) ||
+        (note != NULL && strlen(note) > 1000) ||
+        (strcmp(status, "note") == 0 && (note == NULL || note[0] == '\0'))) {
+        json_decref(in);
+        api_error(j, 400, "type, id, status or note out of range (a note: 1 to 1000 bytes)");
+        return 0;
+    }
+    err = admin_review_record(c, &j->user, t, (uint64_t)id, status, note, &kpm);
+    json_decref(in);
+    if (err == ADMIN_ENOTFOUND) {
+        api_error(j, 404, "no such report in your region");
+        return 0;
+    }
+    if (err != 0)
+        return err;
+    j->status = 201;
+    j->reply = json_pack("{s:s, s:I}", "result", "recorded", "kpm_id", (json_int_t)kpm);
+    return 0;
+}
+
+static int
+api_work(struct db_conn *c, void *arg)
+{
+    struct api_job *j = arg;
+    int err = 0, live;
+
+    json_decref(j->reply);
+    j->reply = NULL;
+    live = auth_bearer_load(c, j->token, &j->user, &err);
+    if (live == -1)
+        return err;
+    if (live == 0) {
+        api_error(j, 401, "a valid bearer token is needed");
+        return 0;
+    }
+    return j->fn(c, j);
+}
+
+static void
+api_done(int err, void *arg)
+{
+    struct api_job *j = arg;
+    struct http_req *r = j->r;
+    char *body;
+
+    http_add_header(r, "Cache-Control", "no-store");
+    http_add_header(r, "X-Content-Type-Options", "nosniff");
+    if (err != 0) {
+        log_warn("api_db_error", "req=%llu err=%d", (unsigned long long)r->id, err);
+        http_add_header(r, "Retry-After", "5");
+        http_reply_json(r, 503, "{\"error\":\"database unavailable, try again shortly\"}\n");
+    } else if (j->reply == NULL || (body = json_dumps(j->reply, JSON_COMPACT)) == NULL) {
+        http_reply_json(r, 500, "{\"error\":\"could not encode the answer\"}\n");
+    } else {
+        if (j->status == 401)
+            http_add_header(r, "WWW-Authenticate", "Bearer realm=\"kabar\"");
+        http_reply(r, j->status, "application/json", body, strlen(body));
+        free(body);
+    }
+    json_decref(j->reply);
+    free(j);
+}
+
+static void
+api_submit(struct http_req *r, api_fn fn, int flags)
+{
+    struct api_job *j;
+    const char *auth = http_header(r, "Authorization");
+
+    if (strlen(http_query_raw(r)) >= sizeof j->query) {
+        http_reply_json(r, 414, "{\"error\":\"query too long\"}\n");
+        return;
+    }
+    if ((j = calloc(1, sizeof *j)) == NULL) {
+        http_reply_json(r, 503, "{\"error\":\"temporarily unavailable\"}\n");
+        return;
+    }
+    j->r = r;
+    j->cfg = r->cfg;
+    j->fn = fn;
+    if (auth != NULL && strncmp(auth, "Bearer ", 7) == 0)
+        snprintf(j->token, sizeof j->token, "%s", auth + 7);
+    snprintf(j->query, sizeof j->query, "%s", http_query_raw(r));
+    if (db_submit(api_work, api_done, j, flags) == -1) {
+        http_add_header(r, "Retry-After", "5");
+        http_reply_json(r, 503, "{\"error\":\"database unavailable, try again shortly\"}\n");
+        free(j);
+    }
+}
+
+static void
+api_reports_route(struct http_req *r)
+{
+    api_submit(r, api_reports, 0);
+}
+
+static void
+api_kpm_route(struct http_req *r)
+{
+    api_submit(r, api_kpm, 0);
+}
+
+static void
+api_alerts_route(struct http_req *r)
+{
+    api_submit(r, api_alerts, 0);
+}
+
+static void
+api_reviews_route(struct http_req *r)
+{
+    if (r->method == EVHTTP_REQ_POST)
+        api_submit(r, api_reviews_post, DB_TXN);
+    else
+        api_submit(r, api_reviews_get, 0);
+}
+
+static const struct http_route api_routes[] = {
+    {NULL, "/api/v1/reports", EVHTTP_REQ_GET, "api_reports", api_reports_route},
+    {NULL, "/api/v1/kpm", EVHTTP_REQ_GET, "api_kpm", api_kpm_route},
+    {NULL, "/api/v1/alerts", EVHTTP_REQ_GET, "api_alerts", api_alerts_route},
+    {NULL, "/api/v1/reviews", EVHTTP_REQ_GET | EVHTTP_REQ_POST, "api_reviews", api_reviews_route},
+    {NULL, NULL, 0, NULL, NULL},
+};
+
+const struct http_handler handler_api = {"api", api_routes, 1};

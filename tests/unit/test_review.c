@@ -1,0 +1,228 @@
+/* The admin pages' pure parts: escaping, CSV fields, Rupiah, the session cookie, the queue
+ * filter (form and JSON) and the statements built from it. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "html.h"
+#include "parse.h"
+#include "review.h"
+
+static char *
+drain(struct evbuffer *b)
+{
+    size_t n = evbuffer_get_length(b);
+    char *s = malloc(n + 1);
+
+    evbuffer_remove(b, s, n);
+    s[n] = '\0';
+    return s;
+}
+
+static char *
+csv(const char *in)
+{
+    struct evbuffer *b = evbuffer_new();
+    char *s;
+
+    ck_assert_int_eq(csv_field(b, in, in != NULL ? strlen(in) : 0), 0);
+    s = drain(b);
+    evbuffer_free(b);
+    return s;
+}
+
+START_TEST(test_html_escape)
+{
+    struct evbuffer *b = evbuffer_new();
+    char *s;
+
+    html_escape_str(b, "<script>alert(1)</script> & \"q\" 'a'");
+    s = drain(b);
+    ck_assert_str_eq(s, "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;q&quot; &#39;a&#39;");
+    free(s);
+    html_escapef(b, "%s=%d", "<b>", 5);
+    s = drain(b);
+    ck_assert_str_eq(s, "&lt;b&gt;=5");
+    free(s);
+    html_escape_str(b, NULL);
+    ck_assert_uint_eq(evbuffer_get_length(b), 0);
+    evbuffer_free(b);
+}
+END_TEST
+
+START_TEST(test_csv_field)
+{
+    char *s;
+
+    s = csv("plain");
+    ck_assert_str_eq(s, "plain");
+    free(s);
+    s = csv("a,b");
+    ck_assert_str_eq(s, "\"a,b\"");
+    free(s);
+    s = csv("say \"hi\"\r\nbye");
+    ck_assert_str_eq(s, "\"say \"\"hi\"\"\r\nbye\"");
+    free(s);
+    /* formulas become text; numbers and phone numbers stay numbers */
+    s = csv("=HYPERLINK(\"http://x\")");
+    ck_assert_str_eq(s, "\"'=HYPERLINK(\"\"http://x\"\")\"");
+    free(s);
+    s = csv("@SUM(A1)");
+    ck_assert_str_eq(s, "\"'@SUM(A1)\"");
+    free(s);
+    s = csv("+628120000001");
+    ck_assert_str_eq(s, "+628120000001");
+    free(s);
+    s = csv("-5");
+    ck_assert_str_eq(s, "-5");
+    free(s);
+    s = csv("-5+cmd|' /C calc'!A0");
+    ck_assert_str_eq(s, "\"'-5+cmd|' /C calc'!A0\"");
+    free(s);
+    s = csv(NULL);
+    ck_assert_str_eq(s, "");
+    free(s);
+}
+END_TEST
+
+START_TEST(test_rupiah)
+{
+    char out[32];
+
+    html_rupiah(0, out, sizeof out);
+    ck_assert_str_eq(out, "0");
+    html_rupiah(999, out, sizeof out);
+    ck_assert_str_eq(out, "999");
+    html_rupiah(2500000, out, sizeof out);
+    ck_assert_str_eq(out, "2.500.000");
+    html_rupiah(1000000000, out, sizeof out);
+    ck_assert_str_eq(out, "1.000.000.000");
+    html_rupiah(1234567, out, 6);
+    ck_assert_uint_eq(strlen(out), 5);
+}
+END_TEST
+
+START_TEST(test_cookie)
+{
+    char v[65];
+    const char *h = "a=1; kabar_pre=ab12; kabar_session=0123abcd_-";
+
+    ck_assert_int_eq(parse_cookie(h, strlen(h), "kabar_session", v, sizeof v), 0);
+    ck_assert_str_eq(v, "0123abcd_-");
+    ck_assert_int_eq(parse_cookie(h, strlen(h), "kabar_pre", v, sizeof v), 0);
+    ck_assert_str_eq(v, "ab12");
+    ck_assert_int_eq(parse_cookie(h, strlen(h), "kabar", v, sizeof v), -1);
+    ck_assert_str_eq(v, "");
+    h = "kabar_session=\"quoted\"";
+    ck_assert_int_eq(parse_cookie(h, strlen(h), "kabar_session", v, sizeof v), -1);
+    h = "kabar_session=abcdef";
+    ck_assert_int_eq(parse_cookie(h, strlen(h), "kabar_session", v, 4), -1);
+    h = "xkabar_session=abc";
+    ck_assert_int_eq(parse_cookie(h, strlen(h), "kabar_session", v, sizeof v), -1);
+}
+END_TEST
+
+static int
+parse(const char *body, struct review_filter *f)
+{
+    char err[128];
+
+    return review_filter_parse(body, strlen(body), f, err, sizeof err);
+}
+
+START_TEST(test_filter_parse)
+{
+    struct review_filter f, g;
+    char *json;
+
+    ck_assert_int_eq(parse("", &f), 0);
+    ck_assert_int_eq(f.type, REVIEW_ANY);
+    ck_assert_int_eq(f.review, REVIEW_UNREVIEWED);
+    ck_assert_int_eq(parse("csrf=x&region=52&assistant=3&type=business&bstatus=2&from=2026-11-01"
+                           "&to=2026-11-30&q=Siti+Am&review=follow_up",
+                           &f),
+                     0);
+    ck_assert_str_eq(f.region, "52");
+    ck_assert_uint_eq(f.assistant, 3);
+    ck_assert_int_eq(f.type, REVIEW_BUSINESS);
+    ck_assert_uint_eq(f.bstatus, 2);
+    ck_assert_str_eq(f.q, "Siti Am");
+    ck_assert_int_eq(f.review, REVIEW_FOLLOW_UP);
+    json = review_filter_json(&f);
+    ck_assert_ptr_nonnull(json);
+    ck_assert_int_eq(review_filter_from_json(json, &g), 0);
+    ck_assert_int_eq(memcmp(&f, &g, sizeof f), 0);
+    free(json);
+    ck_assert_int_eq(parse("region=52%27", &f), -1);
+    ck_assert_int_eq(parse("type=other", &f), -1);
+    ck_assert_int_eq(parse("bstatus=5", &f), -1);
+    ck_assert_int_eq(parse("from=2026-13-01", &f), -1);
+    ck_assert_int_eq(parse("to=yesterday", &f), -1);
+    ck_assert_int_eq(parse("review=maybe", &f), -1);
+    ck_assert_int_eq(parse("assistant=-1", &f), -1);
+    ck_assert_int_eq(review_filter_from_json("{\"type\":\"nope\"}", &f), -1);
+    ck_assert_int_eq(review_filter_from_json("not json", &f), -1);
+}
+END_TEST
+
+START_TEST(test_build)
+{
+    struct review_filter f;
+    struct sqlb b;
+    size_t i, marks = 0;
+
+    memset(&f, 0, sizeof f);
+    /* every type, scoped to a region: three sub-queries, each with the scope */
+    ck_assert_int_eq(review_build(&b, &f, "52", REVIEW_PAGE, 0, 0, 50, 100), 0);
+    ck_assert_ptr_nonnull(strstr(b.sql, "FROM help_requests"));
+    ck_assert_ptr_nonnull(strstr(b.sql, "LIMIT 50 OFFSET 100"));
+    ck_assert_uint_eq(b.np, 3);
+    for (i = 0; i < b.len; i++)
+        marks += b.sql[i] == '?';
+    ck_assert_uint_eq(marks, b.np);
+    /* a business status keeps only business reports; a name is a LIKE with its wildcards
+     * taken literally; a phone number is an equality on the normalised number */
+    ck_assert_int_eq(parse("bstatus=1&q=50%25_off", &f), 0);
+    ck_assert_int_eq(review_build(&b, &f, "", REVIEW_COUNT, 0, 0, 0, 0), 0);
+    ck_assert_ptr_null(strstr(b.sql, "attendance_reports"));
+    ck_assert_str_eq(b.like, "%50\\%\\_off%");
+    ck_assert_int_eq(parse("q=0812-0000-001", &f), 0);
+    ck_assert_int_eq(review_build(&b, &f, "", REVIEW_KEYSET, REVIEW_ATTENDANCE, 77, 1000, 0), 0);
+    ck_assert_str_eq(b.like, "+628120000001");
+    ck_assert_ptr_nonnull(strstr(b.sql, "k.msisdn = ?"));
+    ck_assert_ptr_nonnull(strstr(b.sql, "x.id < ?"));
+    ck_assert_int_eq(review_build(&b, &f, "", REVIEW_KEYSET, REVIEW_ANY, 0, 10, 0), -1);
+    ck_assert_ptr_null(review_export_columns(REVIEW_ANY));
+    ck_assert_str_eq(review_export_columns(REVIEW_BUSINESS)[0], "report_id");
+}
+END_TEST
+
+static Suite *
+review_suite(void)
+{
+    Suite *s = suite_create("review");
+    TCase *tc = tcase_create("core");
+
+    tcase_add_test(tc, test_html_escape);
+    tcase_add_test(tc, test_csv_field);
+    tcase_add_test(tc, test_rupiah);
+    tcase_add_test(tc, test_cookie);
+    tcase_add_test(tc, test_filter_parse);
+    tcase_add_test(tc, test_build);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int
+main(void)
+{
+    SRunner *sr = srunner_create(review_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
