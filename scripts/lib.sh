@@ -7,14 +7,18 @@ KABAR_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Build and runtime dependencies; the test tools (wrk, clang for the fuzzers, curl) too.
 KABAR_PACKAGES="build-essential autoconf automake pkg-config libevent-dev libcurl4-openssl-dev
  libmariadb-dev mariadb-server mariadb-client libconfig-dev libsodium-dev libjansson-dev check
- python3 curl clang libclang-rt-14-dev wrk procps kannel kannel-extras"
+ python3 curl clang libclang-rt-14-dev wrk procps kannel kannel-extras chromium fonts-liberation"
 
 say() { printf '== %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 kabar_packages() {
   local missing=() p
-  for p in $KABAR_PACKAGES; do
+  local pkgs=$KABAR_PACKAGES
+  # the browser tests of the admin pages drive Debian's chromium from Node (playwright-core)
+  command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
+  command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
+  for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -24,6 +28,14 @@ kabar_packages() {
   apt-get update -qq >/dev/null
   # the package scripts may try to start the system's MariaDB: we never use it
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# kabar_e2e_deps: playwright-core for tests/e2e (from the lock file; it downloads no browser)
+kabar_e2e_deps() {
+  [ -f "$KABAR_SRC/tests/e2e/node_modules/playwright-core/package.json" ] && return 0
+  say "installing playwright-core for the browser tests (npm ci)"
+  (cd "$KABAR_SRC/tests/e2e" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
+    die "npm ci failed in tests/e2e"
 }
 
 # kabar_build DIR [configure options...]: an out-of-tree build, so several can coexist.
@@ -95,9 +107,11 @@ kabar_mariadb_stop() {
 
 kabar_sql() { mariadb --no-defaults -S "$KABAR_DB_SOCKET" -uroot "$@"; }
 
-# kabar_configure VAR PORT: database, user, password file and VAR/kabard.conf
+# kabar_configure VAR PORT [ADMIN_PORT]: database, user, password file and VAR/kabard.conf
+# (the admin pages' port is 0, a free one, when PORT is 0, else 8081 unless given)
 kabar_configure() {
-  local var=$1 port=$2 pw
+  local var=$1 port=$2 admin_port=${3:-} pw
+  [ -n "$admin_port" ] || { [ "$port" = 0 ] && admin_port=0 || admin_port=8081; }
   if [ ! -s "$var/db.password" ]; then
     (umask 077; head -c 18 /dev/urandom | base64 | tr -d '/+=' > "$var/db.password")
   fi
@@ -106,15 +120,30 @@ kabar_configure() {
     CREATE USER IF NOT EXISTS 'kabar'@'localhost' IDENTIFIED BY '$pw';
     ALTER USER 'kabar'@'localhost' IDENTIFIED BY '$pw';
     GRANT ALL ON kabar.* TO 'kabar'@'localhost';" || die "cannot create the database"
-  sed -e "s|@PORT@|$port|" -e "s|@DBSOCKET@|$var/mysql.sock|" -e "s|@DBPASSFILE@|$var/db.password|" \
+  sed -e "s|@PORT@|$port|" -e "s|@ADMINPORT@|$admin_port|" -e "s|@DBSOCKET@|$var/mysql.sock|" -e "s|@DBPASSFILE@|$var/db.password|" \
       -e "s|@SQLDIR@|$KABAR_SRC/sql|" -e "s|@DIALOGS@|$KABAR_SRC/config/dialogs.conf|" -e "s|@KEYWORDS@|$KABAR_SRC/config/keywords.conf|" \
       "$KABAR_SRC/config/kabard.conf.in" > "$var/kabard.conf"
 }
 
-# kabar_database KABARD VAR: migrations, then the demo data (both safe to run again)
+# kabar_database KABARD VAR [reports]: migrations, then the demo data (both safe to run again);
+# with "reports", also 12 weeks of demo reports, alerts and SMS for the admin pages
 kabar_database() {
-  local kabard=$1 var=$2
+  local kabard=$1 var=$2 reports=${3:-}
   "$kabard" --migrate -c "$var/kabard.conf" 2>"$var/migrate.log" ||
     { cat "$var/migrate.log" >&2; die "migrations failed"; }
   kabar_sql kabar < "$KABAR_SRC/sql/demo/demo.sql" || die "demo data failed to load"
+  if [ "$reports" = reports ]; then
+    kabar_sql kabar < "$KABAR_SRC/sql/demo/demo_reports.sql" || die "demo reports failed to load"
+  fi
+}
+
+# kabar_admin_user KABARD VAR: the demo administrator "admin", its password kept in
+# VAR/admin.password (made once, random)
+kabar_admin_user() {
+  local kabard=$1 var=$2
+  if [ ! -s "$var/admin.password" ]; then
+    (umask 077; head -c 12 /dev/urandom | base64 | tr -d '/+=' > "$var/admin.password")
+  fi
+  "$kabard" -c "$var/kabard.conf" user add admin --role admin < "$var/admin.password" >/dev/null ||
+    die "cannot create the demo administrator"
 }
