@@ -109,7 +109,7 @@ FROM (
                      (1500000 + (u.hb MOD 20) * 100000) * (50 + u.t) / 50 * (85 + u.hv MOD 31) / 100
                      * IF(u.w = 0, 0.35, 1), -4)
             ELSE LEAST(6000000, GREATEST(300000, ROUND(
-                     (300000 + (u.hb MOD 36) * 75000) * (50 + u.t) / 50 * (85 + u.hv MOD 31) / 100,
+                     (300000 + (u.hb MOD 36) * 60000) * (50 + u.t) / 50 * (85 + u.hv MOD 31) / 100,
                      -4)))
         END AS UNSIGNED) AS revenue,
         CASE
@@ -344,7 +344,8 @@ FROM (
             -- each part reads one demo table (and the 20 trainings) with no join between two
             -- large row sets: within the transaction the row estimates of the tables just
             -- written can be far off, and a join of business_reports to itself then took minutes
-            SELECT 'business_closed' AS rule, b.kpm_id, b.created_at + INTERVAL 40 SECOND AS created,
+            SELECT 'business_closed' AS rule, b.kpm_id,
+                   b.created_at + INTERVAL 40 SECOND AS created,
                    IF(b.status = 3, 'Usaha tutup permanen', 'Usaha tutup sementara') AS detail
             FROM business_reports AS b
             WHERE b.channel = 'demo-data' AND b.session_id LIKE 'demo-b-%'
@@ -356,13 +357,14 @@ FROM (
                           FORMAT(d.r0, 0, 'id_ID'))
             FROM (
                 SELECT b.kpm_id,
-                       MAX(IF(b.session_id = CONCAT('demo-b-', b.kpm_id, '-0'), b.created_at, NULL))
-                           AS created0,
-                       MAX(IF(b.session_id = CONCAT('demo-b-', b.kpm_id, '-0'), b.revenue, NULL)) AS r0,
-                       MAX(IF(b.session_id = CONCAT('demo-b-', b.kpm_id, '-1'), b.revenue, NULL)) AS r1
+                       MAX(IF(b.session_id LIKE '%-0', b.created_at, NULL)) AS created0,
+                       MAX(IF(b.session_id LIKE '%-0', b.revenue, NULL)) AS r0,
+                       MAX(IF(b.session_id LIKE '%-1', b.revenue, NULL)) AS r1
                 FROM business_reports AS b
                 WHERE b.channel = 'demo-data' AND b.session_id LIKE 'demo-b-%'
                   AND b.kpm_id BETWEEN 1 AND 1500 AND b.kpm_id MOD 140 = 31
+                  AND b.session_id IN (CONCAT('demo-b-', b.kpm_id, '-0'),
+                                       CONCAT('demo-b-', b.kpm_id, '-1'))
                 GROUP BY b.kpm_id
             ) AS d
             WHERE d.r0 IS NOT NULL AND d.r1 IS NOT NULL
