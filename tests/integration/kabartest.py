@@ -227,7 +227,15 @@ class Env:
     def mariadb_stop(self):
         pid = int(open(os.path.join(self.var, "mysqld.pid")).read())
         os.kill(pid, signal.SIGTERM)
-        wait_for(lambda: not os.path.exists("/proc/%d" % pid), timeout=60, what="MariaDB to stop")
+
+        def gone():
+            # a server that mariadb_start() started is our child: reap it, or it stays a zombie
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+            return not os.path.exists("/proc/%d" % pid)
+        wait_for(gone, timeout=60, what="MariaDB to stop")
 
     def mariadb_start(self):
         with open(os.path.join(self.var, "mysqld.cmd")) as f:
