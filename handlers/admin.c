@@ -1104,11 +1104,12 @@ admin_page_kpm(struct db_conn *c, struct admin_job *j)
     {
         const char *labels[12];
         double v[12];
-        struct svg_series s = {L(j, "Omzet (Rp)", "Revenue (Rp)"), v};
+        /* in millions: the ticks read "2.5 (juta)", where "2.5M" would read as miliar */
+        struct svg_series s = {L(j, "Omzet (juta Rp)", "Revenue (million Rp)"), v};
 
         for (i = 0; i < rs.n && i < 12; i++) {
             labels[rs.n - 1 - i] = nz(CELL(&rs, i, 0));
-            v[rs.n - 1 - i] = num(CELL(&rs, i, 1));
+            v[rs.n - 1 - i] = num(CELL(&rs, i, 1)) / 1e6;
         }
         outf(j, "<section class=\"chart\" id=\"chart-revenue\"><h2>%s</h2>",
              L(j, "Omzet bulanan menurut laporan", "Monthly revenue as reported"));
@@ -1855,7 +1856,7 @@ static const char admin_css[] =
     "main{padding:1em;max-width:70em;margin:auto}h1{font-size:1.4em}"
     ".figures{display:grid;grid-template-columns:repeat(auto-fit,minmax(10em,1fr));gap:.6em}"
     ".figure{background:#fff;border-radius:6px;padding:.7em;box-shadow:0 1px 2px #0002}"
-    ".figure .value{display:block;font-size:1.6em;font-weight:700}"
+    ".figure .value{display:block;font-size:1.5em;font-weight:700;overflow-wrap:anywhere}"
     ".figure .label{display:block}.figure .note{display:block;color:#555;font-size:.85em}"
     "section.chart{background:#fff;margin:1em 0;padding:.5em;border-radius:6px}"
     "svg.chart{width:100%;height:auto}"
