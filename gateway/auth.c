@@ -16,17 +16,21 @@ auth_password_hash(const char *password, char out[AUTH_PWHASH_MAX])
                                  crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13);
 }
 
+static char auth_dummy[AUTH_PWHASH_MAX];
+
+int
+auth_init(void)
+{
+    /* built once before any login, so the first unknown name costs what every check costs */
+    return auth_password_hash("not a password at all", auth_dummy);
+}
+
 int
 auth_password_verify(const char *hash, const char *password)
 {
-    static char dummy[AUTH_PWHASH_MAX];
-    static int have_dummy;
-
     if (hash == NULL || strncmp(hash, "$argon2id$", 10) != 0) {
-        /* racing workers may both build it: the same kind of string either way */
-        if (!have_dummy && auth_password_hash("not a password at all", dummy) == 0)
-            have_dummy = 1;
-        if (have_dummy && crypto_pwhash_str_verify(dummy, password, strlen(password)) == 0)
+        if (auth_dummy[0] != '\0' &&
+            crypto_pwhash_str_verify(auth_dummy, password, strlen(password)) == 0)
             return 0; /* the dummy's own password: still not a user */
         return 0;
     }
@@ -95,16 +99,27 @@ struct auth_row {
     struct auth_user *u;
 };
 
-static void
-auth_copy_user(struct auth_user *u, char **v)
+/* id, username, role, region_code. 0, or -1 for a user who must not get in: a supervisor
+ * without a region would see every region ("" is everything to the region filters). */
+int
+auth_user_from_row(struct auth_user *u, char **v)
 {
     uint64_t id = 0;
 
-    (void)parse_u64(v[0], strlen(v[0]), 1, UINT64_MAX, &id);
+    memset(u, 0, sizeof *u);
+    if (v[0] == NULL || v[1] == NULL || v[2] == NULL ||
+        parse_u64(v[0], strlen(v[0]), 1, UINT64_MAX, &id) == -1)
+        return -1;
     u->id = id;
     snprintf(u->username, sizeof u->username, "%s", v[1]);
     u->admin = strcmp(v[2], "admin") == 0;
-    snprintf(u->region, sizeof u->region, "%s", u->admin || v[3] == NULL ? "" : v[3]);
+    if (u->admin)
+        return 0;
+    if (strcmp(v[2], "supervisor") != 0 || v[3] == NULL || v[3][0] == '\0' ||
+        strlen(v[3]) >= sizeof u->region || strspn(v[3], "0123456789") != strlen(v[3]))
+        return -1;
+    snprintf(u->region, sizeof u->region, "%s", v[3]);
+    return 0;
 }
 
 static int
@@ -113,10 +128,9 @@ auth_session_row(void *arg, char **v, unsigned long *lens, unsigned n)
     struct auth_row *a = arg;
 
     (void)lens;
-    if (n != 8 || v[0] == NULL || v[1] == NULL || v[2] == NULL || v[4] == NULL)
+    if (n != 8 || v[4] == NULL || auth_user_from_row(&a->s->user, v) == -1)
         return 1;
     a->found = 1;
-    auth_copy_user(&a->s->user, v);
     snprintf(a->s->csrf, sizeof a->s->csrf, "%s", v[4]);
     a->s->lang = v[5] != NULL && strcmp(v[5], "en") == 0;
     a->s->filter = v[6] != NULL ? strdup(v[6]) : NULL;
@@ -189,10 +203,9 @@ auth_bearer_row(void *arg, char **v, unsigned long *lens, unsigned n)
     struct auth_row *a = arg;
 
     (void)lens;
-    if (n != 4 || v[0] == NULL || v[1] == NULL || v[2] == NULL)
+    if (n != 4 || auth_user_from_row(a->u, v) == -1)
         return 1;
     a->found = 1;
-    auth_copy_user(a->u, v);
     return 1;
 }
 

@@ -19,6 +19,8 @@ struct db_conn;
 #define AUTH_PWHASH_MAX 128 /* crypto_pwhash_STRBYTES */
 #define AUTH_PASSWORD_MIN 10
 
+/* Once at start-up (the dummy hash for unknown names). 0, or -1 when out of memory. */
+int auth_init(void);
 /* 0, or -1 when out of memory. */
 int auth_password_hash(const char *password, char out[AUTH_PWHASH_MAX]);
 /* 1 when password matches hash. With hash NULL (no such user) the same work is done against a
@@ -48,6 +50,10 @@ struct auth_session {
     int lang;     /* 0 id, 1 en */
     char *filter; /* the queue filter JSON (malloc), or NULL */
 };
+
+/* A user from a row (id, username, role, region_code): 0, or -1 when the row is not a user who
+ * may log in (a supervisor without a valid region would otherwise see every region). */
+int auth_user_from_row(struct auth_user *u, char **v);
 
 /*
  * On a database worker. The session whose cookie value is sid: 1 when live (its last_seen is

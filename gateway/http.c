@@ -29,6 +29,7 @@ struct http_conn {
     struct evhttp_connection *evcon;
     struct http_req *pending;
     int writing; /* a reply is being written: counted in http.writing */
+    int admin;   /* on the admin listener: counted apart, so staff never crowd out peers */
 };
 
 static struct {
@@ -38,12 +39,12 @@ static struct {
     struct evhttp *admin; /* the admin pages' own listener */
     struct evhttp_bound_socket *admin_bound;
     struct config *cfg;
-    void *conns; /* tsearch tree of struct http_conn */
-    size_t nconns;
+    void *conns;      /* tsearch tree of struct http_conn */
+    size_t nconns[2]; /* per listener: aggregators, admin */
     size_t inflight;
     size_t writing; /* replies handed to evhttp, not yet on the wire */
     uint64_t next_id;
-    int listener_paused;
+    int listener_paused[2];
     int accepting;
 } http;
 
@@ -63,23 +64,27 @@ http_conn_cmp(const void *a, const void *b)
     return x->evcon < y->evcon ? -1 : x->evcon > y->evcon;
 }
 
+/* Each listener has its own connection cap (http.max_connections): a full admin listener
+ * never stops the aggregators' callbacks, nor the other way round. */
 static void
-http_listener_set(int enable)
+http_listener_set(int admin, int enable)
 {
+    struct evhttp_bound_socket *b = admin ? http.admin_bound : http.bound;
     struct evconnlistener *l;
 
-    if (http.bound == NULL || !http.accepting)
+    if (b == NULL || !http.accepting)
         return;
-    l = evhttp_bound_socket_get_listener(http.bound);
-    if (enable && http.listener_paused) {
+    l = evhttp_bound_socket_get_listener(b);
+    if (enable && http.listener_paused[admin]) {
         evconnlistener_enable(l);
-        http.listener_paused = 0;
-        log_info("http_accepting", "connections=%zu", http.nconns);
-    } else if (!enable && !http.listener_paused) {
+        http.listener_paused[admin] = 0;
+        log_info("http_accepting", "listener=%s connections=%zu", admin ? "admin" : "peers",
+                 http.nconns[admin]);
+    } else if (!enable && !http.listener_paused[admin]) {
         evconnlistener_disable(l);
-        http.listener_paused = 1;
-        log_warn("http_connection_cap", "connections=%zu max=%u", http.nconns,
-                 http.cfg->http.max_connections);
+        http.listener_paused[admin] = 1;
+        log_warn("http_connection_cap", "listener=%s connections=%zu max=%u",
+                 admin ? "admin" : "peers", http.nconns[admin], http.cfg->http.max_connections);
     }
 }
 
@@ -129,14 +134,14 @@ http_conn_closed(struct evhttp_connection *evcon, void *arg)
             http_stream_wake(c->pending);
     }
     tdelete(c, &http.conns, http_conn_cmp);
+    http.nconns[c->admin]--;
+    if (http.nconns[c->admin] < http.cfg->http.max_connections)
+        http_listener_set(c->admin, 1);
     free(c);
-    http.nconns--;
-    if (http.nconns < http.cfg->http.max_connections)
-        http_listener_set(1);
 }
 
 static struct http_conn *
-http_conn_get(struct evhttp_connection *evcon)
+http_conn_get(struct evhttp_connection *evcon, int admin)
 {
     struct http_conn key, *c, **found;
 
@@ -146,14 +151,15 @@ http_conn_get(struct evhttp_connection *evcon)
     if ((c = calloc(1, sizeof *c)) == NULL)
         return NULL;
     c->evcon = evcon;
+    c->admin = admin;
     if (tsearch(c, &http.conns, http_conn_cmp) == NULL) {
         free(c);
         return NULL;
     }
-    http.nconns++;
+    http.nconns[admin]++;
     evhttp_connection_set_closecb(evcon, http_conn_closed, c);
-    if (http.nconns >= http.cfg->http.max_connections)
-        http_listener_set(0);
+    if (http.nconns[admin] >= http.cfg->http.max_connections)
+        http_listener_set(admin, 0);
     return c;
 }
 
@@ -322,7 +328,7 @@ http_dispatch(struct evhttp_request *req, void *arg)
     r->route = "unmatched";
     r->method = (int)evhttp_request_get_command(req);
     http.inflight++;
-    if ((r->conn = http_conn_get(evhttp_request_get_connection(req))) != NULL)
+    if ((r->conn = http_conn_get(evhttp_request_get_connection(req), r->admin)) != NULL)
         r->conn->pending = r;
     http_peer(r, req, &ss);
     r->body_len = evbuffer_get_length(in);
@@ -333,7 +339,7 @@ http_dispatch(struct evhttp_request *req, void *arg)
     evbuffer_copyout(in, r->body, r->body_len);
     r->body[r->body_len] = '\0';
     r->content_type = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
-    if (http.nconns > http.cfg->http.max_connections) {
+    if (http.nconns[r->admin] > http.cfg->http.max_connections) {
         http_add_header(r, "Connection", "close");
         http_reply_text(r, 503, "too many connections");
         return;

@@ -20,6 +20,8 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "../handlers/admin.h"
+#include "auth.h"
 #include "migrate.h"
 #include "users.h"
 #include "outbox.h"
@@ -173,11 +175,16 @@ kabard_ping(struct db_conn *c, void *arg)
 static void
 kabard_ping_tick(evutil_socket_t fd, short what, void *arg)
 {
+    static unsigned ticks;
+
     (void)fd;
     (void)what;
     (void)arg;
     if (db_queued() == 0)
         db_submit(kabard_ping, NULL, NULL, DB_FORCE);
+    /* every five minutes: admin logins nobody came back to (they hold a queue filter) */
+    if (++ticks % 300 == 0)
+        admin_sweep(kabard.cfg);
 }
 
 static double
@@ -214,6 +221,10 @@ kabard_run(const char *path)
     }
     kabard_apply(kabard.cfg);
     signal(SIGPIPE, SIG_IGN);
+    if (auth_init() == -1) {
+        log_error("startup_failed", "reason=\"auth_init\"");
+        return 1;
+    }
     if ((kabard.base = event_base_new()) == NULL) {
         log_error("startup_failed", "reason=\"event_base_new\"");
         return 1;

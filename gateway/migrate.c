@@ -13,12 +13,11 @@
 #define MIGRATE_MAX 256
 #define MIGRATE_FILE_MAX (4 << 20)
 
-static const char migrate_table[] =
-    "CREATE TABLE IF NOT EXISTS schema_migrations ("
-    " version INT UNSIGNED NOT NULL PRIMARY KEY,"
-    " name VARCHAR(255) NOT NULL,"
-    " applied_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3)"
-    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4";
+static const char migrate_table[] = "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                    " version INT UNSIGNED NOT NULL PRIMARY KEY,"
+                                    " name VARCHAR(255) NOT NULL,"
+                                    " applied_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3)"
+                                    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4";
 
 static int
 migrate_name_cmp(const void *a, const void *b)

@@ -37,7 +37,7 @@ review_date_valid(const char *s)
            parse_u64(s + 5, 2, 1, 12, &m) == 0 && parse_u64(s + 8, 2, 1, 31, &d) == 0;
 }
 
-static int
+int
 review_region_valid(const char *s)
 {
     size_t i, n = strlen(s);

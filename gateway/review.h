@@ -29,6 +29,8 @@ struct review_filter {
 extern const char *const review_type_names[4];  /* "", business, attendance, help */
 extern const char *const review_state_names[4]; /* unreviewed, follow_up, reviewed, all */
 
+/* 1 for a region code (digits only, at most 13) or "" */
+int review_region_valid(const char *s);
 /* Pure: a filter from form fields (the queue form, or an API query string). Unknown values are
  * an error with a message naming the field. */
 int review_filter_parse(const char *body, size_t len, struct review_filter *f, char *err,

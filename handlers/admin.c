@@ -30,6 +30,7 @@
 
 #define ADMIN_ROWS_MAX 2000
 #define ADMIN_EXPORT_PAGE 1000
+#define ADMIN_QUEUE_DEPTH 10000 /* rows: the deepest queue page shown */
 
 struct admin_job;
 typedef int (*admin_page_fn)(struct db_conn *, struct admin_job *);
@@ -367,6 +368,7 @@ struct admin_login_row {
     struct auth_user u;
     char hash[AUTH_PWHASH_MAX];
     int locked;
+    int invalid; /* a supervisor without a region: never let in */
     unsigned failures;
 };
 
@@ -374,17 +376,13 @@ static int
 admin_login_row(void *arg, char **v, unsigned long *lens, unsigned n)
 {
     struct admin_login_row *a = arg;
-    uint64_t id = 0, f = 0;
+    uint64_t f = 0;
 
     (void)lens;
-    if (n != 7 || v[0] == NULL || v[1] == NULL || v[2] == NULL || v[4] == NULL)
+    if (n != 7 || v[4] == NULL)
         return 1;
     a->found = 1;
-    (void)parse_u64(v[0], strlen(v[0]), 1, UINT64_MAX, &id);
-    a->u.id = id;
-    snprintf(a->u.username, sizeof a->u.username, "%s", v[1]);
-    a->u.admin = strcmp(v[2], "admin") == 0;
-    snprintf(a->u.region, sizeof a->u.region, "%s", a->u.admin || v[3] == NULL ? "" : v[3]);
+    a->invalid = auth_user_from_row(&a->u, v) == -1;
     snprintf(a->hash, sizeof a->hash, "%s", v[4]);
     (void)parse_u64(nz(v[5]), strlen(nz(v[5])), 0, UINT32_MAX, &f);
     a->failures = (unsigned)f;
@@ -426,8 +424,14 @@ admin_do_login(struct db_conn *c, struct admin_job *j)
         return err;
     ok = auth_password_verify(a.found ? a.hash : NULL, password);
     sodium_memzero(password, sizeof password);
-    if (!a.found) {
-        log_warn("admin_login_failed", "reason=unknown_user peer=%s", j->r->peer);
+    if (!a.found || a.invalid) {
+        /* a write like a known name's, so the answer time does not tell names apart; the
+         * name typed is not kept (it may be a password typed in the wrong box) */
+        if ((err = auth_audit(c, "-", a.invalid ? "login.invalid_user" : "login.unknown", "user",
+                              a.invalid ? a.u.id : 0, NULL)) != 0)
+            return err;
+        log_warn("admin_login_failed", "reason=%s peer=%s",
+                 a.invalid ? "supervisor_without_region" : "unknown_user", j->r->peer);
         return admin_login_form(j, 401, failed);
     }
     if (a.locked || !ok) {
@@ -793,8 +797,10 @@ admin_filter_form(struct db_conn *c, struct admin_job *j)
     if ((err = db_query(c,
                         "SELECT code, name, level FROM regions WHERE code LIKE CONCAT(?, '%')"
                         " AND level <> 'desa' ORDER BY code",
-                        &p, 1, admin_rows_add, &rs)) != 0)
+                        &p, 1, admin_rows_add, &rs)) != 0) {
+        admin_rows_free(&rs);
         return err;
+    }
     for (i = 0; i < rs.n; i++)
         admin_option(j, nz(CELL(&rs, i, 0)), nz(CELL(&rs, i, 1)),
                      strcmp(nz(CELL(&rs, i, 0)), f->region) == 0);
@@ -805,8 +811,10 @@ admin_filter_form(struct db_conn *c, struct admin_job *j)
     if ((err = db_query(c,
                         "SELECT id, name FROM assistants WHERE region_code LIKE CONCAT(?, '%')"
                         " ORDER BY name",
-                        &p, 1, admin_rows_add, &rs)) != 0)
+                        &p, 1, admin_rows_add, &rs)) != 0) {
+        admin_rows_free(&rs);
         return err;
+    }
     for (i = 0; i < rs.n; i++) {
         snprintf(idbuf, sizeof idbuf, "%llu", (unsigned long long)f->assistant);
         admin_option(j, nz(CELL(&rs, i, 0)), nz(CELL(&rs, i, 1)),
@@ -912,7 +920,20 @@ admin_page_queue(struct db_conn *c, struct admin_job *j)
         goto done;
     total = rs.n ? num(CELL(&rs, 0, 0)) : 0;
     admin_rows_free(&rs);
+    /* past the end: the last page. Deeper than ADMIN_QUEUE_DEPTH rows is a sort of that many
+     * rows per page view, on workers the aggregators share: narrow the filter, or export */
+    if (page > 0 && (double)page * size >= total)
+        page = total > 0 ? (uint64_t)((total - 1) / size) : 0;
     outf(j, "<p id=\"count\">%.0f %s</p>", total, L(j, "laporan", "reports"));
+    if (page * size > ADMIN_QUEUE_DEPTH) {
+        outf(j, "<p class=\"message\" id=\"too-deep\">%s</p>",
+             L(j,
+               "Halaman sedalam ini tidak ditampilkan. Persempit saringan (tanggal, wilayah) "
+               "atau unduh CSV.",
+               "Pages this deep are not shown. Narrow the filter (dates, region) or download "
+               "the CSV."));
+        page = ADMIN_QUEUE_DEPTH / size;
+    }
     outf(j,
          "<p class=\"exports\"><a id=\"export-reports\" href=\"/export/reports.csv\">%s</a> "
          "<a id=\"export-attendance\" href=\"/export/attendance.csv\">%s</a></p>",
@@ -1147,15 +1168,15 @@ admin_page_kpm(struct db_conn *c, struct admin_job *j)
     if ((err = db_query(
              c,
              "SELECT v.report_type, v.report_id, v.status, v.note, u.username,"
-             " " ADMIN_WIB(
-                 "v.created_at") " FROM reviews v"
-                                 " JOIN admin_users u ON u.id = v.reviewer_id WHERE"
-                                 " (v.report_type = 'business' AND v.report_id IN"
-                                 "  (SELECT id FROM business_reports WHERE kpm_id = ?))"
-                                 " OR (v.report_type = 'attendance' AND v.report_id IN"
-                                 "  (SELECT id FROM attendance_reports WHERE kpm_id = ?))"
-                                 " OR (v.report_type = 'help' AND v.report_id IN"
-                                 "  (SELECT id FROM help_requests WHERE kpm_id = ?)) ORDER BY v.id",
+             " " ADMIN_WIB("v.created_at") " FROM reviews v"
+                                           " JOIN admin_users u ON u.id = v.reviewer_id WHERE"
+                                           " (v.report_type = 'business' AND v.report_id IN"
+                                           "  (SELECT id FROM business_reports WHERE kpm_id = ?))"
+                                           " OR (v.report_type = 'attendance' AND v.report_id IN"
+                                           "  (SELECT id FROM attendance_reports WHERE kpm_id = ?))"
+                                           " OR (v.report_type = 'help' AND v.report_id IN"
+                                           "  (SELECT id FROM help_requests WHERE kpm_id = ?))"
+                                           " ORDER BY v.id DESC LIMIT 2000",
              p, 3, admin_rows_add, &revs)) != 0)
         goto done;
     outf(j, "<section id=\"reports\"><h2>%s</h2>",
@@ -1163,10 +1184,13 @@ admin_page_kpm(struct db_conn *c, struct admin_job *j)
     for (r = 0; r < reps.n; r++) {
         const char *t = nz(CELL(&reps, r, 0)), *rid = nz(CELL(&reps, r, 1)), *state = "none";
 
+        /* reviews come newest first: the first reviewed or follow_up is the state */
         for (i = 0; i < revs.n; i++)
             if (strcmp(nz(CELL(&revs, i, 0)), t) == 0 && strcmp(nz(CELL(&revs, i, 1)), rid) == 0 &&
-                strcmp(nz(CELL(&revs, i, 2)), "note") != 0)
+                strcmp(nz(CELL(&revs, i, 2)), "note") != 0) {
                 state = CELL(&revs, i, 2);
+                break;
+            }
         out(j, "<article class=\"report\" id=\"r-");
         esc(j, t);
         out(j, "-");
@@ -1284,8 +1308,10 @@ admin_review_record(struct db_conn *c, const struct auth_user *u, int type, uint
         return ADMIN_ENOTFOUND;
     p[0] = DB_U64(id);
     p[1] = DB_STR(u->region);
-    if ((err = db_query(c, check[type], p, 2, admin_rows_add, &rs)) != 0)
+    if ((err = db_query(c, check[type], p, 2, admin_rows_add, &rs)) != 0) {
+        admin_rows_free(&rs);
         return err;
+    }
     if (rs.n == 0 || CELL(&rs, 0, 0) == NULL ||
         parse_u64(CELL(&rs, 0, 0), strlen(CELL(&rs, 0, 0)), 1, UINT64_MAX, kpm_id) == -1) {
         admin_rows_free(&rs);
@@ -1384,8 +1410,10 @@ admin_page_alerts(struct db_conn *c, struct admin_job *j)
     if ((err = db_query(c,
                         acked ? ADMIN_ALERTS_SQL(" AND a.state = 'acknowledged'")
                               : ADMIN_ALERTS_SQL(" AND a.state IN ('new', 'sent')"),
-                        &p, 1, admin_rows_add, &rs)) != 0)
+                        &p, 1, admin_rows_add, &rs)) != 0) {
+        admin_rows_free(&rs);
         return err;
+    }
 #undef ADMIN_ALERTS_SQL
     for (i = 0; i < rs.n; i++) {
         if (prev == NULL || strcmp(prev, nz(CELL(&rs, i, 0))) != 0) {
@@ -1423,6 +1451,48 @@ admin_page_alerts(struct db_conn *c, struct admin_job *j)
     admin_rows_free(&rs);
     admin_foot(j);
     return 0;
+}
+
+/* -- expired sessions: swept, so a queue filter (a name, a phone number) does not linger */
+
+struct admin_sweep_job {
+    unsigned idle, max;
+    uint64_t deleted;
+};
+
+static int
+admin_sweep_work(struct db_conn *c, void *arg)
+{
+    struct admin_sweep_job *s = arg;
+    struct db_param p[2] = {DB_U64(s->idle), DB_U64(s->max)};
+
+    return db_exec(c,
+                   "DELETE FROM admin_sessions WHERE last_seen < NOW(3) - INTERVAL ? SECOND"
+                   " OR created_at < NOW(3) - INTERVAL ? SECOND",
+                   p, 2, &s->deleted, NULL);
+}
+
+static void
+admin_sweep_done(int err, void *arg)
+{
+    struct admin_sweep_job *s = arg;
+
+    if (err == 0 && s->deleted > 0)
+        log_info("admin_sessions_expired", "deleted=%llu", (unsigned long long)s->deleted);
+    free(s);
+}
+
+void
+admin_sweep(const struct config *cfg)
+{
+    struct admin_sweep_job *s;
+
+    if (!cfg->admin.enabled || !db_is_up() || (s = calloc(1, sizeof *s)) == NULL)
+        return;
+    s->idle = cfg->admin.session_idle;
+    s->max = cfg->admin.session_max;
+    if (db_submit(admin_sweep_work, admin_sweep_done, s, 0) == -1)
+        free(s);
 }
 
 /* -- the job: session, CSRF, page */
@@ -1606,7 +1676,7 @@ admin_post_login(struct http_req *r)
         admin_logins--;
         return;
     }
-    if (db_submit(admin_work, admin_done, j, 0) == -1) {
+    if (db_submit(admin_work, admin_done, j, DB_TXN) == -1) {
         admin_logins--;
         admin_headers(r, 0);
         http_add_header(r, "Retry-After", "5");

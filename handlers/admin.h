@@ -19,6 +19,11 @@ struct db_conn;
 int admin_review_record(struct db_conn *c, const struct auth_user *u, int type, uint64_t id,
                         const char *status, const char *note, uint64_t *kpm_id);
 
+struct config;
+
+/* Deletes expired admin sessions (a database job; nothing when the database is busy). */
+void admin_sweep(const struct config *cfg);
+
 /* The NIK as administrators see it: twelve stars and the last four digits. */
 void admin_nik_masked(const char *last4, char *out, size_t outlen);
 

@@ -35,6 +35,7 @@ struct api_job {
     char token[AUTH_TOKEN_HEX + 8];
     char query[512];
     struct auth_user user;
+    int json_body; /* Content-Type: application/json (read on the loop, with the headers) */
     int status;
     json_t *reply;
     /* lists */
@@ -190,6 +191,10 @@ api_kpm(struct db_conn *c, struct api_job *j)
 
     if (parse_form(j->query, strlen(j->query), f, 2, err, sizeof err) == -1) {
         api_error(j, 400, err);
+        return 0;
+    }
+    if (!review_region_valid(region)) {
+        api_error(j, 400, "region must be a region code");
         return 0;
     }
     j->cols = api_kpm_cols;
@@ -408,6 +413,7 @@ api_submit(struct http_req *r, api_fn fn, int flags)
     j->r = r;
     j->cfg = r->cfg;
     j->fn = fn;
+    j->json_body = r->content_type != NULL && strncmp(r->content_type, "application/json", 16) == 0;
     if (auth != NULL && strncmp(auth, "Bearer ", 7) == 0)
         snprintf(j->token, sizeof j->token, "%s", auth + 7);
     snprintf(j->query, sizeof j->query, "%s", http_query_raw(r));
