@@ -1279,7 +1279,23 @@ struct dialog_session {
     int has_report;
     char path[1025];
     int path_ok;
+    int wants_details;
 };
+
+/* A read of the trainings or the last report before they were loaded. The session is on the
+ * heap, never const itself: only the accessors' view of it is. */
+static void
+want_details(const struct dialog_session *s)
+{
+    if (!s->ctx.details)
+        ((struct dialog_session *)(uintptr_t)s)->wants_details = 1;
+}
+
+int
+dialog_session_wants_details(const struct dialog_session *s)
+{
+    return s->wants_details;
+}
 
 struct xtra {
     const char *min, *max;
@@ -1338,6 +1354,7 @@ flow_training(const struct dialog_session *s, int flow)
 {
     size_t i;
 
+    want_details(s);
     for (i = s->depth; i-- > 0;) {
         const struct entry *e = &s->stack[i];
 
@@ -1404,6 +1421,7 @@ entry_label(const struct dialog_session *s, const struct entry *e, char *tmp, si
             return tr(s, &sc->opts[e->opt].label);
         return e->value;
     case KIND_LIST:
+        want_details(s);
         if (e->item >= 0 && (size_t)e->item < s->ctx.ntrainings) {
             const struct dialog_training *t = &s->ctx.trainings[e->item];
 
@@ -1462,15 +1480,18 @@ ph_value(const struct dialog_session *s, int flow, const char *name, size_t nlen
     case PH_MAX:
         return x ? x->max : NULL;
     case PH_LAST_DATE:
+        want_details(s);
         if (!c->has_last || !c->last_date[0])
             return NULL;
         return raw ? c->last_date : fmt_date(c->last_date, 1, tmp, n);
     case PH_LAST_STATUS:
+        want_details(s);
         if (!c->has_last)
             return NULL;
         snprintf(tmp, n, "%u", c->last_status);
         return raw ? tmp : last_status_label(s, tmp);
     case PH_LAST_REVENUE:
+        want_details(s);
         if (!c->has_last)
             return NULL;
         if (raw) {
@@ -1479,11 +1500,13 @@ ph_value(const struct dialog_session *s, int flow, const char *name, size_t nlen
         }
         return fmt_rupiah(c->last_revenue, tmp, n);
     case PH_LAST_WORKERS:
+        want_details(s);
         if (!c->has_last)
             return NULL;
         snprintf(tmp, n, "%u", c->last_workers);
         return tmp;
     case PH_TRAININGS_ATTENDED:
+        want_details(s);
         sb_init(&b, tmp, n);
         for (i = 0; i < c->ntrainings; i++) {
             if (!c->trainings[i].attended || !c->trainings[i].title[0])
@@ -1811,6 +1834,8 @@ screen_content(const struct dialog_session *s, struct sbuf *b)
         return;
     }
     sc = entry_screen(s, e);
+    if (sc->kind == KIND_LIST)
+        want_details(s);
     if (sc->kind == KIND_LIST && c->ntrainings == 0) {
         put_rich(s, e->flow, &sc->empty, sc->sep, b);
         return;
@@ -2179,6 +2204,7 @@ input_list(struct dialog_session *s, struct dialog_out *out, const struct screen
     uint64_t v;
     size_t i;
 
+    want_details(s);
     if (replay && len > 1 && in[0] == '#') {
         /* a draft names the training by id: the list may have changed since */
         if (parse_u64(in + 1, len - 1, 0, UINT64_MAX, &v) < 0)

@@ -55,6 +55,7 @@ struct dialog_ctx {
     uint64_t last_revenue;
     unsigned last_workers;
     char last_date[11];
+    int details;           /* trainings and last report loaded (see wants_details) */
     int has_draft;         /* an interrupted report: */
     char draft_flow[33];   /* its flow (dialog_session_flow()) */
     char draft_path[1025]; /* its inputs from the main menu (dialog_session_draft_path()) */
@@ -99,6 +100,12 @@ void dialog_session_input(struct dialog_session *, const char *in, size_t len,
 void dialog_session_committed(struct dialog_session *, int ok, uint64_t report_id,
                               struct dialog_out *out);
 
+/*
+ * 1 once a begin or an input has read the caller's trainings or last report while ctx.details was
+ * 0: its output is not to be used. The caller loads them and replays the same inputs into a new
+ * session (ussd.c: most sessions are business reports and never need them).
+ */
+int dialog_session_wants_details(const struct dialog_session *);
 /* Canonical value of an answer of the current flow ("1", "2500000", training id), or NULL. */
 const char *dialog_session_answer(const struct dialog_session *, const char *field);
 /* {"field":"value",...} for the current flow, JSON-escaped. 0, or -1 if it does not fit. */

@@ -49,6 +49,8 @@ static const struct {
     {"kabar_outbox_deferred_total", "SMS held back by the per-recipient limit."},
     {"kabar_outbox_alarms_total", "Provider account problems (Africa's Talking 405: balance)."},
     {"kabar_sms_in_total", "Inbound SMS stored (retried callbacks not counted)."},
+    {"kabar_ussd_detail_loads_total",
+     "USSD sessions that needed the caller's trainings or last report (a second load)."},
 };
 
 void

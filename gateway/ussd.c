@@ -89,7 +89,7 @@ static struct {
     size_t nsessions;
     struct event *flush_ev, *sweep_ev;
     int stopping;
-    struct db_batcher loads, saves;
+    struct db_batcher loads, details, saves;
 } ussd;
 
 static void ussd_feed(struct ussd_session *s, struct http_req *r, ussd_reply_fn reply,
@@ -341,6 +341,7 @@ struct ussd_load {
     char key[USSD_KEY];
     char msisdn[17];
     char session_id[65];
+    int full; /* with the last report and the trainings (a batch is all one or the other) */
     struct dialog_ctx ctx;
 };
 
@@ -373,12 +374,16 @@ ussd_ctx_trainings(struct dialog_ctx *ctx, const char *json)
     json_decref(a);
 }
 
-/* Everything a session needs, one row per caller: kpm, assistant, last business report, the
- * enrolled trainings of the last 30 days (a JSON array) and a draft with its session; NULL
- * where absent. A draft is a candidate once its session went quiet or the network said it
- * ended, and never once that session's report was saved after all. */
-#define USSD_LOAD_SQL                                                                              \
-    "SELECT k.id, k.name, k.lang, a.name, b.status, b.revenue, b.workers,"                         \
+/* What a session needs, one row per caller: kpm, assistant, last business report, the enrolled
+ * trainings of the last 30 days (a JSON array) and a draft with its session; NULL where absent.
+ * A draft is a candidate once its session went quiet or the network said it ended, and never
+ * once that session's report was saved after all.
+ * The first load of a session leaves out the last report and the trainings (USSD_LOAD_LIGHT):
+ * a business report, most sessions, never shows them, and they are most of the query's cost.
+ * A session whose dialog reaches them loads them (USSD_LOAD_FULL) and replays its inputs. */
+#define USSD_LOAD_HEAD "SELECT k.id, k.name, k.lang, a.name, "
+#define USSD_LOAD_DETAILS                                                                          \
+    "b.status, b.revenue, b.workers,"                                                              \
     " DATE_FORMAT(b.created_at, '%Y-%m-%d'), d.flow, d.input_path,"                                \
     " (SELECT JSON_ARRAYAGG(JSON_OBJECT('id', t.id, 'title', t.title,"                             \
     "   'date', DATE_FORMAT(t.starts_at, '%Y-%m-%d'), 'place', t.place,"                           \
@@ -391,7 +396,11 @@ ussd_ctx_trainings(struct dialog_ctx *ctx, const char *json)
     " d.session_id, k.msisdn"                                                                      \
     " FROM kpm k JOIN assistants a ON a.id = k.assistant_id"                                       \
     " LEFT JOIN business_reports b ON b.id = (SELECT r.id FROM business_reports r"                 \
-    "  WHERE r.kpm_id = k.id ORDER BY r.created_at DESC, r.id DESC LIMIT 1)"                       \
+    "  WHERE r.kpm_id = k.id ORDER BY r.created_at DESC, r.id DESC LIMIT 1)"
+#define USSD_LOAD_NO_DETAILS                                                                       \
+    "NULL, NULL, NULL, NULL, d.flow, d.input_path, NULL, d.session_id, k.msisdn"                   \
+    " FROM kpm k JOIN assistants a ON a.id = k.assistant_id"
+#define USSD_LOAD_DRAFT                                                                            \
     " LEFT JOIN ussd_drafts d ON d.msisdn = k.msisdn AND d.expires_at > NOW(3)"                    \
     "  AND (d.updated_at < NOW(3) - INTERVAL " USSD_DRAFT_SETTLE " SECOND"                         \
     "   OR EXISTS (SELECT 1 FROM ussd_session_ends x"                                              \
@@ -403,13 +412,15 @@ ussd_ctx_trainings(struct dialog_ctx *ctx, const char *json)
     "  AND NOT EXISTS (SELECT 1 FROM help_requests r"                                              \
     "   WHERE r.channel = d.channel AND r.session_id = d.session_id)"                              \
     " WHERE k.msisdn IN ("
+#define USSD_LOAD_LIGHT USSD_LOAD_HEAD USSD_LOAD_NO_DETAILS USSD_LOAD_DRAFT
+#define USSD_LOAD_FULL USSD_LOAD_HEAD USSD_LOAD_DETAILS USSD_LOAD_DRAFT
 
 /* Batched statements come in sizes 1, 2, 4 ... USSD_BATCH; a batch is padded to its size by
  * repeating its last item, which IN lists and ON DUPLICATE KEY take as a no-op. */
 #define USSD_BATCH 32
 #define USSD_SIZES 6
 
-static char *ussd_load_sql[USSD_SIZES];
+static char *ussd_load_sql[2][USSD_SIZES]; /* light, full */
 static char *ussd_biz_sql[USSD_SIZES];
 static char *ussd_biz_ids_sql[USSD_SIZES];
 
@@ -476,6 +487,7 @@ ussd_row_ctx(void *arg, char **v, unsigned long *len, unsigned n)
         if (strcmp(l->msisdn, v[12]) != 0)
             continue;
         l->ctx = ctx;
+        l->ctx.details = l->full;
         /* a session's own draft is not offered to it (a replay after a restart) */
         if (v[8] != NULL && v[9] != NULL && (v[11] == NULL || strcmp(v[11], l->session_id) != 0)) {
             l->ctx.has_draft = 1;
@@ -497,11 +509,12 @@ ussd_load_batch(struct db_conn *c, void **items, size_t n)
         loads[i] = items[i];
         memset(&loads[i]->ctx, 0, sizeof loads[i]->ctx);
         snprintf(loads[i]->ctx.lang, sizeof loads[i]->ctx.lang, "id");
+        loads[i]->ctx.details = loads[i]->full;
     }
     loads[n] = NULL;
     for (i = 0; i < rows; i++)
         p[i] = DB_STR(loads[i < n ? i : n - 1]->msisdn);
-    return db_query(c, ussd_load_sql[k], p, rows, ussd_row_ctx, loads);
+    return db_query(c, ussd_load_sql[loads[0]->full ? 1 : 0][k], p, rows, ussd_row_ctx, loads);
 }
 
 static void
@@ -534,6 +547,42 @@ ussd_fail_waiters(struct ussd_session *s, const char *text)
     s->nwaiters = 0;
 }
 
+static int ussd_restart_dialog(struct ussd_session *s, struct dialog_out *out);
+static int ussd_run_inputs(struct ussd_session *s, const char *text, size_t len,
+                           struct dialog_out *out);
+
+/* The last report and the trainings have come: the same first screen (the draft offer stays
+ * as it was decided), the same inputs again, then the hop that needed them. */
+static void
+ussd_details_loaded(struct ussd_session *s, struct ussd_load *l)
+{
+    struct dialog_ctx *c = &l->ctx;
+    struct dialog_out out;
+    char path[sizeof s->path];
+
+    if (!c->registered || c->kpm_id != s->ctx.kpm_id) {
+        ussd_fail_waiters(s, ussd_busy_text(s));
+        ussd_session_free(s);
+        return;
+    }
+    c->has_draft = s->ctx.has_draft;
+    memcpy(c->draft_flow, s->ctx.draft_flow, sizeof c->draft_flow);
+    memcpy(c->draft_path, s->ctx.draft_path, sizeof c->draft_path);
+    s->ctx = *c;
+    memcpy(path, s->path, sizeof path);
+    memset(&out, 0, sizeof out);
+    if (ussd_restart_dialog(s, &out) == -1) {
+        ussd_fail_waiters(s, ussd_busy_text(s));
+        ussd_session_free(s);
+        return;
+    }
+    if (path[0] != '\0')
+        (void)ussd_run_inputs(s, path, strlen(path), &out);
+    ussd_remember(s, &out); /* the screen before this hop, now with the details */
+    s->state = USSD_READY;
+    ussd_reply_waiters(s);
+}
+
 static void
 ussd_load_done(int err, void *arg)
 {
@@ -549,6 +598,11 @@ ussd_load_done(int err, void *arg)
         log_warn("ussd_context_failed", "channel=%s err=%d", s->channel, err);
         ussd_fail_waiters(s, ussd_busy_text(NULL));
         ussd_session_free(s);
+        free(l);
+        return;
+    }
+    if (l->full) {
+        ussd_details_loaded(s, l);
         free(l);
         return;
     }
@@ -962,13 +1016,58 @@ ussd_restart_dialog(struct ussd_session *s, struct dialog_out *out)
     return 0;
 }
 
+/* This hop's dialog read what the first load left out: undo the hop, load the details, and let
+ * the hop wait at the head of the queue; ussd_details_loaded() replays and then serves it. */
+static void
+ussd_need_details(struct ussd_session *s, struct http_req *r, ussd_reply_fn reply,
+                  enum ussd_input_kind kind, const char *text, size_t len, const char *path_before)
+{
+    struct ussd_waiter *w;
+    struct ussd_load *l;
+
+    snprintf(s->path, sizeof s->path, "%s", path_before);
+    s->path_len = strlen(s->path);
+    dialog_session_free(s->ds);
+    s->ds = NULL;
+    if (len >= sizeof w->text || (w = calloc(1, sizeof *w)) == NULL ||
+        (l = calloc(1, sizeof *l)) == NULL) {
+        if (len < sizeof w->text)
+            free(w);
+        reply(r, 1, ussd_busy_text(s));
+        return;
+    }
+    w->r = r;
+    w->reply = reply;
+    w->kind = kind;
+    memcpy(w->text, text, len);
+    w->len = len;
+    w->next = s->waiters;
+    if (s->waiters == NULL)
+        s->waiters_tail = &w->next;
+    s->waiters = w;
+    s->nwaiters++;
+    memcpy(l->key, s->key, sizeof l->key);
+    memcpy(l->msisdn, s->msisdn, sizeof l->msisdn);
+    memcpy(l->session_id, s->session_id, sizeof l->session_id);
+    l->full = 1;
+    s->state = USSD_LOADING;
+    metrics_add(METRIC_USSD_DETAIL_LOADS, 1);
+    if (db_submit_batch(&ussd.details, l) == -1) {
+        free(l);
+        ussd_fail_waiters(s, ussd_busy_text(s));
+        ussd_session_free(s);
+    }
+}
+
 static void
 ussd_feed(struct ussd_session *s, struct http_req *r, ussd_reply_fn reply,
           enum ussd_input_kind kind, const char *text, size_t len)
 {
     struct dialog_out out;
+    char path_before[sizeof s->path];
 
     s->touched = ussd_mono();
+    memcpy(path_before, s->path, s->path_len + 1);
     memset(&out, 0, sizeof out);
     if (kind == USSD_PATH && s->have_screen && len == s->path_len &&
         memcmp(text, s->path, len) == 0) {
@@ -1011,6 +1110,10 @@ ussd_feed(struct ussd_session *s, struct http_req *r, ussd_reply_fn reply,
         }
         if (len > 0)
             ussd_run_inputs(s, text, len, &out);
+    }
+    if (!s->ctx.details && s->ctx.registered && dialog_session_wants_details(s->ds)) {
+        ussd_need_details(s, r, reply, kind, text, len, path_before);
+        return;
     }
     ussd_draft_mark(s, &out);
     if (out.action != DIALOG_ACT_NONE) {
@@ -1233,7 +1336,8 @@ ussd_start(struct event_base *base, struct config *cfg)
     for (k = 0; k < USSD_SIZES; k++) {
         size_t rows = (size_t)1 << k;
 
-        ussd_load_sql[k] = ussd_sql_repeat(USSD_LOAD_SQL, "?", ", ", ")", rows);
+        ussd_load_sql[0][k] = ussd_sql_repeat(USSD_LOAD_LIGHT, "?", ", ", ")", rows);
+        ussd_load_sql[1][k] = ussd_sql_repeat(USSD_LOAD_FULL, "?", ", ", ")", rows);
         ussd_biz_sql[k] = ussd_sql_repeat(
             "INSERT INTO business_reports (kpm_id, msisdn, channel, session_id, source, status,"
             " kind, revenue, workers, difficulty, answers, input_path, started_at) VALUES ",
@@ -1242,10 +1346,12 @@ ussd_start(struct event_base *base, struct config *cfg)
         ussd_biz_ids_sql[k] = ussd_sql_repeat(
             "SELECT id, channel, session_id FROM business_reports WHERE (channel, session_id) IN (",
             "(?, ?)", ", ", ")", rows);
-        if (ussd_load_sql[k] == NULL || ussd_biz_sql[k] == NULL || ussd_biz_ids_sql[k] == NULL)
+        if (ussd_load_sql[0][k] == NULL || ussd_load_sql[1][k] == NULL || ussd_biz_sql[k] == NULL ||
+            ussd_biz_ids_sql[k] == NULL)
             return -1;
     }
     db_batcher_init(&ussd.loads, ussd_load_batch, ussd_load_done, USSD_BATCH, 0);
+    db_batcher_init(&ussd.details, ussd_load_batch, ussd_load_done, USSD_BATCH, 0);
     db_batcher_init(&ussd.saves, ussd_save_batch, ussd_save_done, USSD_BATCH, 0);
     ussd.flush_ev = event_new(base, -1, EV_PERSIST, ussd_flush_tick, NULL);
     ussd.sweep_ev = event_new(base, -1, EV_PERSIST, ussd_sweep, NULL);
@@ -1297,9 +1403,11 @@ ussd_free(void)
         config_unref(ussd.cfg);
     ussd.cfg = NULL;
     for (i = 0; i < USSD_SIZES; i++) {
-        free(ussd_load_sql[i]);
+        free(ussd_load_sql[0][i]);
+        free(ussd_load_sql[1][i]);
         free(ussd_biz_sql[i]);
         free(ussd_biz_ids_sql[i]);
-        ussd_load_sql[i] = ussd_biz_sql[i] = ussd_biz_ids_sql[i] = NULL;
+        ussd_load_sql[0][i] = ussd_load_sql[1][i] = NULL;
+        ussd_biz_sql[i] = ussd_biz_ids_sql[i] = NULL;
     }
 }

@@ -632,3 +632,75 @@ def test_phone_simulator_interactive_reads_answers_from_the_terminal(env):
                            input="1\n4\n3\n1\n", capture_output=True, text=True, timeout=30)
         assert r.returncode == 0, r.stderr
         assert "Lapor usaha" in r.stdout and "tersimpan" in r.stdout, r.stdout
+
+
+def detail_loads(k):
+    m = re.search(r"^kabar_ussd_detail_loads_total (\d+)", k.get("/metrics").text, re.M)
+    assert m, "no kabar_ussd_detail_loads_total"
+    return int(m.group(1))
+
+
+def test_details_are_loaded_only_by_the_dialogs_that_show_them(env):
+    """The first load leaves out the caller's trainings and last report: a business report,
+    most sessions, never shows them. Attendance and my reports load them at the hop that needs
+    them, and replay: the screens are the same as with everything loaded at once."""
+    title = env.scalar("SELECT title FROM trainings WHERE id = 1")
+    with Kabard(env) as k:
+        s = AT(k, phone="+628120000061")
+        kind, screen = s.walk("1*1*1*2500000*2*5*1")[-1]
+        assert kind == "END" and "tersimpan" in screen, screen
+        assert detail_loads(k) == 0
+        s = AT(k)
+        s.start()
+        kind, screen = s.send("2")
+        assert kind == "CON" and title in screen, screen
+        assert detail_loads(k) == 1
+        kind, screen = s.send(option(screen, title))
+        assert detail_loads(k) == 1, "loaded once per session"
+        s = AT(k, phone="+628120000061")
+        kind, screen = s.walk("4")[-1]
+        assert "2.500.000" in screen, screen
+        assert detail_loads(k) == 2
+
+
+def test_hubtel_attendance_replays_its_inputs_after_the_details_load(env):
+    """Hubtel sends only the latest input: the hop that needs the trainings is undone, the
+    details loaded, the earlier inputs replayed, and then the hop served."""
+    title = env.scalar("SELECT title FROM trainings WHERE id = 1")
+    with Kabard(env) as k:
+        sid = new_sid("hubatt")
+
+        def hop(typ, msg, seq):
+            r = k.post("/c/hubtel/demo-hubtel/ussd", json.dumps({
+                "SessionId": sid, "Mobile": SITI, "ServiceCode": "*123*45#",
+                "Type": typ, "Message": msg, "Operator": "telkomsel", "Sequence": seq}),
+                ctype="application/json")
+            assert r.status == 200, (r.status, r.text)
+            return r.json()
+        hop("Initiation", "*123*45#", 1)
+        out = hop("Response", "2", 2)
+        assert out["Type"] == "response" and title in out["Message"], out
+        out = hop("Response", option(out["Message"], title), 3)
+        out = hop("Response", "1", 4)
+        assert "kode" in out["Message"].lower(), out
+        out = hop("Response", "4821", 5)
+        out = hop("Response", "1", 6)
+        assert out["Type"] == "release" and "tersimpan" in out["Message"], out
+        assert env.sql("SELECT training_id, attended FROM attendance_reports WHERE session_id='%s'"
+                       % sid) == [["1", "1"]]
+
+
+def test_resume_of_an_attendance_draft_loads_the_trainings(env):
+    """A draft of an attendance report names its training by id: continuing it replays into
+    the training list, which the first load left out."""
+    with Kabard(env) as k:
+        a = AT(k, phone="+628120000004")
+        a.walk("2*1*1")                          # training chosen, attended: then a drop
+        a.end("Incomplete")
+        wait_for(lambda: env.scalar("SELECT COUNT(*) FROM ussd_drafts WHERE msisdn='+628120000004'") == "1",
+                 what="draft written")
+        b = AT(k, phone="+628120000004")
+        kind, screen = b.start()
+        assert "Lanjutkan" in screen, screen
+        kind, screen = b.send("1")
+        assert kind == "CON" and "kode" in screen.lower(), screen
