@@ -205,6 +205,24 @@ kabard_gauge_inflight(void)
     return (double)http_inflight();
 }
 
+/* epoll with a changelist: evhttp turns a connection's read and write interest off and on
+ * around every request; the changelist folds those into one epoll_ctl per fd per loop turn
+ * (measured: four epoll_ctl calls per USSD hop without it). kabard never dup()s a socket,
+ * the one case the changelist gets wrong. */
+static struct event_base *
+kabard_base_new(void)
+{
+    struct event_config *ec = event_config_new();
+    struct event_base *base;
+
+    if (ec == NULL)
+        return NULL;
+    event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+    base = event_base_new_with_config(ec);
+    event_config_free(ec);
+    return base;
+}
+
 static int
 kabard_run(const char *path)
 {
@@ -225,7 +243,7 @@ kabard_run(const char *path)
         log_error("startup_failed", "reason=\"auth_init\"");
         return 1;
     }
-    if ((kabard.base = event_base_new()) == NULL) {
+    if ((kabard.base = kabard_base_new()) == NULL) {
         log_error("startup_failed", "reason=\"event_base_new\"");
         return 1;
     }
