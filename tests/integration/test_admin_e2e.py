@@ -73,7 +73,7 @@ def test_admin_e2e_browser(env):
     xss_id = r.stdout.strip()
     assert xss_id.isdigit(), r.stdout
 
-    out = os.path.join(env.var, "e2e-out")
+    out = os.path.join(env.var, "e2e-out-" + env.name)
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
     with k:
