@@ -210,9 +210,9 @@ review_where(struct sqlb *b, const struct review_filter *f, const char *scope, i
 
     sqlb_add(b, " WHERE 1 = 1");
     if (scope[0] != '\0')
-        sqlb_param(b, " AND k.region_code LIKE CONCAT(?, '%')", DB_STR(scope));
+        sqlb_param(b, " AND" REVIEW_SCOPE, DB_STR(scope));
     if (f->region[0] != '\0')
-        sqlb_param(b, " AND k.region_code LIKE CONCAT(?, '%')", DB_STR(f->region));
+        sqlb_param(b, " AND" REVIEW_SCOPE, DB_STR(f->region));
     if (f->assistant != 0)
         sqlb_param(b, " AND k.assistant_id = ?", DB_U64(f->assistant));
     if (f->bstatus != 0 && type == REVIEW_BUSINESS)
@@ -309,8 +309,6 @@ review_export_columns(int type)
         return NULL;
     }
 }
-
-#define REVIEW_WIB(col) "DATE_FORMAT(" col " + INTERVAL 7 HOUR, '%Y-%m-%d %H:%i')"
 
 int
 review_build(struct sqlb *b, const struct review_filter *f, const char *scope,

@@ -39,6 +39,11 @@ int review_filter_parse(const char *body, size_t len, struct review_filter *f, c
 char *review_filter_json(const struct review_filter *f);
 int review_filter_from_json(const char *json, struct review_filter *f);
 
+/* SQL pieces every admin statement shares: a KPM (alias k) within a region prefix (one
+ * parameter; "" is every region), and a UTC column shown in WIB, the ministry's clock. */
+#define REVIEW_SCOPE " k.region_code LIKE CONCAT(?, '%')"
+#define REVIEW_WIB(col) "DATE_FORMAT(" col " + INTERVAL 7 HOUR, '%Y-%m-%d %H:%i')"
+
 /* A statement under construction: text and its parameters. */
 #define SQLB_MAXP 64
 struct sqlb {

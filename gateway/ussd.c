@@ -1016,44 +1016,72 @@ ussd_restart_dialog(struct ussd_session *s, struct dialog_out *out)
     return 0;
 }
 
+/* A hop that waits for its session's database work, at the back of the queue, or at the front
+ * for the hop being undone, which a full queue must not refuse. */
+static int
+ussd_wait(struct ussd_session *s, struct http_req *r, ussd_reply_fn reply,
+          enum ussd_input_kind kind, const char *text, size_t len, int front)
+{
+    struct ussd_waiter *w;
+
+    if ((!front && s->nwaiters >= USSD_MAX_WAITERS) || len >= sizeof w->text ||
+        (w = calloc(1, sizeof *w)) == NULL)
+        return -1;
+    w->r = r;
+    w->reply = reply;
+    w->kind = kind;
+    memcpy(w->text, text, len);
+    w->len = len;
+    if (front) {
+        w->next = s->waiters;
+        if (s->waiters == NULL)
+            s->waiters_tail = &w->next;
+        s->waiters = w;
+    } else {
+        *s->waiters_tail = w;
+        s->waiters_tail = &w->next;
+    }
+    s->nwaiters++;
+    return 0;
+}
+
+/* Loads a session's context (full: with the trainings and last report); the session waits in
+ * USSD_LOADING. -1 when it could not be queued (the caller answers and frees). */
+static int
+ussd_load_start(struct ussd_session *s, int full)
+{
+    struct ussd_load *l = calloc(1, sizeof *l);
+
+    if (l == NULL)
+        return -1;
+    memcpy(l->key, s->key, sizeof l->key);
+    memcpy(l->msisdn, s->msisdn, sizeof l->msisdn);
+    memcpy(l->session_id, s->session_id, sizeof l->session_id);
+    l->full = full;
+    s->state = USSD_LOADING;
+    if (db_submit_batch(full ? &ussd.details : &ussd.loads, l) == -1) {
+        free(l);
+        return -1;
+    }
+    return 0;
+}
+
 /* This hop's dialog read what the first load left out: undo the hop, load the details, and let
  * the hop wait at the head of the queue; ussd_details_loaded() replays and then serves it. */
 static void
 ussd_need_details(struct ussd_session *s, struct http_req *r, ussd_reply_fn reply,
                   enum ussd_input_kind kind, const char *text, size_t len, const char *path_before)
 {
-    struct ussd_waiter *w;
-    struct ussd_load *l;
-
     snprintf(s->path, sizeof s->path, "%s", path_before);
     s->path_len = strlen(s->path);
     dialog_session_free(s->ds);
     s->ds = NULL;
-    if (len >= sizeof w->text || (w = calloc(1, sizeof *w)) == NULL ||
-        (l = calloc(1, sizeof *l)) == NULL) {
-        if (len < sizeof w->text)
-            free(w);
+    if (ussd_wait(s, r, reply, kind, text, len, 1) == -1) {
         reply(r, 1, ussd_busy_text(s));
         return;
     }
-    w->r = r;
-    w->reply = reply;
-    w->kind = kind;
-    memcpy(w->text, text, len);
-    w->len = len;
-    w->next = s->waiters;
-    if (s->waiters == NULL)
-        s->waiters_tail = &w->next;
-    s->waiters = w;
-    s->nwaiters++;
-    memcpy(l->key, s->key, sizeof l->key);
-    memcpy(l->msisdn, s->msisdn, sizeof l->msisdn);
-    memcpy(l->session_id, s->session_id, sizeof l->session_id);
-    l->full = 1;
-    s->state = USSD_LOADING;
     metrics_add(METRIC_USSD_DETAIL_LOADS, 1);
-    if (db_submit_batch(&ussd.details, l) == -1) {
-        free(l);
+    if (ussd_load_start(s, 1) == -1) {
         ussd_fail_waiters(s, ussd_busy_text(s));
         ussd_session_free(s);
     }
@@ -1151,32 +1179,11 @@ ussd_session_new(const char *key, const struct config_channel *ch, const struct 
     return s;
 }
 
-static int
-ussd_wait(struct ussd_session *s, struct http_req *r, ussd_reply_fn reply,
-          const struct ussd_hop *hop)
-{
-    struct ussd_waiter *w;
-
-    if (s->nwaiters >= USSD_MAX_WAITERS || hop->text_len >= sizeof w->text ||
-        (w = calloc(1, sizeof *w)) == NULL)
-        return -1;
-    w->r = r;
-    w->reply = reply;
-    w->kind = hop->kind;
-    memcpy(w->text, hop->text, hop->text_len);
-    w->len = hop->text_len;
-    *s->waiters_tail = w;
-    s->waiters_tail = &w->next;
-    s->nwaiters++;
-    return 0;
-}
-
 void
 ussd_hop(struct http_req *r, const struct ussd_hop *hop, ussd_reply_fn reply)
 {
     char key[USSD_KEY];
     struct ussd_session *s;
-    struct ussd_load *l;
 
     ussd_make_key(key, r->channel->name, hop->session_id);
     if ((s = ussd_find(key)) != NULL && strcmp(s->msisdn, hop->msisdn) != 0) {
@@ -1185,34 +1192,25 @@ ussd_hop(struct http_req *r, const struct ussd_hop *hop, ussd_reply_fn reply)
         return;
     }
     if (s == NULL) {
-        if (ussd.stopping || (s = ussd_session_new(key, r->channel, hop, r->cfg)) == NULL ||
-            (l = calloc(1, sizeof *l)) == NULL) {
-            if (s != NULL)
-                ussd_session_free(s);
+        if (ussd.stopping || (s = ussd_session_new(key, r->channel, hop, r->cfg)) == NULL) {
             reply(r, 1, ussd_busy_text(NULL));
             return;
         }
-        memcpy(l->key, key, sizeof l->key);
-        memcpy(l->msisdn, s->msisdn, sizeof l->msisdn);
-        memcpy(l->session_id, s->session_id, sizeof l->session_id);
-        s->state = USSD_LOADING;
         /* this hop waits like any other: if the load fails, even at once, its done callback
          * answers it and frees the session, and nothing here touches either again */
-        if (ussd_wait(s, r, reply, hop) == -1) {
-            free(l);
+        if (ussd_wait(s, r, reply, hop->kind, hop->text, hop->text_len, 0) == -1) {
             ussd_session_free(s);
             reply(r, 1, ussd_busy_text(NULL));
             return;
         }
-        if (db_submit_batch(&ussd.loads, l) == -1) {
-            free(l);
+        if (ussd_load_start(s, 0) == -1) {
             ussd_fail_waiters(s, ussd_busy_text(NULL));
             ussd_session_free(s);
         }
         return;
     }
     if (s->state == USSD_LOADING || s->state == USSD_SAVING || s->waiters != NULL) {
-        if (ussd_wait(s, r, reply, hop) == -1)
+        if (ussd_wait(s, r, reply, hop->kind, hop->text, hop->text_len, 0) == -1)
             reply(r, 1, ussd_busy_text(s));
         return;
     }

@@ -550,9 +550,6 @@ admin_weeks_fill(struct admin_rows *rs, const char *const *keys, size_t nkeys,
     }
 }
 
-#define ADMIN_SCOPE " k.region_code LIKE CONCAT(?, '%')"
-#define ADMIN_WIB(col) "DATE_FORMAT(" col " + INTERVAL 7 HOUR, '%Y-%m-%d %H:%i')"
-
 static void
 admin_figure(struct admin_job *j, const char *id, const char *label, const char *value,
              const char *note)
@@ -596,13 +593,13 @@ admin_page_dashboard(struct db_conn *c, struct admin_job *j)
                       "SELECT COALESCE(SUM(t >= NOW(3) - INTERVAL 7 DAY), 0),"
                       " COALESCE(SUM(t < NOW(3) - INTERVAL 7 DAY), 0) FROM ("
                       "SELECT x.created_at t FROM business_reports x JOIN kpm k ON k.id = x.kpm_id"
-                      " WHERE x.created_at >= NOW(3) - INTERVAL 14 DAY AND" ADMIN_SCOPE
+                      " WHERE x.created_at >= NOW(3) - INTERVAL 14 DAY AND" REVIEW_SCOPE
                       " UNION ALL SELECT x.created_at FROM attendance_reports x"
                       " JOIN kpm k ON k.id = x.kpm_id"
-                      " WHERE x.created_at >= NOW(3) - INTERVAL 14 DAY AND" ADMIN_SCOPE
+                      " WHERE x.created_at >= NOW(3) - INTERVAL 14 DAY AND" REVIEW_SCOPE
                       " UNION ALL SELECT x.created_at FROM help_requests x"
                       " JOIN kpm k ON k.id = x.kpm_id"
-                      " WHERE x.created_at >= NOW(3) - INTERVAL 14 DAY AND" ADMIN_SCOPE ") w",
+                      " WHERE x.created_at >= NOW(3) - INTERVAL 14 DAY AND" REVIEW_SCOPE ") w",
                       p, 3, admin_rows_add, &rs)) != 0)
         goto fail;
     this_week = rs.n ? num(CELL(&rs, 0, 0)) : 0;
@@ -624,12 +621,12 @@ admin_page_dashboard(struct db_conn *c, struct admin_job *j)
                         "  SELECT x.revenue, ROW_NUMBER() OVER (PARTITION BY x.kpm_id"
                         "   ORDER BY x.created_at DESC, x.id DESC) rn FROM business_reports x"
                         "  JOIN kpm k ON k.id = x.kpm_id"
-                        "  WHERE x.created_at >= NOW(3) - INTERVAL 90 DAY AND" ADMIN_SCOPE
+                        "  WHERE x.created_at >= NOW(3) - INTERVAL 90 DAY AND" REVIEW_SCOPE
                         " ) m WHERE m.rn = 1 AND m.revenue IS NOT NULL LIMIT 1)"
                         " FROM (SELECT x.status, ROW_NUMBER() OVER (PARTITION BY x.kpm_id"
                         "  ORDER BY x.created_at DESC, x.id DESC) rn FROM business_reports x"
                         "  JOIN kpm k ON k.id = x.kpm_id"
-                        "  WHERE x.created_at >= NOW(3) - INTERVAL 90 DAY AND" ADMIN_SCOPE
+                        "  WHERE x.created_at >= NOW(3) - INTERVAL 90 DAY AND" REVIEW_SCOPE
                         ") t WHERE t.rn = 1",
                         p, 2, admin_rows_add, &rs)) != 0)
         goto fail;
@@ -653,7 +650,7 @@ admin_page_dashboard(struct db_conn *c, struct admin_job *j)
     if ((err = db_query(c,
                         "SELECT COUNT(*), COALESCE(SUM(x.attended), 0) FROM attendance_reports x"
                         " JOIN kpm k ON k.id = x.kpm_id"
-                        " WHERE x.created_at >= NOW(3) - INTERVAL 90 DAY AND" ADMIN_SCOPE,
+                        " WHERE x.created_at >= NOW(3) - INTERVAL 90 DAY AND" REVIEW_SCOPE,
                         p, 1, admin_rows_add, &rs)) != 0)
         goto fail;
     total = rs.n ? num(CELL(&rs, 0, 0)) : 0;
@@ -666,14 +663,14 @@ admin_page_dashboard(struct db_conn *c, struct admin_job *j)
     p[1] = DB_U64(j->cfg->alerts.rules[RULE_SILENT].weeks);
     if ((err = db_query(c,
                         "SELECT (SELECT COUNT(*) FROM alerts a JOIN kpm k ON k.id = a.kpm_id"
-                        "  WHERE a.state IN ('new', 'sent') AND" ADMIN_SCOPE "),"
-                        " (SELECT COUNT(*) FROM kpm k WHERE k.graduation = 'none' AND" ADMIN_SCOPE
+                        "  WHERE a.state IN ('new', 'sent') AND" REVIEW_SCOPE "),"
+                        " (SELECT COUNT(*) FROM kpm k WHERE k.graduation = 'none' AND" REVIEW_SCOPE
                         "  AND NOT EXISTS (SELECT 1 FROM business_reports b WHERE b.kpm_id = k.id"
                         "  AND b.created_at >= NOW(3) - INTERVAL ? WEEK)),"
                         " (SELECT COUNT(DISTINCT a.kpm_id) FROM alerts a JOIN kpm k"
                         "  ON k.id = a.kpm_id WHERE a.rule = 'graduation' AND a.state <> 'expired'"
                         "  AND a.created_at >= NOW(3) - INTERVAL 90 DAY"
-                        "  AND k.graduation = 'none' AND" ADMIN_SCOPE ")",
+                        "  AND k.graduation = 'none' AND" REVIEW_SCOPE ")",
                         (struct db_param[]){DB_STR(scope), DB_STR(scope), p[1], DB_STR(scope)}, 4,
                         admin_rows_add, &rs)) != 0)
         goto fail;
@@ -696,13 +693,13 @@ admin_page_dashboard(struct db_conn *c, struct admin_job *j)
                         "SELECT FLOOR(TIMESTAMPDIFF(DAY, t, NOW(3)) / 7) w, s, COUNT(*) FROM ("
                         "SELECT x.created_at t, x.source s FROM business_reports x"
                         " JOIN kpm k ON k.id = x.kpm_id"
-                        " WHERE x.created_at >= NOW(3) - INTERVAL 84 DAY AND" ADMIN_SCOPE
+                        " WHERE x.created_at >= NOW(3) - INTERVAL 84 DAY AND" REVIEW_SCOPE
                         " UNION ALL SELECT x.created_at, x.source FROM attendance_reports x"
                         " JOIN kpm k ON k.id = x.kpm_id"
-                        " WHERE x.created_at >= NOW(3) - INTERVAL 84 DAY AND" ADMIN_SCOPE
+                        " WHERE x.created_at >= NOW(3) - INTERVAL 84 DAY AND" REVIEW_SCOPE
                         " UNION ALL SELECT x.created_at, x.source FROM help_requests x"
                         " JOIN kpm k ON k.id = x.kpm_id"
-                        " WHERE x.created_at >= NOW(3) - INTERVAL 84 DAY AND" ADMIN_SCOPE
+                        " WHERE x.created_at >= NOW(3) - INTERVAL 84 DAY AND" REVIEW_SCOPE
                         ") r GROUP BY w, s",
                         (struct db_param[]){DB_STR(scope), DB_STR(scope), DB_STR(scope)}, 3,
                         admin_rows_add, &rs)) != 0)
@@ -720,7 +717,7 @@ admin_page_dashboard(struct db_conn *c, struct admin_job *j)
     if ((err = db_query(c,
                         "SELECT FLOOR(TIMESTAMPDIFF(DAY, x.created_at, NOW(3)) / 7) w, x.status,"
                         " COUNT(*) FROM business_reports x JOIN kpm k ON k.id = x.kpm_id"
-                        " WHERE x.created_at >= NOW(3) - INTERVAL 84 DAY AND" ADMIN_SCOPE
+                        " WHERE x.created_at >= NOW(3) - INTERVAL 84 DAY AND" REVIEW_SCOPE
                         " GROUP BY w, x.status",
                         p, 1, admin_rows_add, &rs)) != 0)
         goto fail;
@@ -739,7 +736,7 @@ admin_page_dashboard(struct db_conn *c, struct admin_job *j)
                         "SELECT r.name, COUNT(*), SUM(x.attended) FROM attendance_reports x"
                         " JOIN kpm k ON k.id = x.kpm_id JOIN regions r"
                         " ON r.code = LEFT(k.region_code, 2)"
-                        " WHERE x.created_at >= NOW(3) - INTERVAL 90 DAY AND" ADMIN_SCOPE
+                        " WHERE x.created_at >= NOW(3) - INTERVAL 90 DAY AND" REVIEW_SCOPE
                         " GROUP BY r.code, r.name ORDER BY r.name LIMIT 40",
                         p, 1, admin_rows_add, &rs)) != 0)
         goto fail;
@@ -1074,12 +1071,12 @@ admin_page_kpm(struct db_conn *c, struct admin_job *j)
     if ((err = db_query(c,
                         "SELECT k.id, k.pkh_number, k.nik_last4, k.name, k.msisdn, k.lang,"
                         " k.region_code, r.name, a.name, a.msisdn, g.name, k.graduation,"
-                        " k.reminders, " ADMIN_WIB(
+                        " k.reminders, " REVIEW_WIB(
                             "k.created_at") " FROM kpm k"
                                             " LEFT JOIN regions r ON r.code = k.region_code"
                                             " LEFT JOIN assistants a ON a.id = k.assistant_id"
                                             " LEFT JOIN kube_groups g ON g.id = k.kube_id"
-                                            " WHERE k.id = ? AND" ADMIN_SCOPE,
+                                            " WHERE k.id = ? AND" REVIEW_SCOPE,
                         p, 2, admin_rows_add, &prof)) != 0)
         goto done;
     if (prof.n == 0) {
@@ -1145,18 +1142,18 @@ admin_page_kpm(struct db_conn *c, struct admin_job *j)
     if ((err = db_query(
              c,
              "SELECT * FROM ("
-             "SELECT 'business' t, x.id, x.created_at, " ADMIN_WIB(
+             "SELECT 'business' t, x.id, x.created_at, " REVIEW_WIB(
                  "x.created_at") " w,"
                                  " x.source, x.status a, x.revenue b, x.kind c, x.workers d,"
                                  " x.difficulty e FROM business_reports x WHERE x.kpm_id = ?"
                                  " UNION ALL SELECT 'attendance', x.id, x.created_at,"
-                                 " " ADMIN_WIB(
+                                 " " REVIEW_WIB(
                                      "x.created_at") ", x.source, x.attended, x.reason, tr.title,"
                                                      " NULL, NULL FROM attendance_reports x"
                                                      " JOIN trainings tr ON tr.id = x.training_id "
                                                      "WHERE x.kpm_id = ?"
                                                      " UNION ALL SELECT 'help', x.id, "
-                                                     "x.created_at, " ADMIN_WIB(
+                                                     "x.created_at, " REVIEW_WIB(
                                                          "x.created_at") ", x.source, x.topic, "
                                                                          "NULL, x.text, NULL, NULL "
                                                                          "FROM help_requests x"
@@ -1165,19 +1162,20 @@ admin_page_kpm(struct db_conn *c, struct admin_job *j)
                                                                          "DESC, id DESC LIMIT 200",
              p, 3, admin_rows_add, &reps)) != 0)
         goto done;
-    if ((err = db_query(
-             c,
-             "SELECT v.report_type, v.report_id, v.status, v.note, u.username,"
-             " " ADMIN_WIB("v.created_at") " FROM reviews v"
-                                           " JOIN admin_users u ON u.id = v.reviewer_id WHERE"
-                                           " (v.report_type = 'business' AND v.report_id IN"
-                                           "  (SELECT id FROM business_reports WHERE kpm_id = ?))"
-                                           " OR (v.report_type = 'attendance' AND v.report_id IN"
-                                           "  (SELECT id FROM attendance_reports WHERE kpm_id = ?))"
-                                           " OR (v.report_type = 'help' AND v.report_id IN"
-                                           "  (SELECT id FROM help_requests WHERE kpm_id = ?))"
-                                           " ORDER BY v.id DESC LIMIT 2000",
-             p, 3, admin_rows_add, &revs)) != 0)
+    if ((err =
+             db_query(c,
+                      "SELECT v.report_type, v.report_id, v.status, v.note, u.username,"
+                      " " REVIEW_WIB(
+                          "v.created_at") " FROM reviews v"
+                                          " JOIN admin_users u ON u.id = v.reviewer_id WHERE"
+                                          " (v.report_type = 'business' AND v.report_id IN"
+                                          "  (SELECT id FROM business_reports WHERE kpm_id = ?))"
+                                          " OR (v.report_type = 'attendance' AND v.report_id IN"
+                                          "  (SELECT id FROM attendance_reports WHERE kpm_id = ?))"
+                                          " OR (v.report_type = 'help' AND v.report_id IN"
+                                          "  (SELECT id FROM help_requests WHERE kpm_id = ?))"
+                                          " ORDER BY v.id DESC LIMIT 2000",
+                      p, 3, admin_rows_add, &revs)) != 0)
         goto done;
     outf(j, "<section id=\"reports\"><h2>%s</h2>",
          L(j, "Laporan (terbaru dulu)", "Reports (newest first)"));
@@ -1249,7 +1247,7 @@ admin_page_kpm(struct db_conn *c, struct admin_job *j)
 
     outf(j, "<section id=\"alerts\"><h2>%s</h2>", L(j, "Peringatan", "Alerts"));
     if ((err = db_query(c,
-                        "SELECT " ADMIN_WIB(
+                        "SELECT " REVIEW_WIB(
                             "created_at") ", rule, state, urgency, detail"
                                           " FROM alerts WHERE kpm_id = ? ORDER BY id DESC LIMIT 50",
                         p, 1, admin_rows_add, &rs)) != 0)
@@ -1261,8 +1259,8 @@ admin_page_kpm(struct db_conn *c, struct admin_job *j)
     p[0] = DB_STR(nz(CELL(&prof, 0, 4)));
     if ((err = db_query(
              c,
-             "SELECT " ADMIN_WIB("created_at") ", body, state FROM inbound_messages"
-                                               " WHERE msisdn_from = ? ORDER BY id DESC LIMIT 50",
+             "SELECT " REVIEW_WIB("created_at") ", body, state FROM inbound_messages"
+                                                " WHERE msisdn_from = ? ORDER BY id DESC LIMIT 50",
              p, 1, admin_rows_add, &rs)) != 0)
         goto done;
     admin_table_rows(j, &rs, "sms-in", L(j, "Tidak ada.", "None."));
@@ -1270,8 +1268,8 @@ admin_page_kpm(struct db_conn *c, struct admin_job *j)
     outf(j, "<h3>%s</h3>", L(j, "Dikirim", "Sent"));
     if ((err = db_query(
              c,
-             "SELECT " ADMIN_WIB("created_at") ", purpose, body, state FROM outbox"
-                                               " WHERE recipient = ? ORDER BY id DESC LIMIT 50",
+             "SELECT " REVIEW_WIB("created_at") ", purpose, body, state FROM outbox"
+                                                " WHERE recipient = ? ORDER BY id DESC LIMIT 50",
              p, 1, admin_rows_add, &rs)) != 0)
         goto done;
     admin_table_rows(j, &rs, "sms-out", L(j, "Tidak ada.", "None."));
@@ -1293,11 +1291,11 @@ admin_review_record(struct db_conn *c, const struct auth_user *u, int type, uint
     static const char *const check[4] = {
         NULL,
         "SELECT x.kpm_id FROM business_reports x JOIN kpm k ON k.id = x.kpm_id"
-        " WHERE x.id = ? AND" ADMIN_SCOPE,
+        " WHERE x.id = ? AND" REVIEW_SCOPE,
         "SELECT x.kpm_id FROM attendance_reports x JOIN kpm k ON k.id = x.kpm_id"
-        " WHERE x.id = ? AND" ADMIN_SCOPE,
+        " WHERE x.id = ? AND" REVIEW_SCOPE,
         "SELECT x.kpm_id FROM help_requests x JOIN kpm k ON k.id = x.kpm_id"
-        " WHERE x.id = ? AND" ADMIN_SCOPE,
+        " WHERE x.id = ? AND" REVIEW_SCOPE,
     };
     struct admin_rows rs = {0};
     struct db_param p[5];
@@ -1400,12 +1398,12 @@ admin_page_alerts(struct db_conn *c, struct admin_job *j)
          "<a href=\"/alerts?state=acknowledged\" id=\"alerts-acked\">%s</a></p>",
          L(j, "Terbuka", "Open"), L(j, "Sudah dikonfirmasi", "Acknowledged"));
 #define ADMIN_ALERTS_SQL(cond)                                                                     \
-    "SELECT s.name, a.id, " ADMIN_WIB(                                                             \
+    "SELECT s.name, a.id, " REVIEW_WIB(                                                            \
         "a.created_at") ", a.rule, a.state, a.urgency, k.id,"                                      \
-                        " k.name, " ADMIN_WIB(                                                     \
+                        " k.name, " REVIEW_WIB(                                                    \
                             "a.acked_at") " FROM alerts a JOIN kpm k ON k.id = a.kpm_id"           \
                                           " JOIN assistants s ON s.id = a.assistant_id "           \
-                                          "WHERE" ADMIN_SCOPE cond                                 \
+                                          "WHERE" REVIEW_SCOPE cond                                \
                                           " ORDER BY s.name, a.created_at DESC LIMIT 1000"
     if ((err = db_query(c,
                         acked ? ADMIN_ALERTS_SQL(" AND a.state = 'acknowledged'")
@@ -1632,6 +1630,19 @@ admin_job_new(struct http_req *r, admin_page_fn page, int need)
     return j;
 }
 
+/* Queues the job; when the database refuses it, answers 503, frees it and returns -1. */
+static int
+admin_queue_job(struct admin_job *j, db_done_fn done, int flags)
+{
+    if (db_submit(admin_work, done, j, flags) == 0)
+        return 0;
+    admin_headers(j->r, 0);
+    http_add_header(j->r, "Retry-After", "5");
+    http_reply_text(j->r, 503, "database unavailable, try again shortly");
+    admin_job_free(j);
+    return -1;
+}
+
 static void
 admin_submit(struct http_req *r, admin_page_fn page, int need, int flags)
 {
@@ -1641,14 +1652,8 @@ admin_submit(struct http_req *r, admin_page_fn page, int need, int flags)
         http_reply_text(r, 414, "query too long");
         return;
     }
-    if ((j = admin_job_new(r, page, need)) == NULL)
-        return;
-    if (db_submit(admin_work, admin_done, j, flags) == -1) {
-        admin_headers(r, 0);
-        http_add_header(r, "Retry-After", "5");
-        http_reply_text(r, 503, "database unavailable, try again shortly");
-        admin_job_free(j);
-    }
+    if ((j = admin_job_new(r, page, need)) != NULL)
+        (void)admin_queue_job(j, admin_done, flags);
 }
 
 static void
@@ -1671,18 +1676,11 @@ admin_post_login(struct http_req *r)
         http_reply_text(r, 503, "another login is being checked, try again in a second");
         return;
     }
-    admin_logins++;
-    if ((j = admin_job_new(r, admin_do_login, NEED_NOTHING)) == NULL) {
-        admin_logins--;
+    if ((j = admin_job_new(r, admin_do_login, NEED_NOTHING)) == NULL)
         return;
-    }
-    if (db_submit(admin_work, admin_done, j, DB_TXN) == -1) {
+    admin_logins++; /* admin_done takes it back */
+    if (admin_queue_job(j, admin_done, DB_TXN) == -1)
         admin_logins--;
-        admin_headers(r, 0);
-        http_add_header(r, "Retry-After", "5");
-        http_reply_text(r, 503, "database unavailable, try again shortly");
-        admin_job_free(j);
-    }
 }
 
 static void
@@ -1896,11 +1894,7 @@ admin_export(struct http_req *r, int type)
     if (j == NULL)
         return;
     j->type = type;
-    if (db_submit(admin_work, admin_export_started, j, 0) == -1) {
-        admin_headers(r, 0);
-        http_reply_text(r, 503, "database unavailable, try again shortly");
-        admin_job_free(j);
-    }
+    (void)admin_queue_job(j, admin_export_started, 0);
 }
 
 static void

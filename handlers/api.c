@@ -176,7 +176,7 @@ static const char *const api_kpm_cols[] = {"id",      "pkh_number", "nik_masked"
 #define API_KPM_SELECT                                                                             \
     "SELECT k.id, k.pkh_number, CONCAT('************', COALESCE(k.nik_last4, '----')), k.name,"    \
     " k.msisdn, k.lang, k.region_code, k.assistant_id, k.kube_id, k.graduation, k.reminders"       \
-    " FROM kpm k WHERE k.region_code LIKE CONCAT(?, '%')"
+    " FROM kpm k WHERE" REVIEW_SCOPE
 
 static int
 api_kpm(struct db_conn *c, struct api_job *j)
@@ -223,7 +223,7 @@ api_kpm(struct db_conn *c, struct api_job *j)
     p[2] = DB_U64(cursor);
     p[3] = DB_U64(limit);
     return api_list(c, j,
-                    API_KPM_SELECT " AND k.region_code LIKE CONCAT(?, '%')"
+                    API_KPM_SELECT " AND" REVIEW_SCOPE
                                    " AND (? = 0 OR k.id < ?) ORDER BY k.id DESC LIMIT ?",
                     (struct db_param[]){p[0], p[1], p[2], p[2], p[3]}, 5, limit);
 }
@@ -237,20 +237,25 @@ api_alerts(struct db_conn *c, struct api_job *j)
 {
     char state[16] = "", err[96];
     struct parse_field f[] = {{"state", state, sizeof state, 0, 0, 0}};
+    /* the states asked for, as four parameters (a shorter set repeats itself) */
+    static const char *const open[4] = {"new", "sent", "new", "sent"},
+                             *const acked[4] = {"acknowledged", "acknowledged", "acknowledged",
+                                                "acknowledged"},
+                             *const all[4] = {"new", "sent", "acknowledged", "expired"};
+    const char *const *in;
     uint64_t cursor;
     unsigned limit;
-    const char *in;
 
     if (parse_form(j->query, strlen(j->query), f, 1, err, sizeof err) == -1) {
         api_error(j, 400, err);
         return 0;
     }
     if (state[0] == '\0' || strcmp(state, "open") == 0)
-        in = "'new', 'sent'";
+        in = open;
     else if (strcmp(state, "acknowledged") == 0)
-        in = "'acknowledged'";
+        in = acked;
     else if (strcmp(state, "all") == 0)
-        in = "'new', 'sent', 'acknowledged', 'expired'";
+        in = all;
     else {
         api_error(j, 400, "state must be open, acknowledged or all");
         return 0;
@@ -258,22 +263,17 @@ api_alerts(struct db_conn *c, struct api_job *j)
     if (api_page(j, &cursor, &limit) == -1)
         return 0;
     j->cols = api_alert_cols;
-    {
-        char sql[1024];
-
-        snprintf(sql, sizeof sql,
-                 "SELECT a.id, a.rule, a.state, a.urgency, a.kpm_id, a.assistant_id, a.detail,"
-                 " DATE_FORMAT(a.created_at, '%%Y-%%m-%%dT%%H:%%i:%%sZ'),"
-                 " DATE_FORMAT(a.acked_at, '%%Y-%%m-%%dT%%H:%%i:%%sZ')"
-                 " FROM alerts a JOIN kpm k ON k.id = a.kpm_id"
-                 " WHERE k.region_code LIKE CONCAT(?, '%%') AND a.state IN (%s)"
-                 " AND (? = 0 OR a.id < ?) ORDER BY a.id DESC LIMIT ?",
-                 in);
-        return api_list(c, j, sql,
-                        (struct db_param[]){DB_STR(j->user.region), DB_U64(cursor), DB_U64(cursor),
-                                            DB_U64(limit)},
-                        4, limit);
-    }
+    return api_list(c, j,
+                    "SELECT a.id, a.rule, a.state, a.urgency, a.kpm_id, a.assistant_id, a.detail,"
+                    " DATE_FORMAT(a.created_at, '%Y-%m-%dT%H:%i:%sZ'),"
+                    " DATE_FORMAT(a.acked_at, '%Y-%m-%dT%H:%i:%sZ')"
+                    " FROM alerts a JOIN kpm k ON k.id = a.kpm_id WHERE" REVIEW_SCOPE
+                    " AND a.state IN (?, ?, ?, ?) AND (? = 0 OR a.id < ?)"
+                    " ORDER BY a.id DESC LIMIT ?",
+                    (struct db_param[]){DB_STR(j->user.region), DB_STR(in[0]), DB_STR(in[1]),
+                                        DB_STR(in[2]), DB_STR(in[3]), DB_U64(cursor),
+                                        DB_U64(cursor), DB_U64(limit)},
+                    8, limit);
 }
 
 static const char *const api_review_cols[] = {
@@ -299,7 +299,7 @@ api_reviews_get(struct db_conn *c, struct api_job *j)
         "  AND a.id = v.report_id"
         " LEFT JOIN help_requests h ON v.report_type = 'help' AND h.id = v.report_id"
         " JOIN kpm k ON k.id = COALESCE(b.kpm_id, a.kpm_id, h.kpm_id)"
-        " WHERE k.region_code LIKE CONCAT(?, '%') AND (? = 0 OR v.id < ?)"
+        " WHERE" REVIEW_SCOPE " AND (? = 0 OR v.id < ?)"
         " ORDER BY v.id DESC LIMIT ?",
         (struct db_param[]){DB_STR(j->user.region), DB_U64(cursor), DB_U64(cursor), DB_U64(limit)},
         4, limit);
