@@ -12,7 +12,7 @@
 #include "log.h"
 #include "outbox.h"
 #include "parse.h"
-#include "sms.h"
+#include "texts.h"
 
 #define ALERTS_BATCH 200
 /* the hour of the day in an assistant's (s) zone; KPM follow their assistant's */
@@ -306,7 +306,7 @@ alerts_send_immediate(struct db_conn *c, struct alerts_job *j)
         goto out;
     for (r = rows.head; r != NULL && err == 0; r = r->next) {
         uint64_t today = 0, oid = 0;
-        char body[480], key[64], idbuf[24], name[32];
+        char body[480], key[64], idbuf[24];
         struct db_param q[] = {DB_U64(r->assistant), DB_STR(j->now)};
 
         if (r->rule < 0 || !a->rules[r->rule].enabled) {
@@ -331,11 +331,11 @@ alerts_send_immediate(struct db_conn *c, struct alerts_job *j)
             continue;
         }
         snprintf(idbuf, sizeof idbuf, "%llu", (unsigned long long)r->id);
-        snprintf(name, sizeof name, "alert_%s", config_rule_names[r->rule]);
         {
             const char *kv[] = {"kpm", r->kpm, "pkh", r->pkh, "id", idbuf, NULL};
 
-            sms_texts_render(j->cfg->sms_texts, name, 0, kv, body, sizeof body);
+            texts_render(j->cfg->texts, (enum text_id)(TEXT_ALERT_FIRST + r->rule), 0, kv, body,
+                         sizeof body);
         }
         snprintf(key, sizeof key, "alert:%llu", (unsigned long long)r->id);
         {
@@ -464,7 +464,7 @@ alerts_send_digests(struct db_conn *c, struct alerts_job *j)
         {
             const char *kv[] = {"count", count, "lines", lines, "names", names, NULL};
 
-            sms_texts_render(j->cfg->sms_texts, "digest", 0, kv, body, sizeof body);
+            texts_render(j->cfg->texts, TEXT_DIGEST, 0, kv, body, sizeof body);
         }
         snprintf(key, sizeof key, "digest:%llu:%s", (unsigned long long)s->id, s->day);
         {
@@ -480,7 +480,7 @@ alerts_send_digests(struct db_conn *c, struct alerts_job *j)
                 /* many names: the counts alone */
                 const char *kv[] = {"count", count, "lines", lines, "names", "-", NULL};
 
-                sms_texts_render(j->cfg->sms_texts, "digest", 0, kv, body, sizeof body);
+                texts_render(j->cfg->texts, TEXT_DIGEST, 0, kv, body, sizeof body);
                 err = outbox_queue(c, &m, &oid);
             }
         }
@@ -535,7 +535,7 @@ alerts_reminder_cb(void *arg, char **v, unsigned long *len, unsigned n)
 /* month NULL: training reminders (key remind:TRAINING:KPM); else nudges (nudge:MONTH:KPM) */
 static int
 alerts_queue_reminders(struct db_conn *c, struct alerts_job *j, struct alerts_reminder *list,
-                       const char *text, const char *month)
+                       enum text_id text, const char *month)
 {
     struct alerts_reminder *r;
     int err = 0;
@@ -553,8 +553,7 @@ alerts_queue_reminders(struct db_conn *c, struct alerts_job *j, struct alerts_re
                                alerts_provider(j->cfg),
                                j->cfg->outbox.max_segments};
 
-        sms_texts_render(j->cfg->sms_texts, text, strcmp(r->lang, "en") == 0, kv, body,
-                         sizeof body);
+        texts_render(j->cfg->texts, text, strcmp(r->lang, "en") == 0, kv, body, sizeof body);
         if (month != NULL)
             snprintf(key, sizeof key, "nudge:%s:%llu", month, (unsigned long long)r->kpm);
         else
@@ -608,7 +607,7 @@ alerts_reminders(struct db_conn *c, struct alerts_job *j)
                                                        "LIMIT ?",
                  p, 8, alerts_reminder_cb, &list)) != 0)
             return err;
-        if ((err = alerts_queue_reminders(c, j, list, "remind_training", NULL)) != 0)
+        if ((err = alerts_queue_reminders(c, j, list, TEXT_REMIND_TRAINING, NULL)) != 0)
             return err;
         list = NULL;
     }
@@ -633,7 +632,7 @@ alerts_reminders(struct db_conn *c, struct alerts_job *j)
                           "  CONCAT('nudge:', DATE_FORMAT(?, '%Y-%m'), ':', k.id)) LIMIT ?",
                  p, 9, alerts_reminder_cb, &list)) != 0)
             return err;
-        err = alerts_queue_reminders(c, j, list, "nudge", month);
+        err = alerts_queue_reminders(c, j, list, TEXT_NUDGE, month);
     }
     return err;
 }

@@ -1,10 +1,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <libconfig.h>
-#include <libgen.h>
 #include <netinet/in.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,143 +13,10 @@
 #include "config.h"
 #include "dialog.h"
 #include "keyword.h"
-#include "sms.h"
+#include "texts.h"
+#include "cfgfile.h"
 #include "log.h"
 #include "parse.h"
-
-struct config_load_state {
-    const char *path;
-    char dir[512];
-    char *err;
-    size_t errlen;
-};
-
-static int
-config_fail(struct config_load_state *st, const config_setting_t *s, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    snprintf(st->err, st->errlen, "%s:%d: %s", st->path,
-             s != NULL ? (int)config_setting_source_line(s) : 0, msg);
-    return -1;
-}
-
-const struct config_setting_t *
-config_unknown_member(const struct config_setting_t *g, const char *const *allowed)
-{
-    int i, n = config_setting_length(g);
-
-    for (i = 0; i < n; i++) {
-        const config_setting_t *m = config_setting_get_elem(g, (unsigned)i);
-        const char *name = config_setting_name(m);
-        const char *const *a;
-
-        for (a = allowed; *a != NULL; a++)
-            if (name != NULL && strcmp(*a, name) == 0)
-                break;
-        if (*a == NULL)
-            return m;
-    }
-    return NULL;
-}
-
-static int
-config_check_keys(struct config_load_state *st, const config_setting_t *g, const char *const *known)
-{
-    const config_setting_t *m = config_unknown_member(g, known);
-    const char *name;
-
-    if (m == NULL)
-        return 0;
-    name = config_setting_name(m);
-    return config_fail(st, m, "unknown setting '%s'", name != NULL ? name : "?");
-}
-
-static int
-config_get_uint(struct config_load_state *st, const config_setting_t *g, const char *name,
-                unsigned long long min, unsigned long long max, unsigned long long *out)
-{
-    const config_setting_t *s = g != NULL ? config_setting_get_member(g, name) : NULL;
-    long long v;
-
-    if (s == NULL)
-        return 0;
-    if (config_setting_type(s) != CONFIG_TYPE_INT && config_setting_type(s) != CONFIG_TYPE_INT64)
-        return config_fail(st, s, "'%s' must be a whole number", name);
-    v = config_setting_get_int64(s);
-    if (v < 0 || (unsigned long long)v < min || (unsigned long long)v > max)
-        return config_fail(st, s, "'%s' must be between %llu and %llu", name, min, max);
-    *out = (unsigned long long)v;
-    return 0;
-}
-
-static int
-config_get_unsigned(struct config_load_state *st, const config_setting_t *g, const char *name,
-                    unsigned min, unsigned max, unsigned *out)
-{
-    unsigned long long v = *out;
-
-    if (config_get_uint(st, g, name, min, max, &v) == -1)
-        return -1;
-    *out = (unsigned)v;
-    return 0;
-}
-
-static int
-config_get_str(struct config_load_state *st, const config_setting_t *g, const char *name, char *out,
-               size_t outlen, int required)
-{
-    const config_setting_t *s = g != NULL ? config_setting_get_member(g, name) : NULL;
-    const char *v;
-
-    if (s == NULL) {
-        if (required)
-            return config_fail(st, g, "missing setting '%s'", name);
-        return 0;
-    }
-    if ((v = config_setting_get_string(s)) == NULL)
-        return config_fail(st, s, "'%s' must be a string", name);
-    if (strlen(v) >= outlen)
-        return config_fail(st, s, "'%s' is longer than %zu characters", name, outlen - 1);
-    memcpy(out, v, strlen(v) + 1);
-    return 0;
-}
-
-static int
-config_get_bool(struct config_load_state *st, const config_setting_t *g, const char *name, int *out)
-{
-    const config_setting_t *s = g != NULL ? config_setting_get_member(g, name) : NULL;
-
-    if (s == NULL)
-        return 0;
-    if (config_setting_type(s) != CONFIG_TYPE_BOOL)
-        return config_fail(st, s, "'%s' must be true or false", name);
-    *out = config_setting_get_bool(s);
-    return 0;
-}
-
-/* Relative paths in the file are relative to the file's own directory. */
-static int
-config_get_path(struct config_load_state *st, const config_setting_t *g, const char *name,
-                char *out, size_t outlen)
-{
-    char tmp[1024];
-
-    tmp[0] = '\0';
-    if (config_get_str(st, g, name, tmp, sizeof tmp, 0) == -1)
-        return -1;
-    if (tmp[0] == '\0')
-        return 0;
-    if (tmp[0] == '/')
-        snprintf(out, outlen, "%s", tmp);
-    else if ((size_t)snprintf(out, outlen, "%s/%s", st->dir, tmp) >= outlen)
-        return config_fail(st, config_setting_get_member(g, name), "'%s' is too long", name);
-    return 0;
-}
 
 int
 config_net_parse(const char *s, struct config_net *net)
@@ -227,7 +92,7 @@ config_net_match(const struct config_net *nets, size_t n, const struct sockaddr 
 }
 
 static int
-config_get_nets(struct config_load_state *st, const config_setting_t *g, const char *name,
+config_get_nets(struct cfgfile *st, const config_setting_t *g, const char *name,
                 struct config_net **out, size_t *nout)
 {
     const config_setting_t *s = g != NULL ? config_setting_get_member(g, name) : NULL;
@@ -236,32 +101,33 @@ config_get_nets(struct config_load_state *st, const config_setting_t *g, const c
     if (s == NULL)
         return 0;
     if (!config_setting_is_array(s) && !config_setting_is_list(s))
-        return config_fail(st, s, "'%s' must be a list of networks like \"10.0.0.0/8\"", name);
+        return cfgfile_fail(st, s, "'%s' must be a list of networks like \"10.0.0.0/8\"", name);
     n = config_setting_length(s);
     if (n == 0)
         return 0;
     if ((*out = calloc((size_t)n, sizeof **out)) == NULL)
-        return config_fail(st, s, "out of memory");
+        return cfgfile_fail(st, s, "out of memory");
     for (i = 0; i < n; i++) {
         const char *v = config_setting_get_string_elem(s, i);
 
         if (v == NULL || config_net_parse(v, &(*out)[i]) == -1)
-            return config_fail(st, s, "'%s': element %d is not an address or network", name, i + 1);
+            return cfgfile_fail(st, s, "'%s': element %d is not an address or network", name,
+                                i + 1);
     }
     *nout = (size_t)n;
     return 0;
 }
 
 static int
-config_read_secret(struct config_load_state *st, const config_setting_t *g, const char *key,
-                   const char *file, char *out, size_t outlen)
+config_read_secret(struct cfgfile *st, const config_setting_t *g, const char *key, const char *file,
+                   char *out, size_t outlen)
 {
     FILE *f;
     size_t n;
 
     if ((f = fopen(file, "r")) == NULL)
-        return config_fail(st, config_setting_get_member(g, key), "cannot read %s %s: %s", key,
-                           file, strerror(errno));
+        return cfgfile_fail(st, config_setting_get_member(g, key), "cannot read %s %s: %s", key,
+                            file, strerror(errno));
     n = fread(out, 1, outlen - 1, f);
     fclose(f);
     out[n] = '\0';
@@ -319,25 +185,10 @@ static const struct {
 };
 
 static int
-config_group(struct config_load_state *st, const config_t *cf, const char *name,
-             const char *const *keys, const config_setting_t **out)
-{
-    const config_setting_t *g = config_lookup(cf, name);
-
-    *out = NULL;
-    if (g == NULL)
-        return 0;
-    if (!config_setting_is_group(g))
-        return config_fail(st, g, "'%s' must be a group { ... }", name);
-    *out = g;
-    return config_check_keys(st, g, keys);
-}
-
-static int
-config_load_http(struct config_load_state *st, const config_t *cf, struct config *c)
+config_load_http(struct cfgfile *st, struct config *c)
 {
     const config_setting_t *g, *m;
-    unsigned long long v;
+    uint64_t v;
     int i, j;
 
     c->http.max_body_size = 16384;
@@ -346,23 +197,23 @@ config_load_http(struct config_load_state *st, const config_t *cf, struct config
     c->http.max_connections = 4096;
     c->http.methods = EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD;
     c->http.shutdown_timeout = 10;
-    if (config_group(st, cf, "http", config_http_keys, &g) == -1)
+    if (cfgfile_group(st, "http", config_http_keys, &g) == -1)
         return -1;
     v = c->http.max_body_size;
-    if (config_get_uint(st, g, "max_body_size", 256, 16 << 20, &v) == -1)
+    if (cfgfile_u64(st, g, "max_body_size", 256, 16 << 20, 0, &v) == -1)
         return -1;
     c->http.max_body_size = (size_t)v;
     v = c->http.max_headers_size;
-    if (config_get_uint(st, g, "max_headers_size", 512, 1 << 20, &v) == -1)
+    if (cfgfile_u64(st, g, "max_headers_size", 512, 1 << 20, 0, &v) == -1)
         return -1;
     c->http.max_headers_size = (size_t)v;
-    if (config_get_unsigned(st, g, "timeout", 1, 3600, &c->http.timeout) == -1 ||
-        config_get_unsigned(st, g, "max_connections", 1, 1000000, &c->http.max_connections) == -1 ||
-        config_get_unsigned(st, g, "shutdown_timeout", 0, 600, &c->http.shutdown_timeout) == -1)
+    if (cfgfile_unsigned(st, g, "timeout", 1, 3600, &c->http.timeout) == -1 ||
+        cfgfile_unsigned(st, g, "max_connections", 1, 1000000, &c->http.max_connections) == -1 ||
+        cfgfile_unsigned(st, g, "shutdown_timeout", 0, 600, &c->http.shutdown_timeout) == -1)
         return -1;
     if (g != NULL && (m = config_setting_get_member(g, "methods")) != NULL) {
         if (!config_setting_is_array(m) && !config_setting_is_list(m))
-            return config_fail(st, m, "'methods' must be a list like [\"GET\", \"POST\"]");
+            return cfgfile_fail(st, m, "'methods' must be a list like [\"GET\", \"POST\"]");
         c->http.methods = 0;
         for (i = 0; i < config_setting_length(m); i++) {
             const char *name = config_setting_get_string_elem(m, i);
@@ -372,18 +223,18 @@ config_load_http(struct config_load_state *st, const config_t *cf, struct config
                 if (strcasecmp(name, config_methods[j].name) == 0)
                     break;
             if (name == NULL || j == (int)(sizeof config_methods / sizeof config_methods[0]))
-                return config_fail(st, m, "'methods': %s is not one of GET, POST, HEAD",
-                                   name != NULL ? name : "element");
+                return cfgfile_fail(st, m, "'methods': %s is not one of GET, POST, HEAD",
+                                    name != NULL ? name : "element");
             c->http.methods |= config_methods[j].bit;
         }
         if ((c->http.methods & EVHTTP_REQ_GET) == 0)
-            return config_fail(st, m, "'methods' must include GET (health checks use it)");
+            return cfgfile_fail(st, m, "'methods' must include GET (health checks use it)");
     }
     return 0;
 }
 
 static int
-config_load_db(struct config_load_state *st, const config_t *cf, struct config *c)
+config_load_db(struct cfgfile *st, struct config *c)
 {
     const config_setting_t *g;
     char pwfile[1024] = "";
@@ -395,19 +246,19 @@ config_load_db(struct config_load_state *st, const config_t *cf, struct config *
     c->db.pool_size = 2;
     c->db.connect_timeout = 2;
     c->db.query_timeout = 10;
-    if (config_group(st, cf, "database", config_db_keys, &g) == -1)
+    if (cfgfile_group(st, "database", config_db_keys, &g) == -1)
         return -1;
     if (g == NULL)
-        return config_fail(st, config_root_setting(cf), "missing group 'database'");
-    if (config_get_path(st, g, "socket", c->db.socket, sizeof c->db.socket) == -1 ||
-        config_get_str(st, g, "host", c->db.host, sizeof c->db.host, 0) == -1 ||
-        config_get_unsigned(st, g, "port", 1, 65535, &c->db.port) == -1 ||
-        config_get_str(st, g, "user", c->db.user, sizeof c->db.user, 0) == -1 ||
-        config_get_str(st, g, "name", c->db.name, sizeof c->db.name, 0) == -1 ||
-        config_get_unsigned(st, g, "pool_size", 1, 64, &c->db.pool_size) == -1 ||
-        config_get_unsigned(st, g, "connect_timeout", 1, 60, &c->db.connect_timeout) == -1 ||
-        config_get_unsigned(st, g, "query_timeout", 1, 600, &c->db.query_timeout) == -1 ||
-        config_get_path(st, g, "password_file", pwfile, sizeof pwfile) == -1)
+        return cfgfile_fail(st, cfgfile_root(st), "missing group 'database'");
+    if (cfgfile_path(st, g, "socket", c->db.socket, sizeof c->db.socket) == -1 ||
+        cfgfile_str(st, g, "host", 0, c->db.host, sizeof c->db.host) == -1 ||
+        cfgfile_unsigned(st, g, "port", 1, 65535, &c->db.port) == -1 ||
+        cfgfile_str(st, g, "user", 0, c->db.user, sizeof c->db.user) == -1 ||
+        cfgfile_str(st, g, "name", 0, c->db.name, sizeof c->db.name) == -1 ||
+        cfgfile_unsigned(st, g, "pool_size", 1, 64, &c->db.pool_size) == -1 ||
+        cfgfile_unsigned(st, g, "connect_timeout", 1, 60, &c->db.connect_timeout) == -1 ||
+        cfgfile_unsigned(st, g, "query_timeout", 1, 600, &c->db.query_timeout) == -1 ||
+        cfgfile_path(st, g, "password_file", pwfile, sizeof pwfile) == -1)
         return -1;
     if (pwfile[0] != '\0' && config_read_secret(st, g, "password_file", pwfile, c->db.password,
                                                 sizeof c->db.password) == -1)
@@ -416,21 +267,21 @@ config_load_db(struct config_load_state *st, const config_t *cf, struct config *
 }
 
 static int
-config_load_channels(struct config_load_state *st, const config_t *cf, struct config *c)
+config_load_channels(struct cfgfile *st, struct config *c)
 {
-    const config_setting_t *list = config_lookup(cf, "channels");
+    const config_setting_t *list = config_lookup(&st->cf, "channels");
     char proto[16];
     size_t i, j, n;
 
     if (list == NULL)
         return 0;
     if (!config_setting_is_list(list))
-        return config_fail(st, list, "'channels' must be a list ( { ... }, ... )");
+        return cfgfile_fail(st, list, "'channels' must be a list ( { ... }, ... )");
     n = (size_t)config_setting_length(list);
     if (n == 0)
         return 0;
     if ((c->channels = calloc(n, sizeof *c->channels)) == NULL)
-        return config_fail(st, list, "out of memory");
+        return cfgfile_fail(st, list, "out of memory");
     c->nchannels = n;
     for (i = 0; i < n; i++) {
         const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
@@ -438,15 +289,15 @@ config_load_channels(struct config_load_state *st, const config_t *cf, struct co
         size_t k;
 
         if (!config_setting_is_group(g))
-            return config_fail(st, g, "each channel must be a group { ... }");
-        if (config_check_keys(st, g, config_channel_keys) == -1 ||
-            config_get_str(st, g, "name", ch->name, sizeof ch->name, 1) == -1 ||
-            config_get_str(st, g, "token", ch->token, sizeof ch->token, 1) == -1 ||
-            config_get_str(st, g, "protocol", proto, sizeof proto, 1) == -1 ||
-            config_get_str(st, g, "service_code", ch->service_code, sizeof ch->service_code, 0) ==
+            return cfgfile_fail(st, g, "each channel must be a group { ... }");
+        if (cfgfile_members(st, g, config_channel_keys, NULL) == -1 ||
+            cfgfile_str(st, g, "name", 1, ch->name, sizeof ch->name) == -1 ||
+            cfgfile_str(st, g, "token", 1, ch->token, sizeof ch->token) == -1 ||
+            cfgfile_str(st, g, "protocol", 1, proto, sizeof proto) == -1 ||
+            cfgfile_str(st, g, "service_code", 0, ch->service_code, sizeof ch->service_code) ==
                 -1 ||
-            config_get_bool(st, g, "demo", &ch->demo) == -1 ||
-            config_get_str(st, g, "provider", ch->provider, sizeof ch->provider, 0) == -1 ||
+            cfgfile_bool(st, g, "demo", &ch->demo) == -1 ||
+            cfgfile_str(st, g, "provider", 0, ch->provider, sizeof ch->provider) == -1 ||
             config_get_nets(st, g, "allow", &ch->allow, &ch->nallow) == -1)
             return -1;
         if (strcmp(proto, "at") == 0)
@@ -456,29 +307,29 @@ config_load_channels(struct config_load_state *st, const config_t *cf, struct co
         else if (strcmp(proto, "kannel") == 0)
             ch->protocol = PROTO_KANNEL;
         else
-            return config_fail(st, config_setting_get_member(g, "protocol"),
-                               "protocol '%s' is not one of at, hubtel, kannel", proto);
+            return cfgfile_fail(st, config_setting_get_member(g, "protocol"),
+                                "protocol '%s' is not one of at, hubtel, kannel", proto);
         for (k = 0; ch->token[k] != '\0'; k++) {
             char t = ch->token[k];
 
             if (!((t >= 'a' && t <= 'z') || (t >= 'A' && t <= 'Z') || (t >= '0' && t <= '9') ||
                   t == '-' || t == '_'))
-                return config_fail(st, config_setting_get_member(g, "token"),
-                                   "token may hold only letters, digits, '-' and '_'");
+                return cfgfile_fail(st, config_setting_get_member(g, "token"),
+                                    "token may hold only letters, digits, '-' and '_'");
         }
         /* the token is the only secret in an aggregator's callback URL */
         if (!ch->demo && k < 16)
-            return config_fail(st, config_setting_get_member(g, "token"),
-                               "token of channel '%s' is shorter than 16 characters "
-                               "(allowed only with demo = true)",
-                               ch->name);
+            return cfgfile_fail(st, config_setting_get_member(g, "token"),
+                                "token of channel '%s' is shorter than 16 characters "
+                                "(allowed only with demo = true)",
+                                ch->name);
         if (k == 0)
-            return config_fail(st, config_setting_get_member(g, "token"), "token is empty");
+            return cfgfile_fail(st, config_setting_get_member(g, "token"), "token is empty");
         for (j = 0; j < i; j++) {
             if (strcmp(c->channels[j].token, ch->token) == 0)
-                return config_fail(st, g, "two channels share the token of '%s'", ch->name);
+                return cfgfile_fail(st, g, "two channels share the token of '%s'", ch->name);
             if (strcmp(c->channels[j].name, ch->name) == 0)
-                return config_fail(st, g, "two channels are named '%s'", ch->name);
+                return cfgfile_fail(st, g, "two channels are named '%s'", ch->name);
         }
     }
     return 0;
@@ -497,7 +348,7 @@ static const char *const config_rule_keys[] = {"enabled", "urgency", "days",    
                                                "percent", "months",  "revenue", NULL};
 
 static int
-config_load_alerts(struct config_load_state *st, const config_t *cf, struct config *c)
+config_load_alerts(struct cfgfile *st, struct config *c)
 {
     struct config_alerts *a = &c->alerts;
     const config_setting_t *g, *rules, *r;
@@ -522,52 +373,53 @@ config_load_alerts(struct config_load_state *st, const config_t *cf, struct conf
     a->rules[RULE_REVENUE_DROP].percent = 50;
     a->rules[RULE_GRADUATION].months = 3;
     a->rules[RULE_GRADUATION].revenue = 2500000;
-    if (config_group(st, cf, "alerts", config_alerts_keys, &g) == -1)
+    if (cfgfile_group(st, "alerts", config_alerts_keys, &g) == -1)
         return -1;
     if (g == NULL)
         return 0;
-    if (config_get_bool(st, g, "enabled", &a->enabled) == -1 ||
-        config_get_unsigned(st, g, "tick_seconds", 1, 3600, &a->tick_seconds) == -1 ||
-        config_get_unsigned(st, g, "quiet_start", 0, 23, &a->quiet_start) == -1 ||
-        config_get_unsigned(st, g, "quiet_end", 0, 23, &a->quiet_end) == -1 ||
-        config_get_unsigned(st, g, "digest_hour", 0, 23, &a->digest_hour) == -1 ||
-        config_get_unsigned(st, g, "daily_cap", 0, 1000, &a->daily_cap) == -1 ||
-        config_get_unsigned(st, g, "window_days", 1, 365, &a->window_days) == -1 ||
-        config_get_str(st, g, "provider", a->provider, sizeof a->provider, 0) == -1 ||
-        config_get_unsigned(st, g, "remind_hours", 0, 24 * 14, &a->remind_hours) == -1 ||
-        config_get_unsigned(st, g, "nudge_day", 0, 28, &a->nudge_day) == -1 ||
-        config_get_str(st, g, "fake_now", a->fake_now, sizeof a->fake_now, 0) == -1)
+    if (cfgfile_bool(st, g, "enabled", &a->enabled) == -1 ||
+        cfgfile_unsigned(st, g, "tick_seconds", 1, 3600, &a->tick_seconds) == -1 ||
+        cfgfile_unsigned(st, g, "quiet_start", 0, 23, &a->quiet_start) == -1 ||
+        cfgfile_unsigned(st, g, "quiet_end", 0, 23, &a->quiet_end) == -1 ||
+        cfgfile_unsigned(st, g, "digest_hour", 0, 23, &a->digest_hour) == -1 ||
+        cfgfile_unsigned(st, g, "daily_cap", 0, 1000, &a->daily_cap) == -1 ||
+        cfgfile_unsigned(st, g, "window_days", 1, 365, &a->window_days) == -1 ||
+        cfgfile_str(st, g, "provider", 0, a->provider, sizeof a->provider) == -1 ||
+        cfgfile_unsigned(st, g, "remind_hours", 0, 24 * 14, &a->remind_hours) == -1 ||
+        cfgfile_unsigned(st, g, "nudge_day", 0, 28, &a->nudge_day) == -1 ||
+        cfgfile_str(st, g, "fake_now", 0, a->fake_now, sizeof a->fake_now) == -1)
         return -1;
     if (a->fake_now[0] != '\0' && strlen(a->fake_now) != 19)
-        return config_fail(st, config_setting_get_member(g, "fake_now"),
-                           "fake_now must look like \"2026-12-01 08:00:00\" (UTC)");
+        return cfgfile_fail(st, config_setting_get_member(g, "fake_now"),
+                            "fake_now must look like \"2026-12-01 08:00:00\" (UTC)");
     if ((rules = config_setting_get_member(g, "rules")) == NULL)
         return 0;
-    if (!config_setting_is_group(rules) || config_check_keys(st, rules, config_rule_names) == -1)
-        return config_fail(st, rules, "'rules' must be a group of known rules");
+    if (!config_setting_is_group(rules) ||
+        cfgfile_members(st, rules, config_rule_names, NULL) == -1)
+        return cfgfile_fail(st, rules, "'rules' must be a group of known rules");
     for (i = 0; i < RULE_COUNT; i++) {
         struct config_alert_rule *ru = &a->rules[i];
-        unsigned long long v;
+        uint64_t v;
 
         if ((r = config_setting_get_member(rules, config_rule_names[i])) == NULL)
             continue;
         urgency[0] = '\0';
-        if (!config_setting_is_group(r) || config_check_keys(st, r, config_rule_keys) == -1 ||
-            config_get_bool(st, r, "enabled", &ru->enabled) == -1 ||
-            config_get_str(st, r, "urgency", urgency, sizeof urgency, 0) == -1 ||
-            config_get_unsigned(st, r, "days", 1, 365, &ru->days) == -1 ||
-            config_get_unsigned(st, r, "weeks", 1, 104, &ru->weeks) == -1 ||
-            config_get_unsigned(st, r, "percent", 1, 100, &ru->percent) == -1 ||
-            config_get_unsigned(st, r, "months", 1, 24, &ru->months) == -1)
+        if (!config_setting_is_group(r) || cfgfile_members(st, r, config_rule_keys, NULL) == -1 ||
+            cfgfile_bool(st, r, "enabled", &ru->enabled) == -1 ||
+            cfgfile_str(st, r, "urgency", 0, urgency, sizeof urgency) == -1 ||
+            cfgfile_unsigned(st, r, "days", 1, 365, &ru->days) == -1 ||
+            cfgfile_unsigned(st, r, "weeks", 1, 104, &ru->weeks) == -1 ||
+            cfgfile_unsigned(st, r, "percent", 1, 100, &ru->percent) == -1 ||
+            cfgfile_unsigned(st, r, "months", 1, 24, &ru->months) == -1)
             return -1;
         v = ru->revenue;
-        if (config_get_uint(st, r, "revenue", 0, 1000000000ULL, &v) == -1)
+        if (cfgfile_u64(st, r, "revenue", 0, 1000000000ULL, 0, &v) == -1)
             return -1;
         ru->revenue = v;
         if (urgency[0] != '\0') {
             if (strcmp(urgency, "immediate") != 0 && strcmp(urgency, "digest") != 0)
-                return config_fail(st, config_setting_get_member(r, "urgency"),
-                                   "urgency must be immediate or digest");
+                return cfgfile_fail(st, config_setting_get_member(r, "urgency"),
+                                    "urgency must be immediate or digest");
             ru->immediate = strcmp(urgency, "immediate") == 0;
         }
     }
@@ -575,9 +427,9 @@ config_load_alerts(struct config_load_state *st, const config_t *cf, struct conf
 }
 
 static int
-config_load_providers(struct config_load_state *st, const config_t *cf, struct config *c)
+config_load_providers(struct cfgfile *st, struct config *c)
 {
-    const config_setting_t *list = config_lookup(cf, "providers"), *g;
+    const config_setting_t *list = config_lookup(&st->cf, "providers"), *g;
     char type[16], secret_file[1024];
     size_t i, j, n;
 
@@ -589,28 +441,28 @@ config_load_providers(struct config_load_state *st, const config_t *cf, struct c
     c->outbox.backoff_max = 3600;
     c->outbox.per_recipient_per_minute = 5;
     c->outbox.claim_timeout = 60;
-    if (config_group(st, cf, "outbox", config_outbox_keys, &g) == -1 ||
-        config_get_unsigned(st, g, "max_segments", 1, 10, &c->outbox.max_segments) == -1 ||
-        config_get_unsigned(st, g, "batch", 1, 1000, &c->outbox.batch) == -1 ||
-        config_get_unsigned(st, g, "poll_ms", 10, 60000, &c->outbox.poll_ms) == -1 ||
-        config_get_unsigned(st, g, "max_age", 60, 30 * 86400, &c->outbox.max_age) == -1 ||
-        config_get_unsigned(st, g, "backoff_min", 1, 86400, &c->outbox.backoff_min) == -1 ||
-        config_get_unsigned(st, g, "backoff_max", 1, 86400, &c->outbox.backoff_max) == -1 ||
-        config_get_unsigned(st, g, "per_recipient_per_minute", 1, 1000,
-                            &c->outbox.per_recipient_per_minute) == -1 ||
-        config_get_unsigned(st, g, "claim_timeout", 5, 3600, &c->outbox.claim_timeout) == -1)
+    if (cfgfile_group(st, "outbox", config_outbox_keys, &g) == -1 ||
+        cfgfile_unsigned(st, g, "max_segments", 1, 10, &c->outbox.max_segments) == -1 ||
+        cfgfile_unsigned(st, g, "batch", 1, 1000, &c->outbox.batch) == -1 ||
+        cfgfile_unsigned(st, g, "poll_ms", 10, 60000, &c->outbox.poll_ms) == -1 ||
+        cfgfile_unsigned(st, g, "max_age", 60, 30 * 86400, &c->outbox.max_age) == -1 ||
+        cfgfile_unsigned(st, g, "backoff_min", 1, 86400, &c->outbox.backoff_min) == -1 ||
+        cfgfile_unsigned(st, g, "backoff_max", 1, 86400, &c->outbox.backoff_max) == -1 ||
+        cfgfile_unsigned(st, g, "per_recipient_per_minute", 1, 1000,
+                         &c->outbox.per_recipient_per_minute) == -1 ||
+        cfgfile_unsigned(st, g, "claim_timeout", 5, 3600, &c->outbox.claim_timeout) == -1)
         return -1;
     if (c->outbox.backoff_min > c->outbox.backoff_max)
-        return config_fail(st, g, "backoff_min is larger than backoff_max");
+        return cfgfile_fail(st, g, "backoff_min is larger than backoff_max");
     if (list == NULL)
         return 0;
     if (!config_setting_is_list(list))
-        return config_fail(st, list, "'providers' must be a list ( { ... }, ... )");
+        return cfgfile_fail(st, list, "'providers' must be a list ( { ... }, ... )");
     n = (size_t)config_setting_length(list);
     if (n == 0)
         return 0;
     if ((c->providers = calloc(n, sizeof *c->providers)) == NULL)
-        return config_fail(st, list, "out of memory");
+        return cfgfile_fail(st, list, "out of memory");
     c->nproviders = n;
     for (i = 0; i < n; i++) {
         struct config_provider *p = &c->providers[i];
@@ -621,18 +473,18 @@ config_load_providers(struct config_load_state *st, const config_t *cf, struct c
         p->timeout = 10;
         secret_file[0] = '\0';
         if (!config_setting_is_group(g))
-            return config_fail(st, g, "each provider must be a group { ... }");
-        if (config_check_keys(st, g, config_provider_keys) == -1 ||
-            config_get_str(st, g, "name", p->name, sizeof p->name, 1) == -1 ||
-            config_get_str(st, g, "type", type, sizeof type, 1) == -1 ||
-            config_get_str(st, g, "url", p->url, sizeof p->url, 0) == -1 ||
-            config_get_str(st, g, "username", p->username, sizeof p->username, 0) == -1 ||
-            config_get_path(st, g, "secret_file", secret_file, sizeof secret_file) == -1 ||
-            config_get_str(st, g, "sender", p->sender, sizeof p->sender, 0) == -1 ||
-            config_get_str(st, g, "dlr_url", p->dlr_url, sizeof p->dlr_url, 0) == -1 ||
-            config_get_unsigned(st, g, "rate", 1, 10000, &p->rate) == -1 ||
-            config_get_unsigned(st, g, "concurrency", 1, 1000, &p->concurrency) == -1 ||
-            config_get_unsigned(st, g, "timeout", 1, 300, &p->timeout) == -1)
+            return cfgfile_fail(st, g, "each provider must be a group { ... }");
+        if (cfgfile_members(st, g, config_provider_keys, NULL) == -1 ||
+            cfgfile_str(st, g, "name", 1, p->name, sizeof p->name) == -1 ||
+            cfgfile_str(st, g, "type", 1, type, sizeof type) == -1 ||
+            cfgfile_str(st, g, "url", 0, p->url, sizeof p->url) == -1 ||
+            cfgfile_str(st, g, "username", 0, p->username, sizeof p->username) == -1 ||
+            cfgfile_path(st, g, "secret_file", secret_file, sizeof secret_file) == -1 ||
+            cfgfile_str(st, g, "sender", 0, p->sender, sizeof p->sender) == -1 ||
+            cfgfile_str(st, g, "dlr_url", 0, p->dlr_url, sizeof p->dlr_url) == -1 ||
+            cfgfile_unsigned(st, g, "rate", 1, 10000, &p->rate) == -1 ||
+            cfgfile_unsigned(st, g, "concurrency", 1, 1000, &p->concurrency) == -1 ||
+            cfgfile_unsigned(st, g, "timeout", 1, 300, &p->timeout) == -1)
             return -1;
         if (strcmp(type, "log") == 0)
             p->type = PROVIDER_LOG;
@@ -641,23 +493,23 @@ config_load_providers(struct config_load_state *st, const config_t *cf, struct c
         else if (strcmp(type, "kannel") == 0)
             p->type = PROVIDER_KANNEL;
         else
-            return config_fail(st, config_setting_get_member(g, "type"),
-                               "provider type '%s' is not one of log, at, kannel", type);
+            return cfgfile_fail(st, config_setting_get_member(g, "type"),
+                                "provider type '%s' is not one of log, at, kannel", type);
         if (p->type != PROVIDER_LOG && strncmp(p->url, "http://", 7) != 0 &&
             strncmp(p->url, "https://", 8) != 0)
-            return config_fail(st, g, "provider '%s' needs an http:// or https:// url", p->name);
+            return cfgfile_fail(st, g, "provider '%s' needs an http:// or https:// url", p->name);
         if (secret_file[0] != '\0' && config_read_secret(st, g, "secret_file", secret_file,
                                                          p->secret, sizeof p->secret) == -1)
             return -1;
         for (j = 0; j < i; j++)
             if (strcmp(c->providers[j].name, p->name) == 0)
-                return config_fail(st, g, "two providers are named '%s'", p->name);
+                return cfgfile_fail(st, g, "two providers are named '%s'", p->name);
     }
     return 0;
 }
 
 static int
-config_load_admin(struct config_load_state *st, const config_t *cf, struct config *c)
+config_load_admin(struct cfgfile *st, struct config *c)
 {
     struct config_admin *a = &c->admin;
     const config_setting_t *g;
@@ -671,136 +523,127 @@ config_load_admin(struct config_load_state *st, const config_t *cf, struct confi
     a->lockout_seconds = 900;
     a->login_per_minute = 10;
     a->page_size = 50;
-    if (config_group(st, cf, "admin", config_admin_keys, &g) == -1 ||
-        config_get_bool(st, g, "enabled", &a->enabled) == -1 ||
-        config_get_str(st, g, "address", a->address, sizeof a->address, 0) == -1 ||
-        config_get_unsigned(st, g, "port", 0, 65535, &a->port) == -1 ||
-        config_get_unsigned(st, g, "session_idle", 1, 7 * 86400, &a->session_idle) == -1 ||
-        config_get_unsigned(st, g, "session_max", 1, 30 * 86400, &a->session_max) == -1 ||
-        config_get_bool(st, g, "secure_cookie", &a->secure_cookie) == -1 ||
-        config_get_unsigned(st, g, "lockout_failures", 1, 100, &a->lockout_failures) == -1 ||
-        config_get_unsigned(st, g, "lockout_seconds", 1, 86400, &a->lockout_seconds) == -1 ||
-        config_get_unsigned(st, g, "login_per_minute", 1, 1000, &a->login_per_minute) == -1 ||
-        config_get_unsigned(st, g, "page_size", 5, 500, &a->page_size) == -1)
+    if (cfgfile_group(st, "admin", config_admin_keys, &g) == -1 ||
+        cfgfile_bool(st, g, "enabled", &a->enabled) == -1 ||
+        cfgfile_str(st, g, "address", 0, a->address, sizeof a->address) == -1 ||
+        cfgfile_unsigned(st, g, "port", 0, 65535, &a->port) == -1 ||
+        cfgfile_unsigned(st, g, "session_idle", 1, 7 * 86400, &a->session_idle) == -1 ||
+        cfgfile_unsigned(st, g, "session_max", 1, 30 * 86400, &a->session_max) == -1 ||
+        cfgfile_bool(st, g, "secure_cookie", &a->secure_cookie) == -1 ||
+        cfgfile_unsigned(st, g, "lockout_failures", 1, 100, &a->lockout_failures) == -1 ||
+        cfgfile_unsigned(st, g, "lockout_seconds", 1, 86400, &a->lockout_seconds) == -1 ||
+        cfgfile_unsigned(st, g, "login_per_minute", 1, 1000, &a->login_per_minute) == -1 ||
+        cfgfile_unsigned(st, g, "page_size", 5, 500, &a->page_size) == -1)
         return -1;
     if (a->enabled && a->port != 0 && a->port == c->listen_port &&
         strcmp(a->address, c->listen_address) == 0)
-        return config_fail(st, config_setting_get_member(g, "port"),
-                           "the admin pages need their own port, not the aggregators' one");
+        return cfgfile_fail(st, config_setting_get_member(g, "port"),
+                            "the admin pages need their own port, not the aggregators' one");
     return 0;
 }
 
 static int
-config_load_rest(struct config_load_state *st, const config_t *cf, struct config *c)
+config_load_rest(struct cfgfile *st, struct config *c)
 {
     const config_setting_t *g;
     char level[16] = "info";
 
     snprintf(c->listen_address, sizeof c->listen_address, "127.0.0.1");
     c->listen_port = 8080;
-    if (config_check_keys(st, config_root_setting(cf), config_top_keys) == -1)
+    if (cfgfile_members(st, cfgfile_root(st), config_top_keys, NULL) == -1)
         return -1;
-    if (config_group(st, cf, "listen", config_listen_keys, &g) == -1 ||
-        config_get_str(st, g, "address", c->listen_address, sizeof c->listen_address, 0) == -1 ||
-        config_get_unsigned(st, g, "port", 0, 65535, &c->listen_port) == -1)
+    if (cfgfile_group(st, "listen", config_listen_keys, &g) == -1 ||
+        cfgfile_str(st, g, "address", 0, c->listen_address, sizeof c->listen_address) == -1 ||
+        cfgfile_unsigned(st, g, "port", 0, 65535, &c->listen_port) == -1)
         return -1;
-    if (config_group(st, cf, "log", config_log_keys, &g) == -1 ||
-        config_get_str(st, g, "level", level, sizeof level, 0) == -1 ||
-        config_get_bool(st, g, "personal_data", &c->log_personal) == -1)
+    if (cfgfile_group(st, "log", config_log_keys, &g) == -1 ||
+        cfgfile_str(st, g, "level", 0, level, sizeof level) == -1 ||
+        cfgfile_bool(st, g, "personal_data", &c->log_personal) == -1)
         return -1;
     if (log_level_parse(level, &c->log_level) == -1)
-        return config_fail(st, config_setting_get_member(g, "level"),
-                           "log level '%s' is not one of error, warn, info, debug", level);
+        return cfgfile_fail(st, config_setting_get_member(g, "level"),
+                            "log level '%s' is not one of error, warn, info, debug", level);
     snprintf(c->sql_dir, sizeof c->sql_dir, "%s/../sql", st->dir);
     snprintf(c->dialogs_path, sizeof c->dialogs_path, "%s/dialogs.conf", st->dir);
     snprintf(c->keywords_path, sizeof c->keywords_path, "%s/keywords.conf", st->dir);
-    if (config_group(st, cf, "paths", config_paths_keys, &g) == -1 ||
-        config_get_path(st, g, "sql", c->sql_dir, sizeof c->sql_dir) == -1 ||
-        config_get_path(st, g, "dialogs", c->dialogs_path, sizeof c->dialogs_path) == -1 ||
-        config_get_path(st, g, "keywords", c->keywords_path, sizeof c->keywords_path) == -1)
+    if (cfgfile_group(st, "paths", config_paths_keys, &g) == -1 ||
+        cfgfile_path(st, g, "sql", c->sql_dir, sizeof c->sql_dir) == -1 ||
+        cfgfile_path(st, g, "dialogs", c->dialogs_path, sizeof c->dialogs_path) == -1 ||
+        cfgfile_path(st, g, "keywords", c->keywords_path, sizeof c->keywords_path) == -1)
         return -1;
     c->ussd.session_idle = 180;
     c->ussd.resume_window = 86400;
     c->ussd.screen_limit = 182;
-    if (config_group(st, cf, "ussd", config_ussd_keys, &g) == -1 ||
-        config_get_unsigned(st, g, "session_idle", 10, 3600, &c->ussd.session_idle) == -1 ||
-        config_get_unsigned(st, g, "resume_window", 0, 30 * 86400, &c->ussd.resume_window) == -1 ||
-        config_get_unsigned(st, g, "screen_limit", 60, 182, &c->ussd.screen_limit) == -1)
+    if (cfgfile_group(st, "ussd", config_ussd_keys, &g) == -1 ||
+        cfgfile_unsigned(st, g, "session_idle", 10, 3600, &c->ussd.session_idle) == -1 ||
+        cfgfile_unsigned(st, g, "resume_window", 0, 30 * 86400, &c->ussd.resume_window) == -1 ||
+        cfgfile_unsigned(st, g, "screen_limit", 60, 182, &c->ussd.screen_limit) == -1)
         return -1;
-    if (config_get_nets(st, config_root_setting(cf), "trusted_proxies", &c->proxies,
-                        &c->nproxies) == -1)
+    if (config_get_nets(st, cfgfile_root(st), "trusted_proxies", &c->proxies, &c->nproxies) == -1)
         return -1;
     return 0;
+}
+
+/* keywords.conf is read once: the keyword words and the reply texts both live in it */
+static int
+config_load_keywords(struct config *c, char *err, size_t errlen)
+{
+    struct cfgfile f;
+    char derr[512];
+    int rc = -1;
+
+    if (cfgfile_open(&f, c->keywords_path, err, errlen) == 0 &&
+        (c->keywords = keyword_set_from(&f)) != NULL && (c->texts = texts_from(&f)) != NULL)
+        rc = 0;
+    cfgfile_close(&f);
+    if (rc == 0 && texts_check(c->texts, c->outbox.max_segments, derr, sizeof derr) == -1) {
+        snprintf(err, errlen, "%s:0: %s (outbox.max_segments is %u)", c->keywords_path, derr,
+                 c->outbox.max_segments);
+        rc = -1;
+    }
+    return rc;
 }
 
 struct config *
 config_load(const char *path, char *err, size_t errlen)
 {
-    struct config_load_state st;
+    struct cfgfile st;
     struct config *c;
-    char tmp[1024], derr[512];
-    config_t cf;
 
-    memset(&st, 0, sizeof st);
-    st.path = path;
-    st.err = err;
-    st.errlen = errlen;
-    snprintf(tmp, sizeof tmp, "%s", path);
-    snprintf(st.dir, sizeof st.dir, "%s", dirname(tmp));
     if ((c = calloc(1, sizeof *c)) == NULL) {
         snprintf(err, errlen, "%s:0: out of memory", path);
         return NULL;
     }
     c->refs = 1;
     snprintf(c->path, sizeof c->path, "%s", path);
-    config_init(&cf);
-    if (config_read_file(&cf, path) != CONFIG_TRUE) {
-        if (config_error_type(&cf) == CONFIG_ERR_FILE_IO)
-            snprintf(err, errlen, "%s:0: cannot read the file", path);
-        else
-            snprintf(err, errlen, "%s:%d: %s",
-                     config_error_file(&cf) != NULL ? config_error_file(&cf) : path,
-                     config_error_line(&cf), config_error_text(&cf));
+    if (cfgfile_open(&st, path, err, errlen) == -1)
         goto fail;
-    }
-    if (config_load_rest(&st, &cf, c) == -1 || config_load_http(&st, &cf, c) == -1 ||
-        config_load_db(&st, &cf, c) == -1 || config_load_providers(&st, &cf, c) == -1 ||
-        config_load_alerts(&st, &cf, c) == -1 || config_load_channels(&st, &cf, c) == -1 ||
-        config_load_admin(&st, &cf, c) == -1)
+    if (config_load_rest(&st, c) == -1 || config_load_http(&st, c) == -1 ||
+        config_load_db(&st, c) == -1 || config_load_providers(&st, c) == -1 ||
+        config_load_alerts(&st, c) == -1 || config_load_channels(&st, c) == -1 ||
+        config_load_admin(&st, c) == -1)
         goto fail;
     for (size_t i = 0; i < c->nchannels; i++) {
         const struct config_channel *ch = &c->channels[i];
 
         if (ch->provider[0] != '\0' && config_provider_find(c, ch->provider) == NULL) {
-            config_fail(&st, config_lookup(&cf, "channels"),
-                        "channel '%s' names provider '%s', which is not defined", ch->name,
-                        ch->provider);
+            cfgfile_fail(&st, config_lookup(&st.cf, "channels"),
+                         "channel '%s' names provider '%s', which is not defined", ch->name,
+                         ch->provider);
             goto fail;
         }
     }
     if (c->alerts.provider[0] != '\0' && config_provider_find(c, c->alerts.provider) == NULL) {
-        snprintf(err, errlen, "%s:0: alerts.provider '%s' is not defined", path,
-                 c->alerts.provider);
+        cfgfile_fail_line(&st, 0, "alerts.provider '%s' is not defined", c->alerts.provider);
         goto fail;
     }
-    if ((c->keywords = keyword_set_load(c->keywords_path, derr, sizeof derr)) == NULL ||
-        (c->sms_texts = sms_texts_load(c->keywords_path, derr, sizeof derr)) == NULL) {
-        snprintf(err, errlen, "%s", derr);
+    if (config_load_keywords(c, err, errlen) == -1 ||
+        (c->dialogs = dialog_set_load(c->dialogs_path, err, errlen)) == NULL)
         goto fail;
-    }
-    if (sms_texts_check(c->sms_texts, c->outbox.max_segments, derr, sizeof derr) == -1) {
-        snprintf(err, errlen, "%s:0: %s (outbox.max_segments is %u)", c->keywords_path, derr,
-                 c->outbox.max_segments);
-        goto fail;
-    }
-    if ((c->dialogs = dialog_set_load(c->dialogs_path, derr, sizeof derr)) == NULL) {
-        snprintf(err, errlen, "%s", derr);
-        goto fail;
-    }
-    config_destroy(&cf);
+    cfgfile_close(&st);
     return c;
 fail:
-    config_destroy(&cf);
+    cfgfile_close(&st);
     config_unref(c);
     return NULL;
 }
@@ -827,7 +670,7 @@ config_unref(struct config *c)
         dialog_set_unref(c->dialogs);
     if (c->keywords != NULL)
         keyword_set_free(c->keywords);
-    sms_texts_free(c->sms_texts);
+    texts_free(c->texts);
     for (i = 0; i < c->nproviders; i++)
         sodium_memzero(c->providers[i].secret, sizeof c->providers[i].secret);
     free(c->providers);

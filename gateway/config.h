@@ -10,7 +10,7 @@ enum config_protocol { PROTO_AT, PROTO_HUBTEL, PROTO_KANNEL };
 
 struct dialog_set;
 struct keyword_set;
-struct sms_texts;
+struct texts;
 
 struct config_net {
     int family; /* AF_INET or AF_INET6 */
@@ -155,7 +155,7 @@ struct config {
     char keywords_path[1024];
     struct dialog_set *dialogs;
     struct keyword_set *keywords;
-    struct sms_texts *sms_texts;
+    struct texts *texts;
 };
 
 /* Returns a config with one reference, or NULL and "FILE:LINE: what is wrong" in err. */
@@ -169,6 +169,5 @@ const struct config_channel *config_channel_find(const struct config *, const ch
                                                  size_t len);
 int config_net_match(const struct config_net *nets, size_t n, const struct sockaddr *sa);
 int config_net_parse(const char *s, struct config_net *net);
-#include "config_check.h"
 
 #endif

@@ -8,7 +8,7 @@
 
 #include <libconfig.h>
 
-#include "config_check.h"
+#include "cfgfile.h"
 #include "dialog.h"
 #include "gsm7.h"
 #include "parse.h"
@@ -388,7 +388,7 @@ static int
 members_ok(struct loader *ld, const config_setting_t *g, const char *const *allowed,
            const char *what)
 {
-    const config_setting_t *m = config_unknown_member(g, allowed);
+    const config_setting_t *m = cfgfile_unknown_member(g, allowed);
     const char *name;
 
     if (m == NULL)

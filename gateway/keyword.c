@@ -5,7 +5,7 @@
 
 #include <libconfig.h>
 
-#include "config_check.h"
+#include "cfgfile.h"
 #include "keyword.h"
 #include "parse.h"
 
@@ -90,42 +90,16 @@ keyword_set_version(const struct keyword_set *set)
 /* Loading */
 
 struct loader {
-    const char *file;
-    char *err;
-    size_t errlen;
-    int failed;
+    struct cfgfile *f; /* errors go there, "FILE:LINE: what" */
 };
 
-static void lerr(struct loader *ld, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-lerr(struct loader *ld, int line, const char *fmt, ...)
-{
-    char msg[256];
-    va_list ap;
-
-    if (ld->failed)
-        return;
-    ld->failed = 1;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    parse_seterr(ld->err, ld->errlen, "%s:%d: %s", ld->file, line, msg);
-}
+#define lerr(ld, line, ...) cfgfile_fail_line((ld)->f, (line), __VA_ARGS__)
 
 static int
 members_ok(struct loader *ld, const config_setting_t *g, const char *const *allowed,
            const char *what)
 {
-    const config_setting_t *m = config_unknown_member(g, allowed);
-    const char *name;
-
-    if (m == NULL)
-        return 0;
-    name = config_setting_name(m);
-    lerr(ld, LINE(m), "unknown setting '%s' in %s", name ? name : "?", what);
-    return -1;
+    return cfgfile_members(ld->f, g, allowed, what);
 }
 
 /*
@@ -269,25 +243,7 @@ static int
 load_int(struct loader *ld, const config_setting_t *g, const char *name, uint64_t min, uint64_t max,
          uint64_t *out)
 {
-    const config_setting_t *m = config_setting_get_member(g, name);
-    long long v;
-
-    if (m == NULL) {
-        lerr(ld, LINE(g), "missing '%s'", name);
-        return -1;
-    }
-    if (config_setting_type(m) != CONFIG_TYPE_INT && config_setting_type(m) != CONFIG_TYPE_INT64) {
-        lerr(ld, LINE(m), "'%s' must be an integer", name);
-        return -1;
-    }
-    v = config_setting_get_int64(m);
-    if (v < 0 || (uint64_t)v < min || (uint64_t)v > max) {
-        lerr(ld, LINE(m), "'%s' must be %llu to %llu", name, (unsigned long long)min,
-             (unsigned long long)max);
-        return -1;
-    }
-    *out = (uint64_t)v;
-    return 0;
+    return cfgfile_u64(ld->f, g, name, min, max, 1, out);
 }
 
 /*
@@ -497,7 +453,7 @@ check_clash(struct loader *ld, const struct klist *a, const struct klist *b)
 static int
 load_root(struct loader *ld, struct keyword_set *set, config_t *cfg)
 {
-    /* replies: the SMS answers, read by gateway/sms.c from this same file */
+    /* replies: the SMS texts, read by gateway/texts.c from the same parsed file */
     static const char *const keys[] = {"version", "commands", "money", "labels", "replies", NULL};
     const config_setting_t *root = config_root_setting(cfg), *m;
     int seen_line[CMD_COUNT] = {0};
@@ -546,18 +502,12 @@ load_root(struct loader *ld, struct keyword_set *set, config_t *cfg)
 }
 
 struct keyword_set *
-keyword_set_load(const char *path, char *err, size_t errlen)
+keyword_set_from(struct cfgfile *f)
 {
-    struct loader ld = {path ? path : "(null)", err, errlen, 0};
+    struct loader ld = {f};
     struct keyword_set *set;
-    config_t cfg;
     size_t i;
 
-    parse_seterr(err, errlen, "%s", "");
-    if (path == NULL) {
-        lerr(&ld, 0, "no file");
-        return NULL;
-    }
     if ((set = calloc(1, sizeof(*set))) == NULL) {
         lerr(&ld, 0, "out of memory");
         return NULL;
@@ -569,20 +519,22 @@ keyword_set_load(const char *path, char *err, size_t errlen)
     set->units.what = "unit";
     for (i = 0; i < LB_COUNT; i++)
         set->labels[i].what = "label";
-    config_init(&cfg);
-    if (config_read_file(&cfg, path) != CONFIG_TRUE) {
-        if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO)
-            lerr(&ld, 0, "cannot read the file");
-        else
-            lerr(&ld, config_error_line(&cfg), "%s", config_error_text(&cfg));
-    } else {
-        load_root(&ld, set, &cfg);
-    }
-    config_destroy(&cfg);
-    if (ld.failed) {
+    if (load_root(&ld, set, &f->cf) < 0 || f->failed) {
         keyword_set_free(set);
         return NULL;
     }
+    return set;
+}
+
+struct keyword_set *
+keyword_set_load(const char *path, char *err, size_t errlen)
+{
+    struct keyword_set *set = NULL;
+    struct cfgfile f;
+
+    if (cfgfile_open(&f, path, err, errlen) == 0)
+        set = keyword_set_from(&f);
+    cfgfile_close(&f);
     return set;
 }
 

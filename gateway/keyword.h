@@ -26,6 +26,10 @@ struct keyword_set;
 
 /* NULL on error, with err = "FILE:LINE: what is wrong" (LINE 0: the file as a whole). */
 struct keyword_set *keyword_set_load(const char *path, char *err, size_t errlen);
+/* The same from a file already read (its error goes to the cfgfile), so that keywords.conf is
+ * parsed once for the keywords and the reply texts. */
+struct cfgfile;
+struct keyword_set *keyword_set_from(struct cfgfile *f);
 void keyword_set_free(struct keyword_set *);
 unsigned keyword_set_version(const struct keyword_set *);
 

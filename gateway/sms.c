@@ -1,4 +1,3 @@
-#include <libconfig.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,204 +13,17 @@
 #include "outbox.h"
 #include "parse.h"
 #include "sms.h"
+#include "texts.h"
 
 #include <mysqld_error.h>
 
-/* Every reply an SMS can get; the texts are data (keywords.conf, group `replies`). */
-enum sms_text {
-    T_UNKNOWN_NUMBER,
-    T_USAGE,
-    T_USAGE_BUSINESS,
-    T_USAGE_ATTEND,
-    T_USAGE_ABSENT,
-    T_USAGE_ACK,
-    T_INFO,
-    T_BUSINESS_SAVED,
-    T_ATTEND_SAVED,
-    T_ABSENT_SAVED,
-    T_UNKNOWN_CODE,
-    T_HELP_SAVED,
-    T_STOPPED,
-    T_STARTED,
-    T_ACK_OK,
-    T_ACK_UNKNOWN,
-    T_ALERT_BUSINESS_CLOSED, /* in the order of enum config_rule */
-    T_ALERT_HELP_REQUESTED,
-    T_ALERT_TRAINING_MISSED,
-    T_ALERT_SILENT,
-    T_ALERT_REVENUE_DROP,
-    T_ALERT_GRADUATION,
-    T_ALERT_LINK_REQUEST,
-    T_DIGEST,
-    T_REMIND_TRAINING,
-    T_NUDGE,
-    T_COUNT
-};
-
-static const char *const sms_text_names[T_COUNT] = {
-    "unknown_number",
-    "usage",
-    "usage_business",
-    "usage_attend",
-    "usage_absent",
-    "usage_ack",
-    "info",
-    "business_saved",
-    "attend_saved",
-    "absent_saved",
-    "unknown_code",
-    "help_saved",
-    "stopped",
-    "started",
-    "ack_ok",
-    "ack_unknown",
-    "alert_business_closed",
-    "alert_help_requested",
-    "alert_training_missed",
-    "alert_silent",
-    "alert_revenue_drop",
-    "alert_graduation",
-    "alert_link_request",
-    "digest",
-    "remind_training",
-    "nudge",
-};
-
-struct sms_texts {
-    char *t[T_COUNT][2]; /* [text][0 id, 1 en] */
-};
-
-void
-sms_texts_free(struct sms_texts *x)
-{
-    size_t i;
-
-    if (x == NULL)
-        return;
-    for (i = 0; i < T_COUNT; i++) {
-        free(x->t[i][0]);
-        free(x->t[i][1]);
-    }
-    free(x);
-}
-
-#include "gsm7.h"
-
-int
-sms_texts_check(const struct sms_texts *x, unsigned max_segments, char *err, size_t errlen)
-{
-    size_t i, l, units;
-    int gsm7;
-
-    for (i = 0; i < T_COUNT; i++) {
-        for (l = 0; l < 2; l++) {
-            const char *t = x->t[i][l];
-
-            /* room for the placeholders' values: a name, a number, a training's title */
-            if (gsm7_measure(t, strlen(t), &units, &gsm7) == -1 ||
-                gsm7_sms_segments(units + 60, gsm7) > max_segments) {
-                snprintf(err, errlen, "replies.%s (%s) does not fit %u SMS part(s)",
-                         sms_text_names[i], l == 0 ? "id" : "en", max_segments);
-                return -1;
-            }
-        }
-    }
-    return 0;
-}
-
-struct sms_texts *
-sms_texts_load(const char *path, char *err, size_t errlen)
-{
-    struct sms_texts *x = calloc(1, sizeof *x);
-    const config_setting_t *g, *e;
-    config_t cf;
-    size_t i;
-    int l;
-
-    if (x == NULL)
-        return NULL;
-    config_init(&cf);
-    if (config_read_file(&cf, path) != CONFIG_TRUE) {
-        snprintf(err, errlen, "%s:%d: %s", path, config_error_line(&cf), config_error_text(&cf));
-        goto fail;
-    }
-    if ((g = config_lookup(&cf, "replies")) == NULL || !config_setting_is_group(g)) {
-        snprintf(err, errlen, "%s:0: missing group 'replies' (the SMS reply texts)", path);
-        goto fail;
-    }
-    for (i = 0; i < T_COUNT; i++) {
-        if ((e = config_setting_get_member(g, sms_text_names[i])) == NULL) {
-            snprintf(err, errlen, "%s:%d: replies: missing '%s'", path,
-                     config_setting_source_line(g), sms_text_names[i]);
-            goto fail;
-        }
-        for (l = 0; l < 2; l++) {
-            const char *v = NULL;
-
-            if (!config_setting_lookup_string(e, l == 0 ? "id" : "en", &v) ||
-                !parse_utf8_valid(v, strlen(v))) {
-                snprintf(err, errlen, "%s:%d: replies.%s: missing or bad '%s' text", path,
-                         config_setting_source_line(e), sms_text_names[i], l == 0 ? "id" : "en");
-                goto fail;
-            }
-            if ((x->t[i][l] = strdup(v)) == NULL)
-                goto fail;
-        }
-    }
-    config_destroy(&cf);
-    return x;
-fail:
-    config_destroy(&cf);
-    sms_texts_free(x);
-    return NULL;
-}
-
-int
-sms_texts_render(const struct sms_texts *x, const char *name, int en, const char *const *kv,
-                 char *out, size_t outlen)
-{
-    const char *p = NULL;
-    size_t o = 0, i;
-
-    for (i = 0; i < T_COUNT; i++)
-        if (strcmp(sms_text_names[i], name) == 0)
-            p = x->t[i][en ? 1 : 0];
-    if (p == NULL || outlen == 0)
-        return -1;
-    /* {key} is replaced by its value; an unknown one is left as it is */
-    while (*p != '\0' && o + 1 < outlen) {
-        const char *v = NULL;
-        size_t skip = 0, k;
-
-        for (k = 0; *p == '{' && kv != NULL && kv[k] != NULL; k += 2) {
-            size_t n = strlen(kv[k]);
-
-            if (strncmp(p + 1, kv[k], n) == 0 && p[1 + n] == '}') {
-                v = kv[k + 1];
-                skip = n + 2;
-                break;
-            }
-        }
-        if (skip > 0) {
-            o += (size_t)snprintf(out + o, outlen - o, "%s", v != NULL ? v : "");
-            if (o >= outlen)
-                o = outlen - 1;
-            p += skip;
-        } else {
-            out[o++] = *p++;
-        }
-    }
-    out[o] = '\0';
-    return 0;
-}
-
 static void
-sms_render(const struct sms_texts *x, enum sms_text t, int en, const char *id, const char *title,
+sms_render(const struct texts *x, enum text_id t, int en, const char *id, const char *title,
            const char *code, const char *assistant, char *out, size_t outlen)
 {
     const char *kv[] = {"id", id, "title", title, "code", code, "assistant", assistant, NULL};
 
-    sms_texts_render(x, sms_text_names[t], en, kv, out, outlen);
+    texts_render(x, t, en, kv, out, outlen);
 }
 
 /* ---- the job */
@@ -444,13 +256,13 @@ static int
 sms_process_work(struct db_conn *c, void *arg)
 {
     struct sms_job *j = arg;
-    const struct sms_texts *x = j->cfg->sms_texts;
+    const struct texts *x = j->cfg->texts;
     struct sms_sender who;
     struct sms_training tr; /* its title goes into the reply, after the switch */
     struct keyword_msg k;
     struct db_param pf[] = {DB_STR(j->from), DB_STR(j->from)};
     char session[80], idbuf[24] = "", key[128];
-    enum sms_text t = T_USAGE;
+    enum text_id t = TEXT_USAGE;
     const char *title = NULL;
     uint64_t id = 0, affected = 0;
     int en, err;
@@ -525,27 +337,27 @@ sms_process_work(struct db_conn *c, void *arg)
                            p, 2, &affected, NULL)) != 0)
             return err;
         snprintf(idbuf, sizeof idbuf, "%llu", (unsigned long long)k.alert_id);
-        t = affected == 1 ? T_ACK_OK : T_ACK_UNKNOWN;
+        t = affected == 1 ? TEXT_ACK_OK : TEXT_ACK_UNKNOWN;
     } else if (!who.kpm && who.is_assistant) {
         /* an assistant's phone only acknowledges alerts */
-        t = T_USAGE_ACK;
+        t = TEXT_USAGE_ACK;
     } else if (!who.kpm) {
         /* an unknown number learns nothing about anyone */
-        t = T_UNKNOWN_NUMBER;
+        t = TEXT_UNKNOWN_NUMBER;
     } else if (k.error != KWE_OK) {
         switch (k.cmd) {
         case KW_BUSINESS:
         case KW_BUSINESS_DIALOG:
-            t = T_USAGE_BUSINESS;
+            t = TEXT_USAGE_BUSINESS;
             break;
         case KW_ATTEND:
-            t = T_USAGE_ATTEND;
+            t = TEXT_USAGE_ATTEND;
             break;
         case KW_ABSENT:
-            t = T_USAGE_ABSENT;
+            t = TEXT_USAGE_ABSENT;
             break;
         default: /* a KPM's "ok, terima kasih" is not an acknowledgement */
-            t = T_USAGE;
+            t = TEXT_USAGE;
         }
     } else {
         switch (k.cmd) {
@@ -578,11 +390,11 @@ sms_process_work(struct db_conn *c, void *arg)
                                " ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)",
                                p, 9, NULL, &id)) != 0)
                 return err;
-            t = T_BUSINESS_SAVED;
+            t = TEXT_BUSINESS_SAVED;
             break;
         }
         case KW_BUSINESS_DIALOG: /* handled above, with the dialogs */
-            t = T_USAGE_BUSINESS;
+            t = TEXT_USAGE_BUSINESS;
             break;
         case KW_ATTEND:
         case KW_ABSENT: {
@@ -599,7 +411,7 @@ sms_process_work(struct db_conn *c, void *arg)
                                 pt, 2, sms_row_training, &tr)) != 0)
                 return err;
             if (tr.id == 0) {
-                t = T_UNKNOWN_CODE;
+                t = TEXT_UNKNOWN_CODE;
                 break;
             }
             {
@@ -627,7 +439,7 @@ sms_process_work(struct db_conn *c, void *arg)
                     return err;
             }
             title = tr.title;
-            t = k.cmd == KW_ATTEND ? T_ATTEND_SAVED : T_ABSENT_SAVED;
+            t = k.cmd == KW_ATTEND ? TEXT_ATTEND_SAVED : TEXT_ABSENT_SAVED;
             break;
         }
         case KW_HELP: {
@@ -650,7 +462,7 @@ sms_process_work(struct db_conn *c, void *arg)
                              " ON DUPLICATE KEY UPDATE id = id",
                              a, 3, NULL, NULL)) != 0)
                 return err;
-            t = T_HELP_SAVED;
+            t = TEXT_HELP_SAVED;
             break;
         }
         case KW_STOP:
@@ -660,15 +472,15 @@ sms_process_work(struct db_conn *c, void *arg)
             if ((err = db_exec(c, "UPDATE kpm SET reminders = ? WHERE id = ?", p, 2, NULL, NULL)) !=
                 0)
                 return err;
-            t = k.cmd == KW_STOP ? T_STOPPED : T_STARTED;
+            t = k.cmd == KW_STOP ? TEXT_STOPPED : TEXT_STARTED;
             break;
         }
         case KW_INFO:
-            t = T_INFO;
+            t = TEXT_INFO;
             break;
         case KW_ACK: /* OK n from a KPM's phone: not an assistant, nothing changes */
         case KW_NONE:
-            t = T_USAGE;
+            t = TEXT_USAGE;
             break;
         }
     }
@@ -685,7 +497,7 @@ queue : {
     err = outbox_queue(c, &m, &oid);
     if (err == OUTBOX_TOO_LONG) {
         /* a configured text too long to send: the short usage goes instead */
-        sms_render(x, T_USAGE, en, "", NULL, NULL, NULL, j->reply, sizeof j->reply);
+        sms_render(x, TEXT_USAGE, en, "", NULL, NULL, NULL, j->reply, sizeof j->reply);
         err = outbox_queue(c, &m, &oid);
     }
     if (err != 0)

@@ -4,20 +4,30 @@
 
 KABAR_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-# Build and runtime dependencies; the test tools (wrk, clang for the fuzzers, curl) too.
-KABAR_PACKAGES="build-essential autoconf automake pkg-config libevent-dev libcurl4-openssl-dev
- libmariadb-dev mariadb-server mariadb-client libconfig-dev libsodium-dev libjansson-dev check
- python3 curl clang libclang-rt-14-dev wrk procps kannel kannel-extras chromium fonts-liberation"
+# Debian packages, by what needs them. Build: compiling kabard. Runtime: what the demo runs
+# (a private MariaDB; python3 picks free ports; curl is how the demo is tried). Test: the unit
+# tests (check), the fuzzers (clang and its runtime), the load generator (wrk), a real Kannel,
+# and the browser test of the admin pages (Debian's chromium, driven from Node).
+KABAR_BUILD_PACKAGES="build-essential autoconf automake pkg-config libevent-dev
+ libcurl4-openssl-dev libmariadb-dev libconfig-dev libsodium-dev libjansson-dev"
+KABAR_RUNTIME_PACKAGES="mariadb-server mariadb-client python3 curl procps"
+KABAR_TEST_PACKAGES="check clang libclang-rt-dev wrk kannel kannel-extras chromium
+ fonts-liberation"
 
 say() { printf '== %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
+# kabar_packages [test]: installs what is missing of the build and runtime packages, and with
+# "test" the test tools too
 kabar_packages() {
   local missing=() p
-  local pkgs=$KABAR_PACKAGES
-  # the browser tests of the admin pages drive Debian's chromium from Node (playwright-core)
-  command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
-  command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
+  local pkgs="$KABAR_BUILD_PACKAGES $KABAR_RUNTIME_PACKAGES"
+  if [ "${1:-}" = test ]; then
+    pkgs="$pkgs $KABAR_TEST_PACKAGES"
+    # the browser tests of the admin pages drive Debian's chromium from Node (playwright-core)
+    command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
+    command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
+  fi
   for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done

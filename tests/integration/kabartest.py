@@ -1,7 +1,7 @@
 """Integration test harness: the real kabard binary, a real MariaDB, loopback HTTP only.
 
 Every test is a function test_*(env) in a tests/integration/test_*.py module; `env` is the
-Env below. A test fails by raising (assert). Python's standard library only.
+Env below. A test fails by raising (assert), and is skipped by raising Skip. Python's standard library only.
 """
 import json
 import os
@@ -25,6 +25,11 @@ def free_port():
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+class Skip(Exception):
+    """Raised by a test that cannot run here (a missing browser, say): counted as skipped, not
+    as passed. scripts/test makes the tests it requires fail instead of skipping."""
 
 
 def wait_for(pred, timeout=10.0, step=0.05, what="condition"):

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Runs every test_* function of tests/integration/test_*.py against the real kabard.
-Prints one line per test and, last, "N passed, N failed"."""
+Prints one line per test (PASS, FAIL or SKIP) and, last, "N passed, N failed"; skipped tests
+count in neither."""
 import argparse
 import glob
 import importlib.util
@@ -35,11 +36,14 @@ def main():
             if callable(fn) and a.only in name:
                 tests.append(("%s.%s" % (mod.__name__, name), fn, getattr(fn, "order", 50)))
     tests.sort(key=lambda t: (t[2], t[0]))
-    passed = failed = 0
+    passed = failed = skipped = 0
     for name, fn, _ in tests:
         t0 = time.time()
         try:
             fn(env)
+        except kabartest.Skip as e:
+            skipped += 1
+            print("SKIP [%s] %s: %s" % (a.name, name, e), flush=True)
         except Exception as e:  # a failed assert or anything unexpected
             failed += 1
             print("FAIL [%s] %s (%.1fs): %s" % (a.name, name, time.time() - t0, e), flush=True)
@@ -47,6 +51,8 @@ def main():
         else:
             passed += 1
             print("PASS [%s] %s (%.1fs)" % (a.name, name, time.time() - t0), flush=True)
+    if skipped:
+        print("%d skipped" % skipped, flush=True)
     print("%d passed, %d failed" % (passed, failed), flush=True)
     return 1 if failed else 0
 

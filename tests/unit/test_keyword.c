@@ -537,7 +537,7 @@ START_TEST(test_load_errors)
                  "{ command = \"help\"; id = [\"SOS\"]; colour = \"red\"; }", 0,
                  "unknown setting 'colour'");
     expect_error("factor = 1000000;", "factor = 5;", 0, "'factor' must be 10 to 1000000000");
-    expect_error("factor = 1000000;", "factor = \"1jt\";", 0, "'factor' must be an integer");
+    expect_error("factor = 1000000;", "factor = \"1jt\";", 0, "'factor' must be a whole number");
     expect_error("units = ( { names = [\"M\"]; factor = 1000000; } );",
                  "units = ( { names = [\"M\"]; factor = 1000000; },\n"
                  "  { names = [\"JT\"]; factor = 1000000; } );",

@@ -1,0 +1,58 @@
+/*
+ * The SMS texts Kabar sends (replies, alerts, digests, reminders): data in keywords.conf, group
+ * `replies`, each in Bahasa Indonesia and English, named in code by an id. Pure: no I/O but the
+ * file the caller has read, no globals.
+ */
+#ifndef KABAR_TEXTS_H
+#define KABAR_TEXTS_H
+
+#include <stddef.h>
+
+enum text_id {
+    TEXT_UNKNOWN_NUMBER,
+    TEXT_USAGE,
+    TEXT_USAGE_BUSINESS,
+    TEXT_USAGE_ATTEND,
+    TEXT_USAGE_ABSENT,
+    TEXT_USAGE_ACK,
+    TEXT_INFO,
+    TEXT_BUSINESS_SAVED,
+    TEXT_ATTEND_SAVED,
+    TEXT_ABSENT_SAVED,
+    TEXT_UNKNOWN_CODE,
+    TEXT_HELP_SAVED,
+    TEXT_STOPPED,
+    TEXT_STARTED,
+    TEXT_ACK_OK,
+    TEXT_ACK_UNKNOWN,
+    TEXT_ALERT_FIRST, /* one per alert rule, in the order of enum config_rule */
+    TEXT_ALERT_BUSINESS_CLOSED = TEXT_ALERT_FIRST,
+    TEXT_ALERT_HELP_REQUESTED,
+    TEXT_ALERT_TRAINING_MISSED,
+    TEXT_ALERT_SILENT,
+    TEXT_ALERT_REVENUE_DROP,
+    TEXT_ALERT_GRADUATION,
+    TEXT_ALERT_LINK_REQUEST,
+    TEXT_DIGEST,
+    TEXT_REMIND_TRAINING,
+    TEXT_NUDGE,
+    TEXT_COUNT
+};
+
+struct texts;
+struct cfgfile;
+
+/* From keywords.conf already read; an error ("FILE:LINE: ...") goes to the cfgfile. */
+struct texts *texts_from(struct cfgfile *f);
+void texts_free(struct texts *);
+/* The name of a text in the file ("business_saved"). */
+const char *texts_name(enum text_id id);
+/* Every text, with room for its placeholders, fits max_segments SMS parts; else -1 and err
+ * names the text. */
+int texts_check(const struct texts *x, unsigned max_segments, char *err, size_t errlen);
+/* Text id in Indonesian (en = 0) or English, with {key} filled from kv (key, value, ..., NULL);
+ * an unknown {key} is left as it is. Truncated to outlen. 0, or -1 for an id out of range. */
+int texts_render(const struct texts *x, enum text_id id, int en, const char *const *kv, char *out,
+                 size_t outlen);
+
+#endif
