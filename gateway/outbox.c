@@ -12,7 +12,6 @@
 #include "config.h"
 #include "db.h"
 #include "gsm7.h"
-#include "http.h"
 #include "log.h"
 #include "metrics.h"
 #include "outbox.h"
@@ -152,7 +151,9 @@ outbox_dlr_by_id(struct db_conn *c, const char *provider, uint64_t id, enum outb
 }
 
 struct outbox_report_job {
-    struct http_req *r;
+    struct http_req *r; /* only handed back to ack */
+    outbox_ack_fn ack;
+    char channel[33];
     char provider[33]; /* a channel's reports move only its own provider's rows */
     char msg_id[65];
     int by_msg_id;
@@ -178,29 +179,27 @@ outbox_report_done(int err, void *arg)
 {
     struct outbox_report_job *j = arg;
 
-    if (err != 0) {
-        http_reply_text(j->r, 503, "temporarily unavailable, retry later");
-    } else {
-        if (j->affected == 0 && j->what != OUTBOX_DLR_INTERIM)
-            log_info("dlr_unmatched", "channel=%s provider=%s id=%s%llu what=%d",
-                     j->r->channel->name, j->provider, j->by_msg_id ? j->msg_id : "",
-                     j->by_msg_id ? 0ULL : (unsigned long long)j->id, (int)j->what);
-        http_reply_text(j->r, 200, "OK");
-    }
+    if (err == 0 && j->affected == 0 && j->what != OUTBOX_DLR_INTERIM)
+        log_info("dlr_unmatched", "channel=%s provider=%s id=%s%llu what=%d", j->channel,
+                 j->provider, j->by_msg_id ? j->msg_id : "",
+                 j->by_msg_id ? 0ULL : (unsigned long long)j->id, (int)j->what);
+    j->ack(j->r, err == 0);
     free(j);
 }
 
 void
-outbox_report(struct http_req *r, const struct outbox_report *rep)
+outbox_report(struct http_req *r, const struct outbox_report *rep, outbox_ack_fn ack)
 {
     struct outbox_report_job *j = calloc(1, sizeof *j);
 
     if (j == NULL) {
-        http_reply_text(r, 503, "temporarily unavailable, retry later");
+        ack(r, 0);
         return;
     }
     j->r = r;
-    snprintf(j->provider, sizeof j->provider, "%s", r->channel->provider);
+    j->ack = ack;
+    snprintf(j->channel, sizeof j->channel, "%s", rep->channel);
+    snprintf(j->provider, sizeof j->provider, "%s", rep->provider);
     j->by_msg_id = rep->msg_id != NULL;
     snprintf(j->msg_id, sizeof j->msg_id, "%s", rep->msg_id != NULL ? rep->msg_id : "");
     j->id = rep->id;
@@ -208,7 +207,7 @@ outbox_report(struct http_req *r, const struct outbox_report *rep)
     snprintf(j->reason, sizeof j->reason, "%s", rep->reason != NULL ? rep->reason : "");
     if (db_submit(outbox_report_work, outbox_report_done, j, 0) == -1) {
         free(j);
-        http_reply_text(r, 503, "temporarily unavailable, retry later");
+        ack(r, 0);
     }
 }
 
