@@ -4,59 +4,18 @@
 #include <string.h>
 #include <time.h>
 
-#include <curl/curl.h>
 #include <event2/event.h>
-#include <jansson.h>
 #include <sodium.h>
 
 #include "config.h"
 #include "db.h"
 #include "gsm7.h"
-#include "http.h"
 #include "log.h"
 #include "metrics.h"
 #include "outbox.h"
+#include "outbox_int.h"
 #include "parse.h"
-
-#define OUTBOX_RECIPIENTS 4096 /* per-recipient windows kept; the oldest are reused */
-#define OUTBOX_WINDOW_MAX 64
-
-enum outbox_outcome { OUTCOME_SENT, OUTCOME_RETRY, OUTCOME_FAILED, OUTCOME_DEFER };
-
-/* One claimed message, from the claim to its outcome. */
-struct outbox_send {
-    uint64_t id;
-    char recipient[17];
-    char provider[33];
-    char *body;
-    unsigned attempts;
-    unsigned long long age_s;
-    CURL *easy;
-    struct curl_slist *headers;
-    char *post;
-    char *resp;
-    size_t resp_len;
-    struct outbox_send *next;
-    struct outbox_send *fnext, **fprev; /* in flight */
-    /* the outcome */
-    enum outbox_outcome outcome;
-    char msg_id[65];
-    char error[256];
-    unsigned long long delay_ms;
-};
-
-struct outbox_bucket {
-    char provider[33];
-    double tokens;
-    struct timespec last;
-    unsigned inflight;
-};
-
-struct outbox_window {
-    char recipient[17];
-    time_t sent[OUTBOX_WINDOW_MAX];
-    unsigned n, head;
-};
+#include "ratelimit.h"
 
 struct outbox_claim {
     char token[25];
@@ -69,23 +28,18 @@ struct outbox_claim {
 static struct {
     struct event_base *base;
     struct config *cfg;
-    CURLM *multi;
-    struct event *curl_timer, *poll, *pump_timer;
+    struct event *poll, *pump_timer;
     int claiming, stopping, again;
     struct outbox_send *waiting, **waiting_tail;
     size_t nwaiting;
-    struct outbox_send *flying;
-    struct outbox_bucket *buckets;
-    size_t nbuckets;
-    struct outbox_window windows[OUTBOX_RECIPIENTS];
+    struct ratelimit_buckets buckets;       /* one per provider */
+    struct ratelimit_recipients recipients; /* a sliding minute per number */
     struct db_batcher results;
     char instance[13]; /* every claim token of this process starts with it */
     unsigned long long claims;
     struct outbox_send *unrecorded; /* outcomes the database did not take yet: kept, retried */
     time_t last_beat;
 } ob;
-
-static void outbox_pump(void);
 
 /* ---- queueing, in the caller's transaction */
 
@@ -152,7 +106,9 @@ outbox_dlr_by_id(struct db_conn *c, const char *provider, uint64_t id, enum outb
 }
 
 struct outbox_report_job {
-    struct http_req *r;
+    struct http_req *r; /* only handed back to ack */
+    outbox_ack_fn ack;
+    char channel[33];
     char provider[33]; /* a channel's reports move only its own provider's rows */
     char msg_id[65];
     int by_msg_id;
@@ -178,29 +134,27 @@ outbox_report_done(int err, void *arg)
 {
     struct outbox_report_job *j = arg;
 
-    if (err != 0) {
-        http_reply_text(j->r, 503, "temporarily unavailable, retry later");
-    } else {
-        if (j->affected == 0 && j->what != OUTBOX_DLR_INTERIM)
-            log_info("dlr_unmatched", "channel=%s provider=%s id=%s%llu what=%d",
-                     j->r->channel->name, j->provider, j->by_msg_id ? j->msg_id : "",
-                     j->by_msg_id ? 0ULL : (unsigned long long)j->id, (int)j->what);
-        http_reply_text(j->r, 200, "OK");
-    }
+    if (err == 0 && j->affected == 0 && j->what != OUTBOX_DLR_INTERIM)
+        log_info("dlr_unmatched", "channel=%s provider=%s id=%s%llu what=%d", j->channel,
+                 j->provider, j->by_msg_id ? j->msg_id : "",
+                 j->by_msg_id ? 0ULL : (unsigned long long)j->id, (int)j->what);
+    j->ack(j->r, err == 0);
     free(j);
 }
 
 void
-outbox_report(struct http_req *r, const struct outbox_report *rep)
+outbox_report(struct http_req *r, const struct outbox_report *rep, outbox_ack_fn ack)
 {
     struct outbox_report_job *j = calloc(1, sizeof *j);
 
     if (j == NULL) {
-        http_reply_text(r, 503, "temporarily unavailable, retry later");
+        ack(r, 0);
         return;
     }
     j->r = r;
-    snprintf(j->provider, sizeof j->provider, "%s", r->channel->provider);
+    j->ack = ack;
+    snprintf(j->channel, sizeof j->channel, "%s", rep->channel);
+    snprintf(j->provider, sizeof j->provider, "%s", rep->provider);
     j->by_msg_id = rep->msg_id != NULL;
     snprintf(j->msg_id, sizeof j->msg_id, "%s", rep->msg_id != NULL ? rep->msg_id : "");
     j->id = rep->id;
@@ -208,7 +162,7 @@ outbox_report(struct http_req *r, const struct outbox_report *rep)
     snprintf(j->reason, sizeof j->reason, "%s", rep->reason != NULL ? rep->reason : "");
     if (db_submit(outbox_report_work, outbox_report_done, j, 0) == -1) {
         free(j);
-        http_reply_text(r, 503, "temporarily unavailable, retry later");
+        ack(r, 0);
     }
 }
 
@@ -262,18 +216,6 @@ outbox_results_work(struct db_conn *c, void **items, size_t n)
 }
 
 static void
-outbox_send_free(struct outbox_send *s)
-{
-    if (s->easy != NULL)
-        curl_easy_cleanup(s->easy);
-    curl_slist_free_all(s->headers);
-    free(s->post);
-    free(s->resp);
-    free(s->body);
-    free(s);
-}
-
-static void
 outbox_keep_unrecorded(struct outbox_send *s)
 {
     /* the row stays 'sending' under our claim token, which the next claims keep fresh, so
@@ -311,35 +253,15 @@ outbox_retry_unrecorded(void)
     }
 }
 
-static uint32_t
-outbox_hash(const char *s)
-{
-    uint32_t h = 2166136261u;
-
-    while (*s != '\0')
-        h = (h ^ (unsigned char)*s++) * 16777619u;
-    return h;
-}
-
-static struct outbox_bucket *
-outbox_bucket(const char *provider)
-{
-    size_t i;
-
-    for (i = 0; i < ob.nbuckets; i++)
-        if (strcmp(ob.buckets[i].provider, provider) == 0)
-            return &ob.buckets[i];
-    return NULL;
-}
-
-static void
+void
 outbox_finish(struct outbox_send *s)
 {
-    struct outbox_bucket *b = outbox_bucket(s->provider);
+    struct ratelimit_bucket *b = ratelimit_find(&ob.buckets, s->provider);
     char m[24], q[300];
 
-    if (b != NULL && b->inflight > 0 && s->outcome != OUTCOME_DEFER)
-        b->inflight--;
+    /* a deferral never took the bucket's place: the pump gave it back */
+    if (b != NULL && s->outcome != OUTCOME_DEFER)
+        ratelimit_done(b);
     switch (s->outcome) {
     case OUTCOME_SENT:
         metrics_add(METRIC_OUTBOX_SENT, 1);
@@ -368,7 +290,7 @@ outbox_finish(struct outbox_send *s)
 }
 
 /* Exponential backoff with jitter, or failure once the message is too old to matter. */
-static void
+void
 outbox_retry(struct outbox_send *s, const char *detail)
 {
     const struct config_outbox *o = &ob.cfg->outbox;
@@ -393,362 +315,6 @@ outbox_retry(struct outbox_send *s, const char *detail)
     s->delay_ms = delay;
 }
 
-/* ---- provider replies */
-
-static void
-outbox_classify_at(struct outbox_send *s, long http, CURLcode cc)
-{
-    json_t *root, *r0;
-    json_int_t code;
-    const char *status, *msgid;
-    char detail[64];
-
-    if (cc != CURLE_OK) {
-        outbox_retry(s, curl_easy_strerror(cc));
-        return;
-    }
-    snprintf(detail, sizeof detail, "HTTP %ld", http);
-    if (http >= 500) {
-        outbox_retry(s, detail);
-        return;
-    }
-    if (http != 200 && http != 201) {
-        s->outcome = OUTCOME_FAILED;
-        snprintf(s->error, sizeof s->error, "%s", detail);
-        return;
-    }
-    root = json_loadb(s->resp != NULL ? s->resp : "", s->resp_len, 0, NULL);
-    r0 = json_array_get(json_object_get(json_object_get(root, "SMSMessageData"), "Recipients"), 0);
-    code = json_integer_value(json_object_get(r0, "statusCode"));
-    status = json_string_value(json_object_get(r0, "status"));
-    msgid = json_string_value(json_object_get(r0, "messageId"));
-    snprintf(detail, sizeof detail, "%lld %s", (long long)code, status != NULL ? status : "");
-    if (code >= 100 && code <= 102 && msgid != NULL) {
-        s->outcome = OUTCOME_SENT;
-        snprintf(s->msg_id, sizeof s->msg_id, "%s", msgid);
-    } else if (code >= 500 && code <= 502) {
-        outbox_retry(s, detail);
-    } else {
-        s->outcome = OUTCOME_FAILED;
-        snprintf(s->error, sizeof s->error, "%s", r0 != NULL ? detail : "unreadable reply");
-        if (code == 405) {
-            /* the account, not the message: someone must top it up */
-            metrics_add(METRIC_OUTBOX_ALARMS, 1);
-            log_error("outbox_alarm", "provider=%s reason=\"insufficient balance (405)\"",
-                      s->provider);
-        }
-    }
-    json_decref(root);
-}
-
-static void
-outbox_classify_kannel(struct outbox_send *s, long http, CURLcode cc)
-{
-    char detail[128];
-    size_t n;
-
-    if (cc != CURLE_OK) {
-        outbox_retry(s, curl_easy_strerror(cc));
-        return;
-    }
-    n = s->resp_len < sizeof detail - 1 ? s->resp_len : sizeof detail - 1;
-    memcpy(detail, s->resp != NULL ? s->resp : "", n);
-    detail[n] = '\0';
-    detail[strcspn(detail, "\r\n")] = '\0';
-    /* Kannel answers 202 to refusals too: only the body tells */
-    if (http >= 200 && http < 300 &&
-        (strncmp(detail, "0:", 2) == 0 || strncmp(detail, "3:", 2) == 0)) {
-        s->outcome = OUTCOME_SENT;
-        snprintf(s->msg_id, sizeof s->msg_id, "k%llu", (unsigned long long)s->id);
-    } else if (http >= 500 || http == 0) {
-        outbox_retry(s, detail[0] ? detail : "no answer");
-    } else {
-        s->outcome = OUTCOME_FAILED;
-        snprintf(s->error, sizeof s->error, "HTTP %ld: %s", http, detail);
-    }
-}
-
-/* ---- libcurl's multi socket interface on our loop (curl's docs/examples/hiperfifo.c) */
-
-static void
-outbox_check_multi(void)
-{
-    struct outbox_send *s;
-    CURLMsg *msg;
-    long http = 0;
-    int left;
-
-    while ((msg = curl_multi_info_read(ob.multi, &left)) != NULL) {
-        if (msg->msg != CURLMSG_DONE)
-            continue;
-        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&s);
-        curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &http);
-        curl_multi_remove_handle(ob.multi, msg->easy_handle);
-        if (s->fprev != NULL) {
-            *s->fprev = s->fnext;
-            if (s->fnext != NULL)
-                s->fnext->fprev = s->fprev;
-            s->fprev = NULL;
-        }
-        const struct config_provider *p = config_provider_find(ob.cfg, s->provider);
-
-        if (p != NULL && p->type == PROVIDER_KANNEL)
-            outbox_classify_kannel(s, http, msg->data.result);
-        else
-            outbox_classify_at(s, http, msg->data.result);
-        outbox_finish(s);
-    }
-    outbox_pump();
-}
-
-static void
-outbox_socket_event(evutil_socket_t fd, short what, void *arg)
-{
-    int running, flags = 0;
-
-    (void)arg;
-    if (what & EV_READ)
-        flags |= CURL_CSELECT_IN;
-    if (what & EV_WRITE)
-        flags |= CURL_CSELECT_OUT;
-    curl_multi_socket_action(ob.multi, fd, flags, &running);
-    outbox_check_multi();
-}
-
-static int
-outbox_socket_cb(CURL *e, curl_socket_t fd, int what, void *userp, void *socketp)
-{
-    struct event *ev = socketp;
-    short kind = (short)(((what & CURL_POLL_IN) ? EV_READ : 0) |
-                         ((what & CURL_POLL_OUT) ? EV_WRITE : 0) | EV_PERSIST);
-
-    (void)e;
-    (void)userp;
-    if (what == CURL_POLL_REMOVE) {
-        if (ev != NULL)
-            event_free(ev);
-        curl_multi_assign(ob.multi, fd, NULL);
-        return 0;
-    }
-    if (ev != NULL)
-        event_free(ev);
-    ev = event_new(ob.base, fd, kind, outbox_socket_event, NULL);
-    curl_multi_assign(ob.multi, fd, ev);
-    event_add(ev, NULL);
-    return 0;
-}
-
-static void
-outbox_curl_timeout(evutil_socket_t fd, short what, void *arg)
-{
-    int running;
-
-    (void)fd;
-    (void)what;
-    (void)arg;
-    curl_multi_socket_action(ob.multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    outbox_check_multi();
-}
-
-static int
-outbox_timer_cb(CURLM *m, long ms, void *userp)
-{
-    struct timeval tv;
-
-    (void)m;
-    (void)userp;
-    if (ms < 0) {
-        evtimer_del(ob.curl_timer);
-        return 0;
-    }
-    tv.tv_sec = ms / 1000;
-    tv.tv_usec = (ms % 1000) * 1000;
-    evtimer_add(ob.curl_timer, &tv);
-    return 0;
-}
-
-static size_t
-outbox_write_cb(char *data, size_t size, size_t n, void *arg)
-{
-    struct outbox_send *s = arg;
-    size_t len = size * n;
-    char *np;
-
-    if (s->resp_len + len > 65536)
-        return 0; /* a reply this large is not one we want */
-    if ((np = realloc(s->resp, s->resp_len + len + 1)) == NULL)
-        return 0;
-    s->resp = np;
-    memcpy(s->resp + s->resp_len, data, len);
-    s->resp_len += len;
-    s->resp[s->resp_len] = '\0';
-    return len;
-}
-
-static int
-outbox_append(char **buf, size_t *len, const char *name, const char *value, CURL *e)
-{
-    char *esc = curl_easy_escape(e, value, 0), *np;
-    size_t need;
-
-    if (esc == NULL)
-        return -1;
-    need = *len + strlen(name) + strlen(esc) + 3;
-    if ((np = realloc(*buf, need)) == NULL) {
-        curl_free(esc);
-        return -1;
-    }
-    *buf = np;
-    *len += (size_t)snprintf(*buf + *len, need - *len, "%s%s=%s", *len > 0 ? "&" : "", name, esc);
-    curl_free(esc);
-    return 0;
-}
-
-static int
-outbox_request(struct outbox_send *s, const struct config_provider *p)
-{
-    char url[600], idbuf[24], dlr[800];
-    size_t len = 0;
-    size_t units;
-    int gsm7 = 1;
-
-    if ((s->easy = curl_easy_init()) == NULL)
-        return -1;
-    curl_easy_setopt(s->easy, CURLOPT_PRIVATE, s);
-    curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, outbox_write_cb);
-    curl_easy_setopt(s->easy, CURLOPT_WRITEDATA, s);
-    curl_easy_setopt(s->easy, CURLOPT_TIMEOUT, (long)p->timeout);
-    curl_easy_setopt(s->easy, CURLOPT_CONNECTTIMEOUT, 5L);
-    curl_easy_setopt(s->easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(s->easy, CURLOPT_PROTOCOLS_STR, "http,https");
-    if (p->type == PROVIDER_AT) {
-        snprintf(url, sizeof url, "%s%sversion1/messaging", p->url,
-                 p->url[strlen(p->url) - 1] == '/' ? "" : "/");
-        if (outbox_append(&s->post, &len, "username", p->username, s->easy) == -1 ||
-            outbox_append(&s->post, &len, "to", s->recipient, s->easy) == -1 ||
-            outbox_append(&s->post, &len, "message", s->body, s->easy) == -1 ||
-            (p->sender[0] != '\0' &&
-             outbox_append(&s->post, &len, "from", p->sender, s->easy) == -1))
-            return -1;
-        snprintf(dlr, sizeof dlr, "apiKey: %s", p->secret);
-        s->headers = curl_slist_append(s->headers, dlr);
-        s->headers = curl_slist_append(s->headers, "Accept: application/json");
-        s->headers =
-            curl_slist_append(s->headers, "Content-Type: application/x-www-form-urlencoded");
-        sodium_memzero(dlr, sizeof dlr);
-        curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, s->headers);
-        curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, s->post);
-        curl_easy_setopt(s->easy, CURLOPT_URL, url);
-    } else {
-        gsm7_measure(s->body, strlen(s->body), &units, &gsm7);
-        snprintf(idbuf, sizeof idbuf, "%llu", (unsigned long long)s->id);
-        /* the DLR names our row: Kannel fills in %d, the report type */
-        snprintf(dlr, sizeof dlr, "%s%sid=%s&type=%%d", p->dlr_url,
-                 strchr(p->dlr_url, '?') != NULL ? "&" : "?", idbuf);
-        if (outbox_append(&s->post, &len, "username", p->username, s->easy) == -1 ||
-            outbox_append(&s->post, &len, "password", p->secret, s->easy) == -1 ||
-            outbox_append(&s->post, &len, "to", s->recipient, s->easy) == -1 ||
-            outbox_append(&s->post, &len, "text", s->body, s->easy) == -1 ||
-            outbox_append(&s->post, &len, "from", p->sender[0] ? p->sender : "KABAR", s->easy) ==
-                -1 ||
-            outbox_append(&s->post, &len, "charset", "UTF-8", s->easy) == -1 ||
-            (!gsm7 && outbox_append(&s->post, &len, "coding", "2", s->easy) == -1) ||
-            (p->dlr_url[0] != '\0' &&
-             (outbox_append(&s->post, &len, "dlr-mask", "31", s->easy) == -1 ||
-              outbox_append(&s->post, &len, "dlr-url", dlr, s->easy) == -1)))
-            return -1;
-        /* the escaped text of three UCS-2 parts is long: the URL takes what it needs */
-        size_t need = strlen(p->url) + strlen(s->post) + 2;
-        char *full = malloc(need);
-
-        if (full == NULL)
-            return -1;
-        snprintf(full, need, "%s%s%s", p->url, strchr(p->url, '?') ? "&" : "?", s->post);
-        curl_easy_setopt(s->easy, CURLOPT_URL, full); /* libcurl keeps its own copy */
-        free(full);
-    }
-    if (curl_multi_add_handle(ob.multi, s->easy) != CURLM_OK)
-        return -1;
-    s->fnext = ob.flying;
-    if (ob.flying != NULL)
-        ob.flying->fprev = &s->fnext;
-    s->fprev = &ob.flying;
-    ob.flying = s;
-    return 0;
-}
-
-/* ---- rate limits */
-
-#define OUTBOX_PROBE 16
-
-static time_t
-outbox_window_last(const struct outbox_window *w)
-{
-    return w->n > 0 ? w->sent[(w->head + w->n - 1) % OUTBOX_WINDOW_MAX] : 0;
-}
-
-/* A sliding minute per recipient, in a small open table: a few probes from the number's
- * hash; a number not found takes the probed slot that has been quiet longest. */
-static int
-outbox_recipient_ok(const char *recipient, unsigned per_minute, unsigned *wait_s)
-{
-    uint32_t h = outbox_hash(recipient);
-    struct outbox_window *w = NULL, *stalest = NULL;
-    time_t now = time(NULL);
-    unsigned i, k;
-
-    for (k = 0; k < OUTBOX_PROBE; k++) {
-        struct outbox_window *c = &ob.windows[(h + k) % OUTBOX_RECIPIENTS];
-
-        if (strcmp(c->recipient, recipient) == 0) {
-            w = c;
-            break;
-        }
-        if (stalest == NULL || c->recipient[0] == '\0' ||
-            (stalest->recipient[0] != '\0' && outbox_window_last(c) < outbox_window_last(stalest)))
-            stalest = c;
-    }
-    if (w == NULL) {
-        w = stalest;
-        memset(w, 0, sizeof *w);
-        snprintf(w->recipient, sizeof w->recipient, "%s", recipient);
-    }
-    /* forget what is older than a minute */
-    for (i = 0; i < w->n; i++)
-        if (now - w->sent[(w->head + i) % OUTBOX_WINDOW_MAX] < 60)
-            break;
-    w->head = (w->head + i) % OUTBOX_WINDOW_MAX;
-    w->n -= i;
-    if (per_minute > OUTBOX_WINDOW_MAX)
-        per_minute = OUTBOX_WINDOW_MAX;
-    if (w->n >= per_minute) {
-        *wait_s = (unsigned)(60 - (now - w->sent[w->head])) + 1;
-        return 0;
-    }
-    w->sent[(w->head + w->n) % OUTBOX_WINDOW_MAX] = now;
-    w->n++;
-    return 1;
-}
-
-static int
-outbox_take_token(struct outbox_bucket *b, const struct config_provider *p)
-{
-    struct timespec now;
-    double dt;
-
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    dt = (double)(now.tv_sec - b->last.tv_sec) + (double)(now.tv_nsec - b->last.tv_nsec) / 1e9;
-    b->last = now;
-    b->tokens += dt * p->rate;
-    if (b->tokens > p->rate)
-        b->tokens = p->rate; /* at most one second's worth in a burst */
-    if (b->tokens < 1.0 || b->inflight >= p->concurrency)
-        return 0;
-    b->tokens -= 1.0;
-    b->inflight++;
-    return 1;
-}
-
 static void
 outbox_pump_later(unsigned ms)
 {
@@ -758,15 +324,25 @@ outbox_pump_later(unsigned ms)
         evtimer_add(ob.pump_timer, &tv);
 }
 
-static void
+static int64_t
+outbox_now_ns(void)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+}
+
+void
 outbox_pump(void)
 {
     struct outbox_send **pp = &ob.waiting, *s;
+    int64_t now = outbox_now_ns();
     int held = 0;
 
     while ((s = *pp) != NULL) {
         const struct config_provider *p = config_provider_find(ob.cfg, s->provider);
-        struct outbox_bucket *b = outbox_bucket(s->provider);
+        struct ratelimit_bucket *b = ratelimit_find(&ob.buckets, s->provider);
         unsigned wait_s;
 
         if (p == NULL || b == NULL) {
@@ -777,16 +353,17 @@ outbox_pump(void)
             outbox_finish(s);
             continue;
         }
-        if (!outbox_take_token(b, p)) {
+        if (!ratelimit_take(b, now)) {
             held = 1;
             pp = &s->next;
             continue;
         }
         *pp = s->next;
         ob.nwaiting--;
-        if (!outbox_recipient_ok(s->recipient, ob.cfg->outbox.per_recipient_per_minute, &wait_s)) {
-            b->inflight--;
-            b->tokens += 1.0;
+        if (!ratelimit_recipient(&ob.recipients, s->recipient,
+                                 ob.cfg->outbox.per_recipient_per_minute,
+                                 (time_t)(now / 1000000000), &wait_s)) {
+            ratelimit_untake(b);
             s->outcome = OUTCOME_DEFER;
             s->delay_ms = 1000ULL * wait_s;
             snprintf(s->error, sizeof s->error, "held: %u a minute to one number",
@@ -794,19 +371,14 @@ outbox_pump(void)
             outbox_finish(s);
             continue;
         }
-        if (p->type == PROVIDER_LOG) {
-            char m[24];
-
-            s->outcome = OUTCOME_SENT;
-            snprintf(s->msg_id, sizeof s->msg_id, "log-%llu", (unsigned long long)s->id);
-            log_info("outbox_log_provider", "id=%llu to=%s bytes=%zu", (unsigned long long)s->id,
-                     log_msisdn(s->recipient, m, sizeof m), strlen(s->body));
-            outbox_finish(s);
-            continue;
-        }
-        if (outbox_request(s, p) == -1) {
+        switch (outbox_send_start(s, p)) {
+        case -1:
             outbox_retry(s, "could not build the request");
             outbox_finish(s);
+            break;
+        case 1:
+            outbox_finish(s);
+            break;
         }
     }
     if (ob.waiting == NULL)
@@ -974,7 +546,7 @@ outbox_poll(evutil_socket_t fd, short what, void *arg)
         outbox_retry_unrecorded();
     /* held rows (waiting, in flight, unrecorded) stay ours even when nothing is claimed */
     if (ob.cfg != NULL && db_is_up() &&
-        (ob.waiting != NULL || ob.flying != NULL || ob.unrecorded != NULL)) {
+        (ob.waiting != NULL || !outbox_send_idle() || ob.unrecorded != NULL)) {
         time_t now = time(NULL);
 
         if (now - ob.last_beat >= (time_t)(ob.cfg->outbox.claim_timeout / 4 + 1)) {
@@ -1013,30 +585,22 @@ outbox_kick(void)
         event_active(ob.poll, EV_TIMEOUT, 0);
 }
 
+/* The providers' buckets for cfg: one kept across a reload keeps its tokens and sends in flight. */
 static void
 outbox_buckets(struct config *cfg)
 {
-    struct outbox_bucket *nb = calloc(cfg->nproviders + 1, sizeof *nb);
+    struct ratelimit_limit *l = calloc(cfg->nproviders + 1, sizeof *l);
     size_t i;
 
-    if (nb == NULL)
+    if (l == NULL)
         return;
     for (i = 0; i < cfg->nproviders; i++) {
-        struct outbox_bucket *old = outbox_bucket(cfg->providers[i].name);
-
-        snprintf(nb[i].provider, sizeof nb[i].provider, "%s", cfg->providers[i].name);
-        if (old != NULL) {
-            nb[i].tokens = old->tokens;
-            nb[i].inflight = old->inflight;
-            nb[i].last = old->last;
-        } else {
-            nb[i].tokens = cfg->providers[i].rate;
-            clock_gettime(CLOCK_MONOTONIC, &nb[i].last);
-        }
+        l[i].name = cfg->providers[i].name;
+        l[i].rate = cfg->providers[i].rate;
+        l[i].concurrency = cfg->providers[i].concurrency;
     }
-    free(ob.buckets);
-    ob.buckets = nb;
-    ob.nbuckets = cfg->nproviders;
+    ratelimit_reload(&ob.buckets, l, cfg->nproviders, outbox_now_ns());
+    free(l);
 }
 
 int
@@ -1054,15 +618,11 @@ outbox_start(struct event_base *base, struct config *cfg)
     for (i = 0; i < sizeof rnd; i++)
         snprintf(ob.instance + 2 * i, 3, "%02x", rnd[i]);
     outbox_buckets(cfg);
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || (ob.multi = curl_multi_init()) == NULL)
+    if (outbox_send_init(base) == -1)
         return -1;
-    curl_multi_setopt(ob.multi, CURLMOPT_SOCKETFUNCTION, outbox_socket_cb);
-    curl_multi_setopt(ob.multi, CURLMOPT_TIMERFUNCTION, outbox_timer_cb);
-    ob.curl_timer = evtimer_new(base, outbox_curl_timeout, NULL);
     ob.pump_timer = evtimer_new(base, outbox_pump_tick, NULL);
     ob.poll = event_new(base, -1, EV_PERSIST, outbox_poll, NULL);
-    if (ob.curl_timer == NULL || ob.pump_timer == NULL || ob.poll == NULL ||
-        event_add(ob.poll, &tv) == -1)
+    if (ob.pump_timer == NULL || ob.poll == NULL || event_add(ob.poll, &tv) == -1)
         return -1;
     db_batcher_init(&ob.results, outbox_results_work, outbox_results_done, 64, DB_TXN);
     return 0;
@@ -1102,7 +662,7 @@ outbox_stop(void)
 int
 outbox_idle(void)
 {
-    return ob.flying == NULL;
+    return outbox_send_idle();
 }
 
 void
@@ -1112,14 +672,6 @@ outbox_free(void)
 
     if (ob.base == NULL)
         return;
-    /* transfers still running are abandoned: their rows come back at claim_timeout */
-    while ((s = ob.flying) != NULL) {
-        ob.flying = s->fnext;
-        curl_multi_remove_handle(ob.multi, s->easy);
-        outbox_send_free(s);
-    }
-    if (ob.multi != NULL)
-        curl_multi_cleanup(ob.multi);
     while ((s = ob.waiting) != NULL) {
         ob.waiting = s->next;
         outbox_send_free(s);
@@ -1128,14 +680,12 @@ outbox_free(void)
         ob.unrecorded = s->next;
         outbox_send_free(s);
     }
-    if (ob.curl_timer != NULL)
-        event_free(ob.curl_timer);
     if (ob.pump_timer != NULL)
         event_free(ob.pump_timer);
     if (ob.poll != NULL)
         event_free(ob.poll);
-    free(ob.buckets);
+    ratelimit_free(&ob.buckets);
     config_unref(ob.cfg);
-    curl_global_cleanup();
+    outbox_send_cleanup(); /* libcurl last: the freed sends held easy handles */
     memset(&ob, 0, sizeof ob);
 }

@@ -51,12 +51,16 @@ struct outbox_report {
     const char *msg_id; /* the provider's message id (Africa's Talking) ... */
     uint64_t id;        /* ... or our row id, when msg_id is NULL (Kannel's dlr-url) */
     enum outbox_dlr what;
-    const char *reason; /* a failure's reason, or NULL */
+    const char *reason;   /* a failure's reason, or NULL */
+    const char *channel;  /* the channel it came in on, for the log */
+    const char *provider; /* the channel's provider: only its rows move */
 };
 
-/* Records a report for the provider of r's channel and answers: 200 (an unknown id too, logged)
- * or 503 while the database is away, so the aggregator retries. */
+/* ok: 1 when the report is recorded (an unknown id too, logged), 0 when the aggregator should
+ * retry (the database is away). The outbox hands r back untouched. */
 struct http_req;
-void outbox_report(struct http_req *r, const struct outbox_report *rep);
+typedef void (*outbox_ack_fn)(struct http_req *r, int ok);
+
+void outbox_report(struct http_req *r, const struct outbox_report *rep, outbox_ack_fn ack);
 
 #endif

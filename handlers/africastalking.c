@@ -157,7 +157,8 @@ at_sms(struct http_req *r)
 static void
 at_dlr(struct http_req *r)
 {
-    struct outbox_report rep = {NULL, 0, OUTBOX_DLR_INTERIM, NULL};
+    struct outbox_report rep = {
+        NULL, 0, OUTBOX_DLR_INTERIM, NULL, r->channel->name, r->channel->provider};
     struct at_dlr d;
     char err[128];
 
@@ -173,7 +174,7 @@ at_dlr(struct http_req *r)
         rep.what = OUTBOX_DLR_FAILED;
     rep.msg_id = d.id;
     rep.reason = d.failure_reason[0] != '\0' ? d.failure_reason : NULL;
-    outbox_report(r, &rep);
+    outbox_report(r, &rep, at_sms_ack);
 }
 
 static const struct http_route at_routes[] = {

@@ -84,9 +84,19 @@ kannel_sms(struct http_req *r)
 }
 
 static void
+kannel_dlr_ack(struct http_req *r, int ok)
+{
+    if (ok)
+        http_reply_text(r, 200, "OK");
+    else
+        http_reply_text(r, 503, "temporarily unavailable, retry later");
+}
+
+static void
 kannel_dlr(struct http_req *r)
 {
-    struct outbox_report rep = {NULL, 0, OUTBOX_DLR_INTERIM, NULL};
+    struct outbox_report rep = {
+        NULL, 0, OUTBOX_DLR_INTERIM, NULL, r->channel->name, r->channel->provider};
     struct kannel_dlr d;
     const char *p;
     char err[128];
@@ -105,7 +115,7 @@ kannel_dlr(struct http_req *r)
         rep.what = OUTBOX_DLR_FAILED;
     rep.id = d.id;
     rep.reason = rep.what == OUTBOX_DLR_FAILED ? "kannel: not delivered" : NULL;
-    outbox_report(r, &rep);
+    outbox_report(r, &rep, kannel_dlr_ack);
 }
 
 static const struct http_route kannel_routes[] = {
