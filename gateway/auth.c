@@ -5,7 +5,9 @@
 #include <sodium.h>
 
 #include "auth.h"
+#include "config.h"
 #include "db.h"
+#include "log.h"
 #include "parse.h"
 
 int
@@ -250,4 +252,46 @@ auth_audit(struct db_conn *c, const char *actor, const char *action, const char 
                    "INSERT INTO audit_log (actor, action, target_type, target_id, detail)"
                    " VALUES (?, ?, ?, ?, ?)",
                    p, 5, NULL, NULL);
+}
+
+/* -- expired sessions: swept, so a queue filter (a name, a phone number) does not linger */
+
+struct auth_sweep_job {
+    unsigned idle, max;
+    uint64_t deleted;
+};
+
+static int
+auth_sweep_work(struct db_conn *c, void *arg)
+{
+    struct auth_sweep_job *s = arg;
+    struct db_param p[2] = {DB_U64(s->idle), DB_U64(s->max)};
+
+    return db_exec(c,
+                   "DELETE FROM admin_sessions WHERE last_seen < NOW(3) - INTERVAL ? SECOND"
+                   " OR created_at < NOW(3) - INTERVAL ? SECOND",
+                   p, 2, &s->deleted, NULL);
+}
+
+static void
+auth_sweep_done(int err, void *arg)
+{
+    struct auth_sweep_job *s = arg;
+
+    if (err == 0 && s->deleted > 0)
+        log_info("admin_sessions_expired", "deleted=%llu", (unsigned long long)s->deleted);
+    free(s);
+}
+
+void
+auth_sweep(const struct config *cfg)
+{
+    struct auth_sweep_job *s;
+
+    if (!cfg->admin.enabled || !db_is_up() || (s = calloc(1, sizeof *s)) == NULL)
+        return;
+    s->idle = cfg->admin.session_idle;
+    s->max = cfg->admin.session_max;
+    if (db_submit(auth_sweep_work, auth_sweep_done, s, 0) == -1)
+        free(s);
 }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <time.h>
 
+struct config;
 struct db_conn;
 
 #define AUTH_TOKEN_HEX 65   /* 32 bytes as hex, and the NUL */
@@ -70,5 +71,9 @@ int auth_bearer_load(struct db_conn *c, const char *token, struct auth_user *u, 
 /* One audit_log row. Never give it a NIK, a password or a report's contents. */
 int auth_audit(struct db_conn *c, const char *actor, const char *action, const char *target_type,
                uint64_t target_id, const char *detail);
+
+/* On the loop: deletes expired admin sessions (a database job; nothing when the database is
+ * down or the admin listener is off). */
+void auth_sweep(const struct config *cfg);
 
 #endif

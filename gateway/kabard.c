@@ -184,7 +184,7 @@ kabard_ping_tick(evutil_socket_t fd, short what, void *arg)
         db_submit(kabard_ping, NULL, NULL, DB_FORCE);
     /* every five minutes: admin logins nobody came back to (they hold a queue filter) */
     if (++ticks % 300 == 0)
-        admin_sweep(kabard.cfg);
+        auth_sweep(kabard.cfg);
 }
 
 static double

@@ -27,6 +27,21 @@ review_pick(const char *v, const char *const *names, size_t n, int *out)
     return -1;
 }
 
+int
+review_action_check(const char *type, const char *status, const char *note, int *t)
+{
+    static const char *const statuses[] = {"reviewed", "follow_up", "note"};
+    int st; /* an index into statuses */
+
+    if (review_pick(type, review_type_names, 4, t) == -1 || *t == REVIEW_ANY ||
+        review_pick(status, statuses, 3, &st) == -1 ||
+        (note != NULL && strlen(note) > REVIEW_NOTE_MAX))
+        return REVIEW_ACTION_BAD;
+    if (strcmp(statuses[st], "note") == 0 && (note == NULL || note[0] == '\0'))
+        return REVIEW_ACTION_NO_NOTE;
+    return REVIEW_ACTION_OK;
+}
+
 /* YYYY-MM-DD with a plausible month and day (the database refuses the rest as NULL) */
 static int
 review_date_valid(const char *s)

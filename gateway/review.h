@@ -40,9 +40,23 @@ char *review_filter_json(const struct review_filter *f);
 int review_filter_from_json(const char *json, struct review_filter *f);
 
 /* SQL pieces every admin statement shares: a KPM (alias k) within a region prefix (one
- * parameter; "" is every region), and a UTC column shown in WIB, the ministry's clock. */
+ * parameter; "" is every region), a UTC column shown in WIB, the ministry's clock, and the NIK of
+ * KPM k as administrators see it, pages and API alike: twelve stars and the last four digits
+ * (the only ones kept). */
 #define REVIEW_SCOPE " k.region_code LIKE CONCAT(?, '%')"
 #define REVIEW_WIB(col) "DATE_FORMAT(" col " + INTERVAL 7 HOUR, '%Y-%m-%d %H:%i')"
+#define REVIEW_NIK_MASKED " CONCAT('************', COALESCE(k.nik_last4, '----'))"
+
+/* A review action, from the KPM page's form or POST /api/v1/reviews. */
+#define REVIEW_NOTE_MAX 1000 /* bytes */
+enum { REVIEW_ACTION_OK = 0, REVIEW_ACTION_BAD = -1, REVIEW_ACTION_NO_NOTE = -2 };
+/*
+ * Pure: the checks of an action's values. type: business, attendance or help (*t is then its
+ * enum review_type); status: reviewed, follow_up or note; note (NULL is none): at most
+ * REVIEW_NOTE_MAX bytes, and needed when status is note. Returns REVIEW_ACTION_OK,
+ * REVIEW_ACTION_BAD (a value not one of these, a note too long) or REVIEW_ACTION_NO_NOTE.
+ */
+int review_action_check(const char *type, const char *status, const char *note, int *t);
 
 /* A statement under construction: text and its parameters. */
 #define SQLB_MAXP 64

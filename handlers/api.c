@@ -174,9 +174,8 @@ static const char *const api_kpm_cols[] = {"id",      "pkh_number", "nik_masked"
                                            "kube_id", "graduation", "reminders",   NULL};
 
 #define API_KPM_SELECT                                                                             \
-    "SELECT k.id, k.pkh_number, CONCAT('************', COALESCE(k.nik_last4, '----')), k.name,"    \
-    " k.msisdn, k.lang, k.region_code, k.assistant_id, k.kube_id, k.graduation, k.reminders"       \
-    " FROM kpm k WHERE" REVIEW_SCOPE
+    "SELECT k.id, k.pkh_number," REVIEW_NIK_MASKED ", k.name, k.msisdn, k.lang, k.region_code,"    \
+    " k.assistant_id, k.kube_id, k.graduation, k.reminders FROM kpm k WHERE" REVIEW_SCOPE
 
 static int
 api_kpm(struct db_conn *c, struct api_job *j)
@@ -328,14 +327,7 @@ api_reviews_post(struct db_conn *c, struct api_job *j)
                   "\"status\": \"reviewed|follow_up|note\", \"note\": \"...\"}");
         return 0;
     }
-    for (t = REVIEW_BUSINESS; t <= REVIEW_HELP; t++)
-        if (strcmp(type, review_type_names[t]) == 0)
-            break;
-    if (t > REVIEW_HELP || id <= 0 ||
-        (strcmp(status, "reviewed") != 0 && strcmp(status, "follow_up") != 0 &&
-         strcmp(status, "note") != 0) ||
-        (note != NULL && strlen(note) > 1000) ||
-        (strcmp(status, "note") == 0 && (note == NULL || note[0] == '\0'))) {
+    if (review_action_check(type, status, note, &t) != REVIEW_ACTION_OK || id <= 0) {
         json_decref(in);
         api_error(j, 400, "type, id, status or note out of range (a note: 1 to 1000 bytes)");
         return 0;

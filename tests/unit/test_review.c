@@ -1,5 +1,5 @@
 /* The admin pages' pure parts: escaping, CSV fields, Rupiah, the session cookie, the queue
- * filter (form and JSON) and the statements built from it. */
+ * filter (form and JSON) and the statements built from it, and the checks of a review action. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,6 +199,35 @@ START_TEST(test_build)
 }
 END_TEST
 
+START_TEST(test_action_check)
+{
+    char longnote[REVIEW_NOTE_MAX + 2];
+    int t = -1;
+
+    ck_assert_int_eq(review_action_check("business", "reviewed", NULL, &t), REVIEW_ACTION_OK);
+    ck_assert_int_eq(t, REVIEW_BUSINESS);
+    ck_assert_int_eq(review_action_check("help", "follow_up", "", &t), REVIEW_ACTION_OK);
+    ck_assert_int_eq(t, REVIEW_HELP);
+    ck_assert_int_eq(review_action_check("attendance", "note", "called her", &t), REVIEW_ACTION_OK);
+    ck_assert_int_eq(t, REVIEW_ATTENDANCE);
+    /* a note action needs a note */
+    ck_assert_int_eq(review_action_check("business", "note", "", &t), REVIEW_ACTION_NO_NOTE);
+    ck_assert_int_eq(review_action_check("business", "note", NULL, &t), REVIEW_ACTION_NO_NOTE);
+    /* unknown values: the empty type is the filter's "any", not a report type */
+    ck_assert_int_eq(review_action_check("", "reviewed", NULL, &t), REVIEW_ACTION_BAD);
+    ck_assert_int_eq(review_action_check("kpm", "reviewed", NULL, &t), REVIEW_ACTION_BAD);
+    ck_assert_int_eq(review_action_check("business", "unreviewed", NULL, &t), REVIEW_ACTION_BAD);
+    ck_assert_int_eq(review_action_check("business", "Reviewed", NULL, &t), REVIEW_ACTION_BAD);
+    /* a note of REVIEW_NOTE_MAX bytes, and one byte more */
+    memset(longnote, 'a', REVIEW_NOTE_MAX);
+    longnote[REVIEW_NOTE_MAX] = '\0';
+    ck_assert_int_eq(review_action_check("business", "note", longnote, &t), REVIEW_ACTION_OK);
+    longnote[REVIEW_NOTE_MAX] = 'a';
+    longnote[REVIEW_NOTE_MAX + 1] = '\0';
+    ck_assert_int_eq(review_action_check("business", "note", longnote, &t), REVIEW_ACTION_BAD);
+}
+END_TEST
+
 static Suite *
 review_suite(void)
 {
@@ -211,6 +240,7 @@ review_suite(void)
     tcase_add_test(tc, test_cookie);
     tcase_add_test(tc, test_filter_parse);
     tcase_add_test(tc, test_build);
+    tcase_add_test(tc, test_action_check);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,347 @@
+/*
+ * The dashboard (GET /): the week's figures and three charts over twelve weeks, all within the
+ * user's region.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "admin_int.h"
+#include "config.h"
+#include "db.h"
+#include "parse.h"
+#include "review.h"
+#include "svg.h"
+
+struct admin_dashboard_series {
+    double v[6][12];
+};
+
+static void
+admin_dashboard_labels(char labels[12][8], const char *ptrs[12])
+{
+    time_t now = time(NULL) + 7 * 3600;
+    struct tm tm;
+    int i;
+
+    for (i = 0; i < 12; i++) {
+        time_t t = now - (time_t)(11 - i) * 7 * 86400 - 6 * 86400;
+
+        gmtime_r(&t, &tm);
+        strftime(labels[i], sizeof labels[i], "%d/%m", &tm);
+        ptrs[i] = labels[i];
+    }
+}
+
+/* rows of (week 0..11 counting back, key, count) into series by key index */
+static void
+admin_dashboard_fill(struct admin_rows *rs, const char *const *keys, size_t nkeys,
+                     struct admin_dashboard_series *s)
+{
+    size_t i, k;
+    uint64_t w;
+
+    memset(s, 0, sizeof *s);
+    for (i = 0; i < rs->n; i++) {
+        const char *wk = CELL(rs, i, 0), *key = CELL(rs, i, 1);
+
+        if (wk == NULL || key == NULL || parse_u64(wk, strlen(wk), 0, 11, &w) == -1)
+            continue;
+        for (k = 0; k < nkeys; k++)
+            if (strcmp(key, keys[k]) == 0)
+                s->v[k][11 - w] += num(CELL(rs, i, 2));
+    }
+}
+
+static void
+admin_dashboard_figure(struct admin_job *j, const char *id, const char *label, const char *value,
+                       const char *note)
+{
+    outf(j, "<div class=\"figure\" id=\"%s\"><span class=\"value\">", id);
+    esc(j, value);
+    out(j, "</span><span class=\"label\">");
+    esc(j, label);
+    out(j, "</span>");
+    if (note != NULL) {
+        out(j, "<span class=\"note\">");
+        esc(j, note);
+        out(j, "</span>");
+    }
+    out(j, "</div>");
+}
+
+/* reports of the last 7 days against the 7 before */
+static int
+admin_dashboard_week(struct db_conn *c, struct admin_job *j)
+{
+    struct admin_rows rs = {0};
+    const char *scope = j->s.user.region;
+    struct db_param p[3] = {DB_STR(scope), DB_STR(scope), DB_STR(scope)};
+    double this_week, last_week;
+    char v[64], note[96];
+    int err;
+
+    if ((err = admin_rows_query(
+             c,
+             "SELECT COALESCE(SUM(t >= NOW(3) - INTERVAL 7 DAY), 0),"
+             " COALESCE(SUM(t < NOW(3) - INTERVAL 7 DAY), 0) FROM ("
+             "SELECT x.created_at t FROM business_reports x JOIN kpm k ON k.id = x.kpm_id"
+             " WHERE x.created_at >= NOW(3) - INTERVAL 14 DAY AND" REVIEW_SCOPE
+             " UNION ALL SELECT x.created_at FROM attendance_reports x"
+             " JOIN kpm k ON k.id = x.kpm_id"
+             " WHERE x.created_at >= NOW(3) - INTERVAL 14 DAY AND" REVIEW_SCOPE
+             " UNION ALL SELECT x.created_at FROM help_requests x"
+             " JOIN kpm k ON k.id = x.kpm_id"
+             " WHERE x.created_at >= NOW(3) - INTERVAL 14 DAY AND" REVIEW_SCOPE ") w",
+             p, 3, &rs)) != 0)
+        return err;
+    this_week = rs.n ? num(CELL(&rs, 0, 0)) : 0;
+    last_week = rs.n ? num(CELL(&rs, 0, 1)) : 0;
+    admin_rows_free(&rs);
+    snprintf(v, sizeof v, "%.0f", this_week);
+    if (last_week > 0)
+        snprintf(note, sizeof note, "%s %.0f (%+.0f%%)", L(j, "minggu lalu", "last week"),
+                 last_week, (this_week - last_week) * 100 / last_week);
+    else
+        snprintf(note, sizeof note, "%s %.0f", L(j, "minggu lalu", "last week"), last_week);
+    admin_dashboard_figure(j, "fig-week",
+                           L(j, "laporan 7 hari terakhir", "reports in the last 7 days"), v, note);
+    return 0;
+}
+
+/* each KPM's latest business report of the last 90 days: running, and the median revenue */
+static int
+admin_dashboard_running(struct db_conn *c, struct admin_job *j)
+{
+    struct admin_rows rs = {0};
+    struct db_param p[2] = {DB_STR(j->s.user.region), DB_STR(j->s.user.region)};
+    double total, running;
+    char v[64], note[96];
+    int err;
+
+    if ((err =
+             admin_rows_query(c,
+                              "SELECT COUNT(*), COALESCE(SUM(t.status = 1), 0),"
+                              " (SELECT DISTINCT MEDIAN(m.revenue) OVER () FROM ("
+                              "  SELECT x.revenue, ROW_NUMBER() OVER (PARTITION BY x.kpm_id"
+                              "   ORDER BY x.created_at DESC, x.id DESC) rn FROM business_reports x"
+                              "  JOIN kpm k ON k.id = x.kpm_id"
+                              "  WHERE x.created_at >= NOW(3) - INTERVAL 90 DAY AND" REVIEW_SCOPE
+                              " ) m WHERE m.rn = 1 AND m.revenue IS NOT NULL LIMIT 1)"
+                              " FROM (SELECT x.status, ROW_NUMBER() OVER (PARTITION BY x.kpm_id"
+                              "  ORDER BY x.created_at DESC, x.id DESC) rn FROM business_reports x"
+                              "  JOIN kpm k ON k.id = x.kpm_id"
+                              "  WHERE x.created_at >= NOW(3) - INTERVAL 90 DAY AND" REVIEW_SCOPE
+                              ") t WHERE t.rn = 1",
+                              p, 2, &rs)) != 0)
+        return err;
+    total = rs.n ? num(CELL(&rs, 0, 0)) : 0;
+    running = rs.n ? num(CELL(&rs, 0, 1)) : 0;
+    snprintf(v, sizeof v, "%.0f%%", total > 0 ? running * 100 / total : 0);
+    snprintf(note, sizeof note, "%.0f / %.0f KPM", running, total);
+    admin_dashboard_figure(j, "fig-running", L(j, "usaha berjalan", "businesses running"), v, note);
+    if (rs.n && CELL(&rs, 0, 2) != NULL) {
+        char rp[40];
+
+        html_rupiah((unsigned long long)num(CELL(&rs, 0, 2)), rp, sizeof rp);
+        snprintf(v, sizeof v, "Rp%s", rp);
+    } else {
+        snprintf(v, sizeof v, "-");
+    }
+    admin_rows_free(&rs);
+    admin_dashboard_figure(
+        j, "fig-revenue", L(j, "median omzet sebulan", "median monthly revenue"), v,
+        L(j, "laporan terakhir tiap KPM, 90 hari", "latest report of each KPM, 90 days"));
+    return 0;
+}
+
+static int
+admin_dashboard_attendance(struct db_conn *c, struct admin_job *j)
+{
+    struct admin_rows rs = {0};
+    struct db_param p = DB_STR(j->s.user.region);
+    double total, attended;
+    char v[64], note[96];
+    int err;
+
+    if ((err = admin_rows_query(
+             c,
+             "SELECT COUNT(*), COALESCE(SUM(x.attended), 0) FROM attendance_reports x"
+             " JOIN kpm k ON k.id = x.kpm_id"
+             " WHERE x.created_at >= NOW(3) - INTERVAL 90 DAY AND" REVIEW_SCOPE,
+             &p, 1, &rs)) != 0)
+        return err;
+    total = rs.n ? num(CELL(&rs, 0, 0)) : 0;
+    attended = rs.n ? num(CELL(&rs, 0, 1)) : 0;
+    admin_rows_free(&rs);
+    snprintf(v, sizeof v, "%.0f%%", total > 0 ? attended * 100 / total : 0);
+    snprintf(note, sizeof note, "%.0f / %.0f, 90 %s", attended, total, L(j, "hari", "days"));
+    admin_dashboard_figure(j, "fig-attendance", L(j, "kehadiran pelatihan", "training attendance"),
+                           v, note);
+    return 0;
+}
+
+/* open alerts, silent KPM and graduation candidates */
+static int
+admin_dashboard_alerts(struct db_conn *c, struct admin_job *j)
+{
+    struct admin_rows rs = {0};
+    const char *scope = j->s.user.region;
+    unsigned weeks = j->cfg->alerts.rules[RULE_SILENT].weeks;
+    char note[96];
+    int err;
+
+    if ((err = admin_rows_query(
+             c,
+             "SELECT (SELECT COUNT(*) FROM alerts a JOIN kpm k ON k.id = a.kpm_id"
+             "  WHERE a.state IN ('new', 'sent') AND" REVIEW_SCOPE "),"
+             " (SELECT COUNT(*) FROM kpm k WHERE k.graduation = 'none' AND" REVIEW_SCOPE
+             "  AND NOT EXISTS (SELECT 1 FROM business_reports b WHERE b.kpm_id = k.id"
+             "  AND b.created_at >= NOW(3) - INTERVAL ? WEEK)),"
+             " (SELECT COUNT(DISTINCT a.kpm_id) FROM alerts a JOIN kpm k"
+             "  ON k.id = a.kpm_id WHERE a.rule = 'graduation' AND a.state <> 'expired'"
+             "  AND a.created_at >= NOW(3) - INTERVAL 90 DAY"
+             "  AND k.graduation = 'none' AND" REVIEW_SCOPE ")",
+             (struct db_param[]){DB_STR(scope), DB_STR(scope), DB_U64(weeks), DB_STR(scope)}, 4,
+             &rs)) != 0)
+        return err;
+    if (rs.n) {
+        admin_dashboard_figure(j, "fig-alerts", L(j, "peringatan terbuka", "open alerts"),
+                               nz(CELL(&rs, 0, 0)), NULL);
+        snprintf(note, sizeof note, "%s %u %s",
+                 L(j, "tanpa laporan usaha", "no business report in"), weeks,
+                 L(j, "minggu", "weeks"));
+        admin_dashboard_figure(j, "fig-silent", L(j, "KPM diam", "silent KPM"), nz(CELL(&rs, 0, 1)),
+                               note);
+        admin_dashboard_figure(j, "fig-graduation", L(j, "calon graduasi", "graduation candidates"),
+                               nz(CELL(&rs, 0, 2)), NULL);
+    }
+    admin_rows_free(&rs);
+    return 0;
+}
+
+/* weekly reports by channel, twelve weeks */
+static int
+admin_dashboard_channels(struct db_conn *c, struct admin_job *j, const char *const *lp)
+{
+    static const char *const sources[] = {"ussd", "sms"};
+    struct admin_rows rs = {0};
+    const char *scope = j->s.user.region;
+    struct admin_dashboard_series ws;
+    struct svg_series series[2];
+    int err;
+
+    if ((err = admin_rows_query(
+             c,
+             "SELECT FLOOR(TIMESTAMPDIFF(DAY, t, NOW(3)) / 7) w, s, COUNT(*) FROM ("
+             "SELECT x.created_at t, x.source s FROM business_reports x"
+             " JOIN kpm k ON k.id = x.kpm_id"
+             " WHERE x.created_at >= NOW(3) - INTERVAL 84 DAY AND" REVIEW_SCOPE
+             " UNION ALL SELECT x.created_at, x.source FROM attendance_reports x"
+             " JOIN kpm k ON k.id = x.kpm_id"
+             " WHERE x.created_at >= NOW(3) - INTERVAL 84 DAY AND" REVIEW_SCOPE
+             " UNION ALL SELECT x.created_at, x.source FROM help_requests x"
+             " JOIN kpm k ON k.id = x.kpm_id"
+             " WHERE x.created_at >= NOW(3) - INTERVAL 84 DAY AND" REVIEW_SCOPE ") r GROUP BY w, s",
+             (struct db_param[]){DB_STR(scope), DB_STR(scope), DB_STR(scope)}, 3, &rs)) != 0)
+        return err;
+    admin_dashboard_fill(&rs, sources, 2, &ws);
+    admin_rows_free(&rs);
+    series[0] = (struct svg_series){"USSD", ws.v[0]};
+    series[1] = (struct svg_series){"SMS", ws.v[1]};
+    outf(j, "<section class=\"chart\" id=\"chart-channel\"><h2>%s</h2>",
+         L(j, "Laporan per minggu menurut kanal", "Weekly reports by channel"));
+    svg_bars(j->out, L(j, "Laporan per minggu menurut kanal", "Weekly reports by channel"), lp, 12,
+             series, 2, 1, L(j, "Belum ada data", "No data yet"));
+    out(j, "</section>\n");
+    return 0;
+}
+
+/* business reports by status, twelve weeks */
+static int
+admin_dashboard_status(struct db_conn *c, struct admin_job *j, const char *const *lp)
+{
+    static const char *const statuses[ADMIN_BUSINESS_STATUSES] = {"1", "2", "3", "4"};
+    struct admin_rows rs = {0};
+    struct db_param p = DB_STR(j->s.user.region);
+    struct admin_dashboard_series ws;
+    struct svg_series series[ADMIN_BUSINESS_STATUSES];
+    unsigned i;
+    int err;
+
+    if ((err = admin_rows_query(
+             c,
+             "SELECT FLOOR(TIMESTAMPDIFF(DAY, x.created_at, NOW(3)) / 7) w, x.status,"
+             " COUNT(*) FROM business_reports x JOIN kpm k ON k.id = x.kpm_id"
+             " WHERE x.created_at >= NOW(3) - INTERVAL 84 DAY AND" REVIEW_SCOPE
+             " GROUP BY w, x.status",
+             &p, 1, &rs)) != 0)
+        return err;
+    admin_dashboard_fill(&rs, statuses, ADMIN_BUSINESS_STATUSES, &ws);
+    admin_rows_free(&rs);
+    for (i = 0; i < ADMIN_BUSINESS_STATUSES; i++)
+        series[i] = (struct svg_series){admin_status_label(j, i + 1), ws.v[i]};
+    outf(j, "<section class=\"chart\" id=\"chart-status\"><h2>%s</h2>",
+         L(j, "Status usaha dari waktu ke waktu", "Business status over time"));
+    svg_lines(j->out, L(j, "Status usaha dari waktu ke waktu", "Business status over time"), lp, 12,
+              series, ADMIN_BUSINESS_STATUSES, L(j, "Belum ada data", "No data yet"));
+    out(j, "</section>\n");
+    return 0;
+}
+
+/* training attendance by province, 90 days */
+static int
+admin_dashboard_provinces(struct db_conn *c, struct admin_job *j)
+{
+    struct admin_rows rs = {0};
+    struct db_param p = DB_STR(j->s.user.region);
+    const char *names[40];
+    double rate[40];
+    struct svg_series series;
+    size_t i;
+    int err;
+
+    if ((err = admin_rows_query(c,
+                                "SELECT r.name, COUNT(*), SUM(x.attended) FROM attendance_reports x"
+                                " JOIN kpm k ON k.id = x.kpm_id JOIN regions r"
+                                " ON r.code = LEFT(k.region_code, 2)"
+                                " WHERE x.created_at >= NOW(3) - INTERVAL 90 DAY AND" REVIEW_SCOPE
+                                " GROUP BY r.code, r.name ORDER BY r.name LIMIT 40",
+                                &p, 1, &rs)) != 0)
+        return err;
+    for (i = 0; i < rs.n && i < 40; i++) {
+        names[i] = nz(CELL(&rs, i, 0));
+        rate[i] = num(CELL(&rs, i, 1)) > 0 ? num(CELL(&rs, i, 2)) * 100 / num(CELL(&rs, i, 1)) : 0;
+    }
+    series = (struct svg_series){L(j, "% hadir", "% attended"), rate};
+    outf(j, "<section class=\"chart\" id=\"chart-attendance\"><h2>%s</h2>",
+         L(j, "Kehadiran pelatihan per provinsi (90 hari)",
+           "Training attendance by province (90 days)"));
+    svg_bars(j->out, L(j, "Kehadiran per provinsi", "Attendance by province"), names, i, &series, 1,
+             0, L(j, "Belum ada data", "No data yet"));
+    out(j, "</section>\n");
+    admin_rows_free(&rs);
+    return 0;
+}
+
+int
+admin_page_dashboard(struct db_conn *c, struct admin_job *j)
+{
+    char labels[12][8];
+    const char *lp[12];
+    int err;
+
+    admin_head(j, L(j, "Dasbor", "Dashboard"), "dashboard");
+    out(j, "<section class=\"figures\">");
+    if ((err = admin_dashboard_week(c, j)) != 0 || (err = admin_dashboard_running(c, j)) != 0 ||
+        (err = admin_dashboard_attendance(c, j)) != 0 || (err = admin_dashboard_alerts(c, j)) != 0)
+        return err;
+    out(j, "</section>\n");
+    admin_dashboard_labels(labels, lp);
+    if ((err = admin_dashboard_channels(c, j, lp)) != 0 ||
+        (err = admin_dashboard_status(c, j, lp)) != 0 ||
+        (err = admin_dashboard_provinces(c, j)) != 0)
+        return err;
+    admin_foot(j);
+    return 0;
+}

@@ -1,0 +1,178 @@
+/*
+ * The CSV exports (GET /export/reports.csv, /export/attendance.csv): every row of one report type
+ * the user's filter and region allow, streamed: one keyset page of rows per database job, one
+ * chunk on the wire at a time, so an export of any size holds one page in memory.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+
+#include "admin_int.h"
+#include "auth.h"
+#include "db.h"
+#include "http.h"
+#include "log.h"
+#include "parse.h"
+#include "review.h"
+
+#define ADMIN_EXPORT_PAGE 1000
+
+static int
+admin_export_row(void *arg, char **v, unsigned long *lens, unsigned n)
+{
+    struct admin_job *j = arg;
+    unsigned i;
+    uint64_t id;
+
+    for (i = 0; i < n; i++) {
+        if (i > 0)
+            evbuffer_add(j->out, ",", 1);
+        csv_field(j->out, v[i], v[i] != NULL ? lens[i] : 0);
+    }
+    evbuffer_add(j->out, "\r\n", 2);
+    if (v[0] != NULL && parse_u64(v[0], lens[0], 1, UINT64_MAX, &id) == 0)
+        j->before = id;
+    j->rows++;
+    return 0;
+}
+
+static int
+admin_export_page(struct db_conn *c, void *arg)
+{
+    struct admin_job *j = arg;
+    struct sqlb *b;
+    size_t before_rows = j->rows;
+    uint64_t before = j->before;
+    int err;
+
+    evbuffer_drain(j->out, evbuffer_get_length(j->out));
+    if ((b = malloc(sizeof *b)) == NULL)
+        return DB_EUNAVAILABLE;
+    if (review_build(b, &j->filter, j->s.user.region, REVIEW_KEYSET, j->type, j->before,
+                     ADMIN_EXPORT_PAGE, 0) == -1) {
+        free(b);
+        j->done = 1;
+        return 0;
+    }
+    err = db_query(c, b->sql, b->p, b->np, admin_export_row, j);
+    free(b);
+    if (err != 0) {
+        /* a re-run must not count or skip the rows of the failed attempt */
+        j->rows = before_rows;
+        j->before = before;
+        return err;
+    }
+    j->done = j->rows - before_rows < ADMIN_EXPORT_PAGE;
+    return 0;
+}
+
+static void admin_export_next(struct http_req *r, void *arg);
+
+static void
+admin_export_finish(struct admin_job *j, const char *why)
+{
+    log_info("admin_export", "req=%llu user_id=%llu type=%s rows=%zu end=%s",
+             (unsigned long long)j->r->id, (unsigned long long)j->s.user.id,
+             review_type_names[j->type], j->rows, why);
+    if (strcmp(why, "complete") == 0)
+        http_stream_end(j->r);
+    else
+        http_stream_abort(j->r);
+    j->r = NULL;
+    admin_job_free(j);
+}
+
+static void
+admin_export_paged(int err, void *arg)
+{
+    struct admin_job *j = arg;
+
+    if (err != 0) {
+        log_error("admin_export_failed", "req=%llu err=%d rows=%zu", (unsigned long long)j->r->id,
+                  err, j->rows);
+        admin_export_finish(j, "db_error");
+        return;
+    }
+    if (j->r->req == NULL) {
+        admin_export_finish(j, "peer_gone");
+        return;
+    }
+    http_stream_chunk(j->r, j->out, admin_export_next, j);
+}
+
+static void
+admin_export_next(struct http_req *r, void *arg)
+{
+    struct admin_job *j = arg;
+
+    if (r->req == NULL) {
+        admin_export_finish(j, "peer_gone");
+        return;
+    }
+    if (j->done) {
+        admin_export_finish(j, "complete");
+        return;
+    }
+    if (db_submit(admin_export_page, admin_export_paged, j, 0) == -1) {
+        log_error("admin_export_failed", "req=%llu err=unavailable rows=%zu",
+                  (unsigned long long)r->id, j->rows);
+        admin_export_finish(j, "db_unavailable");
+    }
+}
+
+/* on the loop, once the first job has written the header row: the reply becomes a stream */
+static void
+admin_export_stream(struct admin_job *j)
+{
+    struct http_req *r = j->r;
+    char disp[96], day[16];
+    time_t now = time(NULL) + 7 * 3600;
+    struct tm tm;
+
+    gmtime_r(&now, &tm);
+    strftime(day, sizeof day, "%Y%m%d", &tm);
+    snprintf(disp, sizeof disp, "attachment; filename=\"kabar-%s-%s.csv\"",
+             j->type == REVIEW_BUSINESS ? "reports" : "attendance", day);
+    admin_headers(r, 1);
+    http_add_header(r, "Content-Disposition", disp);
+    if (http_stream_start(r, 200, "text/csv; charset=utf-8") == -1) {
+        admin_done(DB_EUNAVAILABLE, j);
+        return;
+    }
+    http_stream_chunk(r, j->out, admin_export_next, j);
+}
+
+/* the first job: the header row and the audit; not logged in, it is a redirect (admin_work) */
+static int
+admin_export_start(struct db_conn *c, struct admin_job *j, int type)
+{
+    const char *const *cols = review_export_columns(type);
+    size_t i;
+
+    j->type = type;
+    evbuffer_add(j->out, "\xef\xbb\xbf", 3); /* the BOM: Excel then reads UTF-8 */
+    for (i = 0; cols[i] != NULL; i++) {
+        if (i > 0)
+            evbuffer_add(j->out, ",", 1);
+        csv_field(j->out, cols[i], strlen(cols[i]));
+    }
+    evbuffer_add(j->out, "\r\n", 2);
+    j->status = 200;
+    j->stream = admin_export_stream;
+    return auth_audit(c, j->s.user.username, "export", review_type_names[j->type], 0, NULL);
+}
+
+int
+admin_export_reports(struct db_conn *c, struct admin_job *j)
+{
+    return admin_export_start(c, j, REVIEW_BUSINESS);
+}
+
+int
+admin_export_attendance(struct db_conn *c, struct admin_job *j)
+{
+    return admin_export_start(c, j, REVIEW_ATTENDANCE);
+}

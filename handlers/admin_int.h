@@ -1,0 +1,169 @@
+/*
+ * Private to the admin pages (admin*.c): the job every page request is, the page frame and the
+ * output helpers. A page function runs on a database worker and writes its page into j->out;
+ * admin.c's job plumbing sends it from the loop.
+ */
+#ifndef KABAR_ADMIN_INT_H
+#define KABAR_ADMIN_INT_H
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "auth.h"
+#include "html.h"
+#include "parse.h"
+#include "review.h"
+
+struct config;
+struct db_conn;
+struct db_param;
+struct http_req;
+struct admin_job;
+
+/* A page: on a worker, 0 with the page in j->out (or a redirect), or a MariaDB error. */
+typedef int (*admin_page_fn)(struct db_conn *, struct admin_job *);
+
+/* What a page needs before it runs; admin_work() checks it. */
+enum admin_need {
+    NEED_NOTHING, /* the login page */
+    NEED_SESSION, /* a live session, else a redirect to /login */
+    NEED_FORM     /* a live session and the session's CSRF token in the POSTed form */
+};
+
+struct admin_job {
+    struct http_req *r;
+    const struct config *cfg;
+    admin_page_fn page;
+    enum admin_need need;
+    char sid[AUTH_TOKEN_HEX]; /* the session cookie */
+    char pre[AUTH_TOKEN_HEX]; /* the login form's cookie */
+    char query[512];
+    int secure;
+    /* the session, once checked */
+    int authed;
+    struct auth_session s;
+    struct review_filter filter;
+    int lang;
+    /* the reply */
+    int status;
+    struct evbuffer *out;
+    char location[160];
+    char cookies[2][200];
+    size_t ncookies;
+    /* set by a page that streams its reply (the exports): the loop starts the stream with it
+     * instead of sending j->out as a page */
+    void (*stream)(struct admin_job *);
+    /* exports */
+    int type;
+    uint64_t before;
+    size_t rows;
+    int done;
+};
+
+/* the page's language: Indonesian, or English when the session (or browser) asks for it */
+#define L(j, id, en) ((j)->lang ? (en) : (id))
+
+static inline void
+out(struct admin_job *j, const char *s)
+{
+    evbuffer_add(j->out, s, strlen(s));
+}
+
+static inline void __attribute__((format(printf, 2, 3)))
+outf(struct admin_job *j, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    evbuffer_add_vprintf(j->out, fmt, ap);
+    va_end(ap);
+}
+
+/* text from a row or a request, escaped; NULL is "" */
+static inline void
+esc(struct admin_job *j, const char *s)
+{
+    html_escape_str(j->out, s != NULL ? s : "");
+}
+
+static inline const char *
+nz(const char *s)
+{
+    return s != NULL ? s : "";
+}
+
+static inline double
+num(const char *s)
+{
+    return s != NULL ? strtod(s, NULL) : 0;
+}
+
+/* -- rows collected for pages that render them out of order (admin_html.c) */
+
+struct admin_rows {
+    size_t n, cap;
+    unsigned ncols;
+    char **cells; /* n * ncols, NULL for SQL NULL */
+};
+
+#define CELL(rs, row, col) ((rs)->cells[(row) * (rs)->ncols + (col)])
+
+/* db_query() into rs (at most 2,000 rows); on an error rs is left empty */
+int admin_rows_query(struct db_conn *c, const char *sql, const struct db_param *p, size_t np,
+                     struct admin_rows *rs);
+void admin_rows_free(struct admin_rows *rs);
+
+/* -- the page frame (admin_html.c) */
+
+void admin_head(struct admin_job *j, const char *title, const char *main_id);
+/* the same, with an id on the h1 */
+void admin_head_id(struct admin_job *j, const char *title, const char *main_id, const char *h1_id);
+void admin_foot(struct admin_job *j);
+void admin_csrf_field(struct admin_job *j);
+/* replaces what was written with a page of one message; returns 0 (the page's result) */
+int admin_message(struct admin_job *j, int status, const char *title, const char *text);
+void admin_redirect(struct admin_job *j, const char *location);
+void admin_set_cookie(struct admin_job *j, const char *name, const char *value, const char *path,
+                      int clear);
+/* the fields of a POSTed form; on an error the page is a 400 and this returns -1 */
+int admin_form(struct admin_job *j, struct parse_field *f, size_t n);
+void admin_static_css(struct http_req *r);
+
+/* -- the words for coded answers, as DOMAIN.md names them (admin_html.c) */
+
+enum { ADMIN_BUSINESS_STATUSES = 4 };
+/* business status 1..4 */
+const char *admin_status_label(struct admin_job *j, unsigned status);
+/* a review's state: unreviewed (or none), follow_up, reviewed, note */
+const char *admin_review_label(struct admin_job *j, const char *rv);
+/* a report type: business, attendance, help */
+const char *admin_type_label(struct admin_job *j, const char *t);
+/* one report's contents in a line, from its columns a, b, c (see review_build()) */
+void admin_summary(struct admin_job *j, const char *t, const char *a, const char *b,
+                   const char *cc);
+
+/* -- the job (admin.c) */
+
+/* the security headers of every admin reply; personal: and not to be cached */
+void admin_headers(struct http_req *r, int personal);
+/* on the loop: sends the page (or the 503 of a database error) and frees the job */
+void admin_done(int err, void *arg);
+void admin_job_free(struct admin_job *j);
+
+/* -- the pages, one file each; admin.c's route table names them */
+
+int admin_page_dashboard(struct db_conn *c, struct admin_job *j); /* admin_dashboard.c */
+int admin_page_queue(struct db_conn *c, struct admin_job *j);     /* admin_queue.c */
+int admin_do_filter(struct db_conn *c, struct admin_job *j);
+int admin_page_kpm(struct db_conn *c, struct admin_job *j);       /* admin_kpm.c */
+int admin_do_review(struct db_conn *c, struct admin_job *j);      /* admin_review.c */
+int admin_page_alerts(struct db_conn *c, struct admin_job *j);    /* admin_alerts.c */
+int admin_export_reports(struct db_conn *c, struct admin_job *j); /* admin_export.c */
+int admin_export_attendance(struct db_conn *c, struct admin_job *j);
+
+#endif
