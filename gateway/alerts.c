@@ -45,12 +45,145 @@ struct alerts_job {
 
 /* ---- raising */
 
+/* What a rule's statement is given, in order (the list ends at ALERTS_END). */
+enum alerts_param {
+    ALERTS_END,
+    ALERTS_NOW,
+    ALERTS_URGENCY, /* the rule's: immediate or digest */
+    ALERTS_WINDOW,  /* window_days: no second alert for the rule and KPM inside it */
+    ALERTS_DAYS,
+    ALERTS_WEEKS,
+    ALERTS_KEEP, /* 100 - percent: what is left of the previous revenue at most */
+    ALERTS_MONTHS,
+    ALERTS_MONTHS_1, /* months - 1 */
+    ALERTS_REVENUE
+};
+
+#define ALERTS_PARAMS 13
+/* one alert per KPM a rule names; parameters: urgency, created_at (unless the key takes one) */
+#define ALERTS_INSERT(rule)                                                                        \
+    "INSERT INTO alerts (rule, kpm_id, assistant_id, dedupe_key, urgency,"                         \
+    " created_at) SELECT '" rule "', k.id, k.assistant_id, "
+/* none for this rule and KPM inside the window; parameters: now, window_days */
+#define ALERTS_RECENT(rule)                                                                        \
+    " AND NOT EXISTS (SELECT 1 FROM alerts x WHERE x.rule = '" rule "' AND x.kpm_id = k.id"        \
+    " AND x.created_at > ? - INTERVAL ? DAY)"
+#define ALERTS_UPSERT " ON DUPLICATE KEY UPDATE id = alerts.id"
+
+static const char alerts_business_closed[] = ALERTS_INSERT(
+    "business_closed") "CONCAT('business_closed:', MIN(b.id)), ?, ?"
+                       " FROM business_reports b JOIN kpm k ON k.id = b.kpm_id"
+                       " WHERE b.status IN (2, 3) AND b.created_at > ? - INTERVAL 2 DAY"
+                       " AND b.created_at <= ?" ALERTS_RECENT(
+                           "business_closed") " GROUP BY k.id" ALERTS_UPSERT;
+
+/* reported absent, or silent N days after a training the KPM was enrolled in */
+static const char alerts_training_missed[] = ALERTS_INSERT(
+    "training_missed") "CONCAT('training_missed:', k.id, ':', MIN(t.id)), ?, ?"
+                       " FROM enrollments e JOIN kpm k ON k.id = e.kpm_id"
+                       " JOIN trainings t ON t.id = e.training_id"
+                       " LEFT JOIN attendance_reports ar"
+                       "  ON ar.kpm_id = k.id AND ar.training_id = t.id"
+                       " WHERE t.starts_at > ? - INTERVAL 30 DAY"
+                       " AND ((ar.id IS NOT NULL AND ar.attended = 0)"
+                       "  OR (ar.id IS NULL AND t.starts_at <= ? - INTERVAL ? DAY))" ALERTS_RECENT(
+                           "training_missed") " GROUP BY k.id" ALERTS_UPSERT;
+
+static const char alerts_silent[] = ALERTS_INSERT(
+    "silent") "CONCAT('silent:', k.id, ':', DATE_FORMAT(?, '%Y-%m-%d')), ?, ?"
+              " FROM kpm k WHERE k.graduation = 'none'"
+              " AND k.created_at <= ? - INTERVAL ? WEEK"
+              " AND NOT EXISTS (SELECT 1 FROM business_reports b WHERE b.kpm_id = k.id"
+              "  AND b.created_at > ? - INTERVAL ? WEEK)" ALERTS_RECENT("silent") ALERTS_UPSERT;
+
+static const char alerts_revenue_drop[] = ALERTS_INSERT(
+    "revenue_drop") "CONCAT('revenue_drop:', MAX(b.id)), ?, ?"
+                    " FROM business_reports b JOIN kpm k ON k.id = b.kpm_id"
+                    " JOIN business_reports p ON p.id = (SELECT p2.id FROM business_reports p2"
+                    "  WHERE p2.kpm_id = b.kpm_id AND p2.revenue IS NOT NULL"
+                    "  AND (p2.created_at, p2.id) < (b.created_at, b.id)"
+                    "  ORDER BY p2.created_at DESC, p2.id DESC LIMIT 1)"
+                    " WHERE b.revenue IS NOT NULL AND b.created_at > ? - INTERVAL 2 DAY"
+                    " AND b.created_at <= ? AND p.revenue > 0"
+                    " AND b.revenue * 100 <= p.revenue * ?" ALERTS_RECENT(
+                        "revenue_drop") " GROUP BY k.id" ALERTS_UPSERT;
+
+/* each of the last K months has a running business at or above the threshold, and no report
+ * in them says otherwise */
+static const char alerts_graduation[] = ALERTS_INSERT(
+    "graduation") "CONCAT('graduation:', k.id, ':', DATE_FORMAT(?, '%Y-%m')), ?, ?"
+                  " FROM kpm k WHERE k.graduation = 'none'"
+                  " AND EXISTS (SELECT 1 FROM business_reports r WHERE r.kpm_id = k.id"
+                  "  AND r.created_at > ? - INTERVAL 2 DAY)"
+                  " AND (SELECT COUNT(DISTINCT DATE_FORMAT(b.created_at, '%Y-%m'))"
+                  "  FROM business_reports b WHERE b.kpm_id = k.id AND b.status = 1"
+                  "  AND b.created_at >= DATE_FORMAT(? - INTERVAL ? MONTH, '%Y-%m-01')"
+                  "  AND b.revenue >= ?) = ?"
+                  " AND NOT EXISTS (SELECT 1 FROM business_reports b WHERE b.kpm_id = k.id"
+                  "  AND b.created_at >= DATE_FORMAT(? - INTERVAL ? MONTH, '%Y-%m-01')"
+                  "  AND (b.status <> 1 OR COALESCE(b.revenue, 0) < ?))" ALERTS_RECENT("graduation")
+                      ALERTS_UPSERT;
+
+/* in the order of enum config_rule; help and link requests raise theirs where they are saved
+ * (report.c) */
+static const struct alerts_rule {
+    const char *sql;
+    enum alerts_param p[ALERTS_PARAMS + 1];
+} alerts_rules[RULE_COUNT] = {
+    [RULE_BUSINESS_CLOSED] = {alerts_business_closed,
+                              {ALERTS_URGENCY, ALERTS_NOW, ALERTS_NOW, ALERTS_NOW, ALERTS_NOW,
+                               ALERTS_WINDOW}},
+    [RULE_HELP_REQUESTED] = {NULL, {ALERTS_END}},
+    [RULE_TRAINING_MISSED] = {alerts_training_missed,
+                              {ALERTS_URGENCY, ALERTS_NOW, ALERTS_NOW, ALERTS_NOW, ALERTS_DAYS,
+                               ALERTS_NOW, ALERTS_WINDOW}},
+    [RULE_SILENT] = {alerts_silent,
+                     {ALERTS_NOW, ALERTS_URGENCY, ALERTS_NOW, ALERTS_NOW, ALERTS_WEEKS, ALERTS_NOW,
+                      ALERTS_WEEKS, ALERTS_NOW, ALERTS_WINDOW}},
+    [RULE_REVENUE_DROP] = {alerts_revenue_drop,
+                           {ALERTS_URGENCY, ALERTS_NOW, ALERTS_NOW, ALERTS_NOW, ALERTS_KEEP,
+                            ALERTS_NOW, ALERTS_WINDOW}},
+    [RULE_GRADUATION] = {alerts_graduation,
+                         {ALERTS_NOW, ALERTS_URGENCY, ALERTS_NOW, ALERTS_NOW, ALERTS_NOW,
+                          ALERTS_MONTHS_1, ALERTS_REVENUE, ALERTS_MONTHS, ALERTS_NOW,
+                          ALERTS_MONTHS_1, ALERTS_REVENUE, ALERTS_NOW, ALERTS_WINDOW}},
+    [RULE_LINK_REQUEST] = {NULL, {ALERTS_END}},
+};
+
+static struct db_param
+alerts_param(enum alerts_param k, const struct alerts_job *j, const struct config_alert_rule *r)
+{
+    switch (k) {
+    case ALERTS_NOW:
+        return DB_STR(j->now);
+    case ALERTS_URGENCY:
+        return DB_STR(r->immediate ? "immediate" : "digest");
+    case ALERTS_WINDOW:
+        return DB_U64(j->cfg->alerts.window_days);
+    case ALERTS_DAYS:
+        return DB_U64(r->days);
+    case ALERTS_WEEKS:
+        return DB_U64(r->weeks);
+    case ALERTS_KEEP:
+        return DB_U64(100 - r->percent);
+    case ALERTS_MONTHS:
+        return DB_U64(r->months);
+    case ALERTS_MONTHS_1:
+        return DB_U64(r->months - 1);
+    case ALERTS_REVENUE:
+        return DB_U64(r->revenue);
+    case ALERTS_END:
+        break;
+    }
+    return DB_NULL();
+}
+
 static int
 alerts_raise(struct db_conn *c, struct alerts_job *j)
 {
     const struct config_alerts *a = &j->cfg->alerts;
-    const struct config_alert_rule *r = a->rules;
-    struct db_param p[6];
+    struct db_param p[ALERTS_PARAMS];
+    size_t n;
     int err = 0, i;
 
     /* help and link alerts are raised where the request is saved: the window applies to them
@@ -65,138 +198,21 @@ alerts_raise(struct db_conn *c, struct alerts_job *j)
         return err;
     /* and their urgency follows the configuration */
     for (i = 0; i < RULE_COUNT && err == 0; i++) {
-        p[0] = DB_STR(r[i].immediate ? "immediate" : "digest");
+        p[0] = alerts_param(ALERTS_URGENCY, j, &a->rules[i]);
         p[1] = DB_STR(config_rule_names[i]);
         err = db_exec(c, "UPDATE alerts SET urgency = ? WHERE rule = ? AND state = 'new'", p, 2,
                       NULL, NULL);
     }
-#define ALERTS_RECENT(rule)                                                                        \
-    " AND NOT EXISTS (SELECT 1 FROM alerts x WHERE x.rule = '" rule "' AND x.kpm_id = k.id"        \
-    " AND x.created_at > ? - INTERVAL ? DAY)"
-    if (err == 0 && r[RULE_BUSINESS_CLOSED].enabled) {
-        p[0] = DB_STR(r[RULE_BUSINESS_CLOSED].immediate ? "immediate" : "digest");
-        p[1] = DB_STR(j->now);
-        p[2] = DB_STR(j->now);
-        p[3] = DB_STR(j->now);
-        p[4] = DB_STR(j->now);
-        p[5] = DB_U64(a->window_days);
-        err =
-            db_exec(c,
-                    "INSERT INTO alerts (rule, kpm_id, assistant_id, dedupe_key, urgency,"
-                    " created_at) SELECT 'business_closed', k.id, k.assistant_id,"
-                    " CONCAT('business_closed:', MIN(b.id)), ?, ? FROM business_reports b"
-                    " JOIN kpm k ON k.id = b.kpm_id WHERE b.status IN (2, 3)"
-                    " AND b.created_at > ? - INTERVAL 2 DAY AND b.created_at <= ?" ALERTS_RECENT(
-                        "business_closed") " GROUP BY k.id ON DUPLICATE KEY UPDATE id = alerts.id",
-                    p, 6, NULL, NULL);
-    }
-    if (err == 0 && r[RULE_TRAINING_MISSED].enabled) {
-        struct db_param q[] = {DB_STR(r[RULE_TRAINING_MISSED].immediate ? "immediate" : "digest"),
-                               DB_STR(j->now),
-                               DB_STR(j->now),
-                               DB_STR(j->now),
-                               DB_U64(r[RULE_TRAINING_MISSED].days),
-                               DB_STR(j->now),
-                               DB_U64(a->window_days)};
+    for (i = 0; i < RULE_COUNT && err == 0; i++) {
+        const struct alerts_rule *rule = &alerts_rules[i];
 
-        /* reported absent, or silent N days after a training the KPM was enrolled in */
-        err =
-            db_exec(c,
-                    "INSERT INTO alerts (rule, kpm_id, assistant_id, dedupe_key, urgency,"
-                    " created_at) SELECT 'training_missed', k.id, k.assistant_id,"
-                    " CONCAT('training_missed:', k.id, ':', MIN(t.id)), ?, ?"
-                    " FROM enrollments e JOIN kpm k ON k.id = e.kpm_id"
-                    " JOIN trainings t ON t.id = e.training_id"
-                    " LEFT JOIN attendance_reports ar ON ar.kpm_id = k.id AND ar.training_id = t.id"
-                    " WHERE t.starts_at > ? - INTERVAL 30 DAY"
-                    " AND ((ar.id IS NOT NULL AND ar.attended = 0)"
-                    "  OR (ar.id IS NULL AND t.starts_at <= ? - INTERVAL ? DAY))" ALERTS_RECENT(
-                        "training_missed") " GROUP BY k.id ON DUPLICATE KEY UPDATE id = alerts.id",
-                    q, 7, NULL, NULL);
-    }
-    if (err == 0 && r[RULE_SILENT].enabled) {
-        struct db_param q[] = {DB_STR(j->now),
-                               DB_STR(r[RULE_SILENT].immediate ? "immediate" : "digest"),
-                               DB_STR(j->now),
-                               DB_STR(j->now),
-                               DB_U64(r[RULE_SILENT].weeks),
-                               DB_STR(j->now),
-                               DB_U64(r[RULE_SILENT].weeks),
-                               DB_STR(j->now),
-                               DB_U64(a->window_days)};
-
-        err = db_exec(c,
-                      "INSERT INTO alerts (rule, kpm_id, assistant_id, dedupe_key, urgency,"
-                      " created_at) SELECT 'silent', k.id, k.assistant_id,"
-                      " CONCAT('silent:', k.id, ':', DATE_FORMAT(?, '%Y-%m-%d')), ?, ?"
-                      " FROM kpm k WHERE k.graduation = 'none'"
-                      " AND k.created_at <= ? - INTERVAL ? WEEK"
-                      " AND NOT EXISTS (SELECT 1 FROM business_reports b WHERE b.kpm_id = k.id"
-                      "  AND b.created_at > ? - INTERVAL ? WEEK)" ALERTS_RECENT(
-                          "silent") " ON DUPLICATE KEY UPDATE id = alerts.id",
-                      q, 9, NULL, NULL);
-    }
-    if (err == 0 && r[RULE_REVENUE_DROP].enabled) {
-        struct db_param q[] = {DB_STR(r[RULE_REVENUE_DROP].immediate ? "immediate" : "digest"),
-                               DB_STR(j->now),
-                               DB_STR(j->now),
-                               DB_STR(j->now),
-                               DB_U64(100 - r[RULE_REVENUE_DROP].percent),
-                               DB_STR(j->now),
-                               DB_U64(a->window_days)};
-
-        err = db_exec(c,
-                      "INSERT INTO alerts (rule, kpm_id, assistant_id, dedupe_key, urgency,"
-                      " created_at) SELECT 'revenue_drop', k.id, k.assistant_id,"
-                      " CONCAT('revenue_drop:', MAX(b.id)), ?, ? FROM business_reports b"
-                      " JOIN kpm k ON k.id = b.kpm_id"
-                      " JOIN business_reports p ON p.id = (SELECT p2.id FROM business_reports p2"
-                      "  WHERE p2.kpm_id = b.kpm_id AND p2.revenue IS NOT NULL"
-                      "  AND (p2.created_at, p2.id) < (b.created_at, b.id)"
-                      "  ORDER BY p2.created_at DESC, p2.id DESC LIMIT 1)"
-                      " WHERE b.revenue IS NOT NULL AND b.created_at > ? - INTERVAL 2 DAY"
-                      " AND b.created_at <= ? AND p.revenue > 0"
-                      " AND b.revenue * 100 <= p.revenue * ?" ALERTS_RECENT(
-                          "revenue_drop") " GROUP BY k.id ON DUPLICATE KEY UPDATE id = alerts.id",
-                      q, 7, NULL, NULL);
-    }
-    if (err == 0 && r[RULE_GRADUATION].enabled) {
-        unsigned m = r[RULE_GRADUATION].months;
-        struct db_param q[] = {DB_STR(j->now),
-                               DB_STR(r[RULE_GRADUATION].immediate ? "immediate" : "digest"),
-                               DB_STR(j->now),
-                               DB_STR(j->now),
-                               DB_STR(j->now),
-                               DB_U64(m - 1),
-                               DB_U64(r[RULE_GRADUATION].revenue),
-                               DB_U64(m),
-                               DB_STR(j->now),
-                               DB_U64(m - 1),
-                               DB_U64(r[RULE_GRADUATION].revenue),
-                               DB_STR(j->now),
-                               DB_U64(a->window_days)};
-
-        /* each of the last K months has a running business at or above the threshold, and
-         * no report in them says otherwise */
-        err = db_exec(c,
-                      "INSERT INTO alerts (rule, kpm_id, assistant_id, dedupe_key, urgency,"
-                      " created_at) SELECT 'graduation', k.id, k.assistant_id,"
-                      " CONCAT('graduation:', k.id, ':', DATE_FORMAT(?, '%Y-%m')), ?, ?"
-                      " FROM kpm k WHERE k.graduation = 'none'"
-                      " AND EXISTS (SELECT 1 FROM business_reports r WHERE r.kpm_id = k.id"
-                      "  AND r.created_at > ? - INTERVAL 2 DAY)"
-                      " AND (SELECT COUNT(DISTINCT DATE_FORMAT(b.created_at, '%Y-%m'))"
-                      "  FROM business_reports b WHERE b.kpm_id = k.id AND b.status = 1"
-                      "  AND b.created_at >= DATE_FORMAT(? - INTERVAL ? MONTH, '%Y-%m-01')"
-                      "  AND b.revenue >= ?) = ?"
-                      " AND NOT EXISTS (SELECT 1 FROM business_reports b WHERE b.kpm_id = k.id"
-                      "  AND b.created_at >= DATE_FORMAT(? - INTERVAL ? MONTH, '%Y-%m-01')"
-                      "  AND (b.status <> 1 OR COALESCE(b.revenue, 0) < ?))" ALERTS_RECENT(
-                          "graduation") " ON DUPLICATE KEY UPDATE id = alerts.id",
-                      q, 13, NULL, NULL);
+        if (rule->sql == NULL || !a->rules[i].enabled)
+            continue;
+        for (n = 0; n < ALERTS_PARAMS && rule->p[n] != ALERTS_END; n++)
+            p[n] = alerts_param(rule->p[n], j, &a->rules[i]);
+        err = db_exec(c, rule->sql, p, n, NULL, NULL);
     }
     return err;
-#undef ALERTS_RECENT
 }
 
 /* ---- sending */

@@ -582,6 +582,16 @@ db_submit_batch(struct db_batcher *b, void *item)
     return 0;
 }
 
+size_t
+db_batch_size(size_t n, size_t *rows)
+{
+    size_t k = 0;
+
+    for (*rows = 1; *rows < n; *rows *= 2)
+        k++;
+    return k;
+}
+
 static void
 db_dispatch(void)
 {

@@ -79,6 +79,25 @@ void db_batcher_init(struct db_batcher *b, db_batch_fn work, db_done_fn done, si
 /* Returns -1 (and done is never called) when the database is down or too much is waiting. */
 int db_submit_batch(struct db_batcher *b, void *item);
 
+/*
+ * A batch's statement comes in DB_BATCH_SIZES sizes, 1, 2, 4 ... DB_BATCH_MAX rows, so a few
+ * prepared statements serve every batch: a batch is padded to its size by repeating its last
+ * item, which IN lists and ON DUPLICATE KEY take as a no-op. DB_BATCH_SQL(head, item, tail) is
+ * the initializer of the DB_BATCH_SIZES statements, head + the items joined by ", " + tail;
+ * db_batch_size() is the index of the statement for n items, with its number of rows.
+ */
+#define DB_BATCH_MAX 32
+#define DB_BATCH_SIZES 6
+#define DB_BATCH_2(x) x ", " x
+#define DB_BATCH_SQL(head, item, tail)                                                             \
+    {                                                                                              \
+        head item tail, head DB_BATCH_2(item) tail, head DB_BATCH_2(DB_BATCH_2(item)) tail,        \
+            head DB_BATCH_2(DB_BATCH_2(DB_BATCH_2(item))) tail,                                    \
+            head DB_BATCH_2(DB_BATCH_2(DB_BATCH_2(DB_BATCH_2(item)))) tail,                        \
+            head DB_BATCH_2(DB_BATCH_2(DB_BATCH_2(DB_BATCH_2(DB_BATCH_2(item))))) tail             \
+    }
+size_t db_batch_size(size_t n, size_t *rows);
+
 int db_exec(struct db_conn *c, const char *sql, const struct db_param *p, size_t np,
             uint64_t *affected, uint64_t *insert_id);
 int db_query(struct db_conn *c, const char *sql, const struct db_param *p, size_t np, db_row_fn fn,

@@ -12,6 +12,7 @@
 #include "metrics.h"
 #include "outbox.h"
 #include "parse.h"
+#include "report.h"
 #include "sms.h"
 #include "texts.h"
 
@@ -93,7 +94,7 @@ sms_store_work(struct db_conn *c, void *arg)
 
 struct sms_sender {
     int kpm;
-    uint64_t kpm_id, assistant_id;
+    uint64_t kpm_id;
     char lang[3];
     char name[101];
     char assistant_name[101];
@@ -107,25 +108,67 @@ sms_row_sender(void *arg, char **v, unsigned long *len, unsigned n)
     struct sms_sender *s = arg;
 
     (void)len;
-    if (n < 6)
+    if (n < 5)
         return 1;
     if (v[0] != NULL && parse_u64(v[0], strlen(v[0]), 1, UINT64_MAX, &s->kpm_id) == 0) {
         s->kpm = 1;
         snprintf(s->lang, sizeof s->lang, "%s", v[1] != NULL ? v[1] : "id");
-        if (v[2] != NULL)
-            parse_u64(v[2], strlen(v[2]), 1, UINT64_MAX, &s->assistant_id);
-        snprintf(s->assistant_name, sizeof s->assistant_name, "%s", v[3] != NULL ? v[3] : "");
+        snprintf(s->assistant_name, sizeof s->assistant_name, "%s", v[2] != NULL ? v[2] : "");
     }
-    if (v[4] != NULL && parse_u64(v[4], strlen(v[4]), 1, UINT64_MAX, &s->as_assistant_id) == 0)
+    if (v[3] != NULL && parse_u64(v[3], strlen(v[3]), 1, UINT64_MAX, &s->as_assistant_id) == 0)
         s->is_assistant = 1;
-    snprintf(s->name, sizeof s->name, "%s", v[5] != NULL ? v[5] : "");
+    snprintf(s->name, sizeof s->name, "%s", v[4] != NULL ? v[4] : "");
     return 1;
+}
+
+/* What acting on one message knows, on its worker, inside its transaction. */
+struct sms_act {
+    struct db_conn *c;
+    struct sms_job *j;
+    struct sms_sender who;
+    struct keyword_msg k;
+    char path[1025]; /* the answers so far of a business dialog waiting for the next one */
+    enum text_id t;  /* the reply: this text ... */
+    uint64_t id;     /* ... with this number (the report's, or the alert acknowledged) ... */
+    char title[101]; /* ... and this training's title */
+    int written;     /* the business dialog wrote the reply itself */
+};
+
+/* A report from this message: its key is the aggregator's message id, so a retried callback
+ * gets the first report's number and writes nothing. */
+static void
+sms_report(const struct sms_act *x, struct report *r, enum report_kind kind)
+{
+    const struct sms_job *j = x->j;
+
+    memset(r, 0, sizeof *r);
+    r->kind = kind;
+    r->source = REPORT_SMS;
+    r->kpm_id = x->who.kpm_id;
+    snprintf(r->msisdn, sizeof r->msisdn, "%s", j->from);
+    snprintf(r->channel, sizeof r->channel, "%s", j->channel);
+    snprintf(r->session_id, sizeof r->session_id, "sms:%s", j->msg_id);
+    snprintf(r->input_path, sizeof r->input_path, "%.*s",
+             (int)(j->text_len > 1024 ? 1024 : j->text_len), j->text);
 }
 
 struct sms_training {
     uint64_t id;
     char title[101];
 };
+
+/* The report saved, and the reply that says so with its number. */
+static int
+sms_save(struct sms_act *x, struct report *r, enum text_id saved)
+{
+    int err;
+
+    if ((err = report_save(x->c, r)) != 0)
+        return err;
+    x->id = r->id;
+    x->t = saved;
+    return 0;
+}
 
 static int
 sms_row_training(void *arg, char **v, unsigned long *len, unsigned n)
@@ -149,42 +192,68 @@ sms_row_path(void *arg, char **v, unsigned long *len, unsigned n)
     return 1;
 }
 
+/* The dialog's path with one more answer ('*' separates the answers in a path: one typed in an
+ * answer is dropped), or the path of a new dialog. */
+static void
+sms_dialog_path(char *path, const char *answer, size_t alen)
+{
+    size_t i, plen;
+
+    if (path[0] == '\0') {
+        snprintf(path, 1025, "1"); /* the main menu's "Lapor usaha" */
+        return;
+    }
+    plen = strlen(path);
+    if (plen + 1 + alen >= 1025)
+        alen = 0;
+    path[plen++] = '*';
+    for (i = 0; i < alen; i++)
+        if (answer[i] != '*' && answer[i] != '\n' && answer[i] != '\r')
+            path[plen++] = answer[i];
+    path[plen] = '\0';
+}
+
+/* The business report committed with this transaction, and the saved text in out. */
+static int
+sms_dialog_save(struct sms_act *x, struct dialog_session *ds, struct dialog_out *out)
+{
+    struct report r;
+    int err;
+
+    sms_report(x, &r, REPORT_BUSINESS);
+    report_from_dialog(&r, out->action, ds);
+    snprintf(r.input_path, sizeof r.input_path, "%s", x->path);
+    err = report_save(x->c, &r);
+    dialog_session_committed(ds, err == 0, r.id, out);
+    return err;
+}
+
 /*
  * The business report one question per SMS (a bare USAHA), driven by the same dialogs as USSD:
  * the answers so far are a path in sms_dialogs, replayed through the engine with the new one.
  * The next question, or the saved text once the report is committed with this transaction,
- * goes into reply. Returns 0 or a MariaDB error.
+ * goes into the reply. Returns 0 or a MariaDB error.
  */
 static int
-sms_dialog(struct db_conn *c, struct sms_job *j, const struct sms_sender *who, char *path,
-           const char *answer, size_t alen, char *reply, size_t replylen)
+sms_dialog(struct sms_act *x, const char *answer, size_t alen)
 {
+    struct sms_job *j = x->j;
     struct dialog_session *ds;
     struct dialog_ctx ctx;
     struct dialog_out out;
     struct db_param pm[] = {DB_STR(j->from)};
-    size_t i, start, plen;
-    int err = 0, started = path[0] == '\0';
+    char *path = x->path;
+    size_t i, start;
+    int err = 0;
 
-    if (started) {
-        snprintf(path, 1025, "1"); /* the main menu's "Lapor usaha" */
-    } else {
-        plen = strlen(path);
-        /* '*' separates the answers in a path: one typed in an answer is dropped */
-        if (plen + 1 + alen >= 1025)
-            alen = 0;
-        path[plen++] = '*';
-        for (i = 0; i < alen; i++)
-            if (answer[i] != '*' && answer[i] != '\n' && answer[i] != '\r')
-                path[plen++] = answer[i];
-        path[plen] = '\0';
-    }
+    x->written = 1;
+    sms_dialog_path(path, answer, alen);
     memset(&ctx, 0, sizeof ctx);
     ctx.registered = 1;
-    ctx.kpm_id = who->kpm_id;
-    snprintf(ctx.lang, sizeof ctx.lang, "%s", who->lang);
-    snprintf(ctx.kpm_name, sizeof ctx.kpm_name, "%s", who->name);
-    snprintf(ctx.assistant_name, sizeof ctx.assistant_name, "%s", who->assistant_name);
+    ctx.kpm_id = x->who.kpm_id;
+    snprintf(ctx.lang, sizeof ctx.lang, "%s", x->who.lang);
+    snprintf(ctx.kpm_name, sizeof ctx.kpm_name, "%s", x->who.name);
+    snprintf(ctx.assistant_name, sizeof ctx.assistant_name, "%s", x->who.assistant_name);
     /* one question a message: one SMS part */
     if ((ds = dialog_session_new(j->cfg->dialogs, &ctx, 160)) == NULL)
         return ER_OUTOFMEMORY;
@@ -197,51 +266,16 @@ sms_dialog(struct db_conn *c, struct sms_job *j, const struct sms_sender *who, c
                 break;
         }
     }
-    if (out.action == DIALOG_ACT_BUSINESS) {
-        char answers[1024], session[80];
-        uint64_t f[5] = {0, 0, 0, 0, 0}, id = 0;
-        int have[5];
-        static const char *const names[5] = {"status", "kind", "revenue", "workers", "difficulty"};
-
-        for (i = 0; i < 5; i++) {
-            const char *v = dialog_session_answer(ds, names[i]);
-
-            have[i] = v != NULL && parse_u64(v, strlen(v), 0, UINT64_MAX, &f[i]) == 0;
-        }
-        if (dialog_session_answers_json(ds, answers, sizeof answers) == -1)
-            snprintf(answers, sizeof answers, "{}");
-        snprintf(session, sizeof session, "sms:%s", j->msg_id);
-        {
-            struct db_param p[] = {DB_U64(who->kpm_id),
-                                   DB_STR(j->from),
-                                   DB_STR(j->channel),
-                                   DB_STR(session),
-                                   have[0] ? DB_U64(f[0]) : DB_NULL(),
-                                   have[1] ? DB_U64(f[1]) : DB_NULL(),
-                                   have[2] ? DB_U64(f[2]) : DB_NULL(),
-                                   have[3] ? DB_U64(f[3]) : DB_NULL(),
-                                   have[4] ? DB_U64(f[4]) : DB_NULL(),
-                                   DB_STR(answers),
-                                   DB_STR(path)};
-
-            err = db_exec(c,
-                          "INSERT INTO business_reports (kpm_id, msisdn, channel, session_id,"
-                          " source, status, kind, revenue, workers, difficulty, answers,"
-                          " input_path) VALUES (?, ?, ?, ?, 'sms', ?, ?, ?, ?, ?, ?, ?)"
-                          " ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)",
-                          p, 11, NULL, &id);
-        }
-        /* the same transaction commits the report and queues this text */
-        dialog_session_committed(ds, err == 0, id, &out);
-    }
-    snprintf(reply, replylen, "%s", out.screen);
+    if (out.action == DIALOG_ACT_BUSINESS)
+        err = sms_dialog_save(x, ds, &out);
+    snprintf(j->reply, sizeof j->reply, "%s", out.screen);
     if (err == 0 && (out.end || out.action != DIALOG_ACT_NONE)) {
-        err = db_exec(c, "DELETE FROM sms_dialogs WHERE msisdn = ?", pm, 1, NULL, NULL);
+        err = db_exec(x->c, "DELETE FROM sms_dialogs WHERE msisdn = ?", pm, 1, NULL, NULL);
     } else if (err == 0) {
-        struct db_param p[] = {DB_STR(j->from), DB_U64(who->kpm_id), DB_STR(path)};
+        struct db_param p[] = {DB_STR(j->from), DB_U64(x->who.kpm_id), DB_STR(path)};
 
         /* an unanswered dialog is forgotten after a day */
-        err = db_exec(c,
+        err = db_exec(x->c,
                       "INSERT INTO sms_dialogs (msisdn, kpm_id, input_path, expires_at)"
                       " VALUES (?, ?, ?, NOW(3) + INTERVAL 1 DAY) ON DUPLICATE KEY UPDATE"
                       " input_path = VALUES(input_path), expires_at = VALUES(expires_at)",
@@ -251,253 +285,244 @@ sms_dialog(struct db_conn *c, struct sms_job *j, const struct sms_sender *who, c
     return err;
 }
 
-/* Step two, one transaction: act on the keyword, queue the reply, mark the message done. */
+/* A KPM's business dialog waiting for an answer: a message that is not a keyword answers it;
+ * a keyword ends it. */
 static int
-sms_process_work(struct db_conn *c, void *arg)
+sms_dialog_pending(struct sms_act *x)
 {
-    struct sms_job *j = arg;
-    const struct texts *x = j->cfg->texts;
-    struct sms_sender who;
-    struct sms_training tr; /* its title goes into the reply, after the switch */
-    struct keyword_msg k;
-    struct db_param pf[] = {DB_STR(j->from), DB_STR(j->from)};
-    char session[80], idbuf[24] = "", key[128];
-    enum text_id t = TEXT_USAGE;
-    const char *title = NULL;
-    uint64_t id = 0, affected = 0;
-    int en, err;
+    struct sms_job *j = x->j;
+    struct db_param pm[] = {DB_STR(j->from)};
+    const char *a = j->text;
+    size_t alen = j->text_len;
+    int err;
 
-    {
-        struct db_param pi[] = {DB_U64(j->inbound_id)};
-
-        /* two deliveries of one message (a retry racing the first) take turns here, and the
-         * second finds it done */
-        j->processed = 0;
-        if ((err = db_query(c, "SELECT state, reply FROM inbound_messages WHERE id = ? FOR UPDATE",
-                            pi, 1, sms_row_state, j)) != 0)
-            return err;
-        if (j->processed)
-            return 0;
-    }
-    memset(&who, 0, sizeof who);
-    snprintf(who.lang, sizeof who.lang, "id");
-    if ((err = db_query(c,
-                        "SELECT k.id, k.lang, k.assistant_id, a.name,"
-                        " (SELECT s.id FROM assistants s WHERE s.msisdn = ?), k.name"
-                        " FROM (SELECT 1) one LEFT JOIN kpm k ON k.msisdn = ?"
-                        " LEFT JOIN assistants a ON a.id = k.assistant_id",
-                        pf, 2, sms_row_sender, &who)) != 0)
+    if ((err = db_query(x->c,
+                        "SELECT input_path FROM sms_dialogs WHERE msisdn = ?"
+                        " AND expires_at > NOW(3) FOR UPDATE",
+                        pm, 1, sms_row_path, x->path)) != 0 ||
+        x->path[0] == '\0')
         return err;
-    if (keyword_parse(j->cfg->keywords, j->text, j->text_len, &k) == -1) {
-        memset(&k, 0, sizeof k);
-        k.error = KWE_UNKNOWN;
+    if (x->k.error != KWE_UNKNOWN) {
+        x->path[0] = '\0';
+        return db_exec(x->c, "DELETE FROM sms_dialogs WHERE msisdn = ?", pm, 1, NULL, NULL);
     }
-    en = strcmp(k.lang_known ? k.lang : who.lang, "en") == 0;
-    snprintf(session, sizeof session, "sms:%s", j->msg_id);
-    if (who.kpm) {
-        char path[1025] = "";
-        struct db_param pm[] = {DB_STR(j->from)};
+    while (alen > 0 && (*a == ' ' || *a == '\t'))
+        a++, alen--;
+    while (alen > 0 && (a[alen - 1] == ' ' || a[alen - 1] == '\t' || a[alen - 1] == '.' ||
+                        a[alen - 1] == '\n' || a[alen - 1] == '\r'))
+        alen--;
+    return sms_dialog(x, a, alen);
+}
 
-        if ((err = db_query(c,
-                            "SELECT input_path FROM sms_dialogs WHERE msisdn = ?"
-                            " AND expires_at > NOW(3) FOR UPDATE",
-                            pm, 1, sms_row_path, path)) != 0)
-            return err;
-        if (k.cmd == KW_BUSINESS_DIALOG && k.error == KWE_OK) {
-            path[0] = '\0';
-            if ((err = sms_dialog(c, j, &who, path, NULL, 0, j->reply, sizeof j->reply)) != 0)
-                return err;
-            goto queue;
-        }
-        if (path[0] != '\0' && k.error == KWE_UNKNOWN) {
-            /* not a keyword while a dialog waits: it is the answer to its question */
-            const char *a = j->text;
-            size_t alen = j->text_len;
+/* ---- the keyword actions: a well-formed keyword from a KPM (OK n: from an assistant too) */
 
-            while (alen > 0 && (*a == ' ' || *a == '\t'))
-                a++, alen--;
-            while (alen > 0 && (a[alen - 1] == ' ' || a[alen - 1] == '\t' || a[alen - 1] == '.' ||
-                                a[alen - 1] == '\n' || a[alen - 1] == '\r'))
-                alen--;
-            if ((err = sms_dialog(c, j, &who, path, a, alen, j->reply, sizeof j->reply)) != 0)
-                return err;
-            goto queue;
-        }
-        if (path[0] != '\0' &&
-            (err = db_exec(c, "DELETE FROM sms_dialogs WHERE msisdn = ?", pm, 1, NULL, NULL)) != 0)
-            return err;
+static int
+sms_act_usage(struct sms_act *x)
+{
+    x->t = TEXT_USAGE;
+    return 0;
+}
+
+static int
+sms_act_info(struct sms_act *x)
+{
+    x->t = TEXT_INFO;
+    return 0;
+}
+
+static int
+sms_act_business(struct sms_act *x)
+{
+    const struct keyword_msg *k = &x->k;
+    struct report r;
+    size_t n;
+
+    sms_report(x, &r, REPORT_BUSINESS);
+    n = (size_t)snprintf(r.answers, sizeof r.answers, "{\"status\":\"%u\"", k->status);
+    if (k->has_revenue)
+        n += (size_t)snprintf(r.answers + n, sizeof r.answers - n, ",\"revenue\":\"%llu\"",
+                              (unsigned long long)k->revenue);
+    if (k->has_workers)
+        n += (size_t)snprintf(r.answers + n, sizeof r.answers - n, ",\"workers\":\"%u\"",
+                              k->workers);
+    snprintf(r.answers + n, sizeof r.answers - n, "}");
+    r.status = (struct report_num){1, k->status};
+    r.revenue = (struct report_num){k->has_revenue, k->revenue};
+    r.workers = (struct report_num){k->has_workers, k->workers};
+    return sms_save(x, &r, TEXT_BUSINESS_SAVED);
+}
+
+/* a bare USAHA: the business dialog, from its first question */
+static int
+sms_act_dialog(struct sms_act *x)
+{
+    x->path[0] = '\0';
+    return sms_dialog(x, NULL, 0);
+}
+
+/* HADIR / ABSEN with the code announced at one of the KPM's recent trainings */
+static int
+sms_act_attendance(struct sms_act *x)
+{
+    const struct keyword_msg *k = &x->k;
+    struct db_param pt[] = {DB_U64(x->who.kpm_id), DB_STR(k->code)};
+    int attended = k->cmd == KW_ATTEND, err;
+    struct sms_training tr;
+    struct report r;
+
+    memset(&tr, 0, sizeof tr);
+    if ((err = db_query(x->c,
+                        "SELECT t.id, t.title FROM enrollments e"
+                        " JOIN trainings t ON t.id = e.training_id"
+                        " WHERE e.kpm_id = ? AND t.attendance_code = ?"
+                        " AND t.starts_at >= NOW() - INTERVAL 30 DAY"
+                        " AND t.starts_at <= NOW() + INTERVAL 1 DAY"
+                        " ORDER BY t.starts_at DESC LIMIT 1",
+                        pt, 2, sms_row_training, &tr)) != 0)
+        return err;
+    if (tr.id == 0) {
+        x->t = TEXT_UNKNOWN_CODE;
+        return 0;
     }
-    if (k.error == KWE_OK && k.cmd == KW_ACK && who.is_assistant) {
-        struct db_param p[] = {DB_U64(k.alert_id), DB_U64(who.as_assistant_id)};
+    sms_report(x, &r, REPORT_ATTENDANCE);
+    snprintf(r.answers, sizeof r.answers,
+             "{\"training_id\":\"%llu\",\"attended\":\"%d\",\"code\":\"%s\"}",
+             (unsigned long long)tr.id, attended, k->code);
+    r.training = (struct report_num){1, tr.id};
+    r.attended = (struct report_num){1, (uint64_t)attended};
+    r.reason = (struct report_num){k->reason != 0, k->reason};
+    snprintf(x->title, sizeof x->title, "%s", tr.title);
+    return sms_save(x, &r, attended ? TEXT_ATTEND_SAVED : TEXT_ABSENT_SAVED);
+}
 
-        /* only the assistant the alert was raised for can close it */
-        if ((err = db_exec(c,
-                           "UPDATE alerts SET state = 'acknowledged', acked_at = NOW(3)"
-                           " WHERE id = ? AND assistant_id = ? AND state IN ('new', 'sent')",
-                           p, 2, &affected, NULL)) != 0)
-            return err;
-        snprintf(idbuf, sizeof idbuf, "%llu", (unsigned long long)k.alert_id);
-        t = affected == 1 ? TEXT_ACK_OK : TEXT_ACK_UNKNOWN;
-    } else if (!who.kpm && who.is_assistant) {
-        /* an assistant's phone only acknowledges alerts */
-        t = TEXT_USAGE_ACK;
-    } else if (!who.kpm) {
-        /* an unknown number learns nothing about anyone */
-        t = TEXT_UNKNOWN_NUMBER;
-    } else if (k.error != KWE_OK) {
-        switch (k.cmd) {
-        case KW_BUSINESS:
-        case KW_BUSINESS_DIALOG:
-            t = TEXT_USAGE_BUSINESS;
-            break;
-        case KW_ATTEND:
-            t = TEXT_USAGE_ATTEND;
-            break;
-        case KW_ABSENT:
-            t = TEXT_USAGE_ABSENT;
-            break;
-        default: /* a KPM's "ok, terima kasih" is not an acknowledgement */
-            t = TEXT_USAGE;
-        }
-    } else {
-        switch (k.cmd) {
-        case KW_BUSINESS: {
-            char answers[160];
+static int
+sms_act_help(struct sms_act *x)
+{
+    struct report r;
 
-            snprintf(answers, sizeof answers, "{\"status\":\"%u\"", k.status);
-            if (k.has_revenue)
-                snprintf(answers + strlen(answers), sizeof answers - strlen(answers),
-                         ",\"revenue\":\"%llu\"", (unsigned long long)k.revenue);
-            if (k.has_workers)
-                snprintf(answers + strlen(answers), sizeof answers - strlen(answers),
-                         ",\"workers\":\"%u\"", k.workers);
-            strcat(answers, "}");
-            /* the parameters take the strings' lengths now: build them first */
-            struct db_param p[] = {DB_U64(who.kpm_id),
-                                   DB_STR(j->from),
-                                   DB_STR(j->channel),
-                                   DB_STR(session),
-                                   DB_U64(k.status),
-                                   k.has_revenue ? DB_U64(k.revenue) : DB_NULL(),
-                                   k.has_workers ? DB_U64(k.workers) : DB_NULL(),
-                                   DB_STR(answers),
-                                   DB_STRN(j->text, j->text_len > 1024 ? 1024 : j->text_len)};
+    sms_report(x, &r, REPORT_HELP);
+    r.topic = (struct report_num){1, 4}; /* "other": the message says what in words */
+    r.text = x->k.text;
+    return sms_save(x, &r, TEXT_HELP_SAVED);
+}
 
-            if ((err = db_exec(c,
-                               "INSERT INTO business_reports (kpm_id, msisdn, channel, session_id,"
-                               " source, status, revenue, workers, answers, input_path)"
-                               " VALUES (?, ?, ?, ?, 'sms', ?, ?, ?, ?, ?)"
-                               " ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)",
-                               p, 9, NULL, &id)) != 0)
-                return err;
-            t = TEXT_BUSINESS_SAVED;
-            break;
-        }
-        case KW_BUSINESS_DIALOG: /* handled above, with the dialogs */
-            t = TEXT_USAGE_BUSINESS;
-            break;
-        case KW_ATTEND:
-        case KW_ABSENT: {
-            struct db_param pt[] = {DB_U64(who.kpm_id), DB_STR(k.code)};
+static int
+sms_act_reminders(struct sms_act *x)
+{
+    int start = x->k.cmd == KW_START, err;
+    struct db_param p[] = {DB_U64(start), DB_U64(x->who.kpm_id)};
 
-            memset(&tr, 0, sizeof tr);
-            if ((err = db_query(c,
-                                "SELECT t.id, t.title FROM enrollments e"
-                                " JOIN trainings t ON t.id = e.training_id"
-                                " WHERE e.kpm_id = ? AND t.attendance_code = ?"
-                                " AND t.starts_at >= NOW() - INTERVAL 30 DAY"
-                                " AND t.starts_at <= NOW() + INTERVAL 1 DAY"
-                                " ORDER BY t.starts_at DESC LIMIT 1",
-                                pt, 2, sms_row_training, &tr)) != 0)
-                return err;
-            if (tr.id == 0) {
-                t = TEXT_UNKNOWN_CODE;
-                break;
-            }
-            {
-                char answers[96];
+    if ((err = db_exec(x->c, "UPDATE kpm SET reminders = ? WHERE id = ?", p, 2, NULL, NULL)) != 0)
+        return err;
+    x->t = start ? TEXT_STARTED : TEXT_STOPPED;
+    return 0;
+}
 
-                snprintf(answers, sizeof answers,
-                         "{\"training_id\":\"%llu\",\"attended\":\"%d\",\"code\":\"%s\"}",
-                         (unsigned long long)tr.id, k.cmd == KW_ATTEND, k.code);
-                struct db_param p[] = {DB_U64(who.kpm_id),
-                                       DB_U64(tr.id),
-                                       DB_STR(j->from),
-                                       DB_STR(j->channel),
-                                       DB_STR(session),
-                                       DB_U64(k.cmd == KW_ATTEND),
-                                       k.reason ? DB_U64(k.reason) : DB_NULL(),
-                                       DB_STR(answers),
-                                       DB_STRN(j->text, j->text_len > 1024 ? 1024 : j->text_len)};
+static int
+sms_act_ack(struct sms_act *x)
+{
+    struct db_param p[] = {DB_U64(x->k.alert_id), DB_U64(x->who.as_assistant_id)};
+    uint64_t affected = 0;
+    int err;
 
-                if ((err = db_exec(c,
-                                   "INSERT INTO attendance_reports (kpm_id, training_id, msisdn,"
-                                   " channel, session_id, source, attended, reason, answers,"
-                                   " input_path) VALUES (?, ?, ?, ?, ?, 'sms', ?, ?, ?, ?)"
-                                   " ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)",
-                                   p, 9, NULL, &id)) != 0)
-                    return err;
-            }
-            title = tr.title;
-            t = k.cmd == KW_ATTEND ? TEXT_ATTEND_SAVED : TEXT_ABSENT_SAVED;
-            break;
-        }
-        case KW_HELP: {
-            struct db_param p[] = {DB_U64(who.kpm_id), DB_U64(who.assistant_id), DB_STR(j->from),
-                                   DB_STR(j->channel), DB_STR(session),          DB_STR(k.text)};
-            struct db_param a[] = {DB_U64(who.kpm_id), DB_U64(who.assistant_id), DB_U64(0)};
+    /* OK n from a KPM's phone: not an assistant, nothing changes */
+    if (!x->who.is_assistant)
+        return sms_act_usage(x);
+    /* only the assistant the alert was raised for can close it */
+    if ((err = db_exec(x->c,
+                       "UPDATE alerts SET state = 'acknowledged', acked_at = NOW(3)"
+                       " WHERE id = ? AND assistant_id = ? AND state IN ('new', 'sent')",
+                       p, 2, &affected, NULL)) != 0)
+        return err;
+    x->id = x->k.alert_id;
+    x->t = affected == 1 ? TEXT_ACK_OK : TEXT_ACK_UNKNOWN;
+    return 0;
+}
 
-            if ((err =
-                     db_exec(c,
-                             "INSERT INTO help_requests (kpm_id, assistant_id, msisdn, channel,"
-                             " session_id, source, topic, text) VALUES (?, ?, ?, ?, ?, 'sms', 4, ?)"
-                             " ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)",
-                             p, 6, NULL, &id)) != 0)
-                return err;
-            a[2].u = id;
-            if ((err =
-                     db_exec(c,
-                             "INSERT INTO alerts (rule, kpm_id, assistant_id, dedupe_key, urgency)"
-                             " VALUES ('help_requested', ?, ?, CONCAT('help:', ?), 'immediate')"
-                             " ON DUPLICATE KEY UPDATE id = id",
-                             a, 3, NULL, NULL)) != 0)
-                return err;
-            t = TEXT_HELP_SAVED;
-            break;
-        }
-        case KW_STOP:
-        case KW_START: {
-            struct db_param p[] = {DB_U64(k.cmd == KW_START), DB_U64(who.kpm_id)};
+static const struct sms_action {
+    int (*act)(struct sms_act *x); /* the keyword well-formed */
+    enum text_id usage;            /* the reply to it malformed */
+} sms_actions[] = {
+    [KW_NONE] = {sms_act_usage, TEXT_USAGE},
+    [KW_BUSINESS] = {sms_act_business, TEXT_USAGE_BUSINESS},
+    [KW_BUSINESS_DIALOG] = {sms_act_dialog, TEXT_USAGE_BUSINESS},
+    [KW_ATTEND] = {sms_act_attendance, TEXT_USAGE_ATTEND},
+    [KW_ABSENT] = {sms_act_attendance, TEXT_USAGE_ABSENT},
+    [KW_HELP] = {sms_act_help, TEXT_USAGE},
+    [KW_INFO] = {sms_act_info, TEXT_USAGE},
+    [KW_STOP] = {sms_act_reminders, TEXT_USAGE},
+    [KW_START] = {sms_act_reminders, TEXT_USAGE},
+    /* a KPM's "ok, terima kasih" is not an acknowledgement */
+    [KW_ACK] = {sms_act_ack, TEXT_USAGE},
+};
+_Static_assert(sizeof sms_actions / sizeof sms_actions[0] == KW_ACK + 1,
+               "one action per keyword command");
 
-            if ((err = db_exec(c, "UPDATE kpm SET reminders = ? WHERE id = ?", p, 2, NULL, NULL)) !=
-                0)
-                return err;
-            t = k.cmd == KW_STOP ? TEXT_STOPPED : TEXT_STARTED;
-            break;
-        }
-        case KW_INFO:
-            t = TEXT_INFO;
-            break;
-        case KW_ACK: /* OK n from a KPM's phone: not an assistant, nothing changes */
-        case KW_NONE:
-            t = TEXT_USAGE;
-            break;
-        }
+/* The reply to a message no dialog answered, and what the keyword does. */
+static int
+sms_act(struct sms_act *x)
+{
+    const struct keyword_msg *k = &x->k;
+    const struct sms_action *a = &sms_actions[KW_NONE];
+
+    if (!x->who.kpm && !(k->error == KWE_OK && k->cmd == KW_ACK && x->who.is_assistant)) {
+        /* an assistant's phone only acknowledges alerts; an unknown number learns nothing
+         * about anyone */
+        x->t = x->who.is_assistant ? TEXT_USAGE_ACK : TEXT_UNKNOWN_NUMBER;
+        return 0;
     }
-    if (id != 0)
-        snprintf(idbuf, sizeof idbuf, "%llu", (unsigned long long)id);
-    sms_render(x, t, en, idbuf, title, k.code, who.assistant_name, j->reply, sizeof j->reply);
-queue : {
+    if ((unsigned)k->cmd < sizeof sms_actions / sizeof sms_actions[0])
+        a = &sms_actions[k->cmd];
+    if (k->error != KWE_OK) {
+        x->t = a->usage;
+        return 0;
+    }
+    return a->act(x);
+}
+
+/* Two deliveries of one message (a retry racing the first) take turns here, and the second
+ * finds it done (j->processed). */
+static int
+sms_claim(struct db_conn *c, struct sms_job *j)
+{
+    struct db_param pi[] = {DB_U64(j->inbound_id)};
+
+    j->processed = 0;
+    return db_query(c, "SELECT state, reply FROM inbound_messages WHERE id = ? FOR UPDATE", pi, 1,
+                    sms_row_state, j);
+}
+
+static int
+sms_sender_load(struct db_conn *c, const struct sms_job *j, struct sms_sender *who)
+{
+    struct db_param pf[] = {DB_STR(j->from), DB_STR(j->from)};
+
+    memset(who, 0, sizeof *who);
+    snprintf(who->lang, sizeof who->lang, "id");
+    return db_query(c,
+                    "SELECT k.id, k.lang, a.name,"
+                    " (SELECT s.id FROM assistants s WHERE s.msisdn = ?), k.name"
+                    " FROM (SELECT 1) one LEFT JOIN kpm k ON k.msisdn = ?"
+                    " LEFT JOIN assistants a ON a.id = k.assistant_id",
+                    pf, 2, sms_row_sender, who);
+}
+
+/* The reply into the outbox, keyed by the message, and the message marked done. */
+static int
+sms_reply_queue(struct db_conn *c, struct sms_job *j, int en)
+{
+    char key[128];
     struct outbox_msg m = {
         key, j->from, j->reply, "reply", 2, j->provider, j->cfg->outbox.max_segments};
     struct db_param p[] = {DB_STR(j->reply), DB_U64(j->inbound_id)};
     uint64_t oid;
+    int err;
 
     snprintf(key, sizeof key, "reply:%s:%s", j->channel, j->msg_id);
     err = outbox_queue(c, &m, &oid);
     if (err == OUTBOX_TOO_LONG) {
         /* a configured text too long to send: the short usage goes instead */
-        sms_render(x, TEXT_USAGE, en, "", NULL, NULL, NULL, j->reply, sizeof j->reply);
+        sms_render(j->cfg->texts, TEXT_USAGE, en, "", NULL, NULL, NULL, j->reply, sizeof j->reply);
         err = outbox_queue(c, &m, &oid);
     }
     if (err != 0)
@@ -505,6 +530,39 @@ queue : {
     return db_exec(c, "UPDATE inbound_messages SET state = 'processed', reply = ? WHERE id = ?", p,
                    2, NULL, NULL);
 }
+
+/* Step two, one transaction: act on the keyword, queue the reply, mark the message done. */
+static int
+sms_process_work(struct db_conn *c, void *arg)
+{
+    struct sms_job *j = arg;
+    struct sms_act x;
+    char idbuf[24] = "";
+    int en, err;
+
+    if ((err = sms_claim(c, j)) != 0 || j->processed)
+        return err;
+    memset(&x, 0, sizeof x);
+    x.c = c;
+    x.j = j;
+    if ((err = sms_sender_load(c, j, &x.who)) != 0)
+        return err;
+    if (keyword_parse(j->cfg->keywords, j->text, j->text_len, &x.k) == -1) {
+        memset(&x.k, 0, sizeof x.k);
+        x.k.error = KWE_UNKNOWN;
+    }
+    en = strcmp(x.k.lang_known ? x.k.lang : x.who.lang, "en") == 0;
+    if (x.who.kpm && (err = sms_dialog_pending(&x)) != 0)
+        return err;
+    if (!x.written && (err = sms_act(&x)) != 0)
+        return err;
+    if (!x.written) {
+        if (x.id != 0)
+            snprintf(idbuf, sizeof idbuf, "%llu", (unsigned long long)x.id);
+        sms_render(j->cfg->texts, x.t, en, idbuf, x.title, x.k.code, x.who.assistant_name, j->reply,
+                   sizeof j->reply);
+    }
+    return sms_reply_queue(c, j, en);
 }
 
 static void

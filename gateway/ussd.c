@@ -14,9 +14,8 @@
 #include "log.h"
 #include "metrics.h"
 #include "parse.h"
+#include "report.h"
 #include "ussd.h"
-
-#include <mysqld_error.h>
 
 #define USSD_BUCKETS 16384
 #define USSD_MAX_SESSIONS 200000
@@ -163,6 +162,19 @@ ussd_busy_text(const struct ussd_session *s)
     return s != NULL && strcmp(s->ctx.lang, "en") == 0 ? ussd_busy_en : ussd_busy_id;
 }
 
+/* Every change of a session's state goes through here, so the debug log can follow it. */
+static void
+ussd_enter_state(struct ussd_session *s, enum ussd_state state)
+{
+    static const char *const names[] = {"loading", "ready", "saving", "done"};
+    char m[24];
+
+    if (state != s->state && log_get_level() >= LOG_DEBUG)
+        log_debug("ussd_state", "channel=%s session=%s msisdn=%s from=%s to=%s", s->channel,
+                  s->session_id, log_msisdn(s->msisdn, m, sizeof m), names[s->state], names[state]);
+    s->state = state;
+}
+
 static void
 ussd_remember(struct ussd_session *s, const struct dialog_out *out)
 {
@@ -170,7 +182,7 @@ ussd_remember(struct ussd_session *s, const struct dialog_out *out)
     s->end = out->end;
     s->have_screen = 1;
     if (out->end)
-        s->state = USSD_DONE;
+        ussd_enter_state(s, USSD_DONE);
 }
 
 /* ---- drafts: written behind, in batches, so a hop never waits for them */
@@ -415,42 +427,9 @@ ussd_ctx_trainings(struct dialog_ctx *ctx, const char *json)
 #define USSD_LOAD_LIGHT USSD_LOAD_HEAD USSD_LOAD_NO_DETAILS USSD_LOAD_DRAFT
 #define USSD_LOAD_FULL USSD_LOAD_HEAD USSD_LOAD_DETAILS USSD_LOAD_DRAFT
 
-/* Batched statements come in sizes 1, 2, 4 ... USSD_BATCH; a batch is padded to its size by
- * repeating its last item, which IN lists and ON DUPLICATE KEY take as a no-op. */
-#define USSD_BATCH 32
-#define USSD_SIZES 6
-
-static char *ussd_load_sql[2][USSD_SIZES]; /* light, full */
-static char *ussd_biz_sql[USSD_SIZES];
-static char *ussd_biz_ids_sql[USSD_SIZES];
-
-static size_t
-ussd_size_class(size_t n, size_t *rows)
-{
-    size_t k = 0;
-
-    for (*rows = 1; *rows < n; *rows *= 2)
-        k++;
-    return k;
-}
-
-static char *
-ussd_sql_repeat(const char *head, const char *item, const char *sep, const char *tail, size_t n)
-{
-    size_t len = strlen(head) + n * (strlen(item) + strlen(sep)) + strlen(tail) + 1, i;
-    char *sql = malloc(len);
-
-    if (sql == NULL)
-        return NULL;
-    snprintf(sql, len, "%s", head);
-    for (i = 0; i < n; i++) {
-        strcat(sql, item);
-        if (i + 1 < n)
-            strcat(sql, sep);
-    }
-    strcat(sql, tail);
-    return sql;
-}
+/* batched: light, full, each in the sizes of db.h */
+static const char *const ussd_load_sql[2][DB_BATCH_SIZES] = {
+    DB_BATCH_SQL(USSD_LOAD_LIGHT, "?", ")"), DB_BATCH_SQL(USSD_LOAD_FULL, "?", ")")};
 
 static int
 ussd_row_ctx(void *arg, char **v, unsigned long *len, unsigned n)
@@ -501,9 +480,9 @@ ussd_row_ctx(void *arg, char **v, unsigned long *len, unsigned n)
 static int
 ussd_load_batch(struct db_conn *c, void **items, size_t n)
 {
-    struct ussd_load *loads[USSD_BATCH + 1];
-    struct db_param p[USSD_BATCH];
-    size_t i, rows, k = ussd_size_class(n, &rows);
+    struct ussd_load *loads[DB_BATCH_MAX + 1];
+    struct db_param p[DB_BATCH_MAX];
+    size_t i, rows, k = db_batch_size(n, &rows);
 
     for (i = 0; i < n; i++) {
         loads[i] = items[i];
@@ -579,7 +558,7 @@ ussd_details_loaded(struct ussd_session *s, struct ussd_load *l)
     if (path[0] != '\0')
         (void)ussd_run_inputs(s, path, strlen(path), &out);
     ussd_remember(s, &out); /* the screen before this hop, now with the details */
-    s->state = USSD_READY;
+    ussd_enter_state(s, USSD_READY);
     ussd_reply_waiters(s);
 }
 
@@ -615,7 +594,7 @@ ussd_load_done(int err, void *arg)
     }
     dialog_session_begin(s->ds, &out);
     ussd_remember(s, &out);
-    s->state = USSD_READY;
+    ussd_enter_state(s, USSD_READY);
     ussd_reply_waiters(s);
 }
 
@@ -624,193 +603,36 @@ ussd_load_done(int err, void *arg)
 struct ussd_save {
     char key[USSD_KEY];
     enum dialog_action action;
-    char channel[33];
-    char session_id[65];
-    char msisdn[17];
-    uint64_t kpm_id;
-    long long started_ms;
-    char answers[2048];
-    char input_path[1025];
-    struct {
-        const char *name;
-        int have;
-        uint64_t v;
-    } f[6];
-    char pkh[21];
     int del_draft; /* a draft row may exist for this caller */
-    uint64_t id;
+    struct report rep;
 };
-
-static void
-ussd_save_field(struct ussd_save *sv, const struct dialog_session *ds, int i, const char *name)
-{
-    const char *v = dialog_session_answer(ds, name);
-
-    sv->f[i].name = name;
-    sv->f[i].have = v != NULL && parse_u64(v, strlen(v), 0, UINT64_MAX, &sv->f[i].v) == 0 ? 1 : 0;
-}
-
-static struct db_param
-ussd_opt(const struct ussd_save *sv, int i)
-{
-    return sv->f[i].have ? DB_U64(sv->f[i].v) : DB_NULL();
-}
 
 static int
 ussd_save_work(struct db_conn *c, void *arg)
 {
     struct ussd_save *sv = arg;
-    struct db_param draft[] = {DB_STR(sv->msisdn)};
-    uint64_t started = (uint64_t)sv->started_ms;
-    int err = 0;
+    struct db_param draft[] = {DB_STR(sv->rep.msisdn)};
+    int err;
 
-    switch (sv->action) {
-    case DIALOG_ACT_BUSINESS: {
-        struct db_param p[] = {DB_U64(sv->kpm_id),     DB_STR(sv->msisdn),     DB_STR(sv->channel),
-                               DB_STR(sv->session_id), ussd_opt(sv, 0),        ussd_opt(sv, 1),
-                               ussd_opt(sv, 2),        ussd_opt(sv, 3),        ussd_opt(sv, 4),
-                               DB_STR(sv->answers),    DB_STR(sv->input_path), DB_U64(started)};
-
-        /* a retried final hop hits the unique key and gets the first report's number */
-        err =
-            db_exec(c,
-                    "INSERT INTO business_reports (kpm_id, msisdn, channel, session_id, source,"
-                    " status, kind, revenue, workers, difficulty, answers, input_path, started_at)"
-                    " VALUES (?, ?, ?, ?, 'ussd', ?, ?, ?, ?, ?, ?, ?, FROM_UNIXTIME(? / 1000))"
-                    " ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)",
-                    p, 12, NULL, &sv->id);
-        break;
-    }
-    case DIALOG_ACT_ATTENDANCE: {
-        struct db_param p[] = {DB_U64(sv->kpm_id),  ussd_opt(sv, 0),        DB_STR(sv->msisdn),
-                               DB_STR(sv->channel), DB_STR(sv->session_id), ussd_opt(sv, 1),
-                               ussd_opt(sv, 2),     DB_STR(sv->answers),    DB_STR(sv->input_path),
-                               DB_U64(started)};
-
-        err = db_exec(c,
-                      "INSERT INTO attendance_reports (kpm_id, training_id, msisdn, channel,"
-                      " session_id, source, attended, reason, answers, input_path, started_at)"
-                      " VALUES (?, ?, ?, ?, ?, 'ussd', ?, ?, ?, ?, FROM_UNIXTIME(? / 1000))"
-                      " ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)",
-                      p, 10, NULL, &sv->id);
-        break;
-    }
-    case DIALOG_ACT_HELP: {
-        struct db_param p[] = {DB_U64(sv->kpm_id),  DB_U64(sv->kpm_id),     DB_STR(sv->msisdn),
-                               DB_STR(sv->channel), DB_STR(sv->session_id), ussd_opt(sv, 0)};
-        struct db_param a[] = {DB_U64(sv->kpm_id), DB_U64(sv->kpm_id), DB_U64(0)};
-
-        err = db_exec(c,
-                      "INSERT INTO help_requests (kpm_id, assistant_id, msisdn, channel,"
-                      " session_id, source, topic) VALUES (?, (SELECT assistant_id FROM kpm"
-                      " WHERE id = ?), ?, ?, ?, 'ussd', ?)"
-                      " ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)",
-                      p, 6, NULL, &sv->id);
-        if (err != 0)
-            break;
-        /* the alert row for the assistant; sending it is the outbox's work */
-        a[2].u = sv->id;
-        err = db_exec(c,
-                      "INSERT INTO alerts (rule, kpm_id, assistant_id, dedupe_key, urgency)"
-                      " VALUES ('help_requested', ?, (SELECT assistant_id FROM kpm WHERE id = ?),"
-                      " CONCAT('help:', ?), 'immediate') ON DUPLICATE KEY UPDATE id = id",
-                      a, 3, NULL, NULL);
-        break;
-    }
-    case DIALOG_ACT_LINK: {
-        struct db_param p[] = {DB_STR(sv->msisdn), DB_STR(sv->pkh), DB_STR(sv->pkh),
-                               DB_STR(sv->channel), DB_STR(sv->session_id)};
-        struct db_param a[] = {DB_U64(0), DB_STR(sv->pkh)};
-
-        err = db_exec(c,
-                      "INSERT INTO link_requests (msisdn, pkh_number, kpm_id, channel, session_id)"
-                      " VALUES (?, ?, (SELECT id FROM kpm WHERE pkh_number = ?), ?, ?)"
-                      " ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)",
-                      p, 5, NULL, &sv->id);
-        if (err != 0)
-            break;
-        a[0].u = sv->id;
-        err = db_exec(c,
-                      "INSERT INTO alerts (rule, kpm_id, assistant_id, dedupe_key, urgency)"
-                      " SELECT 'link_request', k.id, k.assistant_id, CONCAT('link:', ?),"
-                      " 'immediate' FROM kpm k WHERE k.pkh_number = ?"
-                      " ON DUPLICATE KEY UPDATE id = alerts.id",
-                      a, 2, NULL, NULL);
+    /* a retried final hop hits the unique key and gets the first report's number */
+    if ((err = report_save(c, &sv->rep)) != 0)
         return err;
-    }
-    case DIALOG_ACT_NONE:
-        return 0;
-    }
-    if (err == 0 && sv->del_draft)
+    /* a link request comes from an unknown phone, which has no draft */
+    if (sv->rep.kind != REPORT_LINK && sv->del_draft)
         err = db_exec(c, "DELETE FROM ussd_drafts WHERE msisdn = ?", draft, 1, NULL, NULL);
     return err;
 }
 
-/* Business reports under load: one multi-row INSERT (atomic by itself), then their numbers. */
-static int
-ussd_row_biz_id(void *arg, char **v, unsigned long *len, unsigned n)
-{
-    struct ussd_save **saves = arg;
-    uint64_t id;
-    size_t i;
-
-    (void)len;
-    if (n < 3 || v[0] == NULL || v[1] == NULL || v[2] == NULL ||
-        parse_u64(v[0], strlen(v[0]), 1, UINT64_MAX, &id) == -1)
-        return 0;
-    for (i = 0; saves[i] != NULL; i++)
-        if (strcmp(saves[i]->channel, v[1]) == 0 && strcmp(saves[i]->session_id, v[2]) == 0)
-            saves[i]->id = id;
-    return 0;
-}
-
+/* Business reports under load, with no draft to delete: one statement for all of them. */
 static int
 ussd_save_batch(struct db_conn *c, void **items, size_t n)
 {
-    static _Thread_local struct db_param p[USSD_BATCH * 12];
-    struct ussd_save *saves[USSD_BATCH + 1];
-    size_t i, rows, k;
-    int err;
+    struct report *reps[DB_BATCH_MAX];
+    size_t i;
 
-    if (n == 1)
-        return ussd_save_work(c, items[0]);
-    k = ussd_size_class(n, &rows);
-    for (i = 0; i < n; i++) {
-        saves[i] = items[i];
-        saves[i]->id = 0;
-    }
-    saves[n] = NULL;
-    for (i = 0; i < rows; i++) {
-        struct ussd_save *sv = saves[i < n ? i : n - 1];
-        struct db_param *q = &p[i * 12];
-
-        q[0] = DB_U64(sv->kpm_id);
-        q[1] = DB_STR(sv->msisdn);
-        q[2] = DB_STR(sv->channel);
-        q[3] = DB_STR(sv->session_id);
-        q[4] = ussd_opt(sv, 0);
-        q[5] = ussd_opt(sv, 1);
-        q[6] = ussd_opt(sv, 2);
-        q[7] = ussd_opt(sv, 3);
-        q[8] = ussd_opt(sv, 4);
-        q[9] = DB_STR(sv->answers);
-        q[10] = DB_STR(sv->input_path);
-        q[11] = DB_U64((uint64_t)sv->started_ms);
-    }
-    if ((err = db_exec(c, ussd_biz_sql[k], p, rows * 12, NULL, NULL)) != 0)
-        return err;
-    for (i = 0; i < rows; i++) {
-        struct ussd_save *sv = saves[i < n ? i : n - 1];
-
-        p[i * 2] = DB_STR(sv->channel);
-        p[i * 2 + 1] = DB_STR(sv->session_id);
-    }
-    if ((err = db_query(c, ussd_biz_ids_sql[k], p, rows * 2, ussd_row_biz_id, saves)) != 0)
-        return err;
-    for (i = 0; i < n; i++)
-        if (saves[i]->id == 0)
-            return ER_NO_REFERENCED_ROW; /* cannot happen after the insert: say so loudly */
-    return 0;
+    for (i = 0; i < n && i < DB_BATCH_MAX; i++)
+        reps[i] = &((struct ussd_save *)items[i])->rep;
+    return report_save_business(c, reps, i);
 }
 
 static void
@@ -823,14 +645,15 @@ ussd_save_done(int err, void *arg)
 
     if (err == 0) {
         metrics_add(METRIC_REPORTS_SAVED, 1);
-        log_info("ussd_report_saved", "channel=%s action=%d report=%llu msisdn=%s", sv->channel,
-                 (int)sv->action, (unsigned long long)sv->id, log_msisdn(sv->msisdn, m, sizeof m));
+        log_info("ussd_report_saved", "channel=%s action=%d report=%llu msisdn=%s", sv->rep.channel,
+                 (int)sv->action, (unsigned long long)sv->rep.id,
+                 log_msisdn(sv->rep.msisdn, m, sizeof m));
     } else {
-        log_warn("ussd_report_not_saved", "channel=%s action=%d err=%d msisdn=%s", sv->channel,
-                 (int)sv->action, err, log_msisdn(sv->msisdn, m, sizeof m));
+        log_warn("ussd_report_not_saved", "channel=%s action=%d err=%d msisdn=%s", sv->rep.channel,
+                 (int)sv->action, err, log_msisdn(sv->rep.msisdn, m, sizeof m));
     }
     if (s != NULL) {
-        dialog_session_committed(s->ds, err == 0, sv->id, &out);
+        dialog_session_committed(s->ds, err == 0, sv->rep.id, &out);
         if (err == 0) {
             /* saved: nothing left to resume */
             s->draft_dirty = 0;
@@ -838,7 +661,7 @@ ussd_save_done(int err, void *arg)
             ussd_remember(s, &out);
         } else {
             /* not saved: answer, but let a retried hop try the commit again */
-            s->state = USSD_READY;
+            ussd_enter_state(s, USSD_READY);
             s->have_screen = 0;
             s->path_len = 0;
             s->path[0] = '\0';
@@ -861,46 +684,27 @@ ussd_save(struct ussd_session *s, enum dialog_action action, struct http_req *r,
           ussd_reply_fn reply)
 {
     struct ussd_save *sv = calloc(1, sizeof *sv);
+    struct report *rep;
     struct dialog_out out;
-    const char *pkh;
 
     if (sv == NULL)
         goto fail;
+    rep = &sv->rep;
     memcpy(sv->key, s->key, sizeof sv->key);
     sv->action = action;
-    memcpy(sv->channel, s->channel, sizeof sv->channel);
-    memcpy(sv->session_id, s->session_id, sizeof sv->session_id);
-    memcpy(sv->msisdn, s->msisdn, sizeof sv->msisdn);
-    sv->kpm_id = s->ctx.kpm_id;
-    sv->started_ms = s->started_ms;
     sv->del_draft = s->draft_written || s->draft_inflight || s->ctx.has_draft;
-    if (dialog_session_answers_json(s->ds, sv->answers, sizeof sv->answers) == -1)
-        snprintf(sv->answers, sizeof sv->answers, "{}");
-    snprintf(sv->input_path, sizeof sv->input_path, "%s", s->path);
-    switch (action) {
-    case DIALOG_ACT_BUSINESS:
-        ussd_save_field(sv, s->ds, 0, "status");
-        ussd_save_field(sv, s->ds, 1, "kind");
-        ussd_save_field(sv, s->ds, 2, "revenue");
-        ussd_save_field(sv, s->ds, 3, "workers");
-        ussd_save_field(sv, s->ds, 4, "difficulty");
-        break;
-    case DIALOG_ACT_ATTENDANCE:
-        ussd_save_field(sv, s->ds, 0, "training_id");
-        ussd_save_field(sv, s->ds, 1, "attended");
-        ussd_save_field(sv, s->ds, 2, "reason");
-        break;
-    case DIALOG_ACT_HELP:
-        ussd_save_field(sv, s->ds, 0, "topic");
-        break;
-    case DIALOG_ACT_LINK:
-        pkh = dialog_session_answer(s->ds, "pkh_number");
-        snprintf(sv->pkh, sizeof sv->pkh, "%s", pkh != NULL ? pkh : "");
-        break;
-    case DIALOG_ACT_NONE:
-        break;
+    if (report_from_dialog(rep, action, s->ds) == -1) {
+        free(sv);
+        goto fail;
     }
-    s->state = USSD_SAVING;
+    rep->source = REPORT_USSD;
+    rep->kpm_id = s->ctx.kpm_id;
+    memcpy(rep->msisdn, s->msisdn, sizeof rep->msisdn);
+    memcpy(rep->channel, s->channel, sizeof rep->channel);
+    snprintf(rep->session_id, sizeof rep->session_id, "%s", s->session_id);
+    rep->started_ms = s->started_ms;
+    snprintf(rep->input_path, sizeof rep->input_path, "%s", s->path);
+    ussd_enter_state(s, USSD_SAVING);
     s->pending = r;
     s->pending_reply = reply;
     /* the common case goes with others; more statements share one transaction */
@@ -912,7 +716,7 @@ ussd_save(struct ussd_session *s, enum dialog_action action, struct http_req *r,
         return;
     }
     s->pending = NULL;
-    s->state = USSD_READY;
+    ussd_enter_state(s, USSD_READY);
     free(sv);
 fail:
     dialog_session_committed(s->ds, 0, 0, &out);
@@ -1058,7 +862,7 @@ ussd_load_start(struct ussd_session *s, int full)
     memcpy(l->msisdn, s->msisdn, sizeof l->msisdn);
     memcpy(l->session_id, s->session_id, sizeof l->session_id);
     l->full = full;
-    s->state = USSD_LOADING;
+    ussd_enter_state(s, USSD_LOADING);
     if (db_submit_batch(full ? &ussd.details : &ussd.loads, l) == -1) {
         free(l);
         return -1;
@@ -1327,30 +1131,11 @@ ussd_start(struct event_base *base, struct config *cfg)
 {
     struct timeval flush = {0, USSD_FLUSH_MS * 1000}, sweep = {USSD_SWEEP_SECS, 0};
 
-    size_t k;
-
     ussd.base = base;
     ussd.cfg = config_ref(cfg);
-    for (k = 0; k < USSD_SIZES; k++) {
-        size_t rows = (size_t)1 << k;
-
-        ussd_load_sql[0][k] = ussd_sql_repeat(USSD_LOAD_LIGHT, "?", ", ", ")", rows);
-        ussd_load_sql[1][k] = ussd_sql_repeat(USSD_LOAD_FULL, "?", ", ", ")", rows);
-        ussd_biz_sql[k] = ussd_sql_repeat(
-            "INSERT INTO business_reports (kpm_id, msisdn, channel, session_id, source, status,"
-            " kind, revenue, workers, difficulty, answers, input_path, started_at) VALUES ",
-            "(?, ?, ?, ?, 'ussd', ?, ?, ?, ?, ?, ?, ?, FROM_UNIXTIME(? / 1000))", ", ",
-            " ON DUPLICATE KEY UPDATE id = id", rows);
-        ussd_biz_ids_sql[k] = ussd_sql_repeat(
-            "SELECT id, channel, session_id FROM business_reports WHERE (channel, session_id) IN (",
-            "(?, ?)", ", ", ")", rows);
-        if (ussd_load_sql[0][k] == NULL || ussd_load_sql[1][k] == NULL || ussd_biz_sql[k] == NULL ||
-            ussd_biz_ids_sql[k] == NULL)
-            return -1;
-    }
-    db_batcher_init(&ussd.loads, ussd_load_batch, ussd_load_done, USSD_BATCH, 0);
-    db_batcher_init(&ussd.details, ussd_load_batch, ussd_load_done, USSD_BATCH, 0);
-    db_batcher_init(&ussd.saves, ussd_save_batch, ussd_save_done, USSD_BATCH, 0);
+    db_batcher_init(&ussd.loads, ussd_load_batch, ussd_load_done, DB_BATCH_MAX, 0);
+    db_batcher_init(&ussd.details, ussd_load_batch, ussd_load_done, DB_BATCH_MAX, 0);
+    db_batcher_init(&ussd.saves, ussd_save_batch, ussd_save_done, DB_BATCH_MAX, 0);
     ussd.flush_ev = event_new(base, -1, EV_PERSIST, ussd_flush_tick, NULL);
     ussd.sweep_ev = event_new(base, -1, EV_PERSIST, ussd_sweep, NULL);
     if (ussd.flush_ev == NULL || ussd.sweep_ev == NULL || event_add(ussd.flush_ev, &flush) == -1 ||
@@ -1400,12 +1185,4 @@ ussd_free(void)
     if (ussd.cfg != NULL)
         config_unref(ussd.cfg);
     ussd.cfg = NULL;
-    for (i = 0; i < USSD_SIZES; i++) {
-        free(ussd_load_sql[0][i]);
-        free(ussd_load_sql[1][i]);
-        free(ussd_biz_sql[i]);
-        free(ussd_biz_ids_sql[i]);
-        ussd_load_sql[0][i] = ussd_load_sql[1][i] = NULL;
-        ussd_biz_sql[i] = ussd_biz_ids_sql[i] = NULL;
-    }
 }

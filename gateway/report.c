@@ -1,0 +1,253 @@
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "db.h"
+#include "dialog.h"
+#include "parse.h"
+#include "report.h"
+
+#include <mysqld_error.h>
+
+static const char *const report_sources[] = {"ussd", "sms"};
+
+#define REPORT_BUSINESS_INSERT                                                                     \
+    "INSERT INTO business_reports (kpm_id, msisdn, channel, session_id, source, status, kind,"     \
+    " revenue, workers, difficulty, answers, input_path, started_at) VALUES "
+#define REPORT_BUSINESS_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FROM_UNIXTIME(? / 1000))"
+#define REPORT_BUSINESS_PARAMS 13
+
+/* one row: a retry hits the unique key and LAST_INSERT_ID gives the first report's number */
+static const char report_business_sql[] =
+    REPORT_BUSINESS_INSERT REPORT_BUSINESS_ROW " ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)";
+/* many rows: LAST_INSERT_ID cannot tell them apart, so their numbers are read after */
+static const char *const report_business_batch_sql[DB_BATCH_SIZES] =
+    DB_BATCH_SQL(REPORT_BUSINESS_INSERT, REPORT_BUSINESS_ROW, " ON DUPLICATE KEY UPDATE id = id");
+static const char *const report_business_ids_sql[DB_BATCH_SIZES] =
+    DB_BATCH_SQL("SELECT id, channel, session_id FROM business_reports"
+                 " WHERE (channel, session_id) IN (",
+                 "(?, ?)", ")");
+
+static void
+report_answer(struct report_num *n, const struct dialog_session *ds, const char *field)
+{
+    const char *v = dialog_session_answer(ds, field);
+
+    n->have = v != NULL && parse_u64(v, strlen(v), 0, UINT64_MAX, &n->v) == 0;
+}
+
+int
+report_from_dialog(struct report *r, enum dialog_action action, const struct dialog_session *ds)
+{
+    const char *pkh;
+
+    if (dialog_session_answers_json(ds, r->answers, sizeof r->answers) == -1)
+        snprintf(r->answers, sizeof r->answers, "{}");
+    switch (action) {
+    case DIALOG_ACT_BUSINESS:
+        r->kind = REPORT_BUSINESS;
+        report_answer(&r->status, ds, "status");
+        report_answer(&r->biz_kind, ds, "kind");
+        report_answer(&r->revenue, ds, "revenue");
+        report_answer(&r->workers, ds, "workers");
+        report_answer(&r->difficulty, ds, "difficulty");
+        return 0;
+    case DIALOG_ACT_ATTENDANCE:
+        r->kind = REPORT_ATTENDANCE;
+        report_answer(&r->training, ds, "training_id");
+        report_answer(&r->attended, ds, "attended");
+        report_answer(&r->reason, ds, "reason");
+        return 0;
+    case DIALOG_ACT_HELP:
+        r->kind = REPORT_HELP;
+        report_answer(&r->topic, ds, "topic");
+        return 0;
+    case DIALOG_ACT_LINK:
+        r->kind = REPORT_LINK;
+        pkh = dialog_session_answer(ds, "pkh_number");
+        snprintf(r->pkh, sizeof r->pkh, "%s", pkh != NULL ? pkh : "");
+        return 0;
+    case DIALOG_ACT_NONE:
+        break;
+    }
+    return -1;
+}
+
+static struct db_param
+report_opt(const struct report_num *n)
+{
+    return n->have ? DB_U64(n->v) : DB_NULL();
+}
+
+static struct db_param
+report_started(const struct report *r)
+{
+    return r->started_ms > 0 ? DB_U64((uint64_t)r->started_ms) : DB_NULL();
+}
+
+static void
+report_business_params(const struct report *r, struct db_param *p)
+{
+    p[0] = DB_U64(r->kpm_id);
+    p[1] = DB_STR(r->msisdn);
+    p[2] = DB_STR(r->channel);
+    p[3] = DB_STR(r->session_id);
+    p[4] = DB_STR(report_sources[r->source]);
+    p[5] = report_opt(&r->status);
+    p[6] = report_opt(&r->biz_kind);
+    p[7] = report_opt(&r->revenue);
+    p[8] = report_opt(&r->workers);
+    p[9] = report_opt(&r->difficulty);
+    p[10] = DB_STR(r->answers);
+    p[11] = DB_STR(r->input_path);
+    p[12] = report_started(r);
+}
+
+static int
+report_save_attendance(struct db_conn *c, struct report *r)
+{
+    struct db_param p[] = {
+        DB_U64(r->kpm_id),        report_opt(&r->training), DB_STR(r->msisdn),
+        DB_STR(r->channel),       DB_STR(r->session_id),    DB_STR(report_sources[r->source]),
+        report_opt(&r->attended), report_opt(&r->reason),   DB_STR(r->answers),
+        DB_STR(r->input_path),    report_started(r)};
+
+    return db_exec(c,
+                   "INSERT INTO attendance_reports (kpm_id, training_id, msisdn, channel,"
+                   " session_id, source, attended, reason, answers, input_path, started_at)"
+                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FROM_UNIXTIME(? / 1000))"
+                   " ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)",
+                   p, 11, NULL, &r->id);
+}
+
+/* A request and the alert it raises, whose first parameter is the request's number: a retry
+ * finds both already there. Sending the alert is the alerts' and the outbox's work. */
+static int
+report_save_request(struct db_conn *c, struct report *r, const char *sql, const struct db_param *p,
+                    size_t np, const char *alert_sql, struct db_param *a, size_t na)
+{
+    int err;
+
+    if ((err = db_exec(c, sql, p, np, NULL, &r->id)) != 0)
+        return err;
+    a[0].u = r->id;
+    return db_exec(c, alert_sql, a, na, NULL, NULL);
+}
+
+/* The request names the KPM's assistant (the one lookup), and its alert goes to that one. */
+static int
+report_save_help(struct db_conn *c, struct report *r)
+{
+    struct db_param p[] = {DB_U64(r->kpm_id),     DB_U64(r->kpm_id),
+                           DB_STR(r->msisdn),     DB_STR(r->channel),
+                           DB_STR(r->session_id), DB_STR(report_sources[r->source]),
+                           report_opt(&r->topic), r->text != NULL ? DB_STR(r->text) : DB_NULL()};
+    struct db_param a[] = {DB_U64(0)};
+
+    return report_save_request(
+        c, r,
+        "INSERT INTO help_requests (kpm_id, assistant_id, msisdn, channel, session_id, source,"
+        " topic, text) VALUES (?, (SELECT assistant_id FROM kpm WHERE id = ?), ?, ?, ?, ?, ?, ?)"
+        " ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)",
+        p, 8,
+        "INSERT INTO alerts (rule, kpm_id, assistant_id, dedupe_key, urgency)"
+        " SELECT 'help_requested', h.kpm_id, h.assistant_id, CONCAT('help:', h.id), 'immediate'"
+        " FROM help_requests h WHERE h.id = ? ON DUPLICATE KEY UPDATE id = alerts.id",
+        a, 1);
+}
+
+/* An unknown phone asks to be linked to a PKH number; the alert goes to the assistant of the
+ * KPM that number names, if it names one. */
+static int
+report_save_link(struct db_conn *c, struct report *r)
+{
+    struct db_param p[] = {DB_STR(r->msisdn), DB_STR(r->pkh), DB_STR(r->pkh), DB_STR(r->channel),
+                           DB_STR(r->session_id)};
+    struct db_param a[] = {DB_U64(0), DB_STR(r->pkh)};
+
+    return report_save_request(
+        c, r,
+        "INSERT INTO link_requests (msisdn, pkh_number, kpm_id, channel, session_id)"
+        " VALUES (?, ?, (SELECT id FROM kpm WHERE pkh_number = ?), ?, ?)"
+        " ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)",
+        p, 5,
+        "INSERT INTO alerts (rule, kpm_id, assistant_id, dedupe_key, urgency)"
+        " SELECT 'link_request', k.id, k.assistant_id, CONCAT('link:', ?), 'immediate'"
+        " FROM kpm k WHERE k.pkh_number = ? ON DUPLICATE KEY UPDATE id = alerts.id",
+        a, 2);
+}
+
+int
+report_save(struct db_conn *c, struct report *r)
+{
+    struct db_param p[REPORT_BUSINESS_PARAMS];
+
+    switch (r->kind) {
+    case REPORT_BUSINESS:
+        report_business_params(r, p);
+        return db_exec(c, report_business_sql, p, REPORT_BUSINESS_PARAMS, NULL, &r->id);
+    case REPORT_ATTENDANCE:
+        return report_save_attendance(c, r);
+    case REPORT_HELP:
+        return report_save_help(c, r);
+    case REPORT_LINK:
+        return report_save_link(c, r);
+    }
+    return ER_UNKNOWN_ERROR;
+}
+
+struct report_batch {
+    struct report *const *r;
+    size_t n;
+};
+
+static int
+report_row_id(void *arg, char **v, unsigned long *len, unsigned n)
+{
+    struct report_batch *b = arg;
+    uint64_t id;
+    size_t i;
+
+    (void)len;
+    if (n < 3 || v[0] == NULL || v[1] == NULL || v[2] == NULL ||
+        parse_u64(v[0], strlen(v[0]), 1, UINT64_MAX, &id) == -1)
+        return 0;
+    for (i = 0; i < b->n; i++)
+        if (strcmp(b->r[i]->channel, v[1]) == 0 && strcmp(b->r[i]->session_id, v[2]) == 0)
+            b->r[i]->id = id;
+    return 0;
+}
+
+int
+report_save_business(struct db_conn *c, struct report *const *r, size_t n)
+{
+    static _Thread_local struct db_param p[DB_BATCH_MAX * REPORT_BUSINESS_PARAMS];
+    struct report_batch b = {r, n};
+    size_t i, rows, k;
+    int err;
+
+    if (n == 1)
+        return report_save(c, r[0]);
+    if (n == 0 || n > DB_BATCH_MAX)
+        return ER_UNKNOWN_ERROR;
+    k = db_batch_size(n, &rows);
+    for (i = 0; i < rows; i++)
+        report_business_params(r[i < n ? i : n - 1], &p[i * REPORT_BUSINESS_PARAMS]);
+    if ((err = db_exec(c, report_business_batch_sql[k], p, rows * REPORT_BUSINESS_PARAMS, NULL,
+                       NULL)) != 0)
+        return err;
+    for (i = 0; i < rows; i++) {
+        const struct report *x = r[i < n ? i : n - 1];
+
+        p[i * 2] = DB_STR(x->channel);
+        p[i * 2 + 1] = DB_STR(x->session_id);
+    }
+    for (i = 0; i < n; i++)
+        r[i]->id = 0;
+    if ((err = db_query(c, report_business_ids_sql[k], p, rows * 2, report_row_id, &b)) != 0)
+        return err;
+    for (i = 0; i < n; i++)
+        if (r[i]->id == 0)
+            return ER_NO_REFERENCED_ROW; /* cannot happen after the insert: say so loudly */
+    return 0;
+}
