@@ -8,6 +8,7 @@
 #include <event2/http.h>
 
 #include "africastalking.h"
+#include "at_wire.h"
 #include "config.h"
 #include "handlers.h"
 #include "http.h"

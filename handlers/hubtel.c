@@ -10,6 +10,7 @@
 #include "handlers.h"
 #include "http.h"
 #include "hubtel.h"
+#include "hubtel_wire.h"
 #include "log.h"
 #include "ussd.h"
 

@@ -12,6 +12,7 @@
 #include "handlers.h"
 #include "http.h"
 #include "kannel.h"
+#include "kannel_wire.h"
 #include "log.h"
 #include "outbox.h"
 #include "sms.h"
