@@ -2,12 +2,10 @@
  * session id (gateway/ussd.c). The wire parser is in hubtel_wire.c. */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <event2/http.h>
 
 #include "config.h"
-#include "handlers.h"
 #include "http.h"
 #include "hubtel.h"
 #include "hubtel_wire.h"
@@ -44,10 +42,6 @@ hubtel_ussd(struct http_req *r)
     struct ussd_end e;
     char err[128], qe[300];
 
-    if (r->content_type == NULL || strncasecmp(r->content_type, "application/json", 16) != 0) {
-        http_reply_text(r, 415, "expected application/json");
-        return;
-    }
     if ((q = calloc(1, sizeof *q)) == NULL) {
         http_reply_text(r, 503, "temporarily unavailable");
         return;
@@ -78,7 +72,7 @@ hubtel_ussd(struct http_req *r)
 }
 
 static const struct http_route hubtel_routes[] = {
-    {"hubtel", "ussd", EVHTTP_REQ_POST, "hubtel.ussd", hubtel_ussd},
+    {"hubtel", "ussd", EVHTTP_REQ_POST | HTTP_BODY_JSON, "hubtel.ussd", hubtel_ussd},
     {NULL, NULL, 0, NULL, NULL},
 };
 
