@@ -53,7 +53,9 @@ int parse_form(const char *body, size_t len, struct parse_field *fields, size_t 
  *   PF_DIGITS  digits after at most one leading '+', as written, into char out[size]
  *   PF_U64     strict decimal (parse_u64()) in [min, max], into uint64_t out
  * An optional field that is absent or empty leaves "" (0 for PF_U64); a required one must be
- * present, and is checked even when empty. A value its kind refuses is "bad <name>".
+ * present, and is checked even when empty. A value its kind refuses is "bad <name>". What the
+ * peer wrote may be at most size-1 bytes, or 32 for PF_MSISDN, 40 for PF_ADDR, 23 for PF_U64
+ * (room for separators and leading zeros); longer is "field '<name>' too long".
  */
 enum parse_kind { PF_TEXT, PF_ID, PF_MSISDN, PF_ADDR, PF_DIGITS, PF_U64 };
 
@@ -93,7 +95,8 @@ int parse_fields(const char *body, size_t len, const struct parse_spec *spec, si
 /*
  * One field's raw value (len bytes, not necessarily NUL-terminated, no NUL inside, valid UTF-8)
  * checked and converted into f->out: for parsers of other encodings (JSON) that share the kinds.
- * raw may be f->out itself. Returns 0, or -1 with "field '<name>' too long" or "bad <name>".
+ * raw may be f->out itself. Returns 0, or -1 with "field '<name>' too long", "bad <name>" or
+ * "bad field table" (an out whose size does not fit the kind).
  */
 int parse_value(const struct parse_spec *f, const char *raw, size_t len, char *err, size_t errlen);
 
