@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kerr.h"
+
 struct event_base;
 struct config_db;
 struct db_conn;
@@ -30,8 +32,8 @@ struct db_param {
 #define DB_U64(x) ((struct db_param){DBP_U64, NULL, 0, (uint64_t)(x), 0})
 #define DB_I64(x) ((struct db_param){DBP_I64, NULL, 0, 0, (int64_t)(x)})
 
-/* The job could not reach the database (down, or the queue is full). */
-#define DB_EUNAVAILABLE (-1)
+/* The job could not reach the database (down, or the queue is full): gateway/kerr.h. */
+#define DB_EUNAVAILABLE KERR_UNAVAILABLE
 
 enum db_flags {
     DB_TXN = 1,   /* run the work inside one transaction, re-run on deadlock or lost link */

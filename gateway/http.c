@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
@@ -13,16 +14,10 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
 
-#include "../handlers/handlers.h"
 #include "config.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
-
-static const struct http_handler *const http_handlers[] = {
-    &handler_ops,    &handler_africastalking, &handler_hubtel,
-    &handler_kannel, &handler_admin,          &handler_api,
-};
 
 /* One per TCP connection that has sent a request; found by its evhttp_connection. */
 struct http_conn {
@@ -39,8 +34,9 @@ static struct {
     struct evhttp *admin; /* the admin pages' own listener */
     struct evhttp_bound_socket *admin_bound;
     struct config *cfg;
-    void *conns;      /* tsearch tree of struct http_conn */
-    size_t nconns[2]; /* per listener: aggregators, admin */
+    const struct http_handler *const *handlers[2]; /* per listener: aggregators, admin */
+    void *conns;                                   /* tsearch tree of struct http_conn */
+    size_t nconns[2];                              /* per listener: aggregators, admin */
     size_t inflight;
     size_t writing; /* replies handed to evhttp, not yet on the wire */
     uint64_t next_id;
@@ -236,37 +232,66 @@ http_allow_header(struct http_req *r, unsigned methods)
     http_add_header(r, "Allow", allow);
 }
 
+/* The route of a path for this method; with none, NULL, *allowed the methods the path has
+ * (0: no such path) and *other one of its routes (for the metrics label). A path may have one
+ * route per method. */
 static const struct http_route *
-http_find_route(int admin, const char *proto, const char *path, size_t pathlen)
+http_find_route(int admin, const char *proto, const char *path, size_t pathlen, int method,
+                unsigned *allowed, const struct http_route **other)
 {
-    size_t i;
+    const struct http_handler *const *h;
     const struct http_route *rt;
 
-    for (i = 0; i < sizeof http_handlers / sizeof http_handlers[0]; i++) {
-        if (http_handlers[i]->admin != admin)
-            continue;
-        for (rt = http_handlers[i]->routes; rt->path != NULL; rt++) {
+    *allowed = 0;
+    *other = NULL;
+    for (h = http.handlers[admin]; h != NULL && *h != NULL; h++) {
+        for (rt = (*h)->routes; rt->path != NULL; rt++) {
             if ((proto == NULL) != (rt->proto == NULL))
                 continue;
             if (proto != NULL && strcmp(proto, rt->proto) != 0)
                 continue;
-            if (strlen(rt->path) == pathlen && memcmp(rt->path, path, pathlen) == 0)
+            if (strlen(rt->path) != pathlen || memcmp(rt->path, path, pathlen) != 0)
+                continue;
+            if ((rt->methods & (unsigned)method) != 0)
                 return rt;
+            *allowed |= rt->methods;
+            *other = rt;
         }
     }
     return NULL;
 }
 
+/* A POST to a route that names its body type must say that type. */
+static int
+http_body_accepted(struct http_req *r, enum http_body body)
+{
+    static const char *const types[] = {NULL, "application/x-www-form-urlencoded",
+                                        "application/json"};
+    const char *ct = r->content_type, *want = types[body];
+    char msg[64];
+
+    if (r->method != EVHTTP_REQ_POST || want == NULL)
+        return 1;
+    if (ct == NULL || strncasecmp(ct, want, strlen(want)) != 0) {
+        snprintf(msg, sizeof msg, "expected %s", want);
+        http_reply_text(r, 415, msg);
+        return 0;
+    }
+    return 1;
+}
+
 static void
 http_route(struct http_req *r, const char *path, const struct sockaddr_storage *ss)
 {
-    const struct http_route *rt;
+    const struct http_route *rt, *other = NULL;
     const char *p, *tok, *rest;
+    unsigned allowed = 0;
     char proto[16];
     size_t n;
 
     if (r->admin || strncmp(path, "/c/", 3) != 0) {
-        if ((rt = http_find_route(r->admin, NULL, path, strlen(path))) == NULL) {
+        rt = http_find_route(r->admin, NULL, path, strlen(path), r->method, &allowed, &other);
+        if (rt == NULL && allowed == 0) {
             http_reply_text(r, 404, "not found");
             return;
         }
@@ -284,8 +309,11 @@ http_route(struct http_req *r, const char *path, const struct sockaddr_storage *
         rest = tok[n] == '/' ? tok + n + 1 : tok + n;
         /* an unknown channel learns nothing: same answer whatever was wrong */
         r->channel = config_channel_find(r->cfg, tok, n);
+        rt = r->channel == NULL
+                 ? NULL
+                 : http_find_route(0, proto, rest, strlen(rest), r->method, &allowed, &other);
         if (r->channel == NULL || strcmp(config_protocol_name(r->channel->protocol), proto) != 0 ||
-            (rt = http_find_route(0, proto, rest, strlen(rest))) == NULL) {
+            (rt == NULL && allowed == 0)) {
             r->channel = NULL;
             http_reply_text(r, 404, "not found");
             return;
@@ -298,12 +326,16 @@ http_route(struct http_req *r, const char *path, const struct sockaddr_storage *
             return;
         }
     }
-    r->route = rt->name;
-    if ((rt->methods & (unsigned)r->method) == 0) {
-        http_allow_header(r, rt->methods);
+    if (rt == NULL) {
+        r->route = other->name;
+        http_allow_header(r, allowed);
         http_reply_text(r, 405, "method not allowed");
         return;
     }
+    r->route = rt->name;
+    r->route_data = rt->data;
+    if (!http_body_accepted(r, rt->body))
+        return;
     rt->cb(r);
 }
 
@@ -521,6 +553,15 @@ http_reply_json(struct http_req *r, int status, const char *json)
 }
 
 void
+http_ack(struct http_req *r, int ok)
+{
+    if (ok)
+        http_reply_text(r, 200, "OK");
+    else
+        http_reply_text(r, 503, "temporarily unavailable, retry later");
+}
+
+void
 http_stream_abort(struct http_req *r)
 {
     r->replied = 1;
@@ -550,9 +591,31 @@ http_apply_limits(const struct config *cfg)
     }
 }
 
-int
-http_start(struct event_base *base, struct config *cfg)
+/* Each handler on the list of the listener it was written for: an admin page never answers on
+ * the aggregators' address, nor a callback on the admin one. */
+static int
+http_handlers_set(int admin, const struct http_handler *const *list)
 {
+    const struct http_handler *const *h;
+
+    for (h = list; h != NULL && *h != NULL; h++) {
+        if ((*h)->admin != admin) {
+            log_error("http_handler_misplaced", "handler=%s listener=%s", (*h)->name,
+                      admin ? "admin" : "peers");
+            errno = EINVAL;
+            return -1;
+        }
+    }
+    http.handlers[admin] = list;
+    return 0;
+}
+
+int
+http_start(struct event_base *base, struct config *cfg, const struct http_handler *const *peers,
+           const struct http_handler *const *admin)
+{
+    if (http_handlers_set(0, peers) == -1 || http_handlers_set(1, admin) == -1)
+        return -1;
     http.base = base;
     http.cfg = config_ref(cfg);
     if ((http.http = evhttp_new(base)) == NULL)

@@ -1,5 +1,5 @@
-/* The front door: evhttp with limits, a route table gathered from handlers/, and a request
- * context that survives the peer hanging up while a database job is still running. */
+/* The front door: evhttp with limits, the route tables kabard.c hands it, and a request context
+ * that survives the peer hanging up while a database job is still running. */
 #ifndef KABAR_HTTP_H
 #define KABAR_HTTP_H
 
@@ -20,6 +20,7 @@ struct http_req {
     struct config *cfg;         /* a reference: stays valid across a reload */
     const struct config_channel *channel;
     const char *route; /* metrics label */
+    const void *route_data;
     int method;
     char peer[64];
     char *body; /* the request body, NUL-terminated */
@@ -36,21 +37,37 @@ struct http_req {
     int wake_pending;
 };
 
+/*
+ * The body a route accepts, or'ed into its methods: a POST that does not say this Content-Type
+ * (compared case-insensitively, parameters such as charset ignored) is refused with 415
+ * "expected <type>" before the route's callback runs. Without one, any body goes.
+ */
+/* What a route's POST body must be (its Content-Type); anything else is a 415. */
+enum http_body { HTTP_BODY_ANY, HTTP_BODY_FORM, HTTP_BODY_JSON };
+
 struct http_route {
     const char *proto; /* NULL: `path` is a fixed path; else the channel protocol */
     const char *path;  /* fixed path, or what follows /c/{proto}/{token}/ */
     unsigned methods;  /* EVHTTP_REQ_* */
-    const char *name;  /* metrics label */
+    enum http_body body;
+    const char *name; /* metrics label */
     void (*cb)(struct http_req *);
+    const void *data; /* the handler's own, given to cb as r->route_data */
 };
 
 struct http_handler {
     const char *name;
-    const struct http_route *routes;
-    int admin; /* served only on the admin listener (and nothing else is) */
+    const struct http_route *routes; /* ends with a NULL path */
+    int admin; /* 1: belongs on the admin listener; http_start() refuses it anywhere else */
 };
 
-int http_start(struct event_base *base, struct config *cfg);
+/*
+ * Listens, and serves each listener the handlers of its NULL-terminated list: `peers` on the
+ * aggregators' listen address, `admin` on the admin listener (when the configuration enables
+ * it). Returns -1 when a listener cannot be bound or a handler is on the wrong list.
+ */
+int http_start(struct event_base *base, struct config *cfg, const struct http_handler *const *peers,
+               const struct http_handler *const *admin);
 void http_reconfigure(struct config *cfg);
 /* Stop accepting; returns how many requests are still in flight. */
 size_t http_stop_accepting(void);
@@ -66,6 +83,12 @@ int http_admin_port(void);
 void http_reply(struct http_req *r, int status, const char *ctype, const char *body, size_t len);
 void http_reply_text(struct http_req *r, int status, const char *text);
 void http_reply_json(struct http_req *r, int status, const char *json);
+/*
+ * The answer to an aggregator's callback once what it reported is stored (ok) or could not be:
+ * 200 "OK", or a 503 that makes the aggregator retry (its own id keeps the retry from counting
+ * twice).
+ */
+void http_ack(struct http_req *r, int ok);
 void http_add_header(struct http_req *r, const char *name, const char *value);
 /*
  * Streamed replies, for exports that must not be built in memory: start, then chunks, then end.

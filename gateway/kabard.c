@@ -21,11 +21,23 @@
 #include "log.h"
 #include "metrics.h"
 #include "../handlers/admin.h"
+#include "../handlers/handlers.h"
 #include "auth.h"
 #include "migrate.h"
 #include "users.h"
 #include "outbox.h"
 #include "ussd.h"
+
+/* What each listener serves: the aggregators' callbacks and the operations endpoints on the
+ * listen address, the staff's pages and API on the admin listener. */
+static const struct http_handler *const kabard_peer_handlers[] = {
+    &handler_ops, &handler_africastalking, &handler_hubtel, &handler_kannel, NULL,
+};
+static const struct http_handler *const kabard_admin_handlers[] = {
+    &handler_admin, /* the pages */
+    &handler_api,   /* the JSON API, /api/v1 */
+    NULL,
+};
 
 static struct {
     struct event_base *base;
@@ -251,7 +263,7 @@ kabard_run(const char *path)
         sigs[i] = evsignal_new(kabard.base, signums[i], kabard_signal, NULL);
         evsignal_add(sigs[i], NULL);
     }
-    if (http_start(kabard.base, kabard.cfg) == -1) {
+    if (http_start(kabard.base, kabard.cfg, kabard_peer_handlers, kabard_admin_handlers) == -1) {
         fprintf(stderr, "kabard: cannot listen on %s:%u: %s\n", kabard.cfg->listen_address,
                 kabard.cfg->listen_port, strerror(errno));
         return 1;

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kerr.h"
+
 struct event_base;
 struct config;
 struct db_conn;
@@ -26,8 +28,8 @@ struct outbox_msg {
     unsigned max_segments;
 };
 
-/* The body is longer than max_segments SMS parts: refused, nothing queued. */
-#define OUTBOX_TOO_LONG (-2)
+/* The body is longer than max_segments SMS parts: refused, nothing queued (gateway/kerr.h). */
+#define OUTBOX_TOO_LONG KERR_TOO_LONG
 
 /* Inside a database work function, in the caller's transaction. Returns 0 (and the row's id,
  * new or existing), OUTBOX_TOO_LONG, or a MariaDB error number. */

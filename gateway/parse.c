@@ -257,6 +257,177 @@ parse_msisdn_skip(char c)
     return c == ' ' || c == '-' || c == '.' || c == '(' || c == ')';
 }
 
+/* Text, ids and digits are decoded straight into out; the other kinds convert what was written. */
+static int
+parse_in_place(enum parse_kind kind)
+{
+    return kind == PF_TEXT || kind == PF_ID || kind == PF_DIGITS;
+}
+
+/*
+ * The longest raw value of a field. A phone number, an address or a number is decoded into a
+ * scratch buffer first, with room for what a peer may write around the digits (separators,
+ * leading zeros) but no more.
+ */
+static size_t
+parse_value_max(const struct parse_spec *f)
+{
+    switch (f->kind) {
+    case PF_MSISDN:
+        return 32;
+    case PF_ADDR:
+        return 40;
+    case PF_U64:
+        return 23;
+    default:
+        return f->size - 1;
+    }
+}
+
+/* the largest parse_value_max() of a kind not decoded in place */
+#define PARSE_RAW_MAX 40
+
+/* out's size fits the kind */
+static int
+parse_spec_valid(const struct parse_spec *f)
+{
+    if (f->name == NULL || f->out == NULL || f->size == 0)
+        return 0;
+    switch (f->kind) {
+    case PF_TEXT:
+    case PF_ID:
+    case PF_ADDR:
+    case PF_DIGITS:
+        return 1;
+    case PF_MSISDN:
+        return f->size >= PARSE_MSISDN_SIZE;
+    case PF_U64:
+        return f->size == sizeof(uint64_t) && f->min <= f->max;
+    }
+    return 0;
+}
+
+/* A short code or number: separators dropped, digits and one leading '+', not "+" alone. */
+static int
+parse_addr(const char *in, size_t len, char *out, size_t cap)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < len; i++) {
+        char c = in[i];
+
+        if (parse_msisdn_skip(c))
+            continue;
+        if (!((c >= '0' && c <= '9') || (c == '+' && n == 0)))
+            return -1;
+        if (n + 1 >= cap)
+            return -1;
+        out[n++] = c;
+    }
+    out[n] = '\0';
+    if (n == 1 && out[0] == '+')
+        return -1;
+    return 0;
+}
+
+/* Digits after at most one leading '+' ("" and "+" included), as a peer wrote them. */
+static int
+parse_digits_valid(const char *s, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        if (!((s[i] >= '0' && s[i] <= '9') || (i == 0 && s[i] == '+')))
+            return 0;
+    }
+    return 1;
+}
+
+int
+parse_value(const struct parse_spec *f, const char *raw, size_t len, char *err, size_t errlen)
+{
+    char *out = f->out;
+    int rc = 0;
+
+    if (!parse_spec_valid(f)) {
+        parse_seterr(err, errlen, "%s", "bad field table");
+        return -1;
+    }
+    if (len > parse_value_max(f)) {
+        parse_seterr(err, errlen, "field '%s' too long", f->name);
+        return -1;
+    }
+    if (len == 0 && !f->required) {
+        if (f->kind == PF_U64)
+            *(uint64_t *)f->out = 0;
+        else
+            out[0] = '\0';
+        return 0;
+    }
+    switch (f->kind) {
+    case PF_TEXT:
+        break;
+    case PF_ID:
+        rc = parse_id_valid(raw, len) ? 0 : -1;
+        break;
+    case PF_DIGITS:
+        rc = parse_digits_valid(raw, len) ? 0 : -1;
+        break;
+    case PF_MSISDN:
+        rc = parse_msisdn(raw, len, out);
+        break;
+    case PF_ADDR:
+        rc = parse_addr(raw, len, out, f->size);
+        break;
+    case PF_U64:
+        rc = parse_u64(raw, len, f->min, f->max, f->out);
+        break;
+    }
+    if (rc == 0 && parse_in_place(f->kind)) {
+        memmove(out, raw, len); /* raw may be out itself */
+        out[len] = '\0';
+    }
+    if (rc != 0)
+        parse_seterr(err, errlen, "bad %s", f->name);
+    return rc;
+}
+
+int
+parse_fields(const char *body, size_t len, const struct parse_spec *spec, size_t n, char *err,
+             size_t errlen)
+{
+    struct parse_field raw[PARSE_FIELDS_MAX];
+    char scratch[PARSE_FIELDS_MAX][PARSE_RAW_MAX + 1];
+    size_t i;
+
+    if (n > PARSE_FIELDS_MAX) {
+        parse_seterr(err, errlen, "%s", "bad field table");
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        if (!parse_spec_valid(&spec[i])) {
+            parse_seterr(err, errlen, "%s", "bad field table");
+            return -1;
+        }
+        raw[i].name = spec[i].name;
+        raw[i].required = spec[i].required;
+        if (parse_in_place(spec[i].kind)) {
+            raw[i].buf = spec[i].out;
+            raw[i].cap = spec[i].size;
+        } else {
+            raw[i].buf = scratch[i];
+            raw[i].cap = parse_value_max(&spec[i]) + 1;
+        }
+    }
+    if (parse_form(body, len, raw, n, err, errlen) != 0)
+        return -1;
+    for (i = 0; i < n; i++) {
+        if (parse_value(&spec[i], raw[i].buf, raw[i].len, err, errlen) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 int
 parse_msisdn(const char *in, size_t len, char out[PARSE_MSISDN_SIZE])
 {

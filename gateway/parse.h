@@ -43,6 +43,64 @@ int parse_form(const char *body, size_t len, struct parse_field *fields, size_t 
                size_t errlen);
 
 /*
+ * A wire parser's table: one entry per field, saying what it must be and where it goes, so
+ * that the checks live in the table and not in code after the parse. Kinds and their out:
+ *   PF_TEXT    UTF-8 text, into char out[size]
+ *   PF_ID      an aggregator's id (parse_id_valid()), into char out[size]
+ *   PF_MSISDN  a phone number, made E.164 by parse_msisdn(), into char out[PARSE_MSISDN_SIZE]
+ *   PF_ADDR    a short code or number: digits after at most one leading '+', the separators
+ *              parse_msisdn() ignores dropped, into char out[size]
+ *   PF_DIGITS  digits after at most one leading '+', as written, into char out[size]
+ *   PF_U64     strict decimal (parse_u64()) in [min, max], into uint64_t out
+ * An optional field that is absent or empty leaves "" (0 for PF_U64); a required one must be
+ * present, and is checked even when empty. A value its kind refuses is "bad <name>". What the
+ * peer wrote may be at most size-1 bytes, or 32 for PF_MSISDN, 40 for PF_ADDR, 23 for PF_U64
+ * (room for separators and leading zeros); longer is "field '<name>' too long".
+ */
+enum parse_kind { PF_TEXT, PF_ID, PF_MSISDN, PF_ADDR, PF_DIGITS, PF_U64 };
+
+struct parse_spec {
+    const char *name;
+    enum parse_kind kind;
+    int required;
+    void *out;
+    size_t size;       /* sizeof what out points to: checked against the kind */
+    uint64_t min, max; /* PF_U64 only */
+};
+
+/* One entry; a PF_U64 gets the whole range. o is the output object itself (not a pointer). */
+#define PARSE_FIELD(n, k, req, o)                                                                  \
+    {                                                                                              \
+        .name = (n), .kind = (k), .required = (req), .out = &(o), .size = sizeof(o), .min = 0,     \
+        .max = UINT64_MAX                                                                          \
+    }
+/* A PF_U64 entry limited to [lo, hi]. */
+#define PARSE_U64(n, req, o, lo, hi)                                                               \
+    {                                                                                              \
+        .name = (n), .kind = PF_U64, .required = (req), .out = &(o), .size = sizeof(o),            \
+        .min = (lo), .max = (hi)                                                                   \
+    }
+
+/* Largest fields table parse_fields() takes. */
+#define PARSE_FIELDS_MAX 16
+
+/*
+ * parse_form() over the table, then each field checked and converted by its kind, in table
+ * order. Returns 0, or -1 with a message in err naming the field (never quoting client bytes);
+ * the outputs are unspecified after an error.
+ */
+int parse_fields(const char *body, size_t len, const struct parse_spec *spec, size_t n, char *err,
+                 size_t errlen);
+
+/*
+ * One field's raw value (len bytes, not necessarily NUL-terminated, no NUL inside, valid UTF-8)
+ * checked and converted into f->out: for parsers of other encodings (JSON) that share the kinds.
+ * raw may be f->out itself. Returns 0, or -1 with "field '<name>' too long", "bad <name>" or
+ * "bad field table" (an out whose size does not fit the kind).
+ */
+int parse_value(const struct parse_spec *f, const char *raw, size_t len, char *err, size_t errlen);
+
+/*
  * Phone number to E.164 ("+" and 8..15 digits). Spaces, '-', '.', '(' and ')' are ignored.
  * "+<cc>..." is kept (not "+0..."), "62..." gets a '+', a national "0<digit>..." becomes
  * "+62<digit>...". The Indonesian trunk zero written after the country code ("+62 0812...")

@@ -394,76 +394,60 @@ admin_login_gate(struct http_req *r)
     return 1;
 }
 
-struct admin_route {
-    const char *path;
-    unsigned methods; /* EVHTTP_REQ_* */
+/* What a page needs before it runs, and how: each admin route's data (r->route_data). */
+struct admin_page {
     enum admin_need need;
     int flags; /* db_submit() flags: DB_TXN for a page that writes more than one row */
     admin_page_fn page;
 };
 
-/* Every page: admin_route() finds the entry of a request's path and method. */
-static const struct admin_route admin_routes[] = {
-    {"/login", EVHTTP_REQ_GET, NEED_NOTHING, 0, admin_page_login},
-    {"/login", EVHTTP_REQ_POST, NEED_NOTHING, DB_TXN, admin_do_login},
-    {"/logout", EVHTTP_REQ_POST, NEED_FORM, DB_TXN, admin_do_logout},
-    {"/lang", EVHTTP_REQ_POST, NEED_FORM, 0, admin_do_lang},
-    {"/", EVHTTP_REQ_GET, NEED_SESSION, 0, admin_page_dashboard},
-    {"/queue", EVHTTP_REQ_GET, NEED_SESSION, 0, admin_page_queue},
-    {"/queue", EVHTTP_REQ_POST, NEED_FORM, DB_TXN, admin_do_filter},
-    {"/kpm", EVHTTP_REQ_GET, NEED_SESSION, 0, admin_page_kpm},
-    {"/review", EVHTTP_REQ_POST, NEED_FORM, DB_TXN, admin_do_review},
-    {"/alerts", EVHTTP_REQ_GET, NEED_SESSION, 0, admin_page_alerts},
-    {"/export/reports.csv", EVHTTP_REQ_GET, NEED_SESSION, 0, admin_export_reports},
-    {"/export/attendance.csv", EVHTTP_REQ_GET, NEED_SESSION, 0, admin_export_attendance},
-    {NULL, 0, NEED_NOTHING, 0, NULL},
-};
-
 static void
 admin_route(struct http_req *r)
 {
-    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->req);
-    const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
-    const struct admin_route *rt;
+    const struct admin_page *pg = r->route_data;
     struct admin_job *j;
-    int login;
+    int login = pg->page == admin_do_login;
 
-    for (rt = admin_routes; rt->path != NULL && path != NULL; rt++)
-        if (strcmp(rt->path, path) == 0 && (rt->methods & (unsigned)r->method) != 0)
-            break;
-    if (path == NULL || rt->path == NULL) {
-        http_reply_text(r, 404, "not found"); /* a path in admin_http_routes only */
-        return;
-    }
-    login = rt->page == admin_do_login;
     if (login && !admin_login_gate(r))
         return;
     if (strlen(http_query_raw(r)) >= sizeof j->query) {
         http_reply_text(r, 414, "query too long");
         return;
     }
-    if ((j = admin_job_new(r, rt->page, rt->need)) == NULL)
+    if ((j = admin_job_new(r, pg->page, pg->need)) == NULL)
         return;
     admin_logins += login; /* admin_done takes it back */
-    if (admin_queue_job(j, rt->flags) == -1)
+    if (admin_queue_job(j, pg->flags) == -1)
         admin_logins -= login;
 }
 
-/* What the front door (gateway/http.c) matches: each path of admin_routes once, with its
- * methods and its metrics label. */
-static const struct http_route admin_http_routes[] = {
-    {NULL, "/login", EVHTTP_REQ_GET | EVHTTP_REQ_POST, "admin_login", admin_route},
-    {NULL, "/logout", EVHTTP_REQ_POST, "admin_logout", admin_route},
-    {NULL, "/lang", EVHTTP_REQ_POST, "admin_lang", admin_route},
-    {NULL, "/", EVHTTP_REQ_GET, "admin_dashboard", admin_route},
-    {NULL, "/queue", EVHTTP_REQ_GET | EVHTTP_REQ_POST, "admin_queue", admin_route},
-    {NULL, "/kpm", EVHTTP_REQ_GET, "admin_kpm", admin_route},
-    {NULL, "/review", EVHTTP_REQ_POST, "admin_review", admin_route},
-    {NULL, "/alerts", EVHTTP_REQ_GET, "admin_alerts", admin_route},
-    {NULL, "/export/reports.csv", EVHTTP_REQ_GET, "admin_export", admin_route},
-    {NULL, "/export/attendance.csv", EVHTTP_REQ_GET, "admin_export", admin_route},
-    {NULL, "/static/admin.css", EVHTTP_REQ_GET, "admin_static", admin_static_css},
-    {NULL, NULL, 0, NULL, NULL},
+/* One route per path and method: the front door (gateway/http.c) matches it and hands its page
+ * to admin_route(). */
+/* clang-format off */
+#define ADMIN_GET(path, label, need, page) \
+    {NULL, path, EVHTTP_REQ_GET, HTTP_BODY_ANY, label, admin_route, \
+     &(const struct admin_page){need, 0, page}}
+#define ADMIN_POST(path, label, need, flags, page) \
+    {NULL, path, EVHTTP_REQ_POST, HTTP_BODY_FORM, label, admin_route, \
+     &(const struct admin_page){need, flags, page}}
+/* clang-format on */
+
+static const struct http_route admin_routes[] = {
+    ADMIN_GET("/login", "admin_login", NEED_NOTHING, admin_page_login),
+    ADMIN_POST("/login", "admin_login", NEED_NOTHING, DB_TXN, admin_do_login),
+    ADMIN_POST("/logout", "admin_logout", NEED_FORM, DB_TXN, admin_do_logout),
+    ADMIN_POST("/lang", "admin_lang", NEED_FORM, 0, admin_do_lang),
+    ADMIN_GET("/", "admin_dashboard", NEED_SESSION, admin_page_dashboard),
+    ADMIN_GET("/queue", "admin_queue", NEED_SESSION, admin_page_queue),
+    ADMIN_POST("/queue", "admin_queue", NEED_FORM, DB_TXN, admin_do_filter),
+    ADMIN_GET("/kpm", "admin_kpm", NEED_SESSION, admin_page_kpm),
+    ADMIN_POST("/review", "admin_review", NEED_FORM, DB_TXN, admin_do_review),
+    ADMIN_GET("/alerts", "admin_alerts", NEED_SESSION, admin_page_alerts),
+    ADMIN_GET("/export/reports.csv", "admin_export", NEED_SESSION, admin_export_reports),
+    ADMIN_GET("/export/attendance.csv", "admin_export", NEED_SESSION, admin_export_attendance),
+    {NULL, "/static/admin.css", EVHTTP_REQ_GET, HTTP_BODY_ANY, "admin_static", admin_static_css,
+     NULL},
+    {NULL, NULL, 0, HTTP_BODY_ANY, NULL, NULL, NULL},
 };
 
-const struct http_handler handler_admin = {"admin", admin_http_routes, 1};
+const struct http_handler handler_admin = {"admin", admin_routes, 1};

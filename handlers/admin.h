@@ -5,11 +5,12 @@
 #include <stdint.h>
 
 #include "auth.h"
+#include "kerr.h"
 
 struct db_conn;
 
-/* Outcome of recording a review action. */
-#define ADMIN_ENOTFOUND (-2)
+/* Outcome of recording a review action: no such report in the region (gateway/kerr.h). */
+#define ADMIN_ENOTFOUND KERR_NOT_FOUND
 
 /*
  * On a worker, inside a transaction: a review (reviewed, follow_up or note) of report `id` of

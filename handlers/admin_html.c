@@ -16,7 +16,7 @@
 
 #define ADMIN_ROWS_MAX 2000
 
-/* -- the words for coded answers, as DOMAIN.md names them */
+/* -- the words for coded answers, as docs/DOMAIN.md names them */
 
 static const char *const admin_status_id[] = {"-", "berjalan", "tutup sementara", "tutup permanen",
                                               "belum mulai"};

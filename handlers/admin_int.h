@@ -134,7 +134,7 @@ void admin_set_cookie(struct admin_job *j, const char *name, const char *value, 
 int admin_form(struct admin_job *j, struct parse_field *f, size_t n);
 void admin_static_css(struct http_req *r);
 
-/* -- the words for coded answers, as DOMAIN.md names them (admin_html.c) */
+/* -- the words for coded answers, as docs/DOMAIN.md names them (admin_html.c) */
 
 enum { ADMIN_BUSINESS_STATUSES = 4 };
 /* business status 1..4 */

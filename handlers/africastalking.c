@@ -3,36 +3,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <event2/http.h>
 
 #include "africastalking.h"
+#include "at_wire.h"
 #include "config.h"
-#include "handlers.h"
 #include "http.h"
 #include "log.h"
 #include "outbox.h"
 #include "sms.h"
 #include "ussd.h"
-
-static int
-at_is_form(struct http_req *r)
-{
-    const char *ct = r->content_type;
-
-    return ct != NULL && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0;
-}
-
-static int
-at_check(struct http_req *r)
-{
-    if (!at_is_form(r)) {
-        http_reply_text(r, 415, "expected application/x-www-form-urlencoded");
-        return -1;
-    }
-    return 0;
-}
 
 static void
 at_bad_request(struct http_req *r, const char *err)
@@ -62,8 +43,6 @@ at_ussd(struct http_req *r)
     struct ussd_hop h;
     char err[128];
 
-    if (at_check(r) == -1)
-        return;
     if (at_parse_ussd(r->body, r->body_len, &hop, err, sizeof err) == -1) {
         at_bad_request(r, err);
         return;
@@ -77,23 +56,12 @@ at_ussd(struct http_req *r)
 }
 
 static void
-at_end_ack(struct http_req *r, int ok)
-{
-    if (ok)
-        http_reply_text(r, 200, "OK");
-    else
-        http_reply_text(r, 503, "temporarily unavailable, retry later");
-}
-
-static void
 at_ussd_end(struct http_req *r)
 {
     struct at_ussd_end *e;
     struct ussd_end u;
     char err[128];
 
-    if (at_check(r) == -1)
-        return;
     if ((e = calloc(1, sizeof *e)) == NULL) {
         http_reply_text(r, 503, "temporarily unavailable");
         return;
@@ -113,18 +81,8 @@ at_ussd_end(struct http_req *r)
     u.input = e->input;
     u.last_response = e->last_response;
     u.error_message = e->error_message;
-    ussd_end(r, &u, at_end_ack);
+    ussd_end(r, &u, http_ack);
     free(e);
-}
-
-static void
-at_sms_ack(struct http_req *r, int ok)
-{
-    /* a 5xx makes Africa's Talking retry the callback: the message id dedupes it */
-    if (ok)
-        http_reply_text(r, 200, "OK");
-    else
-        http_reply_text(r, 503, "temporarily unavailable, retry later");
 }
 
 static void
@@ -134,8 +92,6 @@ at_sms(struct http_req *r)
     struct sms_in in;
     char err[128];
 
-    if (at_check(r) == -1)
-        return;
     if ((m = calloc(1, sizeof *m)) == NULL) {
         http_reply_text(r, 503, "temporarily unavailable");
         return;
@@ -150,7 +106,8 @@ at_sms(struct http_req *r)
     in.to = m->to;
     in.text = m->text;
     in.text_len = m->text_len;
-    sms_receive(r, &in, at_sms_ack);
+    /* a 5xx makes Africa's Talking retry the callback: the message id dedupes it */
+    sms_receive(r, &in, http_ack);
     free(m);
 }
 
@@ -162,8 +119,6 @@ at_dlr(struct http_req *r)
     struct at_dlr d;
     char err[128];
 
-    if (at_check(r) == -1)
-        return;
     if (at_parse_dlr(r->body, r->body_len, &d, err, sizeof err) == -1) {
         at_bad_request(r, err);
         return;
@@ -174,15 +129,15 @@ at_dlr(struct http_req *r)
         rep.what = OUTBOX_DLR_FAILED;
     rep.msg_id = d.id;
     rep.reason = d.failure_reason[0] != '\0' ? d.failure_reason : NULL;
-    outbox_report(r, &rep, at_sms_ack);
+    outbox_report(r, &rep, http_ack);
 }
 
 static const struct http_route at_routes[] = {
-    {"at", "sms", EVHTTP_REQ_POST, "at.sms", at_sms},
-    {"at", "dlr", EVHTTP_REQ_POST, "at.dlr", at_dlr},
-    {"at", "ussd", EVHTTP_REQ_POST, "at.ussd", at_ussd},
-    {"at", "ussd/end", EVHTTP_REQ_POST, "at.ussd_end", at_ussd_end},
-    {NULL, NULL, 0, NULL, NULL},
+    {"at", "sms", EVHTTP_REQ_POST, HTTP_BODY_FORM, "at.sms", at_sms, NULL},
+    {"at", "dlr", EVHTTP_REQ_POST, HTTP_BODY_FORM, "at.dlr", at_dlr, NULL},
+    {"at", "ussd", EVHTTP_REQ_POST, HTTP_BODY_FORM, "at.ussd", at_ussd, NULL},
+    {"at", "ussd/end", EVHTTP_REQ_POST, HTTP_BODY_FORM, "at.ussd_end", at_ussd_end, NULL},
+    {NULL, NULL, 0, HTTP_BODY_ANY, NULL, NULL, NULL},
 };
 
 const struct http_handler handler_africastalking = {"africastalking", at_routes, 0};

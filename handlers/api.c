@@ -444,11 +444,13 @@ api_reviews_route(struct http_req *r)
 }
 
 static const struct http_route api_routes[] = {
-    {NULL, "/api/v1/reports", EVHTTP_REQ_GET, "api_reports", api_reports_route},
-    {NULL, "/api/v1/kpm", EVHTTP_REQ_GET, "api_kpm", api_kpm_route},
-    {NULL, "/api/v1/alerts", EVHTTP_REQ_GET, "api_alerts", api_alerts_route},
-    {NULL, "/api/v1/reviews", EVHTTP_REQ_GET | EVHTTP_REQ_POST, "api_reviews", api_reviews_route},
-    {NULL, NULL, 0, NULL, NULL},
+    {NULL, "/api/v1/reports", EVHTTP_REQ_GET, HTTP_BODY_ANY, "api_reports", api_reports_route,
+     NULL},
+    {NULL, "/api/v1/kpm", EVHTTP_REQ_GET, HTTP_BODY_ANY, "api_kpm", api_kpm_route, NULL},
+    {NULL, "/api/v1/alerts", EVHTTP_REQ_GET, HTTP_BODY_ANY, "api_alerts", api_alerts_route, NULL},
+    {NULL, "/api/v1/reviews", EVHTTP_REQ_GET | EVHTTP_REQ_POST, HTTP_BODY_ANY, "api_reviews",
+     api_reviews_route, NULL},
+    {NULL, NULL, 0, HTTP_BODY_ANY, NULL, NULL, NULL},
 };
 
 const struct http_handler handler_api = {"api", api_routes, 1};

@@ -1,13 +1,13 @@
-/* One entry per peer protocol (and the operations endpoints); gateway/http.c loops over them. */
+/* Every handler's route table, for gateway/kabard.c to hand each listener the ones it serves. */
 #ifndef KABAR_HANDLERS_H
 #define KABAR_HANDLERS_H
 
+#include "africastalking.h"
 #include "http.h"
+#include "hubtel.h"
+#include "kannel.h"
 
 extern const struct http_handler handler_ops;
-extern const struct http_handler handler_africastalking;
-extern const struct http_handler handler_hubtel;
-extern const struct http_handler handler_kannel;
 /* the admin listener */
 extern const struct http_handler handler_admin;
 extern const struct http_handler handler_api;

@@ -2,14 +2,13 @@
  * session id (gateway/ussd.c). The wire parser is in hubtel_wire.c. */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <event2/http.h>
 
 #include "config.h"
-#include "handlers.h"
 #include "http.h"
 #include "hubtel.h"
+#include "hubtel_wire.h"
 #include "log.h"
 #include "ussd.h"
 
@@ -43,10 +42,6 @@ hubtel_ussd(struct http_req *r)
     struct ussd_end e;
     char err[128], qe[300];
 
-    if (r->content_type == NULL || strncasecmp(r->content_type, "application/json", 16) != 0) {
-        http_reply_text(r, 415, "expected application/json");
-        return;
-    }
     if ((q = calloc(1, sizeof *q)) == NULL) {
         http_reply_text(r, 503, "temporarily unavailable");
         return;
@@ -77,8 +72,8 @@ hubtel_ussd(struct http_req *r)
 }
 
 static const struct http_route hubtel_routes[] = {
-    {"hubtel", "ussd", EVHTTP_REQ_POST, "hubtel.ussd", hubtel_ussd},
-    {NULL, NULL, 0, NULL, NULL},
+    {"hubtel", "ussd", EVHTTP_REQ_POST, HTTP_BODY_JSON, "hubtel.ussd", hubtel_ussd, NULL},
+    {NULL, NULL, 0, HTTP_BODY_ANY, NULL, NULL, NULL},
 };
 
 const struct http_handler handler_hubtel = {"hubtel", hubtel_routes, 0};

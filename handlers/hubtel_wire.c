@@ -4,47 +4,49 @@
 
 #include <jansson.h>
 
-#include "hubtel.h"
+#include "hubtel_wire.h"
 #include "parse.h"
 
 /*
- * Copies the string member key into buf. A missing member (or null, when optional) leaves buf
- * "" and returns 0; returns *len set and 0 on success, -1 with err on a wrong type or length.
+ * One string member, checked and converted by its kind (parse.h). A missing member, or a null
+ * one when optional, is absent: "" unless required.
  */
 static int
-hubtel_string(json_t *obj, const char *key, int required, char *buf, size_t cap, size_t *len,
-              char *err, size_t errlen)
+hubtel_member(json_t *obj, const struct parse_spec *f, char *err, size_t errlen)
 {
-    json_t *v = json_object_get(obj, key);
+    json_t *v = json_object_get(obj, f->name);
     const char *s;
     size_t n;
 
-    buf[0] = '\0';
-    *len = 0;
-    if (v == NULL || (json_is_null(v) && !required)) {
-        if (!required)
-            return 0;
-        parse_seterr(err, errlen, "missing field '%s'", key);
+    if (v == NULL || (json_is_null(v) && !f->required)) {
+        if (!f->required)
+            return parse_value(f, "", 0, err, errlen);
+        parse_seterr(err, errlen, "missing field '%s'", f->name);
         return -1;
     }
     if (!json_is_string(v)) {
-        parse_seterr(err, errlen, "field '%s' must be a string", key);
+        parse_seterr(err, errlen, "field '%s' must be a string", f->name);
         return -1;
     }
     s = json_string_value(v);
     n = json_string_length(v);
-    if (n > cap - 1) {
-        parse_seterr(err, errlen, "field '%s' too long", key);
-        return -1;
-    }
     /* jansson already refuses \u0000 and bad UTF-8 without JSON_ALLOW_NUL; keep it that way */
     if (memchr(s, '\0', n) != NULL || !parse_utf8_valid(s, n)) {
-        parse_seterr(err, errlen, "invalid string in '%s'", key);
+        parse_seterr(err, errlen, "invalid string in '%s'", f->name);
         return -1;
     }
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    *len = n;
+    return parse_value(f, s, n, err, errlen);
+}
+
+static int
+hubtel_members(json_t *obj, const struct parse_spec *f, size_t n, char *err, size_t errlen)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (hubtel_member(obj, &f[i], err, errlen) != 0)
+            return -1;
+    }
     return 0;
 }
 
@@ -87,23 +89,22 @@ hubtel_fields(json_t *root, struct hubtel_req *r, char *err, size_t errlen)
         {"release", HUBTEL_RELEASE},
         {"timeout", HUBTEL_TIMEOUT},
     };
-    char mobile[33], type[17];
-    size_t n, i;
+    char type[17];
+    /* Type is known before the rest is read: a bad Type is the error a peer sees first */
+    const struct parse_spec head[] = {
+        PARSE_FIELD("SessionId", PF_ID, 1, r->session_id),
+        PARSE_FIELD("Mobile", PF_MSISDN, 1, r->mobile),
+        PARSE_FIELD("Type", PF_TEXT, 1, type),
+    };
+    const struct parse_spec rest[] = {
+        PARSE_FIELD("Message", PF_TEXT, 1, r->message),
+        PARSE_FIELD("ServiceCode", PF_TEXT, 0, r->service_code),
+        PARSE_FIELD("Operator", PF_TEXT, 0, r->operator_name),
+        PARSE_FIELD("ClientState", PF_TEXT, 0, r->client_state),
+    };
+    size_t i;
 
-    if (hubtel_string(root, "SessionId", 1, r->session_id, sizeof(r->session_id), &n, err,
-                      errlen) != 0)
-        return -1;
-    if (!parse_id_valid(r->session_id, n)) {
-        parse_seterr(err, errlen, "bad %s", "SessionId");
-        return -1;
-    }
-    if (hubtel_string(root, "Mobile", 1, mobile, sizeof(mobile), &n, err, errlen) != 0)
-        return -1;
-    if (parse_msisdn(mobile, n, r->mobile) != 0) {
-        parse_seterr(err, errlen, "bad %s", "Mobile");
-        return -1;
-    }
-    if (hubtel_string(root, "Type", 1, type, sizeof(type), &n, err, errlen) != 0)
+    if (hubtel_members(root, head, sizeof(head) / sizeof(head[0]), err, errlen) != 0)
         return -1;
     for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
         if (parse_casematch(type, types[i].name))
@@ -114,16 +115,7 @@ hubtel_fields(json_t *root, struct hubtel_req *r, char *err, size_t errlen)
         return -1;
     }
     r->type = types[i].type;
-    if (hubtel_string(root, "Message", 1, r->message, sizeof(r->message), &n, err, errlen) != 0)
-        return -1;
-    if (hubtel_string(root, "ServiceCode", 0, r->service_code, sizeof(r->service_code), &n, err,
-                      errlen) != 0)
-        return -1;
-    if (hubtel_string(root, "Operator", 0, r->operator_name, sizeof(r->operator_name), &n, err,
-                      errlen) != 0)
-        return -1;
-    if (hubtel_string(root, "ClientState", 0, r->client_state, sizeof(r->client_state), &n, err,
-                      errlen) != 0)
+    if (hubtel_members(root, rest, sizeof(rest) / sizeof(rest[0]), err, errlen) != 0)
         return -1;
     return hubtel_sequence(root, &r->sequence, err, errlen);
 }

@@ -4,14 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <event2/http.h>
 
 #include "config.h"
-#include "handlers.h"
 #include "http.h"
 #include "kannel.h"
+#include "kannel_wire.h"
 #include "log.h"
 #include "outbox.h"
 #include "sms.h"
@@ -27,22 +26,13 @@ kannel_bad_request(struct http_req *r, const char *err)
 }
 
 /* The fields come in the query (get-url) or in a form body (post-url). */
-static int
-kannel_input(struct http_req *r, const char **p, size_t *len)
+static const char *
+kannel_input(struct http_req *r, size_t *len)
 {
-    if (r->method == EVHTTP_REQ_POST) {
-        if (r->content_type == NULL ||
-            strncasecmp(r->content_type, "application/x-www-form-urlencoded", 33) != 0) {
-            http_reply_text(r, 415, "expected application/x-www-form-urlencoded");
-            return -1;
-        }
-        *p = r->body;
-        *len = r->body_len;
-    } else {
-        *p = http_query_raw(r);
-        *len = strlen(*p);
-    }
-    return 0;
+    const char *p = r->method == EVHTTP_REQ_POST ? r->body : http_query_raw(r);
+
+    *len = r->method == EVHTTP_REQ_POST ? r->body_len : strlen(p);
+    return p;
 }
 
 static void
@@ -63,8 +53,7 @@ kannel_sms(struct http_req *r)
     char err[128];
     size_t len;
 
-    if (kannel_input(r, &p, &len) == -1)
-        return;
+    p = kannel_input(r, &len);
     if ((m = calloc(1, sizeof *m)) == NULL) {
         http_reply_text(r, 503, "temporarily unavailable");
         return;
@@ -102,8 +91,7 @@ kannel_dlr(struct http_req *r)
     char err[128];
     size_t len;
 
-    if (kannel_input(r, &p, &len) == -1)
-        return;
+    p = kannel_input(r, &len);
     if (kannel_parse_dlr(p, len, &d, err, sizeof err) == -1) {
         kannel_bad_request(r, err);
         return;
@@ -119,9 +107,11 @@ kannel_dlr(struct http_req *r)
 }
 
 static const struct http_route kannel_routes[] = {
-    {"kannel", "sms", EVHTTP_REQ_GET | EVHTTP_REQ_POST, "kannel.sms", kannel_sms},
-    {"kannel", "dlr", EVHTTP_REQ_GET | EVHTTP_REQ_POST, "kannel.dlr", kannel_dlr},
-    {NULL, NULL, 0, NULL, NULL},
+    {"kannel", "sms", EVHTTP_REQ_GET | EVHTTP_REQ_POST, HTTP_BODY_FORM, "kannel.sms", kannel_sms,
+     NULL},
+    {"kannel", "dlr", EVHTTP_REQ_GET | EVHTTP_REQ_POST, HTTP_BODY_FORM, "kannel.dlr", kannel_dlr,
+     NULL},
+    {NULL, NULL, 0, HTTP_BODY_ANY, NULL, NULL, NULL},
 };
 
 const struct http_handler handler_kannel = {"kannel", kannel_routes, 0};

@@ -1,63 +1,37 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kannel.h"
+#include "kannel_wire.h"
 #include "parse.h"
-
-#define KANNEL_FIELD(n, b, req)                                                                    \
-    {                                                                                              \
-        .name = (n), .buf = (b), .cap = sizeof(b), .required = (req)                               \
-    }
 
 int
 kannel_parse_mo(const char *query, size_t len, struct kannel_mo *m, char *err, size_t errlen)
 {
-    char from[64];
-    size_t i;
-    struct parse_field f[] = {
-        KANNEL_FIELD("id", m->id, 1),     KANNEL_FIELD("from", from, 1),
-        KANNEL_FIELD("to", m->to, 0),     KANNEL_FIELD("text", m->text, 1),
-        KANNEL_FIELD("smsc", m->smsc, 0), KANNEL_FIELD("time", m->time, 0),
+    const struct parse_spec f[] = {
+        PARSE_FIELD("id", PF_ID, 1, m->id),       PARSE_FIELD("from", PF_MSISDN, 1, m->from),
+        PARSE_FIELD("to", PF_DIGITS, 0, m->to),   PARSE_FIELD("text", PF_TEXT, 1, m->text),
+        PARSE_FIELD("smsc", PF_TEXT, 0, m->smsc), PARSE_FIELD("time", PF_TEXT, 0, m->time),
     };
 
     memset(m, 0, sizeof *m);
-    if (parse_form(query, len, f, sizeof f / sizeof f[0], err, errlen) == -1)
+    if (parse_fields(query, len, f, sizeof f / sizeof f[0], err, errlen) == -1)
         return -1;
-    if (!parse_id_valid(m->id, f[0].len)) {
-        parse_seterr(err, errlen, "%s", "bad id");
-        return -1;
-    }
-    if (parse_msisdn(from, f[1].len, m->from) == -1) {
-        parse_seterr(err, errlen, "%s", "bad from");
-        return -1;
-    }
-    for (i = 0; i < f[2].len; i++)
-        if (!((m->to[i] >= '0' && m->to[i] <= '9') || (i == 0 && m->to[i] == '+'))) {
-            parse_seterr(err, errlen, "%s", "bad to");
-            return -1;
-        }
-    m->text_len = f[3].len;
+    m->text_len = strlen(m->text);
     return 0;
 }
 
 int
 kannel_parse_dlr(const char *query, size_t len, struct kannel_dlr *d, char *err, size_t errlen)
 {
-    char id[24], type[8];
-    uint64_t t;
-    struct parse_field f[] = {KANNEL_FIELD("id", id, 1), KANNEL_FIELD("type", type, 1)};
+    uint64_t type;
+    const struct parse_spec f[] = {
+        PARSE_U64("id", 1, d->id, 1, UINT64_MAX),
+        PARSE_U64("type", 1, type, 1, 255),
+    };
 
     memset(d, 0, sizeof *d);
-    if (parse_form(query, len, f, 2, err, errlen) == -1)
+    if (parse_fields(query, len, f, sizeof f / sizeof f[0], err, errlen) == -1)
         return -1;
-    if (parse_u64(id, f[0].len, 1, UINT64_MAX, &d->id) == -1) {
-        parse_seterr(err, errlen, "%s", "bad id");
-        return -1;
-    }
-    if (parse_u64(type, f[1].len, 1, 255, &t) == -1) {
-        parse_seterr(err, errlen, "%s", "bad type");
-        return -1;
-    }
-    d->type = (unsigned)t;
+    d->type = (unsigned)type;
     return 0;
 }

@@ -55,9 +55,10 @@ ops_metrics(struct http_req *r)
 }
 
 static const struct http_route ops_routes[] = {
-    {NULL, "/healthz", EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "healthz", ops_healthz},
-    {NULL, "/metrics", EVHTTP_REQ_GET, "metrics", ops_metrics},
-    {NULL, NULL, 0, NULL, NULL},
+    {NULL, "/healthz", EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, HTTP_BODY_ANY, "healthz", ops_healthz,
+     NULL},
+    {NULL, "/metrics", EVHTTP_REQ_GET, HTTP_BODY_ANY, "metrics", ops_metrics, NULL},
+    {NULL, NULL, 0, HTTP_BODY_ANY, NULL, NULL, NULL},
 };
 
 const struct http_handler handler_ops = {"ops", ops_routes, 0};

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "africastalking.h"
+#include "at_wire.h"
 #include "parse.h"
 #include "fuzz.h"
 

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "africastalking.h"
+#include "at_wire.h"
 #include "parse.h"
 #include "fuzz.h"
 

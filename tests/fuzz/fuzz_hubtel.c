@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hubtel.h"
+#include "hubtel_wire.h"
 #include "parse.h"
 #include "fuzz.h"
 

@@ -2,7 +2,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "kannel.h"
+#include "kannel_wire.h"
 #include "parse.h"
 #include "fuzz.h"
 

@@ -8,7 +8,7 @@
 Every request is recorded in .requests as a dict: time, method, path, headers (a dict with
 case-insensitive names: r["headers"]["apiKey"]),
 form (one value per field), body (bytes), status and response (what was answered).
-Default answer: HTTP 201 with PROTOCOLS.md's JSON, one Recipient per number in `to`, each
+Default answer: HTTP 201 with docs/PROTOCOLS.md's JSON, one Recipient per number in `to`, each
 statusCode 101 "Success" with a unique messageId "ATXid_<n>". Modes, settable from any thread
 at any time, are checked in this order for each request:
   delay(seconds)         every answer waits this long first (0 turns it off)

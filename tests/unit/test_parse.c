@@ -1,5 +1,6 @@
 #include <check.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -334,6 +335,177 @@ START_TEST(test_form_long_name)
 }
 END_TEST
 
+/* The typed table: every kind, required and optional, in one form. */
+struct typed {
+    char id[10];
+    char text[6];
+    char msisdn[PARSE_MSISDN_SIZE];
+    char addr[6];
+    char digits[6];
+    uint64_t num, small;
+    char err[128];
+};
+
+static int
+typed(struct typed *t, const char *body, int required)
+{
+    const struct parse_spec f[] = {
+        PARSE_FIELD("id", PF_ID, required, t->id),
+        PARSE_FIELD("text", PF_TEXT, required, t->text),
+        PARSE_FIELD("msisdn", PF_MSISDN, required, t->msisdn),
+        PARSE_FIELD("addr", PF_ADDR, required, t->addr),
+        PARSE_FIELD("digits", PF_DIGITS, required, t->digits),
+        PARSE_FIELD("num", PF_U64, required, t->num),
+        PARSE_U64("small", required, t->small, 1, 255),
+    };
+
+    memset(t, 0x5a, sizeof(*t));
+    strcpy(t->err, "untouched");
+    return parse_fields(body, strlen(body), f, sizeof(f) / sizeof(f[0]), t->err, sizeof(t->err));
+}
+
+#define TYPED_OK                                                                                   \
+    "id=a.b:c_d-1&text=h%C3%A9&msisdn=0812-3456-001&addr=%2B1+2-3&digits=%2B123"                   \
+    "&num=18446744073709551615&small=255"
+
+START_TEST(test_fields_kinds)
+{
+    struct typed t;
+
+    ck_assert_int_eq(typed(&t, TYPED_OK, 1), 0);
+    ck_assert_str_eq(t.id, "a.b:c_d-1");
+    ck_assert_str_eq(t.text, "h\xc3\xa9");
+    ck_assert_str_eq(t.msisdn, "+628123456001");
+    ck_assert_str_eq(t.addr, "+123");
+    ck_assert_str_eq(t.digits, "+123");
+    ck_assert_uint_eq(t.num, UINT64_MAX);
+    ck_assert_uint_eq(t.small, 255);
+
+    /* optional and absent, or optional and empty: "" and 0 */
+    ck_assert_int_eq(typed(&t, "", 0), 0);
+    ck_assert_str_eq(t.id, "");
+    ck_assert_str_eq(t.msisdn, "");
+    ck_assert_str_eq(t.addr, "");
+    ck_assert_uint_eq(t.num, 0);
+    ck_assert_uint_eq(t.small, 0);
+    ck_assert_int_eq(typed(&t, "id=&text=&msisdn=&addr=&digits=&num=&small=", 0), 0);
+    ck_assert_str_eq(t.text, "");
+    ck_assert_uint_eq(t.small, 0);
+
+    /* required and empty: checked like any value; only text and digits may be empty */
+    ck_assert_int_eq(typed(&t, "id=&text=&msisdn=&addr=&digits=&num=&small=", 1), -1);
+    ck_assert_str_eq(t.err, "bad id");
+    ck_assert_int_eq(typed(&t, "id=x&text=&msisdn=08123456001&addr=1&digits=&num=0&small=1", 1), 0);
+    ck_assert_str_eq(t.digits, "");
+    /* separators do not count against an address's room */
+    ck_assert_int_eq(typed(&t,
+                           "id=x&text=&msisdn=08123456001&addr=(1)+2.3-4-5&digits=&num=0"
+                           "&small=1",
+                           1),
+                     0);
+    ck_assert_str_eq(t.addr, "12345");
+}
+END_TEST
+
+START_TEST(test_fields_bad)
+{
+    static const struct {
+        const char *replace, *with, *err;
+    } cases[] = {
+        {"id=a.b:c_d-1", "id=a+b", "bad id"},
+        {"id=a.b:c_d-1", "id=1234567890", "field 'id' too long"},
+        {"text=h%C3%A9", "text=%C3%A9%C3%A9%C3%A9", "field 'text' too long"},
+        {"text=h%C3%A9", "text=%C3", "invalid UTF-8 in 'text'"},
+        {"msisdn=0812-3456-001", "msisdn=8123456001", "bad msisdn"},
+        {"msisdn=0812-3456-001", "msisdn=++++++++++++++++++++++++++++++++",
+         "bad msisdn"}, /* 32 bytes: converted, refused */
+        {"msisdn=0812-3456-001", "msisdn=+++++++++++++++++++++++++++++++++",
+         "field 'msisdn' too long"},
+        {"addr=%2B1+2-3", "addr=%2B", "bad addr"},
+        {"addr=%2B1+2-3", "addr=1%2B2", "bad addr"},
+        {"addr=%2B1+2-3", "addr=123456", "bad addr"}, /* out holds 5 */
+        {"addr=%2B1+2-3", "addr=1-2-3-4-5-6", "bad addr"},
+        {"digits=%2B123", "digits=1+2", "bad digits"},
+        {"digits=%2B123", "digits=123456", "field 'digits' too long"},
+        {"num=18446744073709551615", "num=18446744073709551616", "bad num"},
+        {"num=18446744073709551615", "num=-1", "bad num"},
+        {"num=18446744073709551615", "num=000000000000000000001", "bad num"},
+        {"num=18446744073709551615", "num=000000000000000000000001", "field 'num' too long"},
+        {"small=255", "small=256", "bad small"},
+        {"small=255", "small=0", "bad small"},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char body[256];
+        const char *at = strstr(TYPED_OK, cases[i].replace);
+        struct typed t;
+
+        ck_assert_ptr_nonnull(at);
+        snprintf(body, sizeof(body), "%.*s%s%s", (int)(at - TYPED_OK), TYPED_OK, cases[i].with,
+                 at + strlen(cases[i].replace));
+        ck_assert_msg(typed(&t, body, 1) == -1, "accepted %s", body);
+        ck_assert_msg(strcmp(t.err, cases[i].err) == 0, "%s: got \"%s\" want \"%s\"", body, t.err,
+                      cases[i].err);
+    }
+}
+END_TEST
+
+START_TEST(test_fields_table)
+{
+    char small[4], msisdn[PARSE_MSISDN_SIZE - 1], err[64];
+    uint32_t narrow;
+    uint64_t wide;
+    struct parse_spec bad[] = {
+        PARSE_FIELD("msisdn", PF_MSISDN, 0, msisdn), /* too small for E.164 */
+        PARSE_FIELD("n", PF_U64, 0, narrow),         /* not a uint64_t */
+        PARSE_U64("r", 0, wide, 9, 1),               /* empty range */
+        {.name = NULL, .kind = PF_TEXT, .out = small, .size = sizeof(small)},
+        {.name = "t", .kind = PF_TEXT, .out = NULL, .size = 4},
+        {.name = "t", .kind = PF_TEXT, .out = small, .size = 0},
+        {.name = "t", .kind = (enum parse_kind)99, .out = small, .size = sizeof(small)},
+    };
+    struct parse_spec many[PARSE_FIELDS_MAX + 1];
+    size_t i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        strcpy(err, "untouched");
+        ck_assert_int_eq(parse_fields("", 0, &bad[i], 1, err, sizeof(err)), -1);
+        ck_assert_str_eq(err, "bad field table");
+        ck_assert_int_eq(parse_value(&bad[i], "", 0, err, sizeof(err)), -1);
+    }
+    for (i = 0; i < PARSE_FIELDS_MAX + 1; i++)
+        many[i] = (struct parse_spec)PARSE_FIELD("t", PF_TEXT, 0, small);
+    ck_assert_int_eq(parse_fields("", 0, many, PARSE_FIELDS_MAX, err, sizeof(err)), 0);
+    ck_assert_int_eq(parse_fields("", 0, many, PARSE_FIELDS_MAX + 1, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "bad field table");
+}
+END_TEST
+
+/* parse_value() on its own, as the JSON parsers use it: raw need not be NUL-terminated. */
+START_TEST(test_value)
+{
+    char id[8], msisdn[PARSE_MSISDN_SIZE], err[64];
+    uint64_t n = 7;
+    const struct parse_spec fid = PARSE_FIELD("Id", PF_ID, 1, id);
+    const struct parse_spec fm = PARSE_FIELD("Mobile", PF_MSISDN, 1, msisdn);
+    const struct parse_spec fn = PARSE_U64("N", 0, n, 1, 9);
+
+    ck_assert_int_eq(parse_value(&fid, "abcXYZ", 3, err, sizeof(err)), 0);
+    ck_assert_str_eq(id, "abc");
+    ck_assert_int_eq(parse_value(&fid, "abcdefgh", 8, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "field 'Id' too long");
+    ck_assert_int_eq(parse_value(&fid, "", 0, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "bad Id");
+    ck_assert_int_eq(parse_value(&fm, "628123456001", 12, err, sizeof(err)), 0);
+    ck_assert_str_eq(msisdn, "+628123456001");
+    ck_assert_int_eq(parse_value(&fn, "", 0, err, sizeof(err)), 0);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_int_eq(parse_value(&fn, "10", 2, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "bad N");
+}
+END_TEST
+
 START_TEST(test_msisdn_table)
 {
     static const struct {
@@ -455,6 +627,10 @@ parse_suite(void)
     tcase_add_test(tc, test_form_bad);
     tcase_add_test(tc, test_form_edges);
     tcase_add_test(tc, test_form_long_name);
+    tcase_add_test(tc, test_fields_kinds);
+    tcase_add_test(tc, test_fields_bad);
+    tcase_add_test(tc, test_fields_table);
+    tcase_add_test(tc, test_value);
     tcase_add_test(tc, test_msisdn_table);
     tcase_add_test(tc, test_msisdn_len);
     tcase_add_test(tc, test_mask);

@@ -4,8 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "africastalking.h"
-#include "hubtel.h"
+#include "at_wire.h"
+#include "hubtel_wire.h"
+#include "kannel_wire.h"
 
 #define HOP_OK                                                                                     \
     "sessionId=ATUid_5f1b1c0b6b0c7d0e&serviceCode=%2A384%2A12345%23"                               \
@@ -122,36 +123,6 @@ START_TEST(test_at_hop_limits)
     body[n + 65] = '\0';
     ck_assert_int_eq(hop(body, &h), -1);
     ck_assert_str_eq(err, "field 'sessionId' too long");
-}
-END_TEST
-
-START_TEST(test_at_split)
-{
-    struct at_input in[4];
-
-    ck_assert_int_eq(at_split_path("", 0, in, 4), 0);
-    ck_assert_int_eq(at_split_path(NULL, 0, in, 4), 0);
-    ck_assert_int_eq(at_split_path("1", 1, in, 4), 1);
-    ck_assert_uint_eq(in[0].len, 1);
-    ck_assert_int_eq(in[0].p[0], '1');
-
-    ck_assert_int_eq(at_split_path("1*2*150000", 10, in, 4), 3);
-    ck_assert_int_eq(memcmp(in[0].p, "1", in[0].len), 0);
-    ck_assert_uint_eq(in[1].len, 1);
-    ck_assert_int_eq(in[1].p[0], '2');
-    ck_assert_uint_eq(in[2].len, 6);
-    ck_assert_int_eq(memcmp(in[2].p, "150000", 6), 0);
-
-    ck_assert_int_eq(at_split_path("1**2", 4, in, 4), -1);
-    ck_assert_int_eq(at_split_path("*1", 2, in, 4), -1);
-    ck_assert_int_eq(at_split_path("1*", 2, in, 4), -1);
-    ck_assert_int_eq(at_split_path("*", 1, in, 4), -1);
-    ck_assert_int_eq(at_split_path("1*2*3*4", 7, in, 4), 4);
-    ck_assert_int_eq(at_split_path("1*2*3*4*5", 9, in, 4), -1);
-    ck_assert_int_eq(at_split_path("1", 1, in, 0), -1);
-    /* len is honoured */
-    ck_assert_int_eq(at_split_path("12*34", 2, in, 4), 1);
-    ck_assert_uint_eq(in[0].len, 2);
 }
 END_TEST
 
@@ -632,18 +603,94 @@ START_TEST(test_hubtel_render)
 }
 END_TEST
 
+START_TEST(test_kannel_mo)
+{
+    static const char q[] = "from=%2B628123456001&to=1234&text=USAHA+BUKA&id=b0a8-1"
+                            "&smsc=operator&time=1764442800";
+    struct kannel_mo m;
+
+    ck_assert_int_eq(kannel_parse_mo(q, sizeof(q) - 1, &m, err, sizeof(err)), 0);
+    ck_assert_str_eq(m.id, "b0a8-1");
+    ck_assert_str_eq(m.from, "+628123456001");
+    ck_assert_str_eq(m.to, "1234");
+    ck_assert_str_eq(m.text, "USAHA BUKA");
+    ck_assert_uint_eq(m.text_len, 10);
+    ck_assert_str_eq(m.smsc, "operator");
+    ck_assert_str_eq(m.time, "1764442800");
+}
+END_TEST
+
+START_TEST(test_kannel_mo_bad)
+{
+    static const struct {
+        const char *q;
+        const char *err;
+    } cases[] = {
+        {"from=08123456001&text=a", "missing field 'id'"},
+        {"id=x&text=a", "missing field 'from'"},
+        {"id=x&from=08123456001", "missing field 'text'"},
+        {"id=a%2Cb&from=08123456001&text=a", "bad id"},
+        {"id=x&from=KABAR&text=a", "bad from"},
+        /* %P as smsbox writes it: digits, at most a leading '+', no separators */
+        {"id=x&from=08123456001&text=a&to=12+34", "bad to"},
+        {"id=x&from=08123456001&text=a&to=1%2B2", "bad to"},
+        {"id=x&from=08123456001&text=a&to=123456789012345678901", "field 'to' too long"},
+    };
+    struct kannel_mo m;
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        strcpy(err, "untouched");
+        ck_assert_msg(kannel_parse_mo(cases[i].q, strlen(cases[i].q), &m, err, sizeof(err)) == -1,
+                      "accepted %s", cases[i].q);
+        ck_assert_msg(strcmp(err, cases[i].err) == 0, "%s: got \"%s\"", cases[i].q, err);
+    }
+}
+END_TEST
+
+START_TEST(test_kannel_dlr)
+{
+    static const struct {
+        const char *q;
+        const char *err;
+    } cases[] = {
+        {"type=1", "missing field 'id'"},
+        {"id=7", "missing field 'type'"},
+        {"id=0&type=1", "bad id"},
+        {"id=x&type=1", "bad id"},
+        {"id=18446744073709551616&type=1", "bad id"},
+        {"id=7&type=0", "bad type"},
+        {"id=7&type=256", "bad type"},
+        {"id=7&type=", "bad type"},
+    };
+    struct kannel_dlr d;
+    size_t i;
+
+    ck_assert_int_eq(kannel_parse_dlr("id=18446744073709551615&type=16", 31, &d, err, sizeof(err)),
+                     0);
+    ck_assert_uint_eq(d.id, UINT64_MAX);
+    ck_assert_uint_eq(d.type, 16);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        strcpy(err, "untouched");
+        ck_assert_msg(kannel_parse_dlr(cases[i].q, strlen(cases[i].q), &d, err, sizeof(err)) == -1,
+                      "accepted %s", cases[i].q);
+        ck_assert_msg(strcmp(err, cases[i].err) == 0, "%s: got \"%s\"", cases[i].q, err);
+    }
+}
+END_TEST
+
 static Suite *
 wire_suite(void)
 {
     Suite *s = suite_create("wire");
     TCase *at = tcase_create("africastalking");
     TCase *hubtel = tcase_create("hubtel");
+    TCase *kannel = tcase_create("kannel");
 
     tcase_add_test(at, test_at_hop_first);
     tcase_add_test(at, test_at_hop_path);
     tcase_add_test(at, test_at_hop_bad);
     tcase_add_test(at, test_at_hop_limits);
-    tcase_add_test(at, test_at_split);
     tcase_add_test(at, test_at_render);
     tcase_add_test(at, test_at_end);
     tcase_add_test(at, test_at_end_bad);
@@ -657,8 +704,12 @@ wire_suite(void)
     tcase_add_test(hubtel, test_hubtel_bad_bytes);
     tcase_add_test(hubtel, test_hubtel_long);
     tcase_add_test(hubtel, test_hubtel_render);
+    tcase_add_test(kannel, test_kannel_mo);
+    tcase_add_test(kannel, test_kannel_mo_bad);
+    tcase_add_test(kannel, test_kannel_dlr);
     suite_add_tcase(s, at);
     suite_add_tcase(s, hubtel);
+    suite_add_tcase(s, kannel);
     return s;
 }
 
