@@ -320,9 +320,17 @@ class Battery:
         self.routes = routes()
 
     def __enter__(self):
-        self.k.start()
         self.user = "it-mal-" + rand_tag()
         self.password = "pw-" + rand_tag(12)
+        try:
+            self.k.start()
+            self.setup()
+        except BaseException:
+            self.cleanup()  # __exit__ does not run when __enter__ fails
+            raise
+        return self
+
+    def setup(self):
         r = subprocess.run([self.env.kabard, "-c", self.k.conf, "user", "add", self.user, "--role", "admin"],
                            input=self.password + "\n", capture_output=True, text=True, timeout=30)
         assert r.returncode == 0, ("user add", r.stderr)
@@ -331,7 +339,6 @@ class Battery:
         assert r.returncode == 0, ("user token", r.stderr)
         self.token = r.stdout.strip()
         self.login()
-        return self
 
     def login(self):
         a = exchange(self.k.admin_port, request(b"GET", b"/login"))
@@ -359,13 +366,17 @@ class Battery:
                     exc[1], self.k.proc.returncode, self.k.log,
                     "\n".join(self.sanitizer_lines()[:5]) or self.k.logtext()[-1500:])) from exc[1]
         finally:
-            if self.k.proc.poll() is None:
-                self.k.proc.kill()
-                self.k.proc.wait()
-            ids = "(SELECT id FROM admin_users WHERE username = '%s')" % self.user
-            self.env.sql("DELETE FROM admin_sessions WHERE user_id IN %s; DELETE FROM api_tokens "
-                         "WHERE user_id IN %s; DELETE FROM admin_users WHERE username = '%s'"
-                         % (ids, ids, self.user))
+            self.cleanup()
+
+    def cleanup(self):
+        """Kills kabard if it still runs, and deletes the user with its sessions and token."""
+        if self.k.proc is not None and self.k.proc.poll() is None:
+            self.k.proc.kill()
+            self.k.proc.wait()
+        ids = "(SELECT id FROM admin_users WHERE username = '%s')" % self.user
+        self.env.sql("DELETE FROM admin_sessions WHERE user_id IN %s; DELETE FROM api_tokens "
+                     "WHERE user_id IN %s; DELETE FROM admin_users WHERE username = '%s'"
+                     % (ids, ids, self.user))
 
     def route(self, name):
         return [r for r in self.routes if r.name == name][0]
