@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "http.h"
+#include "parse.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -272,7 +273,7 @@ http_body_accepted(struct http_req *r, enum http_body body)
 
     if (r->method != EVHTTP_REQ_POST || want == NULL)
         return 1;
-    if (ct == NULL || strncasecmp(ct, want, strlen(want)) != 0) {
+    if (!parse_media_type_is(ct, want)) {
         snprintf(msg, sizeof msg, "expected %s", want);
         http_reply_text(r, 415, msg);
         return 0;

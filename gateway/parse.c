@@ -1,6 +1,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "parse.h"
 
@@ -574,4 +575,20 @@ parse_cookie(const char *header, size_t len, const char *name, char *out, size_t
         return 0;
     }
     return -1;
+}
+
+int
+parse_media_type_is(const char *ct, const char *want)
+{
+    size_t n = strlen(want);
+
+    if (ct == NULL)
+        return 0;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    if (strncasecmp(ct, want, n) != 0)
+        return 0;
+    for (ct += n; *ct == ' ' || *ct == '\t'; ct++)
+        ;
+    return *ct == '\0' || *ct == ';';
 }

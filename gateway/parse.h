@@ -18,6 +18,13 @@ int parse_u64(const char *s, size_t len, uint64_t min, uint64_t max, uint64_t *o
 int parse_utf8_valid(const char *s, size_t len);
 
 /*
+ * 1 if the Content-Type value ct names the media type want ("application/json"): the same
+ * type/subtype, case-insensitive, then nothing, or parameters after optional spaces and ';'.
+ * "application/jsonp" or "application/json-seq" is not "application/json". ct NULL: 0.
+ */
+int parse_media_type_is(const char *ct, const char *want);
+
+/*
  * One entry of a parse_form() table. The caller sets name, buf, cap (bytes including the NUL)
  * and required; parse_form() sets len and seen and always leaves buf NUL-terminated.
  */

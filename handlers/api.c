@@ -314,7 +314,7 @@ api_reviews_post(struct db_conn *c, struct api_job *j)
     uint64_t kpm;
     int t, err;
 
-    if (j->r->content_type == NULL || strncmp(j->r->content_type, "application/json", 16) != 0) {
+    if (!parse_media_type_is(j->r->content_type, "application/json")) {
         api_error(j, 415, "send application/json");
         return 0;
     }
@@ -405,7 +405,7 @@ api_submit(struct http_req *r, api_fn fn, int flags)
     j->r = r;
     j->cfg = r->cfg;
     j->fn = fn;
-    j->json_body = r->content_type != NULL && strncmp(r->content_type, "application/json", 16) == 0;
+    j->json_body = parse_media_type_is(r->content_type, "application/json");
     if (auth != NULL && strncmp(auth, "Bearer ", 7) == 0)
         snprintf(j->token, sizeof j->token, "%s", auth + 7);
     snprintf(j->query, sizeof j->query, "%s", http_query_raw(r));
