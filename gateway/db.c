@@ -17,6 +17,12 @@
 #include "log.h"
 #include "metrics.h"
 
+#ifdef KABAR_FAULTS
+#include <sys/socket.h>
+
+#include "fault.h"
+#endif
+
 #define DB_QUEUE_MAX 8192
 #define DB_STMT_CACHE 64
 #define DB_COLS_MAX 32
@@ -44,6 +50,9 @@ struct db_conn {
     unsigned backoff_ms;
     struct timespec next_attempt;
     int ever_connected;
+#ifdef KABAR_FAULTS
+    const char *txn_name; /* db_txn_name(), for the run of the work in progress */
+#endif
 };
 
 struct db_queue {
@@ -389,6 +398,94 @@ db_query(struct db_conn *c, const char *sql, const struct db_param *p, size_t np
     return err;
 }
 
+#ifdef KABAR_FAULTS
+/* Armed by db_start before any worker exists; the workers only count passes, atomically. */
+static struct {
+    struct fault_spec spec[FAULT_MAX];
+    atomic_ullong passes[FAULT_MAX];
+    size_t n;
+} db_faults;
+
+static int
+db_fault_arm(void)
+{
+    const char *s = getenv("KABAR_FAULTS");
+    char err[128];
+    size_t i;
+    int n;
+
+    db_faults.n = 0;
+    if (s == NULL)
+        return 0;
+    if ((n = fault_parse(s, strlen(s), db_faults.spec, FAULT_MAX, err, sizeof err)) == -1) {
+        log_error("faults_refused", "reason=\"KABAR_FAULTS: %s\"", err);
+        return -1;
+    }
+    db_faults.n = (size_t)n;
+    for (i = 0; i < db_faults.n; i++) {
+        atomic_store(&db_faults.passes[i], 0);
+        log_notice("fault_armed", "point=%s:%s times=%llu skip=%llu",
+                   fault_kind_name(db_faults.spec[i].kind), db_faults.spec[i].name,
+                   (unsigned long long)db_faults.spec[i].times,
+                   (unsigned long long)db_faults.spec[i].skip);
+    }
+    return 0;
+}
+
+/* Counts one pass of KIND:NAME; 1 when this pass is one the fault fires on. */
+static int
+db_fault_fires(enum fault_kind kind, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < db_faults.n; i++) {
+        const struct fault_spec *f = &db_faults.spec[i];
+        unsigned long long pass;
+
+        if (f->kind != kind || strcmp(f->name, name) != 0)
+            continue;
+        pass = atomic_fetch_add(&db_faults.passes[i], 1);
+        if (pass < f->skip || pass - f->skip >= f->times)
+            return 0;
+        log_warn("fault_fired", "point=%s:%s n=%llu", fault_kind_name(kind), name,
+                 pass - f->skip + 1);
+        return 1;
+    }
+    return 0;
+}
+
+/* As a broken link does: the next request still reaches the server, its answer never comes
+ * back (2013), and the server drops the session (rolling back its transaction) once we close. */
+static void
+db_fault_cut(struct db_conn *c)
+{
+    shutdown(mysql_get_socket(c->mysql), SHUT_RD);
+}
+
+void
+db_fault(struct db_conn *c, const char *point)
+{
+    if (c->mysql != NULL && db_fault_fires(FAULT_LINK, point))
+        db_fault_cut(c);
+}
+
+void
+db_txn_name(struct db_conn *c, const char *name)
+{
+    c->txn_name = name;
+}
+
+/* After a COMMIT that succeeded: 0, or 2013 with the link cut when commit_lost:NAME fires. */
+static int
+db_fault_commit_lost(struct db_conn *c)
+{
+    if (c->txn_name == NULL || c->mysql == NULL || !db_fault_fires(FAULT_COMMIT_LOST, c->txn_name))
+        return 0;
+    db_fault_cut(c);
+    return CR_SERVER_LOST;
+}
+#endif
+
 static int
 db_run(struct db_conn *c, struct db_job *j)
 {
@@ -399,6 +496,7 @@ db_run(struct db_conn *c, struct db_job *j)
             atomic_store(&db.up, 0);
             return DB_EUNAVAILABLE;
         }
+        db_txn_name(c, NULL); /* each run of the work names itself again */
         if (j->flags & DB_TXN) {
             /* one round trip to open it; the work's statements and the commit follow */
             if ((j->flags & DB_READ_COMMITTED) &&
@@ -409,6 +507,10 @@ db_run(struct db_conn *c, struct db_job *j)
                 err = (int)mysql_errno(c->mysql);
             else if ((err = j->work(c, j->arg)) == 0 && mysql_commit(c->mysql) != 0)
                 err = (int)mysql_errno(c->mysql);
+#ifdef KABAR_FAULTS
+            else if (err == 0)
+                err = db_fault_commit_lost(c);
+#endif
             if (err != 0 && c->mysql != NULL)
                 mysql_rollback(c->mysql);
         } else {
@@ -634,6 +736,10 @@ db_start(struct event_base *base, const struct config_db *cfg)
     memset(&db, 0, sizeof db);
     db.batchers = batchers;
     db.cfg = *cfg;
+#ifdef KABAR_FAULTS
+    if (db_fault_arm() == -1)
+        return -1;
+#endif
     pthread_mutex_init(&db.lock, NULL);
     pthread_cond_init(&db.cond, NULL);
     if (pipe(db.pipe) == -1)

@@ -106,4 +106,32 @@ int db_query(struct db_conn *c, const char *sql, const struct db_param *p, size_
              void *arg);
 int db_is_retryable(int err);
 
+/*
+ * Fault injection, for the tests: compiled only by ./configure --enable-faults (which defines
+ * KABAR_FAULTS); in any other build both calls are empty macros and no fault code exists.
+ * KABAR_FAULTS in kabard's environment arms faults when the pool starts (a malformed value stops
+ * the start), as comma-separated KIND:NAME=TIMES[@SKIP] entries: the fault fires on TIMES
+ * passes, after letting SKIP passes (default 0) go by. For example
+ *     KABAR_FAULTS="link:outbox_claim_readback=1,commit_lost:outbox_claim=2@1"
+ *   link:POINT       db_fault(c, "POINT") cuts the worker's connection for real (shutdown() of
+ *                    its socket): the next statement reaches the server, its answer is lost
+ *                    (a genuine 2013), and db_run handles it as any lost link: it closes the
+ *                    connection, opens another and runs the work again (a DB_TXN job after
+ *                    its rollback, which the server also does when the session goes).
+ *   commit_lost:TXN  a DB_TXN job that named itself TXN with db_txn_name() commits for real,
+ *                    then its link is cut and db_run sees 2013, as if the COMMIT's answer had
+ *                    been lost: the work is re-run after a commit that happened, which every
+ *                    DB_TXN job must survive.
+ * Each firing logs "fault_fired point=KIND:NAME n=N" (N counts that entry's firings).
+ */
+#ifdef KABAR_FAULTS
+void db_fault(struct db_conn *c, const char *point);
+/* The kind of the DB_TXN job running on c (a static string), for commit_lost; the work calls it
+ * first. It holds for one run of the work. */
+void db_txn_name(struct db_conn *c, const char *name);
+#else
+#define db_fault(c, point) ((void)(c))
+#define db_txn_name(c, name) ((void)(c))
+#endif
+
 #endif

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <errmsg.h>
 #include <event2/event.h>
 #include <sodium.h>
 
@@ -23,6 +24,8 @@ struct outbox_claim {
     unsigned batch, claim_timeout;
     struct outbox_send *list, **tail;
     size_t n;
+    int unread;                /* a claimed row could not be taken into the list */
+    struct outbox_claim *next; /* waiting to be released */
 };
 
 static struct {
@@ -37,7 +40,8 @@ static struct {
     struct db_batcher results;
     char instance[13]; /* every claim token of this process starts with it */
     unsigned long long claims;
-    struct outbox_send *unrecorded; /* outcomes the database did not take yet: kept, retried */
+    struct outbox_send *unrecorded;  /* outcomes the database did not take yet: kept, retried */
+    struct outbox_claim *unreleased; /* failed claims whose rows may be ours: kept, retried */
     time_t last_beat;
 } ob;
 
@@ -402,6 +406,20 @@ outbox_pump_tick(evutil_socket_t fd, short what, void *arg)
 
 /* ---- claiming due rows */
 
+static void
+outbox_claim_empty(struct outbox_claim *cl)
+{
+    struct outbox_send *s;
+
+    while ((s = cl->list) != NULL) {
+        cl->list = s->next;
+        outbox_send_free(s);
+    }
+    cl->tail = &cl->list;
+    cl->n = 0;
+    cl->unread = 0;
+}
+
 static int
 outbox_row_claimed(void *arg, char **v, unsigned long *len, unsigned n)
 {
@@ -409,13 +427,17 @@ outbox_row_claimed(void *arg, char **v, unsigned long *len, unsigned n)
     struct outbox_send *s;
     uint64_t x;
 
+    /* a row left out would stay 'sending' under our token: the whole claim is rolled back */
     if (n < 6 || v[0] == NULL || v[1] == NULL || v[2] == NULL || v[3] == NULL ||
-        (s = calloc(1, sizeof *s)) == NULL)
-        return 0;
+        (s = calloc(1, sizeof *s)) == NULL) {
+        cl->unread = 1;
+        return 1;
+    }
     if (parse_u64(v[0], strlen(v[0]), 1, UINT64_MAX, &s->id) == -1 ||
         (s->body = malloc(len[2] + 1)) == NULL) {
         free(s);
-        return 0;
+        cl->unread = 1;
+        return 1;
     }
     memcpy(s->body, v[2], len[2] + 1);
     snprintf(s->recipient, sizeof s->recipient, "%s", v[1]);
@@ -464,25 +486,22 @@ outbox_beat_done(int err, void *arg)
     free(arg);
 }
 
+/* One transaction (DB_TXN): rows are stamped 'sending' with our token only if they are also
+ * read back into the list. A re-run after a lost COMMIT keeps the token, so it reads back what
+ * the first run committed together with what it claims itself. */
 static int
 outbox_claim_work(struct db_conn *c, void *arg)
 {
     struct outbox_claim *cl = arg;
     struct db_param mine[] = {DB_STR(cl->prefix), DB_U64(cl->claim_timeout * 1000 / 2)};
     struct db_param stale[] = {DB_U64(cl->claim_timeout)};
-    struct outbox_send *s;
     struct db_param claim[] = {DB_STR(cl->token), DB_U64(cl->batch)};
     struct db_param read[] = {DB_STR(cl->token)};
     int err;
 
+    db_txn_name(c, "outbox_claim");
     /* a re-run (after a lost connection) starts from nothing */
-    while ((s = cl->list) != NULL) {
-        cl->list = s->next;
-        free(s->body);
-        free(s);
-    }
-    cl->tail = &cl->list;
-    cl->n = 0;
+    outbox_claim_empty(cl);
     if ((err = outbox_heartbeat(c, mine)) != 0)
         return err;
     /* a crash left these half-sent: send again (at least once) */
@@ -498,11 +517,60 @@ outbox_claim_work(struct db_conn *c, void *arg)
                        " ORDER BY priority, next_attempt_at LIMIT ?",
                        claim, 2, NULL, NULL)) != 0)
         return err;
-    return db_query(c,
-                    "SELECT id, recipient, body, provider, attempts,"
-                    " TIMESTAMPDIFF(SECOND, created_at, NOW(3)) FROM outbox"
-                    " WHERE claim_token = ? AND state = 'sending' ORDER BY priority, id",
-                    read, 1, outbox_row_claimed, cl);
+    db_fault(c, "outbox_claim_readback");
+    if ((err = db_query(c,
+                        "SELECT id, recipient, body, provider, attempts,"
+                        " TIMESTAMPDIFF(SECOND, created_at, NOW(3)) FROM outbox"
+                        " WHERE claim_token = ? AND state = 'sending' ORDER BY priority, id",
+                        read, 1, outbox_row_claimed, cl)) != 0)
+        return err;
+    return cl->unread ? CR_OUT_OF_MEMORY : 0;
+}
+
+/* A claim that failed may still have committed (its COMMIT's answer lost, and every retry
+ * failed): whatever carries its token goes back to the queue, not counted as an attempt. Until
+ * that is done the heartbeats keep those rows ours, so no other process takes them either. */
+static int
+outbox_release_work(struct db_conn *c, void *arg)
+{
+    struct outbox_claim *cl = arg;
+    struct db_param p[] = {DB_STR(cl->token)};
+
+    return db_exec(c,
+                   "UPDATE outbox SET state = 'queued', claim_token = NULL,"
+                   " attempts = attempts - 1 WHERE claim_token = ? AND state = 'sending'",
+                   p, 1, NULL, NULL);
+}
+
+static void
+outbox_release_done(int err, void *arg)
+{
+    struct outbox_claim *cl = arg;
+
+    if (err != 0) {
+        log_warn("outbox_release_failed", "token=%s err=%d", cl->token, err);
+        cl->next = ob.unreleased;
+        ob.unreleased = cl;
+        return;
+    }
+    log_info("outbox_released", "token=%s", cl->token);
+    free(cl);
+}
+
+static void
+outbox_release_unreleased(void)
+{
+    struct outbox_claim *list = ob.unreleased, *cl;
+
+    ob.unreleased = NULL;
+    while ((cl = list) != NULL) {
+        list = cl->next;
+        cl->next = NULL;
+        if (db_submit(outbox_release_work, outbox_release_done, cl, 0) == -1) {
+            cl->next = ob.unreleased;
+            ob.unreleased = cl;
+        }
+    }
 }
 
 static void
@@ -512,8 +580,18 @@ outbox_claim_done(int err, void *arg)
     struct outbox_send *s;
 
     ob.claiming = 0;
-    if (err != 0 && err != DB_EUNAVAILABLE)
-        log_warn("outbox_claim_failed", "err=%d", err);
+    if (err != 0) {
+        if (err != DB_EUNAVAILABLE)
+            log_warn("outbox_claim_failed", "token=%s err=%d", cl->token, err);
+        /* the list is of a run whose COMMIT failed or went unanswered: none of it is ours for
+         * sure, so nothing is sent, and the release hands back whatever did commit */
+        outbox_claim_empty(cl);
+        cl->next = ob.unreleased;
+        ob.unreleased = cl;
+        if (db_is_up())
+            outbox_release_unreleased();
+        return;
+    }
     while ((s = cl->list) != NULL) {
         cl->list = s->next;
         s->next = NULL;
@@ -527,7 +605,7 @@ outbox_claim_done(int err, void *arg)
         ob.nwaiting++;
     }
     /* a full batch means more may be due: look again at once */
-    ob.again = err == 0 && cl->n >= cl->batch;
+    ob.again = cl->n >= cl->batch;
     free(cl);
     outbox_pump();
     if (ob.again)
@@ -544,9 +622,13 @@ outbox_poll(evutil_socket_t fd, short what, void *arg)
     (void)arg;
     if (ob.unrecorded != NULL && db_is_up())
         outbox_retry_unrecorded();
-    /* held rows (waiting, in flight, unrecorded) stay ours even when nothing is claimed */
+    if (ob.unreleased != NULL && db_is_up())
+        outbox_release_unreleased();
+    /* held rows (waiting, in flight, unrecorded, unreleased) stay ours even when nothing is
+     * claimed */
     if (ob.cfg != NULL && db_is_up() &&
-        (ob.waiting != NULL || !outbox_send_idle() || ob.unrecorded != NULL)) {
+        (ob.waiting != NULL || !outbox_send_idle() || ob.unrecorded != NULL ||
+         ob.unreleased != NULL)) {
         time_t now = time(NULL);
 
         if (now - ob.last_beat >= (time_t)(ob.cfg->outbox.claim_timeout / 4 + 1)) {
@@ -572,7 +654,7 @@ outbox_poll(evutil_socket_t fd, short what, void *arg)
     cl->claim_timeout = ob.cfg->outbox.claim_timeout;
     cl->tail = &cl->list;
     ob.claiming = 1;
-    if (db_submit(outbox_claim_work, outbox_claim_done, cl, 0) == -1) {
+    if (db_submit(outbox_claim_work, outbox_claim_done, cl, DB_TXN | DB_READ_COMMITTED) == -1) {
         ob.claiming = 0;
         free(cl);
     }
@@ -669,6 +751,7 @@ void
 outbox_free(void)
 {
     struct outbox_send *s;
+    struct outbox_claim *cl;
 
     if (ob.base == NULL)
         return;
@@ -679,6 +762,10 @@ outbox_free(void)
     while ((s = ob.unrecorded) != NULL) {
         ob.unrecorded = s->next;
         outbox_send_free(s);
+    }
+    while ((cl = ob.unreleased) != NULL) {
+        ob.unreleased = cl->next;
+        free(cl);
     }
     if (ob.pump_timer != NULL)
         event_free(ob.pump_timer);

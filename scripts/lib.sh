@@ -48,6 +48,11 @@ kabar_e2e_deps() {
     die "npm ci failed in tests/e2e"
 }
 
+# How scripts/test configures its builds: warnings are errors, and the fault injection that
+# tests/integration/test_faults.py arms (KABAR_FAULTS) is compiled in. The demo and the
+# benchmarks build without it, as production does.
+KABAR_TEST_OPTIONS="--enable-werror --enable-debug --enable-faults"
+
 # kabar_build DIR [configure options...]: an out-of-tree build, so several can coexist.
 kabar_build() {
   local dir=$1; shift

@@ -85,10 +85,12 @@ def raw_http(port, data, timeout=5):
 
 
 class Kabard:
-    """One kabard process with its own configuration file and log."""
+    """One kabard process with its own configuration file and log. environ: variables added to
+    its environment (KABAR_FAULTS, say)."""
 
-    def __init__(self, env, conf_text=None, name="kabard"):
+    def __init__(self, env, conf_text=None, name="kabard", environ=None):
         self.env = env
+        self.environ = dict(os.environ, **(environ or {}))
         self.dir = tempfile.mkdtemp(prefix=name + ".", dir=env.tmp)
         self.conf = os.path.join(self.dir, "kabard.conf")
         self.log = os.path.join(self.dir, "kabard.log")
@@ -101,7 +103,7 @@ class Kabard:
     def start(self, expect_start=True):
         self.logf = open(self.log, "ab")
         self.proc = subprocess.Popen([self.env.kabard, "-c", self.conf],
-                                     stdout=self.logf, stderr=self.logf)
+                                     stdout=self.logf, stderr=self.logf, env=self.environ)
         if not expect_start:
             return self
         m = wait_for(lambda: self._started(), timeout=15, what="kabard to start")
