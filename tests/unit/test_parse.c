@@ -611,6 +611,27 @@ START_TEST(test_mask)
 }
 END_TEST
 
+START_TEST(test_media_type)
+{
+    const char *want = "application/json";
+
+    ck_assert_int_eq(parse_media_type_is("application/json", want), 1);
+    ck_assert_int_eq(parse_media_type_is("Application/JSON", want), 1);
+    ck_assert_int_eq(parse_media_type_is("application/json; charset=utf-8", want), 1);
+    ck_assert_int_eq(parse_media_type_is(" application/json ;charset=utf-8", want), 1);
+    ck_assert_int_eq(parse_media_type_is("application/jsonp", want), 0);
+    ck_assert_int_eq(parse_media_type_is("application/json-seq", want), 0);
+    ck_assert_int_eq(parse_media_type_is("application/json-patch+json", want), 0);
+    ck_assert_int_eq(parse_media_type_is("application/jso", want), 0);
+    ck_assert_int_eq(parse_media_type_is("text/plain", want), 0);
+    ck_assert_int_eq(parse_media_type_is("", want), 0);
+    ck_assert_int_eq(parse_media_type_is(NULL, want), 0);
+    ck_assert_int_eq(parse_media_type_is("application/x-www-form-urlencodedXX",
+                                         "application/x-www-form-urlencoded"),
+                     0);
+}
+END_TEST
+
 static Suite *
 parse_suite(void)
 {
@@ -639,26 +660,6 @@ parse_suite(void)
     return s;
 }
 
-START_TEST(test_media_type)
-{
-    const char *want = "application/json";
-
-    ck_assert_int_eq(parse_media_type_is("application/json", want), 1);
-    ck_assert_int_eq(parse_media_type_is("Application/JSON", want), 1);
-    ck_assert_int_eq(parse_media_type_is("application/json; charset=utf-8", want), 1);
-    ck_assert_int_eq(parse_media_type_is(" application/json ;charset=utf-8", want), 1);
-    ck_assert_int_eq(parse_media_type_is("application/jsonp", want), 0);
-    ck_assert_int_eq(parse_media_type_is("application/json-seq", want), 0);
-    ck_assert_int_eq(parse_media_type_is("application/json-patch+json", want), 0);
-    ck_assert_int_eq(parse_media_type_is("application/jso", want), 0);
-    ck_assert_int_eq(parse_media_type_is("text/plain", want), 0);
-    ck_assert_int_eq(parse_media_type_is("", want), 0);
-    ck_assert_int_eq(parse_media_type_is(NULL, want), 0);
-    ck_assert_int_eq(parse_media_type_is("application/x-www-form-urlencodedXX",
-                                         "application/x-www-form-urlencoded"),
-                     0);
-}
-END_TEST
 
 int
 main(void)
