@@ -152,6 +152,7 @@ sms_report(const struct sms_act *x, struct report *r, enum report_kind kind)
     snprintf(r->session_id, sizeof r->session_id, "sms:%s", j->msg_id);
     snprintf(r->input_path, sizeof r->input_path, "%.*s",
              (int)(j->text_len > 1024 ? 1024 : j->text_len), j->text);
+    r->window_days = j->cfg->alerts.window_days;
 }
 
 struct sms_training {

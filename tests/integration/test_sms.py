@@ -112,7 +112,14 @@ def test_sms_attendance_by_code(env):
                        " WHERE session_id='sms:%s'" % mid) == [["0", "2"]]
 
 
+def no_open_help_alert(env, msisdn):
+    """An alert of this KPM's inside the window would hold back the one the test looks for."""
+    env.sql("UPDATE alerts a JOIN kpm k ON k.id = a.kpm_id SET a.state = 'expired'"
+            " WHERE k.msisdn = '%s' AND a.rule = 'help_requested'" % msisdn)
+
+
 def test_sms_help_request_alerts_the_assistant(env):
+    no_open_help_alert(env, SITI)
     with Kabard(env) as k:
         mid, _ = at_sms(k, SITI, "BANTUAN modal saya habis, tolong telepon")
         row = env.sql("SELECT id, topic, text, assistant_id FROM help_requests WHERE session_id='sms:%s'" % mid)
@@ -131,6 +138,7 @@ def test_sms_stop_and_mulai(env):
 
 
 def test_sms_ok_acknowledges_only_the_assistants_own_alert(env):
+    no_open_help_alert(env, SITI)
     with Kabard(env) as k:
         mid, _ = at_sms(k, SITI, "BANTUAN tolong")
         hid = env.scalar("SELECT id FROM help_requests WHERE session_id='sms:%s'" % mid)
