@@ -125,7 +125,7 @@ static const char alerts_graduation[] = ALERTS_INSERT(
                       ALERTS_UPSERT;
 
 /* in the order of enum config_rule; help and link requests raise theirs where they are saved
- * (report.c) */
+ * (report.c, with the same window) */
 static const struct alerts_rule {
     const char *sql;
     enum alerts_param p[ALERTS_PARAMS + 1];
@@ -186,17 +186,8 @@ alerts_raise(struct db_conn *c, struct alerts_job *j)
     size_t n;
     int err = 0, i;
 
-    /* help and link alerts are raised where the request is saved: the window applies to them
-     * here, as to every rule (the request itself stays recorded) */
-    p[0] = DB_U64(a->window_days);
-    if ((err = db_exec(c,
-                       "UPDATE alerts n JOIN alerts o ON o.rule = n.rule AND o.kpm_id = n.kpm_id"
-                       " AND o.id < n.id AND o.state <> 'expired'"
-                       " AND o.created_at > n.created_at - INTERVAL ? DAY"
-                       " SET n.state = 'expired' WHERE n.state = 'new'",
-                       p, 1, NULL, NULL)) != 0)
-        return err;
-    /* and their urgency follows the configuration */
+    /* help and link alerts are raised 'immediate' where the request is saved, inside their
+     * window (report.c): the waiting alerts of every rule take its configured urgency */
     for (i = 0; i < RULE_COUNT && err == 0; i++) {
         p[0] = alerts_param(ALERTS_URGENCY, j, &a->rules[i]);
         p[1] = DB_STR(config_rule_names[i]);

@@ -360,7 +360,7 @@ config_load_alerts(struct cfgfile *st, struct config *c)
     a->quiet_end = 7;
     a->digest_hour = 17;
     a->daily_cap = 5;
-    a->window_days = 7;
+    a->window_days = CONFIG_WINDOW_DAYS;
     a->remind_hours = 24;
     a->nudge_day = 25;
     for (i = 0; i < RULE_COUNT; i++) {

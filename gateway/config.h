@@ -65,6 +65,8 @@ struct config_alert_rule {
     unsigned long long revenue; /* ... running, with at least this revenue */
 };
 
+#define CONFIG_WINDOW_DAYS 7 /* alerts.window_days when the file does not say */
+
 struct config_alerts {
     int enabled;
     unsigned tick_seconds;

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "config.h"
 #include "db.h"
 #include "dialog.h"
 #include "parse.h"
@@ -120,6 +121,24 @@ report_save_attendance(struct db_conn *c, struct report *r)
                    p, 11, NULL, &r->id);
 }
 
+/*
+ * The window of a request's alert, in the statement that inserts it: no second one while the KPM
+ * has one of the rule that is not expired inside window_days (the last parameter). The KPM's row
+ * is locked (FOR UPDATE), so two requests of one KPM committing at once decide in turn, and the
+ * second sees the first's alert whatever the isolation level; both having read the row already
+ * (the request's foreign key) is a deadlock, which re-runs one of the transactions (db.h).
+ */
+#define REPORT_ALERT_WINDOW(rule, kpm)                                                             \
+    " AND NOT EXISTS (SELECT 1 FROM alerts x WHERE x.rule = '" rule "' AND x.kpm_id = " kpm        \
+    " AND x.state <> 'expired' AND x.created_at > NOW(3) - INTERVAL ? DAY)"                        \
+    " FOR UPDATE ON DUPLICATE KEY UPDATE id = alerts.id"
+
+static unsigned
+report_window(const struct report *r)
+{
+    return r->window_days > 0 ? r->window_days : CONFIG_WINDOW_DAYS;
+}
+
 /* A request and the alert it raises, whose first parameter is the request's number: a retry
  * finds both already there. Sending the alert is the alerts' and the outbox's work. */
 static int
@@ -142,7 +161,7 @@ report_save_help(struct db_conn *c, struct report *r)
                            DB_STR(r->msisdn),     DB_STR(r->channel),
                            DB_STR(r->session_id), DB_STR(report_sources[r->source]),
                            report_opt(&r->topic), r->text != NULL ? DB_STR(r->text) : DB_NULL()};
-    struct db_param a[] = {DB_U64(0)};
+    struct db_param a[] = {DB_U64(0), DB_U64(report_window(r))};
 
     return report_save_request(
         c, r,
@@ -152,8 +171,9 @@ report_save_help(struct db_conn *c, struct report *r)
         p, 8,
         "INSERT INTO alerts (rule, kpm_id, assistant_id, dedupe_key, urgency)"
         " SELECT 'help_requested', h.kpm_id, h.assistant_id, CONCAT('help:', h.id), 'immediate'"
-        " FROM help_requests h WHERE h.id = ? ON DUPLICATE KEY UPDATE id = alerts.id",
-        a, 1);
+        " FROM help_requests h JOIN kpm k ON k.id = h.kpm_id WHERE h.id = ?" REPORT_ALERT_WINDOW(
+            "help_requested", "h.kpm_id"),
+        a, 2);
 }
 
 /* An unknown phone asks to be linked to a PKH number; the alert goes to the assistant of the
@@ -163,7 +183,7 @@ report_save_link(struct db_conn *c, struct report *r)
 {
     struct db_param p[] = {DB_STR(r->msisdn), DB_STR(r->pkh), DB_STR(r->pkh), DB_STR(r->channel),
                            DB_STR(r->session_id)};
-    struct db_param a[] = {DB_U64(0), DB_STR(r->pkh)};
+    struct db_param a[] = {DB_U64(0), DB_STR(r->pkh), DB_U64(report_window(r))};
 
     return report_save_request(
         c, r,
@@ -173,8 +193,8 @@ report_save_link(struct db_conn *c, struct report *r)
         p, 5,
         "INSERT INTO alerts (rule, kpm_id, assistant_id, dedupe_key, urgency)"
         " SELECT 'link_request', k.id, k.assistant_id, CONCAT('link:', ?), 'immediate'"
-        " FROM kpm k WHERE k.pkh_number = ? ON DUPLICATE KEY UPDATE id = alerts.id",
-        a, 2);
+        " FROM kpm k WHERE k.pkh_number = ?" REPORT_ALERT_WINDOW("link_request", "k.id"),
+        a, 3);
 }
 
 int

@@ -40,14 +40,18 @@ struct report {
     struct report_num topic;                                          /* help */
     const char *text; /* help: the free text of an SMS, or NULL; must outlive the save */
     char pkh[21];     /* link: the PKH participant number as entered */
-    uint64_t id;      /* after a save: the report's number (the first one's on a retry) */
+    /* help, link: no second alert for the KPM inside this many days (alerts.window_days; 0, a
+     * caller that does not say, is its default) */
+    unsigned window_days;
+    uint64_t id; /* after a save: the report's number (the first one's on a retry) */
 };
 
 /* The kind, answers and fields of a report a dialog ended with (its action); the caller sets
  * who, where and the key. -1 for DIALOG_ACT_NONE. */
 int report_from_dialog(struct report *r, enum dialog_action action,
                        const struct dialog_session *ds);
-/* One report, and the alert of a help or link request. 0 or a MariaDB error. */
+/* One report, and the alert of a help or link request unless the KPM has one inside the window
+ * already. 0 or a MariaDB error. */
 int report_save(struct db_conn *c, struct report *r);
 /* Business reports under load (1 <= n <= DB_BATCH_MAX): one multi-row INSERT, atomic by
  * itself, then their numbers. 0 or a MariaDB error. */

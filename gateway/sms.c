@@ -14,6 +14,7 @@
 #include "parse.h"
 #include "report.h"
 #include "sms.h"
+#include "sms_dialog.h"
 #include "texts.h"
 
 #include <mysqld_error.h>
@@ -127,8 +128,9 @@ struct sms_act {
     struct sms_job *j;
     struct sms_sender who;
     struct keyword_msg k;
-    char path[1025]; /* the answers so far of a business dialog waiting for the next one */
-    enum text_id t;  /* the reply: this text ... */
+    char path[SMS_DIALOG_PATH_MAX + 1]; /* a business dialog's answers so far, as stored: */
+    size_t path_len;                    /* over SMS_DIALOG_PATH_MAX when the row is */
+    enum text_id t;                     /* the reply: this text ... */
     uint64_t id;     /* ... with this number (the report's, or the alert acknowledged) ... */
     char title[101]; /* ... and this training's title */
     int written;     /* the business dialog wrote the reply itself */
@@ -150,6 +152,7 @@ sms_report(const struct sms_act *x, struct report *r, enum report_kind kind)
     snprintf(r->session_id, sizeof r->session_id, "sms:%s", j->msg_id);
     snprintf(r->input_path, sizeof r->input_path, "%.*s",
              (int)(j->text_len > 1024 ? 1024 : j->text_len), j->text);
+    r->window_days = j->cfg->alerts.window_days;
 }
 
 struct sms_training {
@@ -181,107 +184,86 @@ sms_row_training(void *arg, char **v, unsigned long *len, unsigned n)
     return 1;
 }
 
+/* the stored path as read, cut one byte past the longest path so the step can tell it is over */
 static int
 sms_row_path(void *arg, char **v, unsigned long *len, unsigned n)
 {
-    char *path = arg;
+    struct sms_act *x = arg;
 
-    (void)len;
-    if (n >= 1 && v[0] != NULL)
-        snprintf(path, 1025, "%s", v[0]);
+    if (n >= 1 && v[0] != NULL) {
+        x->path_len = len[0] > SMS_DIALOG_PATH_MAX ? SMS_DIALOG_PATH_MAX + 1 : (size_t)len[0];
+        memcpy(x->path, v[0], x->path_len);
+    }
     return 1;
 }
 
-/* The dialog's path with one more answer ('*' separates the answers in a path: one typed in an
- * answer is dropped), or the path of a new dialog. */
-static void
-sms_dialog_path(char *path, const char *answer, size_t alen)
-{
-    size_t i, plen;
-
-    if (path[0] == '\0') {
-        snprintf(path, 1025, "1"); /* the main menu's "Lapor usaha" */
-        return;
-    }
-    plen = strlen(path);
-    if (plen + 1 + alen >= 1025)
-        alen = 0;
-    path[plen++] = '*';
-    for (i = 0; i < alen; i++)
-        if (answer[i] != '*' && answer[i] != '\n' && answer[i] != '\r')
-            path[plen++] = answer[i];
-    path[plen] = '\0';
-}
-
-/* The business report committed with this transaction, and the saved text in out. */
+/* The report the dialog ended with (business, or help after 00 to the menu), committed with this
+ * transaction, and its saved text in out. */
 static int
-sms_dialog_save(struct sms_act *x, struct dialog_session *ds, struct dialog_out *out)
+sms_dialog_save(struct sms_act *x, struct sms_dialog_step *st)
 {
     struct report r;
     int err;
 
     sms_report(x, &r, REPORT_BUSINESS);
-    report_from_dialog(&r, out->action, ds);
-    snprintf(r.input_path, sizeof r.input_path, "%s", x->path);
+    report_from_dialog(&r, st->out.action, st->ds);
+    snprintf(r.input_path, sizeof r.input_path, "%s", st->path);
     err = report_save(x->c, &r);
-    dialog_session_committed(ds, err == 0, r.id, out);
+    dialog_session_committed(st->ds, err == 0, r.id, &st->out);
     return err;
 }
 
+/* The step's outcome kept: the path for the next answer, or the dialog forgotten. */
+static int
+sms_dialog_store(struct sms_act *x, const struct sms_dialog_step *st)
+{
+    struct sms_job *j = x->j;
+    struct db_param pm[] = {DB_STR(j->from)};
+    struct db_param p[] = {DB_STR(j->from), DB_U64(x->who.kpm_id), DB_STR(st->path)};
+
+    if (st->next != SMS_DIALOG_ASK)
+        return db_exec(x->c, "DELETE FROM sms_dialogs WHERE msisdn = ?", pm, 1, NULL, NULL);
+    /* an unanswered dialog is forgotten after a day */
+    return db_exec(x->c,
+                   "INSERT INTO sms_dialogs (msisdn, kpm_id, input_path, expires_at)"
+                   " VALUES (?, ?, ?, NOW(3) + INTERVAL 1 DAY) ON DUPLICATE KEY UPDATE"
+                   " input_path = VALUES(input_path), expires_at = VALUES(expires_at)",
+                   p, 3, NULL, NULL);
+}
+
 /*
- * The business report one question per SMS (a bare USAHA), driven by the same dialogs as USSD:
- * the answers so far are a path in sms_dialogs, replayed through the engine with the new one.
- * The next question, or the saved text once the report is committed with this transaction,
- * goes into the reply. Returns 0 or a MariaDB error.
+ * The business dialog one step on (sms_dialog.c): the next question, or the saved text once the
+ * report is committed with this transaction, goes into the reply. answer is NULL for a new
+ * dialog. Returns 0 or a MariaDB error.
  */
 static int
 sms_dialog(struct sms_act *x, const char *answer, size_t alen)
 {
     struct sms_job *j = x->j;
-    struct dialog_session *ds;
+    struct sms_dialog_step st;
     struct dialog_ctx ctx;
-    struct dialog_out out;
-    struct db_param pm[] = {DB_STR(j->from)};
-    char *path = x->path;
-    size_t i, start;
     int err = 0;
 
-    x->written = 1;
-    sms_dialog_path(path, answer, alen);
     memset(&ctx, 0, sizeof ctx);
     ctx.registered = 1;
     ctx.kpm_id = x->who.kpm_id;
     snprintf(ctx.lang, sizeof ctx.lang, "%s", x->who.lang);
     snprintf(ctx.kpm_name, sizeof ctx.kpm_name, "%s", x->who.name);
     snprintf(ctx.assistant_name, sizeof ctx.assistant_name, "%s", x->who.assistant_name);
-    /* one question a message: one SMS part */
-    if ((ds = dialog_session_new(j->cfg->dialogs, &ctx, 160)) == NULL)
+    if (sms_dialog_step(j->cfg->dialogs, &ctx, answer != NULL ? x->path : NULL, x->path_len, answer,
+                        alen, &st) == -1)
         return ER_OUTOFMEMORY;
-    dialog_session_begin(ds, &out);
-    for (i = 0, start = 0;; i++) {
-        if (path[i] == '*' || path[i] == '\0') {
-            dialog_session_input(ds, path + start, i - start, &out);
-            start = i + 1;
-            if (out.action != DIALOG_ACT_NONE || out.end || path[i] == '\0')
-                break;
-        }
+    /* FULL, no room for one more answer: the dialog is over, and the message is read like any
+     * other (sms_act) */
+    if (st.next != SMS_DIALOG_FULL) {
+        x->written = 1;
+        if (st.next == SMS_DIALOG_ACTION)
+            err = sms_dialog_save(x, &st);
+        snprintf(j->reply, sizeof j->reply, "%s", st.out.screen);
     }
-    if (out.action == DIALOG_ACT_BUSINESS)
-        err = sms_dialog_save(x, ds, &out);
-    snprintf(j->reply, sizeof j->reply, "%s", out.screen);
-    if (err == 0 && (out.end || out.action != DIALOG_ACT_NONE)) {
-        err = db_exec(x->c, "DELETE FROM sms_dialogs WHERE msisdn = ?", pm, 1, NULL, NULL);
-    } else if (err == 0) {
-        struct db_param p[] = {DB_STR(j->from), DB_U64(x->who.kpm_id), DB_STR(path)};
-
-        /* an unanswered dialog is forgotten after a day */
-        err = db_exec(x->c,
-                      "INSERT INTO sms_dialogs (msisdn, kpm_id, input_path, expires_at)"
-                      " VALUES (?, ?, ?, NOW(3) + INTERVAL 1 DAY) ON DUPLICATE KEY UPDATE"
-                      " input_path = VALUES(input_path), expires_at = VALUES(expires_at)",
-                      p, 3, NULL, NULL);
-    }
-    dialog_session_free(ds);
+    if (err == 0)
+        err = sms_dialog_store(x, &st);
+    sms_dialog_step_free(&st);
     return err;
 }
 
@@ -292,26 +274,19 @@ sms_dialog_pending(struct sms_act *x)
 {
     struct sms_job *j = x->j;
     struct db_param pm[] = {DB_STR(j->from)};
-    const char *a = j->text;
-    size_t alen = j->text_len;
     int err;
 
     if ((err = db_query(x->c,
                         "SELECT input_path FROM sms_dialogs WHERE msisdn = ?"
                         " AND expires_at > NOW(3) FOR UPDATE",
-                        pm, 1, sms_row_path, x->path)) != 0 ||
-        x->path[0] == '\0')
+                        pm, 1, sms_row_path, x)) != 0 ||
+        x->path_len == 0)
         return err;
     if (x->k.error != KWE_UNKNOWN) {
-        x->path[0] = '\0';
+        x->path_len = 0;
         return db_exec(x->c, "DELETE FROM sms_dialogs WHERE msisdn = ?", pm, 1, NULL, NULL);
     }
-    while (alen > 0 && (*a == ' ' || *a == '\t'))
-        a++, alen--;
-    while (alen > 0 && (a[alen - 1] == ' ' || a[alen - 1] == '\t' || a[alen - 1] == '.' ||
-                        a[alen - 1] == '\n' || a[alen - 1] == '\r'))
-        alen--;
-    return sms_dialog(x, a, alen);
+    return sms_dialog(x, j->text, j->text_len);
 }
 
 /* ---- the keyword actions: a well-formed keyword from a KPM (OK n: from an assistant too) */
@@ -334,18 +309,16 @@ static int
 sms_act_business(struct sms_act *x)
 {
     const struct keyword_msg *k = &x->k;
+    char revenue[48] = "", workers[32] = "";
     struct report r;
-    size_t n;
 
     sms_report(x, &r, REPORT_BUSINESS);
-    n = (size_t)snprintf(r.answers, sizeof r.answers, "{\"status\":\"%u\"", k->status);
+    /* each part on its own, then one snprintf: no offset to run past the buffer */
     if (k->has_revenue)
-        n += (size_t)snprintf(r.answers + n, sizeof r.answers - n, ",\"revenue\":\"%llu\"",
-                              (unsigned long long)k->revenue);
+        snprintf(revenue, sizeof revenue, ",\"revenue\":\"%llu\"", (unsigned long long)k->revenue);
     if (k->has_workers)
-        n += (size_t)snprintf(r.answers + n, sizeof r.answers - n, ",\"workers\":\"%u\"",
-                              k->workers);
-    snprintf(r.answers + n, sizeof r.answers - n, "}");
+        snprintf(workers, sizeof workers, ",\"workers\":\"%u\"", k->workers);
+    snprintf(r.answers, sizeof r.answers, "{\"status\":\"%u\"%s%s}", k->status, revenue, workers);
     r.status = (struct report_num){1, k->status};
     r.revenue = (struct report_num){k->has_revenue, k->revenue};
     r.workers = (struct report_num){k->has_workers, k->workers};
@@ -356,7 +329,6 @@ sms_act_business(struct sms_act *x)
 static int
 sms_act_dialog(struct sms_act *x)
 {
-    x->path[0] = '\0';
     return sms_dialog(x, NULL, 0);
 }
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "parse.h"
 
@@ -26,6 +27,41 @@ fuzz_check_str(const char *s, size_t cap)
 {
     FUZZ_CHECK(memchr(s, '\0', cap) != NULL);
     FUZZ_CHECK(parse_utf8_valid(s, strlen(s)));
+}
+
+/*
+ * The shipped configuration file a target loads: $KABAR_SRCDIR/config/NAME, else other (a path,
+ * or NULL), else ./config/NAME, else a temporary file written with builtin, which the caller
+ * unlinks once loaded (*tmp is 1).
+ */
+static inline void
+fuzz_config_path(const char *name, const char *other, const char *builtin, char *path, size_t cap,
+                 int *tmp)
+{
+    const char *dir = getenv("KABAR_SRCDIR");
+    FILE *f;
+    int fd;
+
+    *tmp = 0;
+    if (dir != NULL && *dir != '\0') {
+        snprintf(path, cap, "%s/config/%s", dir, name);
+        return;
+    }
+    if (other != NULL && access(other, R_OK) == 0) {
+        snprintf(path, cap, "%s", other);
+        return;
+    }
+    snprintf(path, cap, "config/%s", name);
+    if (access(path, R_OK) == 0)
+        return;
+    snprintf(path, cap, "/tmp/fuzz_config_XXXXXX");
+    fd = mkstemp(path);
+    FUZZ_CHECK(fd >= 0);
+    f = fdopen(fd, "w");
+    FUZZ_CHECK(f != NULL);
+    fputs(builtin, f);
+    fclose(f);
+    *tmp = 1;
 }
 
 #endif

@@ -37,62 +37,28 @@ static const char builtin[] =
     "labels = { revenue = [\"OMZET\"]; workers = [\"ORANG\"]; code = [\"KODE\"];\n"
     "  reason = [\"ALASAN\"]; alert = [\"NO\"]; };\n";
 
-static struct keyword_set *
-load(const char *path)
-{
-    char err[512];
-    struct keyword_set *set = keyword_set_load(path, err, sizeof(err));
-
-    if (set == NULL) {
-        fprintf(stderr, "fuzz_keyword: %s\n", err);
-        abort();
-    }
-    return set;
-}
-
-static struct keyword_set *
-load_builtin(void)
-{
-    char path[] = "/tmp/fuzz_keyword_XXXXXX";
-    struct keyword_set *set;
-    int fd = mkstemp(path);
-    FILE *f;
-
-    FUZZ_CHECK(fd >= 0);
-    f = fdopen(fd, "w");
-    FUZZ_CHECK(f != NULL);
-    fputs(builtin, f);
-    fclose(f);
-    set = load(path);
-    unlink(path);
-    return set;
-}
-
 /* Loaded once, kept for the life of the process. */
 static const struct keyword_set *
 fuzz_set(void)
 {
     static struct keyword_set *set;
-    const char *dir = getenv("KABAR_SRCDIR");
-    char path[4096];
+    const char *other = NULL;
+    char path[4096], err[512];
+    int tmp;
 
     if (set != NULL)
         return set;
-    if (dir != NULL && *dir != '\0') {
-        snprintf(path, sizeof(path), "%s/config/keywords.conf", dir);
-        set = load(path);
-        return set;
-    }
 #ifdef KABAR_KEYWORDS
-    if (access(KABAR_KEYWORDS, R_OK) == 0) {
-        set = load(KABAR_KEYWORDS);
-        return set;
-    }
+    other = KABAR_KEYWORDS;
 #endif
-    if (access("config/keywords.conf", R_OK) == 0)
-        set = load("config/keywords.conf");
-    else
-        set = load_builtin();
+    fuzz_config_path("keywords.conf", other, builtin, path, sizeof(path), &tmp);
+    set = keyword_set_load(path, err, sizeof(err));
+    if (tmp)
+        unlink(path);
+    if (set == NULL) {
+        fprintf(stderr, "fuzz_keyword: %s\n", err);
+        abort();
+    }
     return set;
 }
 

@@ -305,9 +305,67 @@ def test_a_second_help_request_inside_the_window_raises_no_second_alert(env):
         at_sms(c.k, frm, "BANTUAN modal, tolong cepat", mid="alerts_%d_2" % os.getpid())
         after = int(env.scalar("SELECT COUNT(*) FROM help_requests WHERE kpm_id = 450"))
         assert after - before == 2, (before, after)      # both requests are kept
+        # one alert from the start: none to expire, none for the pages to count twice
+        assert [r[1] for r in alerts_of(env, 450, "help_requested")] == ["new"]
         c.tick_at("%s 02:00:00" % d)
         states = sorted(r[1] for r in alerts_of(env, 450, "help_requested"))
-        assert states == ["expired", "sent"], states
+        assert states == ["sent"], states
+
+
+def test_two_help_requests_in_a_row_insert_one_open_alert_before_any_tick(env):
+    """Reliability issue: the second help request inserted a second open alert, which only the
+    next tick expired."""
+    from test_sms import at_sms
+    from test_ussd import AT
+    clean(env, [451])
+    frm = env.scalar("SELECT msisdn FROM kpm WHERE id = 451")
+    with Kabard(env) as k:                                # no scheduler: no tick at all
+        AT(k, phone=frm, sid="alerts-%d-ussd" % os.getpid()).walk("3*1*1")
+        at_sms(k, frm, "BANTUAN modal", mid="alerts_%d_3" % os.getpid())
+        at_sms(k, frm, "BANTUAN modal lagi", mid="alerts_%d_4" % os.getpid())
+        assert env.scalar("SELECT COUNT(*) FROM help_requests WHERE kpm_id = 451"
+                          " AND created_at > NOW() - INTERVAL 1 MINUTE") == "3"
+        assert [r[1] for r in alerts_of(env, 451, "help_requested")] == ["new"]
+        # expired (a disabled rule, say), it holds back nothing
+        env.sql("UPDATE alerts SET state = 'expired' WHERE kpm_id = 451")
+        at_sms(k, frm, "BANTUAN", mid="alerts_%d_5" % os.getpid())
+        assert [r[1] for r in alerts_of(env, 451, "help_requested")] == ["expired", "new"]
+
+
+def test_help_requests_of_one_kpm_at_once_insert_one_alert(env):
+    """Two help requests of one KPM committing at once: the KPM's row is locked by the alert's
+    insert, so the second waits (or deadlocks and is run again) and sees the first's alert."""
+    import threading
+    from test_sms import at_sms
+    clean(env, [452])
+    frm = env.scalar("SELECT msisdn FROM kpm WHERE id = 452")
+    with Kabard(env) as k:
+        results = []
+        threads = [threading.Thread(target=lambda i=i: results.append(
+            at_sms(k, frm, "BANTUAN tolong %d" % i, mid="alerts_%d_at_once_%d" % (os.getpid(), i))[1].status))
+            for i in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        assert results == [200] * 6, results
+        assert env.scalar("SELECT COUNT(*) FROM help_requests WHERE kpm_id = 452"
+                          " AND created_at > NOW() - INTERVAL 1 MINUTE") == "6"
+        assert [r[1] for r in alerts_of(env, 452, "help_requested")] == ["new"]
+
+
+def test_link_requests_naming_one_kpm_insert_one_alert(env):
+    """The same pattern for link requests: two unknown phones naming one KPM's PKH number."""
+    from test_ussd import AT
+    clean(env, [454])
+    env.sql("DELETE FROM link_requests WHERE kpm_id = 454")
+    pkh = env.scalar("SELECT pkh_number FROM kpm WHERE id = 454")
+    with Kabard(env) as k:
+        for i, phone in enumerate(("+628999000454", "+628999000455")):
+            kind, screen = AT(k, phone=phone, sid="alerts-%d-link-%d" % (os.getpid(), i)).walk("1*%s*1" % pkh)[-1]
+            assert kind == "END", screen
+        assert env.scalar("SELECT COUNT(*) FROM link_requests WHERE kpm_id = 454") == "2"
+        assert [r[1] for r in alerts_of(env, 454, "link_request")] == ["new"]
 
 
 def test_two_instances_build_one_digest_per_assistant(env):
