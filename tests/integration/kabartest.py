@@ -27,6 +27,29 @@ def free_port():
     return port
 
 
+def is_asan(binary):
+    """Whether a kabard binary was built with --enable-asan (its leak checker runs at exit)."""
+    with open(binary, "rb") as f:
+        return b"__asan_init" in f.read()
+
+
+def rss_kib(pid):
+    """A process's resident set size, in KiB."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS for pid %d" % pid)
+
+
+def metric(text, name):
+    """The value of one sample (name with its labels, as /metrics writes it), or None."""
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    return None
+
+
 class Skip(Exception):
     """Raised by a test that cannot run here (a missing browser, say): counted as skipped, not
     as passed. scripts/test makes the tests it requires fail instead of skipping."""
@@ -87,8 +110,9 @@ def raw_http(port, data, timeout=5):
 class Kabard:
     """One kabard process with its own configuration file and log."""
 
-    def __init__(self, env, conf_text=None, name="kabard"):
+    def __init__(self, env, conf_text=None, name="kabard", environ=None):
         self.env = env
+        self.environ = environ  # extra environment variables (ASAN_OPTIONS, say)
         self.dir = tempfile.mkdtemp(prefix=name + ".", dir=env.tmp)
         self.conf = os.path.join(self.dir, "kabard.conf")
         self.log = os.path.join(self.dir, "kabard.log")
@@ -100,8 +124,9 @@ class Kabard:
 
     def start(self, expect_start=True):
         self.logf = open(self.log, "ab")
+        environ = dict(os.environ, **self.environ) if self.environ else None
         self.proc = subprocess.Popen([self.env.kabard, "-c", self.conf],
-                                     stdout=self.logf, stderr=self.logf)
+                                     stdout=self.logf, stderr=self.logf, env=environ)
         if not expect_start:
             return self
         m = wait_for(lambda: self._started(), timeout=15, what="kabard to start")
