@@ -93,30 +93,30 @@ http_stream_woken(evutil_socket_t fd, short what, void *arg)
 
     (void)fd;
     (void)what;
-    r->wake_pending = 0;
     r->drained = NULL;
     if (cb != NULL)
         cb(r, r->drained_arg);
 }
 
-/* never from inside evhttp's own callbacks: the producer may end (and free) the request */
+/* Never runs the producer from inside evhttp's own callbacks, where it may end (and free) the
+ * request: r->wake is freed with r, so a wake still due when r ends is cancelled with it. */
 static void
 http_stream_wake(struct http_req *r)
 {
-    static const struct timeval now = {0, 0};
-
-    if (r->wake_pending)
-        return;
-    r->wake_pending = 1;
-    if (event_base_once(http.base, -1, EV_TIMEOUT, http_stream_woken, r, &now) == -1)
-        log_error("http_stream_wake", "req=%llu", (unsigned long long)r->id);
+    event_active(r->wake, EV_TIMEOUT, 1);
 }
 
-/* the connection and its evhttp_request are being freed: never touch the request again */
+/*
+ * The connection is going. A request whose reply has not ended (a stream, or one still waiting
+ * for its database job) stays ours: the handler still ends it, and then it is freed. libevent
+ * frees the evhttp_request of a request still on the connection; one it detached first (EOF or
+ * timeout before the reply ended: evhttp_connection_incoming_fail) it leaves to its owner.
+ */
 static void
 http_conn_closed(struct evhttp_connection *evcon, void *arg)
 {
     struct http_conn *c = arg;
+    struct http_req *r = c->pending;
 
     (void)evcon;
     if (c->writing) {
@@ -124,11 +124,13 @@ http_conn_closed(struct evhttp_connection *evcon, void *arg)
         c->writing = 0;
         http.writing--;
     }
-    if (c->pending != NULL) {
-        c->pending->req = NULL;
-        c->pending->conn = NULL;
-        if (c->pending->drained != NULL)
-            http_stream_wake(c->pending);
+    if (r != NULL) {
+        if (r->req != NULL && evhttp_request_get_connection(r->req) == NULL)
+            r->detached = r->req;
+        r->req = NULL;
+        r->conn = NULL;
+        if (r->drained != NULL)
+            http_stream_wake(r);
     }
     tdelete(c, &http.conns, http_conn_cmp);
     http.nconns[c->admin]--;
@@ -361,9 +363,13 @@ http_dispatch(struct evhttp_request *req, void *arg)
     r->route = "unmatched";
     r->method = (int)evhttp_request_get_command(req);
     http.inflight++;
-    if ((r->conn = http_conn_get(evhttp_request_get_connection(req), r->admin)) != NULL)
-        r->conn->pending = r;
     http_peer(r, req, &ss);
+    /* without its connection's close callback, r would never learn that the peer went */
+    if ((r->conn = http_conn_get(evhttp_request_get_connection(req), r->admin)) == NULL) {
+        http_reply_text(r, 503, "temporarily unavailable");
+        return;
+    }
+    r->conn->pending = r;
     r->body_len = evbuffer_get_length(in);
     if ((r->body = malloc(r->body_len + 1)) == NULL) {
         http_reply_text(r, 503, "temporarily unavailable");
@@ -431,6 +437,10 @@ http_req_done(struct http_req *r, int status)
               "req=%llu route=%s method=%s status=%d ms=%.3f peer=%s%s", (unsigned long long)r->id,
               r->route, http_method_name(r->method), status, secs * 1000, r->peer,
               r->req == NULL ? " peer_gone=1" : "");
+    if (r->detached != NULL)
+        evhttp_request_free(r->detached);
+    if (r->wake != NULL)
+        event_free(r->wake);
     config_unref(r->cfg);
     free(r->body);
     free(r);
@@ -491,6 +501,8 @@ http_stream_start(struct http_req *r, int status, const char *ctype)
 
     if (r->replied || r->req == NULL)
         return -1;
+    if (r->wake == NULL && (r->wake = event_new(http.base, -1, 0, http_stream_woken, r)) == NULL)
+        return -1;
     r->streaming = status;
     snprintf(rid, sizeof rid, "%llu", (unsigned long long)r->id);
     evhttp_add_header(evhttp_request_get_output_headers(r->req), "Content-Type", ctype);
@@ -515,8 +527,10 @@ http_stream_chunk(struct http_req *r, struct evbuffer *data,
 {
     r->drained = drained;
     r->drained_arg = arg;
-    /* libevent sends nothing for an empty chunk, and then never calls back either */
-    if (r->req == NULL || evbuffer_get_length(data) == 0) {
+    /* libevent sends nothing for an empty chunk (nor any body to HEAD), and then never calls
+     * back either */
+    if (r->req == NULL || r->method == EVHTTP_REQ_HEAD || evbuffer_get_length(data) == 0) {
+        evbuffer_drain(data, evbuffer_get_length(data));
         http_stream_wake(r);
         return;
     }
@@ -529,8 +543,13 @@ http_stream_end(struct http_req *r)
     r->replied = 1;
     r->drained = NULL;
     if (r->req != NULL) {
-        if (r->conn != NULL)
+        /* like http_reply(): a stopping server waits until the last chunk is on the wire */
+        if (r->conn != NULL) {
             r->conn->pending = NULL;
+            r->conn->writing = 1;
+        }
+        http.writing++;
+        evhttp_request_set_on_complete_cb(r->req, http_written, r->conn);
         evhttp_send_reply_end(r->req);
     }
     http_req_done(r, r->streaming);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <time.h>
 
+struct event;
 struct event_base;
 struct evhttp_request;
 struct evkeyvalq;
@@ -14,6 +15,11 @@ struct evbuffer;
 struct config;
 struct config_channel;
 
+/*
+ * One per request, from dispatch to its one end (http_reply, http_stream_end or
+ * http_stream_abort), which frees it; it survives the peer hanging up, so a database job may
+ * still hold it.
+ */
 struct http_req {
     uint64_t id;
     struct evhttp_request *req; /* NULL once the peer has gone away */
@@ -34,7 +40,10 @@ struct http_req {
     int streaming;
     void (*drained)(struct http_req *, void *);
     void *drained_arg;
-    int wake_pending;
+    struct event *wake; /* runs drained on the loop */
+    /* http.c's own: the evhttp_request libevent left to us when the peer went away before the
+     * reply ended (it detaches it instead of freeing it); freed with r */
+    struct evhttp_request *detached;
 };
 
 /*

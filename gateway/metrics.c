@@ -51,6 +51,8 @@ static const struct {
     {"kabar_sms_in_total", "Inbound SMS stored (retried callbacks not counted)."},
     {"kabar_ussd_detail_loads_total",
      "USSD sessions that needed the caller's trainings or last report (a second load)."},
+    {"kabar_health_probes_total",
+     "Database round trips /healthz started (one at a time; requests meanwhile share it)."},
 };
 
 void

@@ -10,6 +10,21 @@
 #include "http.h"
 #include "metrics.h"
 
+static const char ops_ok[] = "{\"status\":\"ok\",\"db\":\"ok\"}\n";
+static const char ops_down[] = "{\"status\":\"unavailable\",\"db\":\"down\"}\n";
+static const char ops_busy[] = "{\"status\":\"unavailable\",\"db\":\"busy\"}\n";
+
+/*
+ * The one health probe in flight and the requests sharing its answer: a load balancer polling
+ * hard costs one queued job at a time, never one per poll (the probe is queued with DB_FORCE,
+ * past the "database down" refusal, so nothing else would bound it).
+ */
+static struct {
+    int running;
+    struct http_req **waiting;
+    size_t n, cap;
+} ops_probe;
+
 static int
 ops_ping(struct db_conn *c, void *arg)
 {
@@ -18,22 +33,54 @@ ops_ping(struct db_conn *c, void *arg)
 }
 
 static void
-ops_health_done(int err, void *arg)
+ops_probe_done(int err, void *arg)
 {
-    struct http_req *r = arg;
+    struct http_req **waiting = ops_probe.waiting;
+    size_t i, n = ops_probe.n;
 
-    if (err == 0)
-        http_reply_json(r, 200, "{\"status\":\"ok\",\"db\":\"ok\"}\n");
-    else
-        http_reply_json(r, 503, "{\"status\":\"unavailable\",\"db\":\"down\"}\n");
+    (void)arg;
+    /* those who asked before the answer came; anyone asking after starts the next probe */
+    memset(&ops_probe, 0, sizeof ops_probe);
+    for (i = 0; i < n; i++)
+        http_reply_json(waiting[i], err == 0 ? 200 : 503, err == 0 ? ops_ok : ops_down);
+    free(waiting);
+}
+
+/* 0 when r waits for the probe in flight (starting one if none is), -1 when it cannot */
+static int
+ops_probe_join(struct http_req *r)
+{
+    if (ops_probe.n == ops_probe.cap) {
+        size_t cap = ops_probe.cap ? ops_probe.cap * 2 : 16;
+        struct http_req **w = realloc(ops_probe.waiting, cap * sizeof *w);
+
+        if (w == NULL)
+            return -1;
+        ops_probe.waiting = w;
+        ops_probe.cap = cap;
+    }
+    if (!ops_probe.running) {
+        if (db_submit(ops_ping, ops_probe_done, NULL, DB_FORCE) == -1)
+            return -1;
+        ops_probe.running = 1;
+        metrics_add(METRIC_HEALTH_PROBES, 1);
+    }
+    ops_probe.waiting[ops_probe.n++] = r;
+    return 0;
 }
 
 static void
 ops_healthz(struct http_req *r)
 {
     http_add_header(r, "Cache-Control", "no-store");
-    if (db_submit(ops_ping, ops_health_done, r, DB_FORCE) == -1)
-        http_reply_json(r, 503, "{\"status\":\"unavailable\",\"db\":\"busy\"}\n");
+    /* during an outage the probe running is the one that will see the database come back
+     * (a connect may take database.connect_timeout): a poll meanwhile gets its 503 at once */
+    if (ops_probe.running && !db_is_up()) {
+        http_reply_json(r, 503, ops_down);
+        return;
+    }
+    if (ops_probe_join(r) == -1)
+        http_reply_json(r, 503, ops_busy);
 }
 
 static void

@@ -27,6 +27,29 @@ def free_port():
     return port
 
 
+def is_asan(binary):
+    """Whether a kabard binary was built with --enable-asan (its leak checker runs at exit)."""
+    with open(binary, "rb") as f:
+        return b"__asan_init" in f.read()
+
+
+def rss_kib(pid):
+    """A process's resident set size, in KiB."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS for pid %d" % pid)
+
+
+def metric(text, name):
+    """The value of one sample (name with its labels, as /metrics writes it), or None."""
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    return None
+
+
 class Skip(Exception):
     """Raised by a test that cannot run here (a missing browser, say): counted as skipped, not
     as passed. scripts/test makes the tests it requires fail instead of skipping."""
