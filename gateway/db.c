@@ -49,6 +49,7 @@ struct db_conn {
     size_t nstmts;
     unsigned backoff_ms;
     struct timespec next_attempt;
+    unsigned failed_gen; /* db.connects when this connection last failed to open */
     int ever_connected;
 #ifdef KABAR_FAULTS
     const char *txn_name; /* db_txn_name(), for the run of the work in progress */
@@ -80,6 +81,7 @@ static struct {
     int pipe[2];
     struct event *ev;
     atomic_int up;
+    atomic_uint connects; /* successful opens: another worker's success ends our backoff */
 } db;
 
 static void
@@ -165,7 +167,8 @@ db_conn_open(struct db_conn *c)
 
     if (c->mysql != NULL)
         return 0;
-    if (!db_time_reached(&c->next_attempt))
+    /* the server is back if another worker got in since we failed: no reason to wait */
+    if (!db_time_reached(&c->next_attempt) && atomic_load(&db.connects) == c->failed_gen)
         return -1;
     if ((m = mysql_init(NULL)) == NULL)
         return -1;
@@ -196,6 +199,7 @@ db_conn_open(struct db_conn *c)
             now.tv_nsec -= 1000000000L;
         }
         c->next_attempt = now;
+        c->failed_gen = atomic_load(&db.connects);
         return -1;
     }
     /* this connection was lost, or the pool could not reach the server: open again */
@@ -203,6 +207,7 @@ db_conn_open(struct db_conn *c)
         metrics_add(METRIC_DB_RECONNECTS, 1);
     c->ever_connected = 1;
     c->backoff_ms = 0;
+    atomic_fetch_add(&db.connects, 1);
     c->mysql = m;
     return 0;
 }

@@ -185,3 +185,44 @@ def test_connection_cap_pauses_accepting_until_one_closes(env):
         third.close()
         held[1].close()
         assert "event=http_connection_cap" in k.logtext()
+
+
+@order(91)
+def test_db_after_an_outage_every_worker_reconnects_at_once(env):
+    """A worker still in its reconnect backoff once another worker got back in used to fail its
+    jobs and mark the database down again, so for up to 8 s after an outage callers got the
+    busy screen every other hop. The backoff ends as soon as any worker is back."""
+    import threading
+    from test_ussd import AT
+    with Kabard(env, name="backoff") as k:
+        assert k.get("/healthz").status == 200
+        env.mariadb_stop()
+        try:
+            # every worker fails, again and again, until its backoff is seconds long
+            end = time.time() + 6
+            while time.time() < end:
+                threads = [threading.Thread(target=lambda: AT(k).start()) for _ in range(4)]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join()
+                time.sleep(0.2)
+        finally:
+            env.mariadb_start()
+        wait_for(lambda: k.get("/healthz").status == 200, timeout=30, what="healthz 200 again")
+        busy, lock = [], threading.Lock()
+
+        def hop():
+            kind, screen = AT(k).start()
+            if kind == "END":
+                with lock:
+                    busy.append(screen)
+        end = time.time() + 3
+        while time.time() < end:
+            threads = [threading.Thread(target=hop) for _ in range(4)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        assert busy == [], "%d first hops got the busy screen after the database came back: %r" % (
+            len(busy), busy[:2])
