@@ -366,7 +366,7 @@ ussd_save_done(int err, void *arg)
         ussd_committed(s, err == 0, sv->rep.id, &out);
         if (err == 0) {
             /* saved: nothing left to resume */
-            s->draft_dirty = 0;
+            ussd_session_set_dirty(s, 0);
             (void)ussd_session_set_draft(s, NULL, NULL);
             ussd_remember(s, &out);
         } else {
@@ -398,7 +398,7 @@ ussd_save(struct ussd_session *s, struct dialog_session *ds, enum dialog_action 
     if (sv == NULL)
         goto fail;
     rep = &sv->rep;
-    ussd_key_of(s, &sv->key);
+    ussd_session_key_of(s, &sv->key);
     sv->action = action;
     sv->del_draft = s->draft_written || s->draft_inflight || s->has_draft;
     if (report_from_dialog(rep, action, ds) == -1) {
@@ -503,7 +503,7 @@ ussd_load_start(struct ussd_session *s, int full, struct ussd_load *l)
 {
     if (l == NULL && (l = calloc(1, sizeof *l)) == NULL)
         return -1;
-    ussd_key_of(s, &l->key);
+    ussd_session_key_of(s, &l->key);
     snprintf(l->msisdn, sizeof l->msisdn, "%s", s->msisdn);
     snprintf(l->session_id, sizeof l->session_id, "%s", ussd_session_id(s));
     l->full = full;
@@ -693,7 +693,7 @@ ussd_hop(struct http_req *r, const struct ussd_hop *hop, ussd_reply_fn reply)
     struct ussd_key key;
     struct ussd_session *s;
 
-    if (ussd_key_make(&key, r->channel->name, hop->session_id) == -1) {
+    if (ussd_session_key(&key, r->channel->name, hop->session_id) == -1) {
         reply(r, 1, ussd_busy_text(NULL));
         return;
     }
@@ -748,7 +748,7 @@ ussd_end_done(int err, void *arg)
     struct ussd_key key;
     struct ussd_session *s = NULL;
 
-    if (ussd_key_make(&key, e->channel, e->session_id) == 0)
+    if (ussd_session_key(&key, e->channel, e->session_id) == 0)
         s = ussd_session_find(&key);
     if (s != NULL && s->state == USSD_READY && s->waiters == NULL)
         s->over = 1; /* its draft is written at the next flush, then the sweeper lets it go */

@@ -50,12 +50,12 @@ ussd_draft_mark(struct ussd_session *s, const struct dialog_session *ds,
         if (s->draft_path == NULL || strcmp(p, s->draft_path) != 0 || s->draft_delete) {
             if (ussd_session_set_draft(s, p, dialog_session_flow(ds)) == -1)
                 return;
-            s->draft_dirty = 1;
+            ussd_session_set_dirty(s, 1);
             s->draft_delete = 0;
         }
     } else if (out->draft_discard || (s->has_draft && s->draft_path != NULL)) {
         (void)ussd_session_set_draft(s, NULL, NULL);
-        s->draft_dirty = 1;
+        ussd_session_set_dirty(s, 1);
         s->draft_delete = 1;
     }
 }
@@ -108,7 +108,7 @@ ussd_draft_done(int err, void *arg)
             continue;
         s->draft_inflight = 0;
         if (err != 0)
-            s->draft_dirty = 1; /* try again at the next flush */
+            ussd_session_set_dirty(s, 1); /* try again at the next flush */
     }
     if (err != 0)
         log_warn("ussd_draft_write_failed", "err=%d drafts=%zu", err, j->n);
@@ -133,7 +133,7 @@ ussd_draft_add(struct ussd_draft_job *j, struct ussd_session *s)
     }
     d = &j->recs[j->n++];
     memset(d, 0, sizeof *d);
-    ussd_key_of(s, &d->key);
+    ussd_session_key_of(s, &d->key);
     snprintf(d->msisdn, sizeof d->msisdn, "%s", s->msisdn);
     snprintf(d->channel, sizeof d->channel, "%s", ussd_channel(s));
     snprintf(d->session_id, sizeof d->session_id, "%s", ussd_session_id(s));
@@ -143,7 +143,7 @@ ussd_draft_add(struct ussd_draft_job *j, struct ussd_session *s)
     d->version = dialog_set_version(s->set);
     d->del = s->draft_delete;
     s->draft_written = !d->del;
-    s->draft_dirty = 0;
+    ussd_session_set_dirty(s, 0);
     s->draft_inflight = 1;
     return 0;
 }
@@ -158,7 +158,7 @@ ussd_draft_take(struct ussd_session *s, void *arg)
         return;
     /* nothing to delete if this session never wrote one and none was offered */
     if (s->draft_delete && !s->draft_written && !s->has_draft) {
-        s->draft_dirty = 0;
+        ussd_session_set_dirty(s, 0);
         return;
     }
     (void)ussd_draft_add(j, s);
@@ -179,9 +179,9 @@ ussd_draft_flush(const struct config *cfg, int stopping)
     if (cfg == NULL || !db_is_up() || (j = calloc(1, sizeof *j)) == NULL)
         return;
     j->window = cfg->ussd.resume_window;
-    j->now = ussd_mono_ms();
+    j->now = ussd_session_now_ms();
     j->stopping = stopping;
-    ussd_session_foreach(ussd_draft_take, j);
+    ussd_session_foreach_dirty(ussd_draft_take, j);
     ussd_draft_submit(j);
 }
 
@@ -195,7 +195,7 @@ ussd_draft_write_now(struct ussd_session *s, const struct config *cfg)
         (j = calloc(1, sizeof *j)) == NULL)
         return;
     j->window = cfg->ussd.resume_window;
-    j->now = ussd_mono_ms();
+    j->now = ussd_session_now_ms();
     ussd_draft_take(s, j);
     ussd_draft_submit(j);
 }

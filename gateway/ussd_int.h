@@ -69,7 +69,9 @@ struct ussd_details {
  */
 struct ussd_session {
     struct ussd_session *next_key, *next_msisdn; /* hash chains */
-    struct ussd_session *lru_prev, *lru_next;    /* unknown numbers, least recently used first */
+    /* in one list at most: unknown numbers in the least recently used order, registered callers
+     * while they have a draft to write */
+    struct ussd_session *link_prev, *link_next;
     struct ussd_session *next_dead;
     struct dialog_set *set; /* the dialogs this session started with (a reference) */
     /* kpm name NUL assistant name NUL offered draft's flow NUL its path NUL; NULL until loaded */
@@ -93,7 +95,7 @@ struct ussd_session {
     uint8_t state; /* enum ussd_state */
     unsigned registered : 1, details_loaded : 1, has_draft : 1, end : 1, over : 1;
     unsigned draft_written : 1, draft_dirty : 1, draft_delete : 1, draft_inflight : 1;
-    unsigned indexed : 1, in_lru : 1;
+    unsigned indexed : 1, in_lru : 1, in_dirty : 1;
     char lang0[3]; /* the language the session began in: replays start from it */
     char lang[3];  /* the language now */
     char msisdn[17];
@@ -114,9 +116,9 @@ ussd_session_id(const struct ussd_session *s)
 }
 
 /* ussd_session.c */
-long long ussd_mono_ms(void);
-int ussd_key_make(struct ussd_key *k, const char *channel, const char *session_id);
-void ussd_key_of(const struct ussd_session *s, struct ussd_key *k);
+long long ussd_session_now_ms(void);
+int ussd_session_key(struct ussd_key *k, const char *channel, const char *session_id);
+void ussd_session_key_of(const struct ussd_session *s, struct ussd_key *k);
 int ussd_session_start(struct event_base *base);
 void ussd_session_limits(const struct config *cfg);
 /* Room for one more session, made by dropping idle sessions of unknown numbers: 0, or -1. */
@@ -135,6 +137,9 @@ void ussd_session_kill(struct ussd_session *s, const char *text);
 /* Recounts what s holds after a change; drops idle unknown numbers while over the byte bound. */
 void ussd_session_account(struct ussd_session *s);
 void ussd_session_foreach(void (*fn)(struct ussd_session *, void *), void *arg);
+/* Whether its draft is to be written (and so in the list the flush walks). */
+void ussd_session_set_dirty(struct ussd_session *s, int dirty);
+void ussd_session_foreach_dirty(void (*fn)(struct ussd_session *, void *), void *arg);
 void ussd_session_sweep(void);
 size_t ussd_session_count(void);
 size_t ussd_session_bytes(void);

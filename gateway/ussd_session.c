@@ -31,10 +31,15 @@ struct ussd_table {
     size_t nb, n;
 };
 
+struct ussd_list {
+    struct ussd_session *head, *tail;
+};
+
 static struct {
     struct ussd_table by_key, by_msisdn;
-    size_t bytes; /* held by the live sessions */
-    struct ussd_session *lru_head, *lru_tail;
+    size_t bytes;           /* held by the live sessions */
+    struct ussd_list lru;   /* unknown numbers, least recently used first */
+    struct ussd_list dirty; /* sessions with a draft to write */
     struct ussd_session *dead;
     struct event *reap_ev;
     size_t max_sessions, max_bytes;
@@ -45,7 +50,7 @@ static struct {
           .unknown_idle_ms = 30000};
 
 long long
-ussd_mono_ms(void)
+ussd_session_now_ms(void)
 {
     struct timespec ts;
 
@@ -64,7 +69,7 @@ ussd_hash(const char *p, size_t len)
 }
 
 int
-ussd_key_make(struct ussd_key *k, const char *channel, const char *session_id)
+ussd_session_key(struct ussd_key *k, const char *channel, const char *session_id)
 {
     size_t c = strlen(channel), i = strlen(session_id);
 
@@ -77,7 +82,7 @@ ussd_key_make(struct ussd_key *k, const char *channel, const char *session_id)
 }
 
 void
-ussd_key_of(const struct ussd_session *s, struct ussd_key *k)
+ussd_session_key_of(const struct ussd_session *s, struct ussd_key *k)
 {
     memcpy(k->b, s->key, s->key_len);
     k->len = s->key_len;
@@ -188,42 +193,79 @@ ussd_session_unindex(struct ussd_session *s)
     s->indexed = 0;
 }
 
-/* ---- unknown numbers, least recently used first */
+/* ---- the two lists: a session is in one at most (unknown numbers never have a draft) */
+
+static void
+ussd_list_remove(struct ussd_list *l, struct ussd_session *s)
+{
+    if (s->link_prev != NULL)
+        s->link_prev->link_next = s->link_next;
+    else
+        l->head = s->link_next;
+    if (s->link_next != NULL)
+        s->link_next->link_prev = s->link_prev;
+    else
+        l->tail = s->link_prev;
+    s->link_prev = s->link_next = NULL;
+}
+
+static void
+ussd_list_append(struct ussd_list *l, struct ussd_session *s)
+{
+    s->link_prev = l->tail;
+    s->link_next = NULL;
+    if (l->tail != NULL)
+        l->tail->link_next = s;
+    else
+        l->head = s;
+    l->tail = s;
+}
 
 static void
 ussd_lru_remove(struct ussd_session *s)
 {
-    if (!s->in_lru)
-        return;
-    if (s->lru_prev != NULL)
-        s->lru_prev->lru_next = s->lru_next;
-    else
-        sess.lru_head = s->lru_next;
-    if (s->lru_next != NULL)
-        s->lru_next->lru_prev = s->lru_prev;
-    else
-        sess.lru_tail = s->lru_prev;
-    s->lru_prev = s->lru_next = NULL;
+    if (s->in_lru)
+        ussd_list_remove(&sess.lru, s);
     s->in_lru = 0;
 }
 
 static void
 ussd_lru_append(struct ussd_session *s)
 {
-    s->lru_prev = sess.lru_tail;
-    s->lru_next = NULL;
-    if (sess.lru_tail != NULL)
-        sess.lru_tail->lru_next = s;
-    else
-        sess.lru_head = s;
-    sess.lru_tail = s;
+    if (s->in_dirty)
+        return;
+    ussd_list_append(&sess.lru, s);
     s->in_lru = 1;
+}
+
+void
+ussd_session_set_dirty(struct ussd_session *s, int dirty)
+{
+    s->draft_dirty = dirty != 0;
+    if (s->draft_dirty && !s->in_dirty && !s->in_lru && s->state != USSD_GONE) {
+        ussd_list_append(&sess.dirty, s);
+        s->in_dirty = 1;
+    } else if (!s->draft_dirty && s->in_dirty) {
+        ussd_list_remove(&sess.dirty, s);
+        s->in_dirty = 0;
+    }
+}
+
+void
+ussd_session_foreach_dirty(void (*fn)(struct ussd_session *, void *), void *arg)
+{
+    struct ussd_session *s, *next;
+
+    for (s = sess.dirty.head; s != NULL; s = next) {
+        next = s->link_next;
+        fn(s, arg);
+    }
 }
 
 void
 ussd_session_touch(struct ussd_session *s)
 {
-    s->touched = ussd_mono_ms();
+    s->touched = ussd_session_now_ms();
     if (s->in_lru) {
         ussd_lru_remove(s);
         ussd_lru_append(s);
@@ -349,8 +391,9 @@ ussd_session_account(struct ussd_session *s)
         ;
 }
 
+/* Sets a string the session holds to len bytes of v (NULL: none); the caller accounts. */
 static int
-ussd_set_str(struct ussd_session *s, char **field, const char *v, size_t len)
+ussd_set_str(char **field, const char *v, size_t len)
 {
     char *p = NULL;
 
@@ -363,17 +406,17 @@ ussd_set_str(struct ussd_session *s, char **field, const char *v, size_t len)
         free(*field);
     }
     *field = p;
-    ussd_session_account(s);
     return 0;
 }
 
 int
 ussd_session_set_path(struct ussd_session *s, const char *p, size_t len)
 {
-    if (len > USSD_PATH_MAX || ussd_set_str(s, &s->path, len > 0 ? p : NULL, len) == -1)
+    if (len > USSD_PATH_MAX || ussd_set_str(&s->path, len > 0 ? p : NULL, len) == -1)
         return -1;
     s->path_len = (uint16_t)len;
     s->lead_empty = 0;
+    ussd_session_account(s);
     return 0;
 }
 
@@ -407,18 +450,20 @@ ussd_session_append(struct ussd_session *s, const char *in, size_t len)
 int
 ussd_session_set_screen(struct ussd_session *s, const char *screen, int end)
 {
-    if (ussd_set_str(s, &s->screen, screen, screen != NULL ? strlen(screen) : 0) == -1)
+    if (ussd_set_str(&s->screen, screen, screen != NULL ? strlen(screen) : 0) == -1)
         return -1;
     s->end = end != 0;
+    ussd_session_account(s);
     return 0;
 }
 
 int
 ussd_session_set_draft(struct ussd_session *s, const char *path, const char *flow)
 {
-    if (ussd_set_str(s, &s->draft_path, path, path != NULL ? strlen(path) : 0) == -1)
+    if (ussd_set_str(&s->draft_path, path, path != NULL ? strlen(path) : 0) == -1)
         return -1;
     s->draft_flow = path != NULL ? flow : NULL;
+    ussd_session_account(s);
     return 0;
 }
 
@@ -590,6 +635,7 @@ ussd_session_kill(struct ussd_session *s, const char *text)
     ussd_table_remove(&sess.by_key, 0, s);
     ussd_session_unindex(s);
     ussd_lru_remove(s);
+    ussd_session_set_dirty(s, 0);
     sess.bytes -= s->bytes;
     s->bytes = 0;
     /* gone first: answering its waiters must not count it again (nor evict for it) */
@@ -612,7 +658,7 @@ ussd_evict_one(const struct ussd_session *except)
     struct ussd_session *s;
     int n = 0;
 
-    for (s = sess.lru_head; s != NULL && n < USSD_EVICT_SCAN; s = s->lru_next, n++) {
+    for (s = sess.lru.head; s != NULL && n < USSD_EVICT_SCAN; s = s->link_next, n++) {
         if (s == except || (s->state != USSD_READY && s->state != USSD_DONE) ||
             s->waiters != NULL || s->pending != NULL)
             continue;
@@ -648,7 +694,7 @@ ussd_session_new(const struct ussd_key *k, const char *msisdn, struct dialog_set
     s->set = set;
     dialog_set_ref(set);
     s->screen_limit = (uint8_t)(screen_limit > UINT8_MAX ? UINT8_MAX : screen_limit);
-    s->touched = ussd_mono_ms();
+    s->touched = ussd_session_now_ms();
     {
         struct timespec ts;
 
@@ -698,7 +744,7 @@ ussd_sweep_one(struct ussd_session *s, void *arg)
 void
 ussd_session_sweep(void)
 {
-    long long now = ussd_mono_ms();
+    long long now = ussd_session_now_ms();
 
     ussd_session_foreach(ussd_sweep_one, &now);
     ussd_table_shrink(&sess.by_key, 0);
