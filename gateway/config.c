@@ -158,7 +158,12 @@ static const char *const config_http_keys[] = {
     "methods",       "shutdown_timeout", NULL};
 static const char *const config_log_keys[] = {"level", "personal_data", NULL};
 static const char *const config_paths_keys[] = {"sql", "dialogs", "keywords", NULL};
-static const char *const config_ussd_keys[] = {"session_idle", "resume_window", "screen_limit",
+static const char *const config_ussd_keys[] = {"session_idle",
+                                               "resume_window",
+                                               "screen_limit",
+                                               "max_sessions",
+                                               "max_session_mb",
+                                               "unknown_idle",
                                                NULL};
 static const char *const config_provider_keys[] = {"name",        "type",    "url",     "username",
                                                    "secret_file", "sender",  "dlr_url", "rate",
@@ -574,11 +579,28 @@ config_load_rest(struct cfgfile *st, struct config *c)
     c->ussd.session_idle = 180;
     c->ussd.resume_window = 86400;
     c->ussd.screen_limit = 182;
+    c->ussd.max_sessions = 200000;
+    c->ussd.max_session_mb = 100;
+    c->ussd.unknown_idle = 30;
     if (cfgfile_group(st, "ussd", config_ussd_keys, &g) == -1 ||
         cfgfile_unsigned(st, g, "session_idle", 10, 3600, &c->ussd.session_idle) == -1 ||
         cfgfile_unsigned(st, g, "resume_window", 0, 30 * 86400, &c->ussd.resume_window) == -1 ||
-        cfgfile_unsigned(st, g, "screen_limit", 60, 182, &c->ussd.screen_limit) == -1)
+        cfgfile_unsigned(st, g, "screen_limit", 60, 182, &c->ussd.screen_limit) == -1 ||
+        cfgfile_unsigned(st, g, "max_sessions", 10, 10000000, &c->ussd.max_sessions) == -1 ||
+        cfgfile_unsigned(st, g, "max_session_mb", 1, 65536, &c->ussd.max_session_mb) == -1 ||
+        cfgfile_unsigned(st, g, "unknown_idle", 5, 3600, &c->ussd.unknown_idle) == -1)
         return -1;
+    if (c->ussd.unknown_idle > c->ussd.session_idle) {
+        const config_setting_t *at =
+            g != NULL ? config_setting_get_member(g, "unknown_idle") : NULL;
+
+        /* the default shortens with session_idle; a value set longer is a mistake */
+        if (at == NULL)
+            c->ussd.unknown_idle = c->ussd.session_idle;
+        else
+            return cfgfile_fail(st, at, "unknown_idle (%u) is longer than session_idle (%u)",
+                                c->ussd.unknown_idle, c->ussd.session_idle);
+    }
     if (config_get_nets(st, cfgfile_root(st), "trusted_proxies", &c->proxies, &c->nproxies) == -1)
         return -1;
     return 0;

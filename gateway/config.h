@@ -131,6 +131,9 @@ struct config_ussd {
     unsigned session_idle;
     unsigned resume_window;
     unsigned screen_limit;
+    unsigned max_sessions;   /* live sessions at most */
+    unsigned max_session_mb; /* what they may hold in all */
+    unsigned unknown_idle;   /* seconds before an idle session of an unknown number is dropped */
 };
 
 struct config {

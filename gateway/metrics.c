@@ -8,7 +8,7 @@
 
 #define METRICS_ROUTES 48
 #define METRICS_STATUSES 12
-#define METRICS_GAUGES 8
+#define METRICS_GAUGES 16
 
 static const double metrics_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                         0.05,   0.1,   0.25,   0.5,   1,    2.5};
@@ -53,6 +53,10 @@ static const struct {
      "USSD sessions that needed the caller's trainings or last report (a second load)."},
     {"kabar_health_probes_total",
      "Database round trips /healthz started (one at a time; requests meanwhile share it)."},
+    {"kabar_ussd_sessions_evicted_total",
+     "Idle USSD sessions of unknown numbers dropped to make room under the session bounds."},
+    {"kabar_ussd_sessions_refused_total",
+     "New USSD sessions refused with the busy screen at the session bounds."},
 };
 
 void
