@@ -650,6 +650,7 @@ alerts_tick_work(struct db_conn *c, void *arg)
     struct alerts_job *j = arg;
     int err;
 
+    db_txn_name(c, "alerts_tick");
     j->sent = j->digests = j->reminders = 0;
     if ((err = alerts_raise(c, j)) != 0 || (err = alerts_send_immediate(c, j)) != 0 ||
         (err = alerts_send_digests(c, j)) != 0 || (err = alerts_reminders(c, j)) != 0)

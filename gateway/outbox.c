@@ -178,6 +178,7 @@ outbox_results_work(struct db_conn *c, void **items, size_t n)
     size_t i;
     int err = 0;
 
+    db_txn_name(c, "outbox_results");
     for (i = 0; i < n && err == 0; i++) {
         struct outbox_send *s = items[i];
 

@@ -512,6 +512,7 @@ sms_process_work(struct db_conn *c, void *arg)
     char idbuf[24] = "";
     int en, err;
 
+    db_txn_name(c, "sms_process");
     if ((err = sms_claim(c, j)) != 0 || j->processed)
         return err;
     memset(&x, 0, sizeof x);

@@ -51,6 +51,7 @@ users_work(struct db_conn *c, void *arg)
     uint64_t affected = 0;
     int err;
 
+    db_txn_name(c, "users");
     u->found = 0;
     p[0] = DB_STR(u->name);
     if ((err = db_query(c, "SELECT id FROM admin_users WHERE username = ?", p, 1, users_found,

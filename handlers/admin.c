@@ -225,6 +225,7 @@ admin_work(struct db_conn *c, void *arg)
     struct parse_field cf[] = {{"csrf", csrf, sizeof csrf, 0, 0, 0}};
     int live, err = 0;
 
+    db_txn_name(c, j->txn);
     /* a re-run (deadlock, lost link) starts from scratch */
     evbuffer_drain(j->out, evbuffer_get_length(j->out));
     free(j->s.filter);
@@ -397,7 +398,9 @@ admin_login_gate(struct http_req *r)
 /* What a page needs before it runs, and how: each admin route's data (r->route_data). */
 struct admin_page {
     enum admin_need need;
-    int flags; /* db_submit() flags: DB_TXN for a page that writes more than one row */
+    /* a page that writes more than one row runs as one transaction (DB_TXN) named so for
+     * db_txn_name(); NULL: each statement commits on its own */
+    const char *txn;
     admin_page_fn page;
 };
 
@@ -416,8 +419,9 @@ admin_route(struct http_req *r)
     }
     if ((j = admin_job_new(r, pg->page, pg->need)) == NULL)
         return;
+    j->txn = pg->txn;
     admin_logins += login; /* admin_done takes it back */
-    if (admin_queue_job(j, pg->flags) == -1)
+    if (admin_queue_job(j, pg->txn != NULL ? DB_TXN : 0) == -1)
         admin_logins -= login;
 }
 
@@ -426,22 +430,22 @@ admin_route(struct http_req *r)
 /* clang-format off */
 #define ADMIN_GET(path, label, need, page) \
     {NULL, path, EVHTTP_REQ_GET, HTTP_BODY_ANY, label, admin_route, \
-     &(const struct admin_page){need, 0, page}}
-#define ADMIN_POST(path, label, need, flags, page) \
+     &(const struct admin_page){need, NULL, page}}
+#define ADMIN_POST(path, label, need, txn, page) \
     {NULL, path, EVHTTP_REQ_POST, HTTP_BODY_FORM, label, admin_route, \
-     &(const struct admin_page){need, flags, page}}
+     &(const struct admin_page){need, txn, page}}
 /* clang-format on */
 
 static const struct http_route admin_routes[] = {
     ADMIN_GET("/login", "admin_login", NEED_NOTHING, admin_page_login),
-    ADMIN_POST("/login", "admin_login", NEED_NOTHING, DB_TXN, admin_do_login),
-    ADMIN_POST("/logout", "admin_logout", NEED_FORM, DB_TXN, admin_do_logout),
-    ADMIN_POST("/lang", "admin_lang", NEED_FORM, 0, admin_do_lang),
+    ADMIN_POST("/login", "admin_login", NEED_NOTHING, "admin_login", admin_do_login),
+    ADMIN_POST("/logout", "admin_logout", NEED_FORM, "admin_logout", admin_do_logout),
+    ADMIN_POST("/lang", "admin_lang", NEED_FORM, NULL, admin_do_lang),
     ADMIN_GET("/", "admin_dashboard", NEED_SESSION, admin_page_dashboard),
     ADMIN_GET("/queue", "admin_queue", NEED_SESSION, admin_page_queue),
-    ADMIN_POST("/queue", "admin_queue", NEED_FORM, DB_TXN, admin_do_filter),
+    ADMIN_POST("/queue", "admin_queue", NEED_FORM, "admin_filter", admin_do_filter),
     ADMIN_GET("/kpm", "admin_kpm", NEED_SESSION, admin_page_kpm),
-    ADMIN_POST("/review", "admin_review", NEED_FORM, DB_TXN, admin_do_review),
+    ADMIN_POST("/review", "admin_review", NEED_FORM, "admin_review", admin_do_review),
     ADMIN_GET("/alerts", "admin_alerts", NEED_SESSION, admin_page_alerts),
     ADMIN_GET("/export/reports.csv", "admin_export", NEED_SESSION, admin_export_reports),
     ADMIN_GET("/export/attendance.csv", "admin_export", NEED_SESSION, admin_export_attendance),

@@ -40,6 +40,7 @@ struct admin_job {
     const struct config *cfg;
     admin_page_fn page;
     enum admin_need need;
+    const char *txn; /* the route's transaction name (db_txn_name()), NULL without DB_TXN */
     char sid[AUTH_TOKEN_HEX]; /* the session cookie */
     char pre[AUTH_TOKEN_HEX]; /* the login form's cookie */
     char query[512];

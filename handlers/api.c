@@ -32,6 +32,7 @@ struct api_job {
     struct http_req *r;
     const struct config *cfg;
     api_fn fn;
+    const char *txn; /* a job that writes: one transaction (DB_TXN) of this name */
     char token[AUTH_TOKEN_HEX + 8];
     char query[512];
     struct auth_user user;
@@ -351,6 +352,7 @@ api_work(struct db_conn *c, void *arg)
     struct api_job *j = arg;
     int err = 0, live;
 
+    db_txn_name(c, j->txn);
     json_decref(j->reply);
     j->reply = NULL;
     live = auth_bearer_load(c, j->token, &j->user, &err);
@@ -388,8 +390,9 @@ api_done(int err, void *arg)
     free(j);
 }
 
+/* txn: NULL for a job that only reads, else the name of its transaction */
 static void
-api_submit(struct http_req *r, api_fn fn, int flags)
+api_submit(struct http_req *r, api_fn fn, const char *txn)
 {
     struct api_job *j;
     const char *auth = http_header(r, "Authorization");
@@ -405,11 +408,12 @@ api_submit(struct http_req *r, api_fn fn, int flags)
     j->r = r;
     j->cfg = r->cfg;
     j->fn = fn;
+    j->txn = txn;
     j->json_body = parse_media_type_is(r->content_type, "application/json");
     if (auth != NULL && strncmp(auth, "Bearer ", 7) == 0)
         snprintf(j->token, sizeof j->token, "%s", auth + 7);
     snprintf(j->query, sizeof j->query, "%s", http_query_raw(r));
-    if (db_submit(api_work, api_done, j, flags) == -1) {
+    if (db_submit(api_work, api_done, j, txn != NULL ? DB_TXN : 0) == -1) {
         http_add_header(r, "Retry-After", "5");
         http_reply_json(r, 503, "{\"error\":\"database unavailable, try again shortly\"}\n");
         free(j);
@@ -419,28 +423,28 @@ api_submit(struct http_req *r, api_fn fn, int flags)
 static void
 api_reports_route(struct http_req *r)
 {
-    api_submit(r, api_reports, 0);
+    api_submit(r, api_reports, NULL);
 }
 
 static void
 api_kpm_route(struct http_req *r)
 {
-    api_submit(r, api_kpm, 0);
+    api_submit(r, api_kpm, NULL);
 }
 
 static void
 api_alerts_route(struct http_req *r)
 {
-    api_submit(r, api_alerts, 0);
+    api_submit(r, api_alerts, NULL);
 }
 
 static void
 api_reviews_route(struct http_req *r)
 {
     if (r->method == EVHTTP_REQ_POST)
-        api_submit(r, api_reviews_post, DB_TXN);
+        api_submit(r, api_reviews_post, "api_review");
     else
-        api_submit(r, api_reviews_get, 0);
+        api_submit(r, api_reviews_get, NULL);
 }
 
 static const struct http_route api_routes[] = {
