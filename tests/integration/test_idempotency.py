@@ -21,9 +21,15 @@ from test_admin import (Data, admin_conf, login, make_token, make_user, rand_tag
                         set_filter, sq)
 from test_alerts import alert_sms, alerts_conf, alerts_of, clean, day, report
 from test_faults import _fired, _need_faults
-from test_sms import _queue, at_sms, fake_at_config, reply_of
+from test_sms import _queue, at_sms, fake_at_config, new_mid, no_open_help_alert, reply_of
 
 SITI = "+628120000001"
+
+
+def sms(k, text):
+    """An SMS from Siti. Its message id has a tag of its own: test_sms numbers its ids from 1
+    in its own copy of the module, and would find these ones already processed."""
+    return at_sms(k, SITI, text, mid=new_mid("IDEMmo"))
 
 
 def faulty(env, fault, name, conf_text=None):
@@ -255,10 +261,11 @@ def test_queue_filter_commit_lost_keeps_the_filter(env):
 def test_sms_commit_lost_saves_once_and_queues_one_reply(env):
     """An SMS processed, committed, its answer lost: the re-run finds the message processed and
     answers the aggregator 200, the reply queued once; a help request, its alert once."""
+    no_open_help_alert(env, SITI)
     for text, table in (("usaha buka Rp1.750.000 2", "business_reports"),
                         ("BANTUAN tolong telepon saya", "help_requests")):
         with faulty(env, "commit_lost:sms_process=1", "idem-sms") as k:
-            mid, r = at_sms(k, SITI, text)
+            mid, r = sms(k, text)
             assert r.status == 200, (r.status, r.text)
             assert _fired(k, "commit_lost:sms_process") == 1, "the fault did not fire"
         assert env.sql("SELECT state FROM inbound_messages WHERE provider_msg_id = %s" % sq(mid)) \
@@ -273,14 +280,14 @@ def test_sms_commit_lost_saves_once_and_queues_one_reply(env):
             assert "No. %s" % rows[0][0] in body, body
         else:
             assert count(env, "SELECT COUNT(*) FROM alerts WHERE dedupe_key = %s"
-                         % sq("help:" + rows[0][0])) <= 1
+                         % sq("help:" + rows[0][0])) == 1
 
 
 def test_sms_store_lost_answer_stores_one_message_and_answers_once(env):
     """The raw SMS is stored in autocommit before it is acted on: an INSERT whose answer is
     lost is re-run, finds its own row and goes on; one message, one report, one reply."""
     with faulty(env, "link:sms_store=1", "idem-smsstore") as k:
-        mid, r = at_sms(k, SITI, "usaha tutup")
+        mid, r = sms(k, "usaha tutup")
         assert r.status == 200, (r.status, r.text)
         assert _fired(k, "link:sms_store") == 1, "the fault did not fire"
         assert env.sql("SELECT state FROM inbound_messages WHERE provider_msg_id = %s" % sq(mid)) \
