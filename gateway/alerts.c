@@ -36,6 +36,7 @@ struct alerts_job {
     struct config *cfg;
     char now[20];
     unsigned sent, digests, reminders;
+    unsigned runs; /* of the work: more than one, and what an earlier run queued may be unsent */
 };
 
 /* In the quiet hours of the zone: the local hour within [start, end), which may wrap
@@ -644,12 +645,17 @@ alerts_reminders(struct db_conn *c, struct alerts_job *j)
     return err;
 }
 
+/* One transaction. A re-run after a COMMIT whose answer was lost (db.h) raises and sends
+ * nothing twice: an alert has its dedupe key and window, a sent one is no longer 'new', and each
+ * SMS its outbox key. It then counts nothing, though the first run queued SMS. */
 static int
 alerts_tick_work(struct db_conn *c, void *arg)
 {
     struct alerts_job *j = arg;
     int err;
 
+    db_txn_name(c, "alerts_tick");
+    j->runs++;
     j->sent = j->digests = j->reminders = 0;
     if ((err = alerts_raise(c, j)) != 0 || (err = alerts_send_immediate(c, j)) != 0 ||
         (err = alerts_send_digests(c, j)) != 0 || (err = alerts_reminders(c, j)) != 0)
@@ -666,9 +672,9 @@ alerts_tick_done(int err, void *arg)
     if (err != 0) {
         log_warn("alerts_tick_failed", "err=%d now=\"%s\"", err, j->now);
     } else {
-        log_info("alerts_tick", "now=\"%s\" alerts_sent=%u digests=%u reminders=%u", j->now,
-                 j->sent, j->digests, j->reminders);
-        if (j->sent + j->digests + j->reminders > 0)
+        log_info("alerts_tick", "now=\"%s\" alerts_sent=%u digests=%u reminders=%u runs=%u", j->now,
+                 j->sent, j->digests, j->reminders, j->runs);
+        if (j->sent + j->digests + j->reminders > 0 || j->runs > 1)
             outbox_kick();
     }
     config_unref(j->cfg);

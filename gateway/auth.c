@@ -50,6 +50,15 @@ auth_token_new(char out[AUTH_TOKEN_HEX])
 }
 
 void
+auth_key_new(char out[AUTH_KEY_HEX])
+{
+    unsigned char raw[(AUTH_KEY_HEX - 1) / 2];
+
+    randombytes_buf(raw, sizeof raw);
+    sodium_bin2hex(out, AUTH_KEY_HEX, raw, sizeof raw);
+}
+
+void
 auth_token_hash(const char *token, unsigned char out[AUTH_HASH_BYTES])
 {
     crypto_hash_sha256(out, (const unsigned char *)token, strlen(token));
@@ -178,8 +187,8 @@ auth_session_load(struct db_conn *c, const char *sid, unsigned idle, unsigned ma
 }
 
 int
-auth_session_create(struct db_conn *c, const struct auth_user *u, int lang,
-                    char sid[AUTH_TOKEN_HEX], struct auth_session *s)
+auth_session_create(struct db_conn *c, const struct auth_user *u, int lang, const char *sid,
+                    struct auth_session *s)
 {
     unsigned char h[AUTH_HASH_BYTES];
     struct db_param p[4];
@@ -187,7 +196,6 @@ auth_session_create(struct db_conn *c, const struct auth_user *u, int lang,
     memset(s, 0, sizeof *s);
     s->user = *u;
     s->lang = lang;
-    auth_token_new(sid);
     auth_token_new(s->csrf);
     auth_token_hash(sid, h);
     p[0] = DB_STRN((const char *)h, sizeof h);
@@ -238,20 +246,50 @@ auth_bearer_load(struct db_conn *c, const char *token, struct auth_user *u, int 
 }
 
 int
-auth_audit(struct db_conn *c, const char *actor, const char *action, const char *target_type,
-           uint64_t target_id, const char *detail)
+auth_audit_keyed(struct db_conn *c, const char *key, const char *actor, const char *action,
+                 const char *target_type, uint64_t target_id, const char *detail)
 {
-    struct db_param p[5];
+    struct db_param p[6];
 
     p[0] = DB_STR(actor);
     p[1] = DB_STR(action);
     p[2] = target_type != NULL ? DB_STR(target_type) : DB_NULL();
     p[3] = target_id != 0 ? DB_U64(target_id) : DB_NULL();
     p[4] = detail != NULL ? DB_STR(detail) : DB_NULL();
+    p[5] = key != NULL ? DB_STR(key) : DB_NULL();
+    /* the key's row is there: this is a re-run, and the first run's row stands */
     return db_exec(c,
-                   "INSERT INTO audit_log (actor, action, target_type, target_id, detail)"
-                   " VALUES (?, ?, ?, ?, ?)",
-                   p, 5, NULL, NULL);
+                   "INSERT INTO audit_log (actor, action, target_type, target_id, detail,"
+                   " request_key) VALUES (?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE id = id",
+                   p, 6, NULL, NULL);
+}
+
+int
+auth_audit(struct db_conn *c, const char *actor, const char *action, const char *target_type,
+           uint64_t target_id, const char *detail)
+{
+    return auth_audit_keyed(c, NULL, actor, action, target_type, target_id, detail);
+}
+
+static int
+auth_receipt_row(void *arg, char **v, unsigned long *lens, unsigned n)
+{
+    char *action = arg;
+
+    (void)lens;
+    if (n == 1 && v[0] != NULL)
+        snprintf(action, AUTH_ACTION_SIZE, "%s", v[0]);
+    return 1;
+}
+
+int
+auth_receipt(struct db_conn *c, const char *key, char *action)
+{
+    struct db_param p = DB_STR(key);
+
+    action[0] = '\0';
+    return db_query(c, "SELECT action FROM audit_log WHERE request_key = ?", &p, 1,
+                    auth_receipt_row, action);
 }
 
 /* -- expired sessions: swept, so a queue filter (a name, a phone number) does not linger */

@@ -30,6 +30,10 @@ int auth_password_verify(const char *hash, const char *password);
 
 /* 32 random bytes as 64 lowercase hex characters. */
 void auth_token_new(char out[AUTH_TOKEN_HEX]);
+/* A job's key: 16 random bytes as 32 lowercase hex characters. Drawn once per request, before the
+ * job is queued, so that every run of the job has the same one (audit_log.request_key). */
+#define AUTH_KEY_HEX 33
+void auth_key_new(char out[AUTH_KEY_HEX]);
 void auth_token_hash(const char *token, unsigned char out[AUTH_HASH_BYTES]);
 /* Constant-time equality of two NUL-terminated tokens. */
 int auth_token_equal(const char *a, const char *b);
@@ -63,14 +67,28 @@ int auth_user_from_row(struct auth_user *u, char **v);
  */
 int auth_session_load(struct db_conn *c, const char *sid, unsigned idle, unsigned max,
                       struct auth_session *s, int *err);
-/* A new session for user u: fills sid (the cookie value) and s->csrf. 0 or a MariaDB error. */
-int auth_session_create(struct db_conn *c, const struct auth_user *u, int lang,
-                        char sid[AUTH_TOKEN_HEX], struct auth_session *s);
+/* A new session for user u whose cookie value is sid (auth_token_new()); fills s->csrf. 0 or a
+ * MariaDB error. */
+int auth_session_create(struct db_conn *c, const struct auth_user *u, int lang, const char *sid,
+                        struct auth_session *s);
 /* The user of a live API token: 1, 0 when unknown or revoked, -1 with *err. */
 int auth_bearer_load(struct db_conn *c, const char *token, struct auth_user *u, int *err);
 /* One audit_log row. Never give it a NIK, a password or a report's contents. */
 int auth_audit(struct db_conn *c, const char *actor, const char *action, const char *target_type,
                uint64_t target_id, const char *detail);
+/*
+ * The same, carrying the job's key (auth_key_new(); NULL: none): the row is the job's receipt.
+ * A second row with the key is not written (a re-run writes its row once).
+ */
+int auth_audit_keyed(struct db_conn *c, const char *key, const char *actor, const char *action,
+                     const char *target_type, uint64_t target_id, const char *detail);
+/*
+ * Whether a run of the job with this key committed already: the action of its audit row into
+ * action (AUTH_ACTION_SIZE), or "" when there is none. 0 or a MariaDB error. A job that re-runs
+ * after a COMMIT whose answer was lost (db.h) asks this first, and then does nothing twice.
+ */
+#define AUTH_ACTION_SIZE 65
+int auth_receipt(struct db_conn *c, const char *key, char *action);
 
 /* On the loop: deletes expired admin sessions (a database job; nothing when the database is
  * down or the admin listener is off). */

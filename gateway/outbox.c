@@ -172,46 +172,52 @@ outbox_report(struct http_req *r, const struct outbox_report *rep, outbox_ack_fn
 
 /* ---- recording outcomes, batched */
 
+/* One transaction (DB_TXN). Each UPDATE wants the row still 'sending' under the claim's token,
+ * so a re-run after a COMMIT whose answer was lost changes nothing: not even a row that went
+ * back to the queue and was claimed again in between (a deferral is not counted twice). */
 static int
 outbox_results_work(struct db_conn *c, void **items, size_t n)
 {
     size_t i;
     int err = 0;
 
+    db_txn_name(c, "outbox_results");
     for (i = 0; i < n && err == 0; i++) {
         struct outbox_send *s = items[i];
 
         switch (s->outcome) {
         case OUTCOME_SENT: {
-            struct db_param p[] = {DB_STR(s->msg_id), DB_U64(s->id)};
+            struct db_param p[] = {DB_STR(s->msg_id), DB_U64(s->id), DB_STR(s->token)};
 
             err = db_exec(c,
                           "UPDATE outbox SET state = 'sent', provider_msg_id = ?,"
                           " last_error = NULL, claim_token = NULL"
-                          " WHERE id = ? AND state = 'sending'",
-                          p, 2, NULL, NULL);
+                          " WHERE id = ? AND state = 'sending' AND claim_token = ?",
+                          p, 3, NULL, NULL);
             break;
         }
         case OUTCOME_RETRY:
         case OUTCOME_DEFER: {
             struct db_param p[] = {DB_U64(s->delay_ms * 1000), DB_STR(s->error),
-                                   DB_U64(s->outcome == OUTCOME_DEFER), DB_U64(s->id)};
+                                   DB_U64(s->outcome == OUTCOME_DEFER), DB_U64(s->id),
+                                   DB_STR(s->token)};
 
             /* a deferral by the recipient limit is not an attempt */
             err = db_exec(c,
                           "UPDATE outbox SET state = 'queued', claim_token = NULL,"
                           " next_attempt_at = NOW(3) + INTERVAL ? MICROSECOND, last_error = ?,"
-                          " attempts = attempts - ? WHERE id = ? AND state = 'sending'",
-                          p, 4, NULL, NULL);
+                          " attempts = attempts - ? WHERE id = ? AND state = 'sending'"
+                          " AND claim_token = ?",
+                          p, 5, NULL, NULL);
             break;
         }
         case OUTCOME_FAILED: {
-            struct db_param p[] = {DB_STR(s->error), DB_U64(s->id)};
+            struct db_param p[] = {DB_STR(s->error), DB_U64(s->id), DB_STR(s->token)};
 
             err = db_exec(c,
                           "UPDATE outbox SET state = 'failed', last_error = ?, claim_token = NULL"
-                          " WHERE id = ? AND state = 'sending'",
-                          p, 2, NULL, NULL);
+                          " WHERE id = ? AND state = 'sending' AND claim_token = ?",
+                          p, 3, NULL, NULL);
             break;
         }
         }
@@ -440,6 +446,7 @@ outbox_row_claimed(void *arg, char **v, unsigned long *len, unsigned n)
         return 1;
     }
     memcpy(s->body, v[2], len[2] + 1);
+    snprintf(s->token, sizeof s->token, "%s", cl->token);
     snprintf(s->recipient, sizeof s->recipient, "%s", v[1]);
     snprintf(s->provider, sizeof s->provider, "%s", v[3]);
     if (v[4] != NULL && parse_u64(v[4], strlen(v[4]), 0, UINT32_MAX, &x) == 0)

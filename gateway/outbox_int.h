@@ -22,6 +22,7 @@ struct outbox_provider;
 /* One claimed message, from the claim to its outcome. */
 struct outbox_send {
     uint64_t id;
+    char token[25]; /* the claim's: the outcome is recorded only while the row is still ours */
     char recipient[17];
     char provider[33];
     char *body;

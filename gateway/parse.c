@@ -525,6 +525,19 @@ parse_id_valid(const char *s, size_t len)
 }
 
 int
+parse_idem_key_valid(const char *s, size_t len)
+{
+    size_t i;
+
+    if (len == 0 || len > PARSE_IDEM_KEY_MAX || s[0] == ' ' || s[len - 1] == ' ')
+        return 0;
+    for (i = 0; i < len; i++)
+        if (s[i] < 0x20 || s[i] > 0x7e)
+            return 0;
+    return 1;
+}
+
+int
 parse_casematch(const char *a, const char *b)
 {
     for (; *a != '\0' && *b != '\0'; a++, b++) {

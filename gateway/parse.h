@@ -129,6 +129,10 @@ void parse_seterr(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* An aggregator's id (session, message): 1+ of [A-Za-z0-9_.:-]; it keys state and shows in logs. */
 int parse_id_valid(const char *s, size_t len);
+/* A client's idempotency key (the Idempotency-Key header, a review form's nonce): 1 to
+ * PARSE_IDEM_KEY_MAX printable ASCII characters, spaces only inside (a proxy may trim the ends). */
+#define PARSE_IDEM_KEY_MAX 64
+int parse_idem_key_valid(const char *s, size_t len);
 /* ASCII case-insensitive equality: the locale must not decide whether "SUCCESS" matches. */
 int parse_casematch(const char *a, const char *b);
 

@@ -79,6 +79,9 @@ sms_store_work(struct db_conn *c, void *arg)
     uint64_t affected = 0;
     int err;
 
+    /* autocommitted: an INSERT whose answer is lost is re-run and finds its own row, which is
+     * then read like a retried callback's (not yet processed) */
+    db_fault(c, "sms_store");
     if ((err = db_exec(c,
                        "INSERT INTO inbound_messages (channel, provider_msg_id, msisdn_from,"
                        " msisdn_to, body, received_at) VALUES (?, ?, ?, ?, ?, NOW(3))"
@@ -512,6 +515,7 @@ sms_process_work(struct db_conn *c, void *arg)
     char idbuf[24] = "";
     int en, err;
 
+    db_txn_name(c, "sms_process");
     if ((err = sms_claim(c, j)) != 0 || j->processed)
         return err;
     memset(&x, 0, sizeof x);

@@ -21,7 +21,8 @@
 struct users_job {
     const char *name, *role, *region, *label;
     char hash[AUTH_PWHASH_MAX];
-    char token[AUTH_TOKEN_HEX];
+    char token[AUTH_TOKEN_HEX]; /* drawn once: a re-run stores the one that is printed */
+    char key[AUTH_KEY_HEX];     /* the job's, on its audit row */
     int add;
     int created;
     int found;
@@ -42,15 +43,21 @@ users_found(void *arg, char **v, unsigned long *lens, unsigned n)
     return 1;
 }
 
+/* One transaction; a re-run whose first run committed (db.h) finds its audit row by the job's
+ * key and keeps what that run found, so it says "created" and stores one token. */
 static int
 users_work(struct db_conn *c, void *arg)
 {
     struct users_job *u = arg;
     unsigned char h[AUTH_HASH_BYTES];
+    char done[AUTH_ACTION_SIZE];
     struct db_param p[4];
     uint64_t affected = 0;
     int err;
 
+    db_txn_name(c, "users");
+    if ((err = auth_receipt(c, u->key, done)) != 0 || done[0] != '\0')
+        return err;
     u->found = 0;
     p[0] = DB_STR(u->name);
     if ((err = db_query(c, "SELECT id FROM admin_users WHERE username = ?", p, 1, users_found,
@@ -75,11 +82,11 @@ users_work(struct db_conn *c, void *arg)
                                           " ON u.id = s.user_id WHERE u.username = ?",
                                           p, 1, NULL, NULL)) != 0)
             return err;
-        return auth_audit(c, "cli", u->created ? "user.add" : "user.update", "user", 0, u->name);
+        return auth_audit_keyed(c, u->key, "cli", u->created ? "user.add" : "user.update", "user",
+                                0, u->name);
     }
     if (!u->found)
         return 0;
-    auth_token_new(u->token);
     auth_token_hash(u->token, h);
     p[1] = DB_STRN((const char *)h, sizeof h);
     p[2] = DB_STR(u->label != NULL ? u->label : "cli");
@@ -88,7 +95,7 @@ users_work(struct db_conn *c, void *arg)
                        " SELECT id, ?, ? FROM admin_users WHERE username = ?",
                        (struct db_param[]){p[1], p[2], p[0]}, 3, NULL, NULL)) != 0)
         return err;
-    return auth_audit(c, "cli", "token.add", "user", 0, u->name);
+    return auth_audit_keyed(c, u->key, "cli", "token.add", "user", 0, u->name);
 }
 
 static void
@@ -192,6 +199,9 @@ users_cli(const struct config *cfg, int argc, char **argv)
         fprintf(stderr, "kabard: cannot start the database client\n");
         return 1;
     }
+    auth_key_new(u.key);
+    if (!u.add)
+        auth_token_new(u.token);
     if (db_submit(users_work, users_done, &u, DB_TXN | DB_FORCE) == 0) {
         while (!u.finished)
             event_base_dispatch(u.base);

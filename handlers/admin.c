@@ -97,10 +97,25 @@ admin_login_row(void *arg, char **v, unsigned long *lens, unsigned n)
     return 1;
 }
 
+/* The answer to a login that let the user in: the session's cookie, and on to the dashboard. */
+static int
+admin_login_ok(struct admin_job *j)
+{
+    admin_set_cookie(j, "kabar_session", j->new_sid, "/", 0);
+    admin_set_cookie(j, "kabar_pre", "x", "/login", 1);
+    admin_redirect(j, "/");
+    return 0;
+}
+
+/*
+ * A password check, counted once: the attempt's audit row carries the job's key, and every
+ * write of the attempt (the failure count or the session, and that row) commits together. A
+ * re-run whose first run committed (db.h) finds the row and answers as that run did.
+ */
 static int
 admin_do_login(struct db_conn *c, struct admin_job *j)
 {
-    char csrf[AUTH_TOKEN_HEX], username[65], password[257], sid[AUTH_TOKEN_HEX];
+    char csrf[AUTH_TOKEN_HEX], username[65], password[257], done[AUTH_ACTION_SIZE];
     struct parse_field f[] = {
         {"csrf", csrf, sizeof csrf, 0, 0, 0},
         {"username", username, sizeof username, 0, 0, 0},
@@ -115,6 +130,12 @@ admin_do_login(struct db_conn *c, struct admin_job *j)
     int err, ok;
 
     memset(&a, 0, sizeof a);
+    if ((err = auth_receipt(c, j->key, done)) != 0)
+        return err;
+    if (done[0] != '\0') {
+        log_info("admin_login_rerun", "action=%s peer=%s", done, j->r->peer);
+        return strcmp(done, "login") == 0 ? admin_login_ok(j) : admin_login_form(j, 401, failed);
+    }
     csrf[0] = username[0] = password[0] = '\0';
     if (admin_form(j, f, 3) == -1)
         return 0;
@@ -127,15 +148,18 @@ admin_do_login(struct db_conn *c, struct admin_job *j)
                         "SELECT id, username, role, region_code, password_hash, failed_logins,"
                         " locked_until IS NOT NULL AND locked_until > NOW(3)"
                         " FROM admin_users WHERE username = ?",
-                        p, 1, admin_login_row, &a)) != 0)
+                        p, 1, admin_login_row, &a)) != 0) {
+        sodium_memzero(password, sizeof password);
         return err;
+    }
     ok = auth_password_verify(a.found ? a.hash : NULL, password);
     sodium_memzero(password, sizeof password);
     if (!a.found || a.invalid) {
         /* a write like a known name's, so the answer time does not tell names apart; the
          * name typed is not kept (it may be a password typed in the wrong box) */
-        if ((err = auth_audit(c, "-", a.invalid ? "login.invalid_user" : "login.unknown", "user",
-                              a.invalid ? a.u.id : 0, NULL)) != 0)
+        if ((err = auth_audit_keyed(c, j->key, "-",
+                                    a.invalid ? "login.invalid_user" : "login.unknown", "user",
+                                    a.invalid ? a.u.id : 0, NULL)) != 0)
             return err;
         log_warn("admin_login_failed", "reason=%s peer=%s",
                  a.invalid ? "supervisor_without_region" : "unknown_user", j->r->peer);
@@ -154,25 +178,26 @@ admin_do_login(struct db_conn *c, struct admin_job *j)
                            "  NOW(3) + INTERVAL ? SECOND, NULL) WHERE id = ?",
                            p, 3, NULL, NULL)) != 0)
             return err;
-        if ((err = auth_audit(c, a.u.username, a.locked ? "login.locked" : "login.failed", "user",
-                              a.u.id, NULL)) != 0)
+        if ((err = auth_audit_keyed(c, j->key, a.u.username,
+                                    a.locked ? "login.locked" : "login.failed", "user", a.u.id,
+                                    NULL)) != 0)
             return err;
         log_warn("admin_login_failed", "reason=%s user_id=%llu peer=%s",
                  a.locked ? "locked" : "password", (unsigned long long)a.u.id, j->r->peer);
         return admin_login_form(j, 401, failed);
     }
+    /* the cookie of the session: one for the request, whichever run commits it */
+    if (j->new_sid[0] == '\0')
+        auth_token_new(j->new_sid);
     p[0] = DB_U64(a.u.id);
     if ((err = db_exec(c,
                        "UPDATE admin_users SET failed_logins = 0, locked_until = NULL WHERE id = ?",
                        p, 1, NULL, NULL)) != 0 ||
-        (err = auth_session_create(c, &a.u, j->lang, sid, &j->s)) != 0 ||
-        (err = auth_audit(c, a.u.username, "login", "user", a.u.id, NULL)) != 0)
+        (err = auth_session_create(c, &a.u, j->lang, j->new_sid, &j->s)) != 0 ||
+        (err = auth_audit_keyed(c, j->key, a.u.username, "login", "user", a.u.id, NULL)) != 0)
         return err;
     log_info("admin_login", "user_id=%llu peer=%s", (unsigned long long)a.u.id, j->r->peer);
-    admin_set_cookie(j, "kabar_session", sid, "/", 0);
-    admin_set_cookie(j, "kabar_pre", "x", "/login", 1);
-    admin_redirect(j, "/");
-    return 0;
+    return admin_login_ok(j);
 }
 
 static int
@@ -225,6 +250,7 @@ admin_work(struct db_conn *c, void *arg)
     struct parse_field cf[] = {{"csrf", csrf, sizeof csrf, 0, 0, 0}};
     int live, err = 0;
 
+    db_txn_name(c, j->txn);
     /* a re-run (deadlock, lost link) starts from scratch */
     evbuffer_drain(j->out, evbuffer_get_length(j->out));
     free(j->s.filter);
@@ -343,6 +369,7 @@ admin_job_new(struct http_req *r, admin_page_fn page, enum admin_need need)
     j->cfg = r->cfg;
     j->page = page;
     j->need = need;
+    auth_key_new(j->key);
     if ((cookie = http_header(r, "Cookie")) != NULL) {
         (void)parse_cookie(cookie, strlen(cookie), "kabar_session", j->sid, sizeof j->sid);
         (void)parse_cookie(cookie, strlen(cookie), "kabar_pre", j->pre, sizeof j->pre);
@@ -397,7 +424,9 @@ admin_login_gate(struct http_req *r)
 /* What a page needs before it runs, and how: each admin route's data (r->route_data). */
 struct admin_page {
     enum admin_need need;
-    int flags; /* db_submit() flags: DB_TXN for a page that writes more than one row */
+    /* a page that writes more than one row runs as one transaction (DB_TXN) named so for
+     * db_txn_name(); NULL: each statement commits on its own */
+    const char *txn;
     admin_page_fn page;
 };
 
@@ -416,8 +445,9 @@ admin_route(struct http_req *r)
     }
     if ((j = admin_job_new(r, pg->page, pg->need)) == NULL)
         return;
+    j->txn = pg->txn;
     admin_logins += login; /* admin_done takes it back */
-    if (admin_queue_job(j, pg->flags) == -1)
+    if (admin_queue_job(j, pg->txn != NULL ? DB_TXN : 0) == -1)
         admin_logins -= login;
 }
 
@@ -426,22 +456,22 @@ admin_route(struct http_req *r)
 /* clang-format off */
 #define ADMIN_GET(path, label, need, page) \
     {NULL, path, EVHTTP_REQ_GET, HTTP_BODY_ANY, label, admin_route, \
-     &(const struct admin_page){need, 0, page}}
-#define ADMIN_POST(path, label, need, flags, page) \
+     &(const struct admin_page){need, NULL, page}}
+#define ADMIN_POST(path, label, need, txn, page) \
     {NULL, path, EVHTTP_REQ_POST, HTTP_BODY_FORM, label, admin_route, \
-     &(const struct admin_page){need, flags, page}}
+     &(const struct admin_page){need, txn, page}}
 /* clang-format on */
 
 static const struct http_route admin_routes[] = {
     ADMIN_GET("/login", "admin_login", NEED_NOTHING, admin_page_login),
-    ADMIN_POST("/login", "admin_login", NEED_NOTHING, DB_TXN, admin_do_login),
-    ADMIN_POST("/logout", "admin_logout", NEED_FORM, DB_TXN, admin_do_logout),
-    ADMIN_POST("/lang", "admin_lang", NEED_FORM, 0, admin_do_lang),
+    ADMIN_POST("/login", "admin_login", NEED_NOTHING, "admin_login", admin_do_login),
+    ADMIN_POST("/logout", "admin_logout", NEED_FORM, "admin_logout", admin_do_logout),
+    ADMIN_POST("/lang", "admin_lang", NEED_FORM, NULL, admin_do_lang),
     ADMIN_GET("/", "admin_dashboard", NEED_SESSION, admin_page_dashboard),
     ADMIN_GET("/queue", "admin_queue", NEED_SESSION, admin_page_queue),
-    ADMIN_POST("/queue", "admin_queue", NEED_FORM, DB_TXN, admin_do_filter),
+    ADMIN_POST("/queue", "admin_queue", NEED_FORM, "admin_filter", admin_do_filter),
     ADMIN_GET("/kpm", "admin_kpm", NEED_SESSION, admin_page_kpm),
-    ADMIN_POST("/review", "admin_review", NEED_FORM, DB_TXN, admin_do_review),
+    ADMIN_POST("/review", "admin_review", NEED_FORM, "admin_review", admin_do_review),
     ADMIN_GET("/alerts", "admin_alerts", NEED_SESSION, admin_page_alerts),
     ADMIN_GET("/export/reports.csv", "admin_export", NEED_SESSION, admin_export_reports),
     ADMIN_GET("/export/attendance.csv", "admin_export", NEED_SESSION, admin_export_attendance),

@@ -9,16 +9,21 @@
 
 struct db_conn;
 
-/* Outcome of recording a review action: no such report in the region (gateway/kerr.h). */
+/* Outcomes of recording a review action: no such report in the region, or the key names
+ * another review of this user (gateway/kerr.h). */
 #define ADMIN_ENOTFOUND KERR_NOT_FOUND
+#define ADMIN_ECONFLICT KERR_CONFLICT
 
 /*
  * On a worker, inside a transaction: a review (reviewed, follow_up or note) of report `id` of
  * `type` (review_type), if the report is within the user's region; and its audit_log row. The
- * values were checked with review_action_check(). Returns 0 and sets *kpm_id, ADMIN_ENOTFOUND,
- * or a MariaDB error. (admin_review.c)
+ * values were checked with review_action_check(). key (parse_idem_key_valid()) is the request's:
+ * a review of this user with this key already there (a re-run after a lost COMMIT, a form or API
+ * call sent again) is the answer, and nothing is written. Returns 0 and sets *kpm_id,
+ * ADMIN_ENOTFOUND, ADMIN_ECONFLICT (the key's review is of another report, status or note), or
+ * a MariaDB error. (admin_review.c)
  */
 int admin_review_record(struct db_conn *c, const struct auth_user *u, int type, uint64_t id,
-                        const char *status, const char *note, uint64_t *kpm_id);
+                        const char *status, const char *note, const char *key, uint64_t *kpm_id);
 
 #endif

@@ -40,8 +40,11 @@ struct admin_job {
     const struct config *cfg;
     admin_page_fn page;
     enum admin_need need;
-    char sid[AUTH_TOKEN_HEX]; /* the session cookie */
-    char pre[AUTH_TOKEN_HEX]; /* the login form's cookie */
+    const char *txn;        /* the route's transaction name (db_txn_name()), NULL without DB_TXN */
+    char key[AUTH_KEY_HEX]; /* the request's, the same for every run of the job */
+    char new_sid[AUTH_TOKEN_HEX]; /* a login's new session cookie, drawn once */
+    char sid[AUTH_TOKEN_HEX];     /* the session cookie */
+    char pre[AUTH_TOKEN_HEX];     /* the login form's cookie */
     char query[512];
     int secure;
     /* the session, once checked */

@@ -118,12 +118,16 @@ admin_kpm_revenue(struct db_conn *c, struct admin_job *j, uint64_t id)
     return 0;
 }
 
-/* the review form of one report */
+/* the review form of one report; its nonce makes the form, sent twice, one review */
 static void
 admin_kpm_review_form(struct admin_job *j, const char *t, const char *rid)
 {
+    char nonce[AUTH_KEY_HEX];
+
+    auth_key_new(nonce);
     out(j, "<form class=\"review\" method=\"post\" action=\"/review\">");
     admin_csrf_field(j);
+    outf(j, "<input type=\"hidden\" name=\"nonce\" value=\"%s\">", nonce);
     out(j, "<input type=\"hidden\" name=\"type\" value=\"");
     esc(j, t);
     out(j, "\"><input type=\"hidden\" name=\"id\" value=\"");

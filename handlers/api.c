@@ -32,7 +32,11 @@ struct api_job {
     struct http_req *r;
     const struct config *cfg;
     api_fn fn;
+    const char *txn;        /* a job that writes: one transaction (DB_TXN) of this name */
+    char key[AUTH_KEY_HEX]; /* a job that writes: the request's, the same for every run */
     char token[AUTH_TOKEN_HEX + 8];
+    int has_idem;                      /* an Idempotency-Key header came ... */
+    char idem[PARSE_IDEM_KEY_MAX + 2]; /* ... with this value (one byte too many: too long) */
     char query[512];
     struct auth_user user;
     int json_body; /* Content-Type: application/json (read on the loop, with the headers) */
@@ -332,10 +336,22 @@ api_reviews_post(struct db_conn *c, struct api_job *j)
         api_error(j, 400, "type, id, status or note out of range (a note: 1 to 1000 bytes)");
         return 0;
     }
-    err = admin_review_record(c, &j->user, t, (uint64_t)id, status, note, &kpm);
+    if (j->has_idem && !parse_idem_key_valid(j->idem, strlen(j->idem))) {
+        json_decref(in);
+        api_error(j, 400, "Idempotency-Key: 1 to 64 printable ASCII characters");
+        return 0;
+    }
+    /* without the header no key is derived from the request: a POST sent twice is two
+     * reviews; the request's own key still makes a re-run of this job one */
+    err = admin_review_record(c, &j->user, t, (uint64_t)id, status, note,
+                              j->has_idem ? j->idem : j->key, &kpm);
     json_decref(in);
     if (err == ADMIN_ENOTFOUND) {
         api_error(j, 404, "no such report in your region");
+        return 0;
+    }
+    if (err == ADMIN_ECONFLICT) {
+        api_error(j, 422, "this Idempotency-Key was used for another review");
         return 0;
     }
     if (err != 0)
@@ -351,6 +367,7 @@ api_work(struct db_conn *c, void *arg)
     struct api_job *j = arg;
     int err = 0, live;
 
+    db_txn_name(c, j->txn);
     json_decref(j->reply);
     j->reply = NULL;
     live = auth_bearer_load(c, j->token, &j->user, &err);
@@ -388,11 +405,12 @@ api_done(int err, void *arg)
     free(j);
 }
 
+/* txn: NULL for a job that only reads, else the name of its transaction */
 static void
-api_submit(struct http_req *r, api_fn fn, int flags)
+api_submit(struct http_req *r, api_fn fn, const char *txn)
 {
     struct api_job *j;
-    const char *auth = http_header(r, "Authorization");
+    const char *auth = http_header(r, "Authorization"), *idem = http_header(r, "Idempotency-Key");
 
     if (strlen(http_query_raw(r)) >= sizeof j->query) {
         http_reply_json(r, 414, "{\"error\":\"query too long\"}\n");
@@ -405,11 +423,16 @@ api_submit(struct http_req *r, api_fn fn, int flags)
     j->r = r;
     j->cfg = r->cfg;
     j->fn = fn;
+    j->txn = txn;
+    if (txn != NULL)
+        auth_key_new(j->key);
+    if ((j->has_idem = idem != NULL))
+        snprintf(j->idem, sizeof j->idem, "%s", idem);
     j->json_body = parse_media_type_is(r->content_type, "application/json");
     if (auth != NULL && strncmp(auth, "Bearer ", 7) == 0)
         snprintf(j->token, sizeof j->token, "%s", auth + 7);
     snprintf(j->query, sizeof j->query, "%s", http_query_raw(r));
-    if (db_submit(api_work, api_done, j, flags) == -1) {
+    if (db_submit(api_work, api_done, j, txn != NULL ? DB_TXN : 0) == -1) {
         http_add_header(r, "Retry-After", "5");
         http_reply_json(r, 503, "{\"error\":\"database unavailable, try again shortly\"}\n");
         free(j);
@@ -419,28 +442,28 @@ api_submit(struct http_req *r, api_fn fn, int flags)
 static void
 api_reports_route(struct http_req *r)
 {
-    api_submit(r, api_reports, 0);
+    api_submit(r, api_reports, NULL);
 }
 
 static void
 api_kpm_route(struct http_req *r)
 {
-    api_submit(r, api_kpm, 0);
+    api_submit(r, api_kpm, NULL);
 }
 
 static void
 api_alerts_route(struct http_req *r)
 {
-    api_submit(r, api_alerts, 0);
+    api_submit(r, api_alerts, NULL);
 }
 
 static void
 api_reviews_route(struct http_req *r)
 {
     if (r->method == EVHTTP_REQ_POST)
-        api_submit(r, api_reviews_post, DB_TXN);
+        api_submit(r, api_reviews_post, "api_review");
     else
-        api_submit(r, api_reviews_get, 0);
+        api_submit(r, api_reviews_get, NULL);
 }
 
 static const struct http_route api_routes[] = {

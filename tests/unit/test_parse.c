@@ -632,6 +632,26 @@ START_TEST(test_media_type)
 }
 END_TEST
 
+START_TEST(test_idem_key)
+{
+    static const char *const good[] = {"a", "8e03978e-40d5-43e8-bc93-6894a57f9324",
+                                       "\"quoted key\"", "~!@#$%^&*()_+{}|:<>?`-=[];',./"};
+    static const char *const bad[] = {"", " a", "a ", "a\tb", "caf\xc3\xa9", "a\x7f", "a\nb"};
+    char max[PARSE_IDEM_KEY_MAX + 2];
+    size_t i;
+
+    for (i = 0; i < sizeof good / sizeof good[0]; i++)
+        ck_assert_msg(parse_idem_key_valid(good[i], strlen(good[i])), "%s", good[i]);
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg(!parse_idem_key_valid(bad[i], strlen(bad[i])), "%s", bad[i]);
+    memset(max, 'k', sizeof max);
+    ck_assert(parse_idem_key_valid(max, PARSE_IDEM_KEY_MAX));
+    ck_assert(!parse_idem_key_valid(max, PARSE_IDEM_KEY_MAX + 1));
+    /* a NUL inside is not a key: the length is the caller's, not strlen's */
+    ck_assert(!parse_idem_key_valid("ab\0c", 4));
+}
+END_TEST
+
 static Suite *
 parse_suite(void)
 {
@@ -656,10 +676,10 @@ parse_suite(void)
     tcase_add_test(tc, test_msisdn_len);
     tcase_add_test(tc, test_mask);
     tcase_add_test(tc, test_media_type);
+    tcase_add_test(tc, test_idem_key);
     suite_add_tcase(s, tc);
     return s;
 }
-
 
 int
 main(void)
