@@ -53,8 +53,15 @@ struct db_conn {
     int ever_connected;
 #ifdef KABAR_FAULTS
     const char *txn_name; /* db_txn_name(), for the run of the work in progress */
+    int cut_next;         /* db_fault() fired: the next statement's answer is lost */
 #endif
 };
+
+#ifdef KABAR_FAULTS
+static void db_fault_before_execute(struct db_conn *c);
+#else
+#define db_fault_before_execute(c) ((void)(c))
+#endif
 
 struct db_queue {
     struct db_job *head, *tail;
@@ -301,6 +308,7 @@ db_bind_exec(struct db_conn *c, const char *sql, const struct db_param *p, size_
             break;
         }
     }
+    db_fault_before_execute(c);
     if ((np > 0 && mysql_stmt_bind_param(st, b) != 0) || mysql_stmt_execute(st) != 0) {
         err = (int)mysql_stmt_errno(st);
         metrics_add(METRIC_DB_ERRORS, 1);
@@ -467,17 +475,30 @@ db_fault_cut(struct db_conn *c)
     shutdown(mysql_get_socket(c->mysql), SHUT_RD);
 }
 
+/* The cut waits for the next statement, after its PREPARE: that statement then runs on the
+ * server and only its answer is lost, the case a re-run must survive. */
 void
 db_fault(struct db_conn *c, const char *point)
 {
     if (c->mysql != NULL && db_fault_fires(FAULT_LINK, point))
+        c->cut_next = 1;
+}
+
+static void
+db_fault_before_execute(struct db_conn *c)
+{
+    if (c->cut_next) {
+        c->cut_next = 0;
         db_fault_cut(c);
+    }
 }
 
 void
 db_txn_name(struct db_conn *c, const char *name)
 {
     c->txn_name = name;
+    if (name == NULL)
+        c->cut_next = 0; /* a new run: a cut no statement took does not carry over */
 }
 
 /* After a COMMIT that succeeded: 0, or 2013 with the link cut when commit_lost:NAME fires. */

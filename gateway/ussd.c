@@ -308,6 +308,7 @@ ussd_save_work(struct db_conn *c, void *arg)
     struct db_param draft[] = {DB_STR(sv->rep.msisdn)};
     int err;
 
+    db_txn_name(c, "ussd_save");
     /* a retried final hop hits the unique key and gets the first report's number */
     if ((err = report_save(c, &sv->rep)) != 0)
         return err;

@@ -67,6 +67,7 @@ ussd_draft_work(struct db_conn *c, void *arg)
     size_t i;
     int err;
 
+    db_txn_name(c, "ussd_drafts");
     for (i = 0; i < j->n; i++) {
         const struct ussd_draft_rec *d = &j->recs[i];
 

@@ -297,6 +297,19 @@ def test_sms_store_lost_answer_stores_one_message_and_answers_once(env):
                      % sq("reply:%:" + mid)) == 1
 
 
+def test_export_audit_lost_answer_writes_one_audit_row(env):
+    """An export's audit row is written in autocommit; its INSERT's answer lost, the job ran
+    again and wrote a second 'export' row for one download."""
+    with faulty(env, "link:export_audit=1", "idem-export") as k:
+        user, pw = make_user(env, k)
+        b, _ = login(k, user, pw)
+        r = b.get("/export/reports.csv")
+        assert r.status == 200, r
+        assert r.body.startswith(b"\xef\xbb\xbf"), r.body[:20]
+        assert _fired(k, "link:export_audit") == 1, "the fault did not fire"
+    assert audit_count(env, user, "export") == 1
+
+
 # ---------------------------------------------------------------- the alerts tick
 
 def test_alerts_tick_commit_lost_raises_and_sends_each_alert_once(env):
@@ -375,3 +388,34 @@ def test_users_cli_commit_lost_creates_one_user_and_one_token(env):
                    " ON u.id = t.user_id WHERE u.username = %s" % sq(name))
     assert rows == [[hashlib.sha256(tok.encode()).hexdigest()]], rows
     assert audit_count(env, "cli", "token.add", " AND detail = %s" % sq(name)) == 1
+
+
+def test_ussd_save_commit_lost_saves_one_report_with_the_number_shown(env):
+    """A USSD report committed, its answer lost: the re-run finds the session's report by
+    (channel, session id) and the final screen shows that report's number; one row."""
+    from test_ussd import AT, saved_number
+    with faulty(env, "commit_lost:ussd_save=1", "idem-ussd") as k:
+        s = AT(k)
+        last = s.walk("1*1*1*2500000*2*5*1")[-1]
+        assert last[0] == "END", last
+        assert _fired(k, "commit_lost:ussd_save") == 1, "the fault did not fire"
+    rows = env.sql("SELECT id FROM business_reports WHERE session_id = %s" % sq(s.sid))
+    assert len(rows) == 1, rows
+    assert saved_number(last[1]) == rows[0][0], (last, rows)
+
+
+def test_ussd_drafts_commit_lost_keeps_one_draft_and_offers_it(env):
+    """A draft written behind, its COMMIT's answer lost: the re-run upserts the same row, and a
+    redial is offered the report to continue."""
+    from test_ussd import AT
+    with faulty(env, "commit_lost:ussd_drafts=1", "idem-draft") as k:
+        s = AT(k)
+        s.walk("1*1*1")
+        s.end("Incomplete")
+        wait_for(lambda: _fired(k, "commit_lost:ussd_drafts") == 1, timeout=10,
+                 what="the draft write's lost commit")
+        wait_for(lambda: count(env, "SELECT COUNT(*) FROM ussd_drafts WHERE msisdn = %s"
+                               % sq(s.phone)) == 1, timeout=10, what="one draft row")
+        kind, screen = AT(k).start()
+        assert kind == "CON" and "1" in screen and "2" in screen, screen
+        assert "Lanjutkan" in screen or "Continue" in screen, screen
