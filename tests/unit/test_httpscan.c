@@ -139,32 +139,28 @@ END_TEST
 
 START_TEST(bodies_are_framed_as_evhttp_frames_them)
 {
+    /* each is two requests, the second a GET: the first's body must end where evhttp ends it */
+    static const char *const two[] = {
+        /* no body for GET or a method in lower case, whatever the headers say */
+        "GET / HTTP/1.1\r\nContent-Length: 4\r\n\r\n" GET,
+        "post / HTTP/1.1\r\nContent-Length: 3\r\n\r\n" GET,
+        "GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n" GET,
+        /* Transfer-Encoding other than chunked: no Content-Length, no body */
+        "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n" GET,
+        /* evhttp strips only spaces before a value: a tab makes it another encoding */
+        "POST / HTTP/1.1\r\nTransfer-Encoding:\tchunked\r\n\r\n" GET,
+        /* only the first Transfer-Encoding counts, its value compared whole */
+        "POST / HTTP/1.1\r\nTransfer-Encoding:  ChunKed \t\r\nTransfer-Encoding: gzip\r\n\r\n"
+        "5\r\nabcde\r\n0\r\nX: y\r\n\r\n" GET,
+    };
     struct httpscan s;
-    /* no body for GET, HEAD or a method in lower case, whatever the headers say */
-    static const char get[] = "GET / HTTP/1.1\r\nContent-Length: 4\r\n\r\nGET / HTTP/1.1\r\n\r\n";
-    static const char lower[] =
-        "post / HTTP/1.1\r\nContent-Length: 3\r\n\r\nGET / HTTP/1.1\r\n\r\n";
-    /* Transfer-Encoding other than chunked: no Content-Length, no body */
-    static const char gzip[] = "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n" GET;
-    /* only the first Transfer-Encoding counts, its value compared whole */
-    static const char first[] =
-        "POST / HTTP/1.1\r\nTransfer-Encoding:  ChunKed \t\r\n"
-        "Transfer-Encoding: gzip\r\n\r\n5\r\nabcde\r\n0\r\nX: y\r\n\r\n" GET;
-    static const char tab[] = "POST / HTTP/1.1\r\nTransfer-Encoding:\tchunked\r\n\r\n" GET;
-    static const char chunked_get[] = "GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n" GET;
+    size_t i;
 
-    ck_assert_uint_eq(SCAN(get, &s), sizeof get - 1);
-    ck_assert_uint_eq(s.requests, 2);
-    ck_assert_uint_eq(SCAN(lower, &s), sizeof lower - 1);
-    ck_assert_uint_eq(s.requests, 2);
-    ck_assert_uint_eq(SCAN(gzip, &s), sizeof gzip - 1);
-    ck_assert_uint_eq(s.requests, 2);
-    ck_assert_uint_eq(SCAN(first, &s), sizeof first - 1);
-    ck_assert_uint_eq(s.requests, 2);
-    ck_assert_uint_eq(SCAN(tab, &s), sizeof tab - 1);
-    ck_assert_uint_eq(s.requests, 2);
-    ck_assert_uint_eq(SCAN(chunked_get, &s), sizeof chunked_get - 1);
-    ck_assert_uint_eq(s.requests, 2);
+    for (i = 0; i < sizeof two / sizeof two[0]; i++) {
+        ck_assert_uint_eq(scan(two[i], strlen(two[i]), &s), strlen(two[i]));
+        ck_assert_uint_eq(s.requests, 2);
+        ck_assert(httpscan_idle(&s));
+    }
 }
 END_TEST
 
