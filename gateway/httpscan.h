@@ -26,7 +26,7 @@ enum httpscan_fault {
      * that is not digits, one next to Transfer-Encoding, either folded onto a next line, or
      * either name with a space before its colon (RFC 9112 6.3, 5.1) */
     HTTPSCAN_CONTENT_LENGTH,
-    /* a chunk-size line longer than HTTPSCAN_CHUNK_LINE: one that evhttp would still read
+    /* a chunk-size line longer than HTTPSCAN_CHUNK_LINE_MAX: one that evhttp would still read
      * (zeros in front), but the scanner would lose the framing after it */
     HTTPSCAN_CHUNK_LINE,
 };
