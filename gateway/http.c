@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -16,13 +17,30 @@
 
 #include "config.h"
 #include "http.h"
+#include "httpscan.h"
 #include "parse.h"
 #include "log.h"
 #include "metrics.h"
 
-/* One per TCP connection that has sent a request; found by its evhttp_connection. */
+/*
+ * One per accepted TCP connection, from http_conn_new() (evhttp's bufferevent callback, at
+ * accept) to http_conn_free() (its close callback); found by its evhttp_connection. It scans
+ * the bytes of each request as they arrive, before evhttp parses them (gateway/httpscan.h),
+ * and holds the deadline of the request being read.
+ */
 struct http_conn {
-    struct evhttp_connection *evcon;
+    struct evhttp_connection *evcon; /* NULL until http_conn_attach() */
+    struct bufferevent *bev;         /* the connection's; we hold a reference until the free */
+    struct evbuffer_cb_entry *input; /* http_conn_input() on bev's input buffer */
+    struct event *attach;            /* runs http_conn_attach() once evhttp has the connection */
+    struct event *deadline;          /* http.timeout from a request's first byte to dispatch */
+    struct httpscan scan;
+    size_t scanned; /* bytes at the front of the input buffer the scanner has seen */
+    int awaiting;   /* a request is being read: it has no http_req yet */
+    int refused;    /* logged as refused: what comes after is dropped unread */
+    int closing;    /* refused where no 400 can be made: the deadline closes it now */
+    int editing;    /* the input buffer is changing by our own hand */
+    char peer[64];
     struct http_req *pending;
     int writing; /* a reply is being written: counted in http.writing */
     int admin;   /* on the admin listener: counted apart, so staff never crowd out peers */
@@ -106,6 +124,25 @@ http_stream_wake(struct http_req *r)
     event_active(r->wake, EV_TIMEOUT, 1);
 }
 
+/* One owner, one free: the close callback, or http_conn_attach() when evhttp gave up first. */
+static void
+http_conn_free(struct http_conn *c)
+{
+    if (c->input != NULL)
+        evbuffer_remove_cb_entry(bufferevent_get_input(c->bev), c->input);
+    if (c->attach != NULL)
+        event_free(c->attach);
+    if (c->deadline != NULL)
+        event_free(c->deadline);
+    if (c->evcon != NULL)
+        tdelete(c, &http.conns, http_conn_cmp);
+    bufferevent_decref(c->bev);
+    http.nconns[c->admin]--;
+    if (http.nconns[c->admin] < http.cfg->http.max_connections)
+        http_listener_set(c->admin, 1);
+    free(c);
+}
+
 /*
  * The connection is going. A request whose reply has not ended (a stream, or one still waiting
  * for its database job) stays ours: the handler still ends it, and then it is freed. libevent
@@ -132,34 +169,217 @@ http_conn_closed(struct evhttp_connection *evcon, void *arg)
         if (r->drained != NULL)
             http_stream_wake(r);
     }
-    tdelete(c, &http.conns, http_conn_cmp);
-    http.nconns[c->admin]--;
-    if (http.nconns[c->admin] < http.cfg->http.max_connections)
-        http_listener_set(c->admin, 1);
-    free(c);
+    http_conn_free(c);
 }
 
 static struct http_conn *
-http_conn_get(struct evhttp_connection *evcon, int admin)
+http_conn_find(struct evhttp_connection *evcon)
 {
-    struct http_conn key, *c, **found;
+    struct http_conn key, **found;
 
     key.evcon = evcon;
-    if ((found = tfind(&key, &http.conns, http_conn_cmp)) != NULL)
-        return *found;
-    if ((c = calloc(1, sizeof *c)) == NULL)
-        return NULL;
-    c->evcon = evcon;
-    c->admin = admin;
-    if (tsearch(c, &http.conns, http_conn_cmp) == NULL) {
-        free(c);
-        return NULL;
+    found = tfind(&key, &http.conns, http_conn_cmp);
+    return found != NULL ? *found : NULL;
+}
+
+static void
+http_conn_arm(struct http_conn *c)
+{
+    struct timeval tv = {(time_t)http.cfg->http.timeout, 0};
+
+    if (!evtimer_pending(c->deadline, NULL))
+        evtimer_add(c->deadline, &tv);
+}
+
+static void
+http_conn_refuse(struct http_conn *c, enum metrics_counter counter, const char *reason)
+{
+    c->refused = 1;
+    metrics_add(counter, 1);
+    log_warn("http_refused", "reason=%s peer=%s listener=%s", reason, c->peer,
+             c->admin ? "admin" : "peers");
+}
+
+/*
+ * The request took longer than http.timeout to arrive (or was refused where no 400 can be
+ * made): closed as libevent's own timeout closes it, without an answer.
+ */
+static void
+http_conn_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    struct http_conn *c = arg;
+
+    (void)fd;
+    (void)what;
+    if (!c->refused)
+        http_conn_refuse(c, METRIC_HTTP_REFUSED_DEADLINE, "deadline");
+    bufferevent_trigger_event(c->bev, BEV_EVENT_READING | BEV_EVENT_TIMEOUT, 0);
+    /* c is freed by now: evhttp closed the connection */
+}
+
+/* Leaves the first keep bytes of the input, then add: what came after never reaches evhttp. */
+static void
+http_input_keep(struct http_conn *c, struct evbuffer *in, size_t keep, const char *add)
+{
+    struct evbuffer *head = NULL;
+
+    c->editing = 1;
+    if (evbuffer_get_length(in) > keep) {
+        if (keep > 0 && (head = evbuffer_new()) != NULL)
+            evbuffer_remove_buffer(in, head, keep);
+        evbuffer_drain(in, evbuffer_get_length(in));
+        if (head != NULL) {
+            evbuffer_add_buffer(in, head);
+            evbuffer_free(head);
+        }
     }
-    http.nconns[admin]++;
-    evhttp_connection_set_closecb(evcon, http_conn_closed, c);
-    if (http.nconns[admin] >= http.cfg->http.max_connections)
-        http_listener_set(admin, 0);
-    return c;
+    if (add != NULL)
+        evbuffer_add(in, add, strlen(add));
+    c->scanned = evbuffer_get_length(in);
+    c->editing = 0;
+}
+
+/*
+ * The scanner found a fault at c->scanned. In a head, evhttp is made to answer it with its own
+ * 400 and close: it gets the bytes before the fault, then a header line without a ':' (which
+ * must not start with "\n" at the start of a line: that would end the header section).
+ */
+static void
+http_conn_refuse_scan(struct http_conn *c, struct evbuffer *in)
+{
+    static const struct timeval now = {0, 0};
+
+    switch (c->scan.fault) {
+    case HTTPSCAN_NUL:
+        http_conn_refuse(c, METRIC_HTTP_REFUSED_NUL, "nul_in_header");
+        break;
+    case HTTPSCAN_CONTENT_LENGTH:
+        http_conn_refuse(c, METRIC_HTTP_REFUSED_CONTENT_LENGTH, "content_length");
+        break;
+    default:
+        http_conn_refuse(c, METRIC_HTTP_REFUSED_CHUNK_SIZE, "chunk_size");
+        break;
+    }
+    if (c->scan.fault_in_head) {
+        http_input_keep(c, in, c->scanned, httpscan_at_line_start(&c->scan) ? "BAD\n" : "\nBAD\n");
+        return;
+    }
+    /* in a chunked body: evhttp would take "BAD" for a chunk size, so close now */
+    http_input_keep(c, in, c->scanned, NULL);
+    c->closing = 1;
+    evtimer_del(c->deadline);
+    evtimer_add(c->deadline, &now);
+}
+
+/*
+ * Bytes were added to (or taken from) the connection's input buffer. The buffer runs its
+ * callbacks as the socket's bytes are added, before evhttp's read callback parses them, so
+ * what is refused here evhttp never sees. evhttp only takes from the front.
+ */
+static void
+http_conn_input(struct evbuffer *in, const struct evbuffer_cb_info *info, void *arg)
+{
+    struct http_conn *c = arg;
+    size_t len = evbuffer_get_length(in), took;
+    struct evbuffer_iovec v[8];
+    struct evbuffer_ptr pos;
+    int n, i;
+
+    if (c->editing)
+        return;
+    c->scanned = info->n_deleted < c->scanned ? c->scanned - info->n_deleted : 0;
+    if (info->n_added == 0)
+        return;
+    if (c->refused) {
+        http_input_keep(c, in, c->scanned, NULL);
+        return;
+    }
+    if (c->awaiting)
+        http_conn_arm(c);
+    while (c->scanned < len) {
+        if (evbuffer_ptr_set(in, &pos, c->scanned, EVBUFFER_PTR_SET) == -1 ||
+            (n = evbuffer_peek(in, (ev_ssize_t)(len - c->scanned), &pos, v, 8)) <= 0)
+            return;
+        for (i = 0; i < n && i < 8; i++) {
+            took = httpscan_feed(&c->scan, v[i].iov_base, v[i].iov_len);
+            c->scanned += took;
+            if (took < v[i].iov_len) {
+                http_conn_refuse_scan(c, in);
+                return;
+            }
+        }
+    }
+}
+
+/*
+ * evhttp has made the connection its own: found by its evhttp_connection from now on, and told
+ * when it closes. libevent 2.1 gives no hook between accept and the first request, but evhttp
+ * passes the connection as the argument of the bufferevent's callbacks (and clears them when
+ * it frees the connection: then it gave up on it before we got here).
+ */
+static void
+http_conn_attach(evutil_socket_t fd, short what, void *arg)
+{
+    struct http_conn *c = arg;
+    bufferevent_event_cb eventcb = NULL;
+    void *cbarg = NULL;
+    char *addr = NULL;
+    ev_uint16_t port;
+
+    (void)fd;
+    (void)what;
+    bufferevent_getcb(c->bev, NULL, NULL, &eventcb, &cbarg);
+    if (eventcb == NULL || cbarg == NULL || evhttp_connection_get_bufferevent(cbarg) != c->bev) {
+        http_conn_free(c);
+        return;
+    }
+    c->evcon = cbarg;
+    if (tsearch(c, &http.conns, http_conn_cmp) == NULL)
+        log_error("http_conn_failed", "what=tsearch"); /* its requests get a 503 */
+    evhttp_connection_set_closecb(c->evcon, http_conn_closed, c);
+    evhttp_connection_get_peer(c->evcon, &addr, &port);
+    snprintf(c->peer, sizeof c->peer, "%s", addr != NULL ? addr : "-");
+    c->awaiting = 1;
+    http_conn_arm(c);
+}
+
+/*
+ * evhttp's bufferevent callback, once per accepted connection: a socket bufferevent with the
+ * scanner on its input buffer. (Not a filter bufferevent: libevent 2.1 calls a filter's write
+ * callback once the bytes are in the socket bufferevent below, and then frees both and shuts
+ * the socket down, so a reply with "Connection: close" never left.) Counted against
+ * http.max_connections from here, so a request that never completes holds a place too.
+ */
+static struct bufferevent *
+http_conn_new(struct event_base *base, void *arg)
+{
+    struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+    struct http_conn *c;
+
+    if (bev == NULL)
+        return NULL;
+    if ((c = calloc(1, sizeof *c)) == NULL ||
+        (c->attach = event_new(base, -1, 0, http_conn_attach, c)) == NULL ||
+        (c->deadline = evtimer_new(base, http_conn_deadline, c)) == NULL ||
+        (c->input = evbuffer_add_cb(bufferevent_get_input(bev), http_conn_input, c)) == NULL) {
+        if (c != NULL && c->attach != NULL)
+            event_free(c->attach);
+        if (c != NULL && c->deadline != NULL)
+            event_free(c->deadline);
+        free(c);
+        log_error("http_conn_failed", "what=alloc"); /* served unguarded: its requests get 503 */
+        return bev;
+    }
+    c->bev = bev;
+    c->admin = arg != NULL;
+    snprintf(c->peer, sizeof c->peer, "-");
+    httpscan_init(&c->scan);
+    bufferevent_incref(bev);
+    http.nconns[c->admin]++;
+    if (http.nconns[c->admin] >= http.cfg->http.max_connections)
+        http_listener_set(c->admin, 0);
+    event_active(c->attach, EV_TIMEOUT, 1);
+    return bev;
 }
 
 static void
@@ -365,10 +585,14 @@ http_dispatch(struct evhttp_request *req, void *arg)
     http.inflight++;
     http_peer(r, req, &ss);
     /* without its connection's close callback, r would never learn that the peer went */
-    if ((r->conn = http_conn_get(evhttp_request_get_connection(req), r->admin)) == NULL) {
+    if ((r->conn = http_conn_find(evhttp_request_get_connection(req))) == NULL) {
+        http_add_header(r, "Connection", "close");
         http_reply_text(r, 503, "temporarily unavailable");
         return;
     }
+    r->conn->awaiting = 0;
+    if (!r->conn->closing)
+        evtimer_del(r->conn->deadline);
     r->conn->pending = r;
     r->body_len = evbuffer_get_length(in);
     if ((r->body = malloc(r->body_len + 1)) == NULL) {
@@ -455,8 +679,13 @@ http_written(struct evhttp_request *req, void *arg)
     (void)req;
     if (c != NULL && !c->writing)
         return;
-    if (c != NULL)
+    if (c != NULL) {
         c->writing = 0;
+        /* the next request on this connection: its deadline starts with its first byte */
+        c->awaiting = 1;
+        if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+            http_conn_arm(c);
+    }
     http.writing--;
 }
 
@@ -606,6 +835,9 @@ http_apply_limits(const struct config *cfg)
     for (i = 0; i < 2 && all[i] != NULL; i++) {
         evhttp_set_max_body_size(all[i], (ev_ssize_t)cfg->http.max_body_size);
         evhttp_set_max_headers_size(all[i], (ev_ssize_t)cfg->http.max_headers_size);
+        /* libevent's is an idle timeout, which each byte starts again: it bounds the wait
+         * between requests and the writing of a reply; reading a request has its own deadline
+         * (http_conn_arm) */
         evhttp_set_timeout(all[i], (int)cfg->http.timeout);
         evhttp_set_allowed_methods(all[i], (ev_uint16_t)cfg->http.methods);
     }
@@ -641,6 +873,7 @@ http_start(struct event_base *base, struct config *cfg, const struct http_handle
     if ((http.http = evhttp_new(base)) == NULL)
         return -1;
     http_apply_limits(cfg);
+    evhttp_set_bevcb(http.http, http_conn_new, NULL);
     evhttp_set_gencb(http.http, http_dispatch, NULL);
     http.bound = evhttp_bind_socket_with_handle(http.http, cfg->listen_address,
                                                 (ev_uint16_t)cfg->listen_port);
@@ -649,6 +882,7 @@ http_start(struct event_base *base, struct config *cfg, const struct http_handle
     if (cfg->admin.enabled) {
         if ((http.admin = evhttp_new(base)) == NULL)
             return -1;
+        evhttp_set_bevcb(http.admin, http_conn_new, &http);
         evhttp_set_gencb(http.admin, http_dispatch, &http);
         http.admin_bound = evhttp_bind_socket_with_handle(http.admin, cfg->admin.address,
                                                           (ev_uint16_t)cfg->admin.port);

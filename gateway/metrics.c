@@ -32,6 +32,8 @@ static struct {
     double (*fn)(void);
 } metrics_gauges[METRICS_GAUGES];
 
+#define HTTP_REFUSED_HELP "Requests refused before evhttp read them (gateway/http.c), by reason."
+
 static const struct {
     const char *name, *help;
 } metrics_counter_info[METRIC_COUNTERS] = {
@@ -57,6 +59,19 @@ static const struct {
      "Idle USSD sessions of unknown numbers dropped to make room under the session bounds."},
     {"kabar_ussd_sessions_refused_total",
      "New USSD sessions refused with the busy screen at the session bounds."},
+    {"kabar_http_refused_total", HTTP_REFUSED_HELP},
+    {"kabar_http_refused_total", HTTP_REFUSED_HELP},
+    {"kabar_http_refused_total", HTTP_REFUSED_HELP},
+    {"kabar_http_refused_total", HTTP_REFUSED_HELP},
+};
+
+/* A counter's labels, if it has any: counters of one name are next to each other in the
+ * table above, and share one HELP. */
+static const char *const metrics_counter_labels[METRIC_COUNTERS] = {
+    [METRIC_HTTP_REFUSED_NUL] = "reason=\"nul_in_header\"",
+    [METRIC_HTTP_REFUSED_CONTENT_LENGTH] = "reason=\"content_length\"",
+    [METRIC_HTTP_REFUSED_CHUNK_SIZE] = "reason=\"chunk_size\"",
+    [METRIC_HTTP_REFUSED_DEADLINE] = "reason=\"deadline\"",
 };
 
 void
@@ -142,11 +157,16 @@ metrics_render(struct evbuffer *out)
                             "kabar_http_request_duration_seconds_count{route=\"%s\"} %llu\n",
                             r->name, r->count, r->name, r->sum, r->name, r->count);
     }
-    for (i = 0; i < METRIC_COUNTERS; i++)
-        evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n",
-                            metrics_counter_info[i].name, metrics_counter_info[i].help,
-                            metrics_counter_info[i].name, metrics_counter_info[i].name,
+    for (i = 0; i < METRIC_COUNTERS; i++) {
+        const char *name = metrics_counter_info[i].name, *labels = metrics_counter_labels[i];
+
+        if (i == 0 || strcmp(name, metrics_counter_info[i - 1].name) != 0)
+            evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s counter\n", name,
+                                metrics_counter_info[i].help, name);
+        evbuffer_add_printf(out, "%s%s%s%s %llu\n", name, labels != NULL ? "{" : "",
+                            labels != NULL ? labels : "", labels != NULL ? "}" : "",
                             (unsigned long long)atomic_load(&metrics_counters[i]));
+    }
     for (i = 0; i < METRICS_GAUGES && metrics_gauges[i].name != NULL; i++)
         evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s gauge\n%s %g\n", metrics_gauges[i].name,
                             metrics_gauges[i].help, metrics_gauges[i].name, metrics_gauges[i].name,

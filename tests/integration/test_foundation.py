@@ -226,3 +226,55 @@ def test_db_after_an_outage_every_worker_reconnects_at_once(env):
                 t.join()
         assert busy == [], "%d first hops got the busy screen after the database came back: %r" % (
             len(busy), busy[:2])
+
+
+def test_connection_cap_holds_slow_requests_until_their_deadline_cuts_them(env):
+    """Bug: a connection counted toward http.max_connections only once a request on it had
+    been read, so connections sending a byte a second were never bounded by the cap. They
+    count from accept now: at the cap the listener pauses, a new client waits in the kernel's
+    backlog, and once http.timeout has passed since their first byte the slow ones are cut
+    (bytes still coming do not extend it), the listener resumes and the client is served."""
+    conf = env.config(replace={"  max_connections = 4096;": "  max_connections = 3;",
+                               "  timeout = 15;": "  timeout = 2;"})
+    with Kabard(env, conf_text=conf) as k:
+        t0 = time.time()
+        slow = [socket.create_connection(("127.0.0.1", k.port)) for _ in range(3)]
+        for s in slow:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nX-Slow: ")
+        wait_for(lambda: "event=http_connection_cap" in k.logtext(), timeout=5, what="the cap")
+        late = socket.create_connection(("127.0.0.1", k.port))  # the kernel's backlog takes it
+        late.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        late.setblocking(False)
+        got, cut, answered_at = b"", set(), None
+        while time.time() - t0 < 2 + 4 and answered_at is None:
+            for s in slow:
+                if s in cut:
+                    continue
+                s.setblocking(False)
+                try:
+                    s.send(b"a")  # a byte every 0.25 s: an idle timeout would never fire
+                    if s.recv(4096) == b"":
+                        cut.add(s)
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    cut.add(s)
+            try:
+                chunk = late.recv(4096)
+                got += chunk
+                if got.startswith(b"HTTP/1.1 ") or not chunk:
+                    answered_at = time.time() - t0
+            except BlockingIOError:
+                pass
+            time.sleep(0.25)
+        assert got.startswith(b"HTTP/1.1 200"), "the waiting client: %r" % got[:60]
+        assert answered_at >= 1.5, "served at %.1f s, while three slow connections held the cap" % answered_at
+        log = k.logtext()
+        assert log.count("event=http_refused reason=deadline") >= 3, "the slow ones are cut"
+        assert "event=http_accepting" in log, "the listener resumes below the cap"
+        for s in slow + [late]:
+            s.close()
+        for _ in range(3):
+            r = k.get("/healthz")
+            assert r.status == 200, r.status
+        assert 'kabar_http_refused_total{reason="deadline"} 3' in k.get("/metrics").text
