@@ -641,19 +641,36 @@ config_code_valid(const char *s)
     return 1;
 }
 
+/* a non-empty list ( { ... }, ... ): *n zeroed elements of size bytes, or NULL after an error
+ * (shape says what the list must look like) */
+static void *
+config_list_new(struct cfgfile *st, const config_setting_t *list, const char *shape, size_t size,
+                size_t *n)
+{
+    void *v;
+
+    *n = (size_t)config_setting_length(list);
+    if (!config_setting_is_list(list) || *n == 0) {
+        cfgfile_fail(st, list, "%s", shape);
+        return NULL;
+    }
+    if ((v = calloc(*n, size)) == NULL)
+        cfgfile_fail(st, list, "out of memory");
+    return v;
+}
+
 static int
 config_load_reasons(struct cfgfile *st, struct config_graduation *gr, const config_setting_t *list)
 {
     char track[16];
-    size_t i, j, n = (size_t)config_setting_length(list);
+    size_t i, j;
     unsigned seen = 0;
 
-    if (!config_setting_is_list(list) || n == 0)
-        return cfgfile_fail(st, list, "'reasons' must be a list ( { code = ...; }, ... )");
-    if ((gr->reasons = calloc(n, sizeof *gr->reasons)) == NULL)
-        return cfgfile_fail(st, list, "out of memory");
-    gr->nreasons = n;
-    for (i = 0; i < n; i++) {
+    if ((gr->reasons =
+             config_list_new(st, list, "'reasons' must be a list ( { code = ...; }, ... )",
+                             sizeof *gr->reasons, &gr->nreasons)) == NULL)
+        return -1;
+    for (i = 0; i < gr->nreasons; i++) {
         const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
         struct config_reason *r = &gr->reasons[i];
         int t;
@@ -692,14 +709,13 @@ config_load_reasons(struct cfgfile *st, struct config_graduation *gr, const conf
 static int
 config_load_outcomes(struct cfgfile *st, struct config_graduation *gr, const config_setting_t *list)
 {
-    size_t i, j, n = (size_t)config_setting_length(list);
+    size_t i, j;
 
-    if (!config_setting_is_list(list) || n == 0)
-        return cfgfile_fail(st, list, "'visit_outcomes' must be a list ( { code = 1; }, ... )");
-    if ((gr->visit_outcomes = calloc(n, sizeof *gr->visit_outcomes)) == NULL)
-        return cfgfile_fail(st, list, "out of memory");
-    gr->nvisit_outcomes = n;
-    for (i = 0; i < n; i++) {
+    if ((gr->visit_outcomes =
+             config_list_new(st, list, "'visit_outcomes' must be a list ( { code = 1; }, ... )",
+                             sizeof *gr->visit_outcomes, &gr->nvisit_outcomes)) == NULL)
+        return -1;
+    for (i = 0; i < gr->nvisit_outcomes; i++) {
         const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
         struct config_visit_outcome *o = &gr->visit_outcomes[i];
         uint64_t code = 0;
