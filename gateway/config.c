@@ -429,7 +429,7 @@ config_load_alerts(struct cfgfile *st, struct config *c)
     a->rules[RULE_GRADUATION].months = 3;
     a->rules[RULE_GRADUATION].revenue = 2500000;
     /* the issue's defaults: every rule applies to KPM who have not graduated; silent also to
-     * welfare graduates (inside their follow-up period: alerts.c), relapse to them alone */
+     * welfare graduates (meant for their follow-up period), relapse to them alone */
     for (i = 0; i < RULE_COUNT; i++)
         a->rules[i].tracks = TRACK_BIT(TRACK_NONE);
     a->rules[RULE_SILENT].tracks |= TRACK_BIT(TRACK_WELFARE);
