@@ -19,10 +19,10 @@
 #define ALERTS_LOCAL(t)                                                                            \
     "(" t " + INTERVAL (CASE s.tz WHEN 'WITA' THEN 8 WHEN 'WIT' THEN 9 ELSE 7 END) HOUR)"
 /* the order in which a digest names KPM: who needs a call first */
-static const int alerts_weight[RULE_COUNT] = {2, 1, 3, 5, 4, 6, 7};
+static const int alerts_weight[RULE_COUNT] = {2, 1, 3, 5, 4, 6, 7, 2};
 static const char *const alerts_label[RULE_COUNT] = {
     "usaha tutup", "minta bantuan",  "absen pelatihan",    "tidak lapor",
-    "omzet turun", "calon graduasi", "minta hubung nomor",
+    "omzet turun", "calon graduasi", "minta hubung nomor", "risiko kambuh",
 };
 
 static struct {
@@ -149,6 +149,9 @@ static const struct alerts_rule {
                           ALERTS_MONTHS_1, ALERTS_REVENUE, ALERTS_MONTHS, ALERTS_NOW,
                           ALERTS_MONTHS_1, ALERTS_REVENUE, ALERTS_NOW, ALERTS_WINDOW}},
     [RULE_LINK_REQUEST] = {NULL, {ALERTS_END}},
+    /* relapse raises nothing yet: its statement (welfare graduates inside `months` after their
+     * effective date) comes with the track-aware rules of issue 12 */
+    [RULE_RELAPSE] = {NULL, {ALERTS_END}},
 };
 
 static struct db_param

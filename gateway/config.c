@@ -136,8 +136,8 @@ config_read_secret(struct cfgfile *st, const config_setting_t *g, const char *ke
 }
 
 static const char *const config_top_keys[] = {
-    "listen",   "database",  "http",   "log",    "paths", "ussd", "trusted_proxies",
-    "channels", "providers", "outbox", "alerts", "admin", NULL};
+    "listen",   "database",  "http",   "log",    "paths", "ussd",       "trusted_proxies",
+    "channels", "providers", "outbox", "alerts", "admin", "graduation", NULL};
 static const char *const config_admin_keys[] = {"enabled",
                                                 "address",
                                                 "port",
@@ -187,6 +187,7 @@ static const struct {
     {"GET", EVHTTP_REQ_GET},
     {"POST", EVHTTP_REQ_POST},
     {"HEAD", EVHTTP_REQ_HEAD},
+    {"DELETE", EVHTTP_REQ_DELETE},
 };
 
 static int
@@ -200,7 +201,8 @@ config_load_http(struct cfgfile *st, struct config *c)
     c->http.max_headers_size = 8192;
     c->http.timeout = 15;
     c->http.max_connections = 4096;
-    c->http.methods = EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD;
+    /* DELETE: the API's revocation of a graduation (DELETE /api/v1/graduations) */
+    c->http.methods = EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_DELETE;
     c->http.shutdown_timeout = 10;
     if (cfgfile_group(st, "http", config_http_keys, &g) == -1)
         return -1;
@@ -342,15 +344,63 @@ config_load_channels(struct cfgfile *st, struct config *c)
 
 const char *const config_rule_names[RULE_COUNT] = {
     "business_closed", "help_requested", "training_missed", "silent",
-    "revenue_drop",    "graduation",     "link_request",
+    "revenue_drop",    "graduation",     "link_request",    "relapse",
 };
 
+const char *const config_track_names[TRACK_COUNT] = {"none", "natural", "welfare"};
+
+int
+config_track_parse(const char *s)
+{
+    int t;
+
+    for (t = 0; t < TRACK_COUNT; t++)
+        if (strcmp(s, config_track_names[t]) == 0)
+            return t;
+    return -1;
+}
+
+/* A list of track names as TRACK_BIT()s (what.name in messages). Absent leaves *mask as it is; an
+ * empty list, a name that is no track or one named twice is an error (an empty list would silently
+ * switch the rule off: `enabled = false` says that). */
+static int
+config_get_tracks(struct cfgfile *st, const config_setting_t *g, const char *what, const char *name,
+                  unsigned *mask)
+{
+    const config_setting_t *s = g != NULL ? config_setting_get_member(g, name) : NULL;
+    unsigned m = 0;
+    int i, t;
+
+    if (s == NULL)
+        return 0;
+    if (!config_setting_is_array(s) && !config_setting_is_list(s))
+        return cfgfile_fail(st, s, "'%s.%s' must be a list of tracks like [\"none\", \"welfare\"]",
+                            what, name);
+    if (config_setting_length(s) == 0)
+        return cfgfile_fail(st, s, "'%s.%s' is empty: name at least one of none, natural, welfare",
+                            what, name);
+    for (i = 0; i < config_setting_length(s); i++) {
+        const char *v = config_setting_get_string_elem(s, i);
+
+        if (v == NULL)
+            return cfgfile_fail(st, s, "'%s.%s': element %d is not a string", what, name, i + 1);
+        if ((t = config_track_parse(v)) == -1)
+            return cfgfile_fail(st, s, "'%s.%s': unknown track '%s' (none, natural, welfare)", what,
+                                name, v);
+        if ((m & TRACK_BIT(t)) != 0)
+            return cfgfile_fail(st, s, "'%s.%s' names track '%s' twice", what, name, v);
+        m |= TRACK_BIT(t);
+    }
+    *mask = m;
+    return 0;
+}
+
 static const char *const config_alerts_keys[] = {
-    "enabled",   "tick_seconds", "quiet_start", "quiet_end", "digest_hour",
-    "daily_cap", "window_days",  "provider",    "rules",     "remind_hours",
-    "nudge_day", "fake_now",     NULL};
-static const char *const config_rule_keys[] = {"enabled", "urgency", "days",    "weeks",
-                                               "percent", "months",  "revenue", NULL};
+    "enabled",   "tick_seconds", "quiet_start",  "quiet_end",     "digest_hour",
+    "daily_cap", "window_days",  "provider",     "rules",         "remind_hours",
+    "nudge_day", "fake_now",     "nudge_tracks", "remind_tracks", NULL};
+static const char *const config_rule_keys[] = {"enabled", "urgency", "days",   "weeks", "percent",
+                                               "months",  "revenue", "tracks", NULL};
 
 static int
 config_load_alerts(struct cfgfile *st, struct config *c)
@@ -378,6 +428,17 @@ config_load_alerts(struct cfgfile *st, struct config *c)
     a->rules[RULE_REVENUE_DROP].percent = 50;
     a->rules[RULE_GRADUATION].months = 3;
     a->rules[RULE_GRADUATION].revenue = 2500000;
+    /* the issue's defaults: every rule applies to KPM who have not graduated; silent also to
+     * welfare graduates (meant for their follow-up period), relapse to them alone */
+    for (i = 0; i < RULE_COUNT; i++)
+        a->rules[i].tracks = TRACK_BIT(TRACK_NONE);
+    a->rules[RULE_SILENT].tracks |= TRACK_BIT(TRACK_WELFARE);
+    a->rules[RULE_RELAPSE].immediate = 1;
+    a->rules[RULE_RELAPSE].percent = 30;
+    a->rules[RULE_RELAPSE].months = 12;
+    a->rules[RULE_RELAPSE].tracks = TRACK_BIT(TRACK_WELFARE);
+    a->nudge_tracks = TRACK_BIT(TRACK_NONE) | TRACK_BIT(TRACK_WELFARE);
+    a->remind_tracks = a->nudge_tracks;
     if (cfgfile_group(st, "alerts", config_alerts_keys, &g) == -1)
         return -1;
     if (g == NULL)
@@ -392,7 +453,12 @@ config_load_alerts(struct cfgfile *st, struct config *c)
         cfgfile_str(st, g, "provider", 0, a->provider, sizeof a->provider) == -1 ||
         cfgfile_unsigned(st, g, "remind_hours", 0, 24 * 14, &a->remind_hours) == -1 ||
         cfgfile_unsigned(st, g, "nudge_day", 0, 28, &a->nudge_day) == -1 ||
-        cfgfile_str(st, g, "fake_now", 0, a->fake_now, sizeof a->fake_now) == -1)
+        cfgfile_str(st, g, "fake_now", 0, a->fake_now, sizeof a->fake_now) == -1 ||
+        config_get_tracks(st, g, "alerts", "nudge_tracks", &a->nudge_tracks) == -1)
+        return -1;
+    /* the reminders follow the nudge unless they are given their own list */
+    a->remind_tracks = a->nudge_tracks;
+    if (config_get_tracks(st, g, "alerts", "remind_tracks", &a->remind_tracks) == -1)
         return -1;
     if (a->fake_now[0] != '\0' && strlen(a->fake_now) != 19)
         return cfgfile_fail(st, config_setting_get_member(g, "fake_now"),
@@ -415,7 +481,8 @@ config_load_alerts(struct cfgfile *st, struct config *c)
             cfgfile_unsigned(st, r, "days", 1, 365, &ru->days) == -1 ||
             cfgfile_unsigned(st, r, "weeks", 1, 104, &ru->weeks) == -1 ||
             cfgfile_unsigned(st, r, "percent", 1, 100, &ru->percent) == -1 ||
-            cfgfile_unsigned(st, r, "months", 1, 24, &ru->months) == -1)
+            cfgfile_unsigned(st, r, "months", 1, 24, &ru->months) == -1 ||
+            config_get_tracks(st, r, config_rule_names[i], "tracks", &ru->tracks) == -1)
             return -1;
         v = ru->revenue;
         if (cfgfile_u64(st, r, "revenue", 0, 1000000000ULL, 0, &v) == -1)
@@ -511,6 +578,221 @@ config_load_providers(struct cfgfile *st, struct config *c)
                 return cfgfile_fail(st, g, "two providers are named '%s'", p->name);
     }
     return 0;
+}
+
+/* -- graduation: follow-up periods, reasons, home-visit outcomes */
+
+static const char *const config_graduation_keys[] = {
+    "follow_up_months", "decline_months", "checkin_day", "reasons", "visit_outcomes", NULL};
+static const char *const config_follow_up_keys[] = {"welfare", "natural", NULL};
+static const char *const config_reason_keys[] = {"code", "track", "id", "en", NULL};
+static const char *const config_outcome_keys[] = {"code", "id", "en", NULL};
+
+/* what a file without graduation.reasons / visit_outcomes gets */
+static const struct config_reason config_reasons_default[] = {
+    {"business_sustains",
+     TRACK_WELFARE,
+     {"Usaha mencukupi kebutuhan keluarga", "The business sustains the family"}},
+    {"candidate_confirmed",
+     TRACK_WELFARE,
+     {"Calon graduasi dikonfirmasi pendamping", "Graduation candidate confirmed"}},
+    {"left_pkh", TRACK_NATURAL, {"Keluar dari PKH", "Left PKH"}},
+    {"no_component",
+     TRACK_NATURAL,
+     {"Tidak ada lagi komponen bantuan", "No assistance component left"}},
+};
+static const struct config_visit_outcome config_outcomes_default[] = {
+    {1, {"Bertemu KPM", "Met the KPM"}},
+    {2, {"KPM tidak di rumah", "KPM not at home"}},
+    {3, {"KPM pindah", "KPM has moved"}},
+    {4, {"Dirujuk ke layanan lain", "Referred to another service"}},
+    {5, {"Lainnya", "Other"}},
+};
+
+/* a label of a reason or an outcome: both languages, UTF-8, not empty */
+static int
+config_labels(struct cfgfile *st, const config_setting_t *g, char label[2][CONFIG_LABEL_MAX + 1])
+{
+    int l;
+
+    for (l = 0; l < 2; l++) {
+        const char *name = l == 0 ? "id" : "en";
+
+        if (cfgfile_str(st, g, name, 1, label[l], CONFIG_LABEL_MAX + 1) == -1)
+            return -1;
+        if (label[l][0] == '\0' || !parse_utf8_valid(label[l], strlen(label[l])))
+            return cfgfile_fail(st, config_setting_get_member(g, name),
+                                "'%s' must be a non-empty UTF-8 label", name);
+    }
+    return 0;
+}
+
+/* a reason code: a letter, then letters, digits and _ (the API shows it as a string) */
+static int
+config_code_valid(const char *s)
+{
+    size_t i;
+
+    if (!(s[0] >= 'a' && s[0] <= 'z'))
+        return 0;
+    for (i = 1; s[i] != '\0'; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+            return 0;
+    return 1;
+}
+
+/* a non-empty list ( { ... }, ... ): *n zeroed elements of size bytes, or NULL after an error
+ * (shape says what the list must look like) */
+static void *
+config_list_new(struct cfgfile *st, const config_setting_t *list, const char *shape, size_t size,
+                size_t *n)
+{
+    void *v;
+
+    *n = (size_t)config_setting_length(list);
+    if (!config_setting_is_list(list) || *n == 0) {
+        cfgfile_fail(st, list, "%s", shape);
+        return NULL;
+    }
+    if ((v = calloc(*n, size)) == NULL)
+        cfgfile_fail(st, list, "out of memory");
+    return v;
+}
+
+static int
+config_load_reasons(struct cfgfile *st, struct config_graduation *gr, const config_setting_t *list)
+{
+    char track[16];
+    size_t i, j;
+    unsigned seen = 0;
+
+    if ((gr->reasons =
+             config_list_new(st, list, "'reasons' must be a list ( { code = ...; }, ... )",
+                             sizeof *gr->reasons, &gr->nreasons)) == NULL)
+        return -1;
+    for (i = 0; i < gr->nreasons; i++) {
+        const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
+        struct config_reason *r = &gr->reasons[i];
+        int t;
+
+        track[0] = '\0';
+        if (!config_setting_is_group(g))
+            return cfgfile_fail(st, g, "each reason must be a group { code = ...; }");
+        if (cfgfile_members(st, g, config_reason_keys, "a reason") == -1 ||
+            cfgfile_str(st, g, "code", 1, r->code, sizeof r->code) == -1 ||
+            cfgfile_str(st, g, "track", 1, track, sizeof track) == -1 ||
+            config_labels(st, g, r->label) == -1)
+            return -1;
+        if (!config_code_valid(r->code))
+            return cfgfile_fail(st, config_setting_get_member(g, "code"),
+                                "reason code '%s': a letter, then a-z, 0-9 and _", r->code);
+        t = config_track_parse(track);
+        if (t != TRACK_NATURAL && t != TRACK_WELFARE)
+            return cfgfile_fail(st, config_setting_get_member(g, "track"),
+                                "reason '%s': track '%s' is not natural or welfare", r->code,
+                                track);
+        r->track = (enum config_track)t;
+        seen |= TRACK_BIT(t);
+        for (j = 0; j < i; j++)
+            if (strcmp(gr->reasons[j].code, r->code) == 0)
+                return cfgfile_fail(st, g, "two reasons have the code '%s'", r->code);
+        if (strcmp(r->code, "candidate_confirmed") == 0 && t != TRACK_WELFARE)
+            return cfgfile_fail(st, g, "reason 'candidate_confirmed' records a welfare graduation");
+    }
+    for (i = TRACK_NATURAL; i < TRACK_COUNT; i++)
+        if ((seen & TRACK_BIT(i)) == 0)
+            return cfgfile_fail(st, list, "'reasons' has none for track '%s'",
+                                config_track_names[i]);
+    return 0;
+}
+
+static int
+config_load_outcomes(struct cfgfile *st, struct config_graduation *gr, const config_setting_t *list)
+{
+    size_t i, j;
+
+    if ((gr->visit_outcomes =
+             config_list_new(st, list, "'visit_outcomes' must be a list ( { code = 1; }, ... )",
+                             sizeof *gr->visit_outcomes, &gr->nvisit_outcomes)) == NULL)
+        return -1;
+    for (i = 0; i < gr->nvisit_outcomes; i++) {
+        const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
+        struct config_visit_outcome *o = &gr->visit_outcomes[i];
+        uint64_t code = 0;
+
+        if (!config_setting_is_group(g))
+            return cfgfile_fail(st, g, "each visit outcome must be a group { code = 1; }");
+        if (cfgfile_members(st, g, config_outcome_keys, "a visit outcome") == -1 ||
+            cfgfile_u64(st, g, "code", 1, 99, 1, &code) == -1 ||
+            config_labels(st, g, o->label) == -1)
+            return -1;
+        o->code = (unsigned)code;
+        for (j = 0; j < i; j++)
+            if (gr->visit_outcomes[j].code == o->code)
+                return cfgfile_fail(st, g, "two visit outcomes have the code %u", o->code);
+    }
+    return 0;
+}
+
+static int
+config_load_graduation(struct cfgfile *st, struct config *c)
+{
+    struct config_graduation *gr = &c->graduation;
+    const config_setting_t *g, *f = NULL, *list;
+
+    gr->follow_up_months[TRACK_WELFARE] = 12;
+    gr->follow_up_months[TRACK_NATURAL] = 0;
+    gr->decline_months = 6;
+    gr->checkin_day = 5;
+    if (cfgfile_group(st, "graduation", config_graduation_keys, &g) == -1)
+        return -1;
+    if (g != NULL && (f = config_setting_get_member(g, "follow_up_months")) != NULL &&
+        (!config_setting_is_group(f) ||
+         cfgfile_members(st, f, config_follow_up_keys, "follow_up_months") == -1))
+        return cfgfile_fail(st, f, "'follow_up_months' must be { welfare = 12; natural = 0; }");
+    if (cfgfile_unsigned(st, f, "welfare", 0, 120, &gr->follow_up_months[TRACK_WELFARE]) == -1 ||
+        cfgfile_unsigned(st, f, "natural", 0, 120, &gr->follow_up_months[TRACK_NATURAL]) == -1 ||
+        cfgfile_unsigned(st, g, "decline_months", 0, 60, &gr->decline_months) == -1 ||
+        cfgfile_unsigned(st, g, "checkin_day", 0, 28, &gr->checkin_day) == -1)
+        return -1;
+    if (g != NULL && (list = config_setting_get_member(g, "reasons")) != NULL) {
+        if (config_load_reasons(st, gr, list) == -1)
+            return -1;
+    } else {
+        if ((gr->reasons = malloc(sizeof config_reasons_default)) == NULL)
+            return cfgfile_fail_line(st, 0, "out of memory");
+        memcpy(gr->reasons, config_reasons_default, sizeof config_reasons_default);
+        gr->nreasons = sizeof config_reasons_default / sizeof config_reasons_default[0];
+    }
+    if (g != NULL && (list = config_setting_get_member(g, "visit_outcomes")) != NULL)
+        return config_load_outcomes(st, gr, list);
+    if ((gr->visit_outcomes = malloc(sizeof config_outcomes_default)) == NULL)
+        return cfgfile_fail_line(st, 0, "out of memory");
+    memcpy(gr->visit_outcomes, config_outcomes_default, sizeof config_outcomes_default);
+    gr->nvisit_outcomes = sizeof config_outcomes_default / sizeof config_outcomes_default[0];
+    return 0;
+}
+
+const struct config_reason *
+config_reason_find(const struct config *c, const char *code)
+{
+    size_t i;
+
+    for (i = 0; i < c->graduation.nreasons; i++)
+        if (strcmp(c->graduation.reasons[i].code, code) == 0)
+            return &c->graduation.reasons[i];
+    return NULL;
+}
+
+const struct config_visit_outcome *
+config_visit_outcome_find(const struct config *c, unsigned code)
+{
+    size_t i;
+
+    for (i = 0; i < c->graduation.nvisit_outcomes; i++)
+        if (c->graduation.visit_outcomes[i].code == code)
+            return &c->graduation.visit_outcomes[i];
+    return NULL;
 }
 
 static int
@@ -643,7 +925,7 @@ config_load(const char *path, char *err, size_t errlen)
     if (config_load_rest(&st, c) == -1 || config_load_http(&st, c) == -1 ||
         config_load_db(&st, c) == -1 || config_load_providers(&st, c) == -1 ||
         config_load_alerts(&st, c) == -1 || config_load_channels(&st, c) == -1 ||
-        config_load_admin(&st, c) == -1)
+        config_load_admin(&st, c) == -1 || config_load_graduation(&st, c) == -1)
         goto fail;
     for (size_t i = 0; i < c->nchannels; i++) {
         const struct config_channel *ch = &c->channels[i];
@@ -696,6 +978,8 @@ config_unref(struct config *c)
     for (i = 0; i < c->nproviders; i++)
         sodium_memzero(c->providers[i].secret, sizeof c->providers[i].secret);
     free(c->providers);
+    free(c->graduation.reasons);
+    free(c->graduation.visit_outcomes);
     sodium_memzero(c->db.password, sizeof c->db.password);
     free(c);
 }

@@ -52,17 +52,25 @@ enum config_rule {
     RULE_REVENUE_DROP,
     RULE_GRADUATION,
     RULE_LINK_REQUEST,
+    RULE_RELAPSE, /* a welfare graduate's business closing or falling inside `months` */
     RULE_COUNT
 };
 
+/* A KPM's graduation track: kpm.graduation's values, in this order (config_track_names). */
+enum config_track { TRACK_NONE, TRACK_NATURAL, TRACK_WELFARE, TRACK_COUNT };
+#define TRACK_BIT(t) (1u << (t))
+#define TRACK_ALL (TRACK_BIT(TRACK_NONE) | TRACK_BIT(TRACK_NATURAL) | TRACK_BIT(TRACK_WELFARE))
+
 struct config_alert_rule {
     int enabled;
-    int immediate;              /* else it waits for the assistant's daily digest */
-    unsigned days;              /* training_missed: days after the training */
-    unsigned weeks;             /* silent: weeks without a business report */
-    unsigned percent;           /* revenue_drop: at least this much below the previous report */
-    unsigned months;            /* graduation: this many last monthly reports ... */
+    int immediate;    /* else it waits for the assistant's daily digest */
+    unsigned days;    /* training_missed: days after the training */
+    unsigned weeks;   /* silent: weeks without a business report */
+    unsigned percent; /* revenue_drop, relapse: at least this much below the previous report */
+    unsigned months;  /* graduation: this many last monthly reports ...; relapse: months
+                         after the effective date */
     unsigned long long revenue; /* ... running, with at least this revenue */
+    unsigned tracks;            /* TRACK_BIT()s of the KPM the rule applies to */
 };
 
 #define CONFIG_WINDOW_DAYS 7 /* alerts.window_days when the file does not say */
@@ -76,9 +84,37 @@ struct config_alerts {
     unsigned window_days; /* the same rule for the same KPM is not raised again within it */
     char provider[33];
     struct config_alert_rule rules[RULE_COUNT];
-    unsigned remind_hours; /* a training reminder this long before it starts (0: off) */
-    unsigned nudge_day;    /* the monthly nudge from this day of the month (0: off) */
-    char fake_now[20];     /* tests: the scheduler's clock, "YYYY-MM-DD HH:MM:SS" UTC */
+    unsigned remind_hours;  /* a training reminder this long before it starts (0: off) */
+    unsigned nudge_day;     /* the monthly nudge from this day of the month (0: off) */
+    unsigned nudge_tracks;  /* TRACK_BIT()s the nudge goes to (natural: else only with opt-in) */
+    unsigned remind_tracks; /* and the training reminders (default: nudge_tracks) */
+    char fake_now[20];      /* tests: the scheduler's clock, "YYYY-MM-DD HH:MM:SS" UTC */
+};
+
+/* A reason a graduation may be recorded for: its code (graduations.reason), its track, and
+ * its label in Bahasa Indonesia and English. */
+#define CONFIG_REASON_CODE_MAX 32
+#define CONFIG_LABEL_MAX 80 /* bytes of a label (a USSD screen shows several) */
+struct config_reason {
+    char code[CONFIG_REASON_CODE_MAX + 1];
+    enum config_track track;             /* natural or welfare */
+    char label[2][CONFIG_LABEL_MAX + 1]; /* [0] id, [1] en */
+};
+
+/* A home visit's outcome code (home_visits.outcome) with its labels. */
+struct config_visit_outcome {
+    unsigned code; /* 1..99 */
+    char label[2][CONFIG_LABEL_MAX + 1];
+};
+
+struct config_graduation {
+    unsigned follow_up_months[TRACK_COUNT]; /* [TRACK_NONE] is always 0 */
+    unsigned decline_months; /* a declined candidate gets no new candidate alert this long */
+    unsigned checkin_day;    /* day of month of the welfare check-in nudge (0: off) */
+    struct config_reason *reasons;
+    size_t nreasons;
+    struct config_visit_outcome *visit_outcomes;
+    size_t nvisit_outcomes;
 };
 
 struct config_channel {
@@ -157,6 +193,7 @@ struct config {
     struct config_outbox outbox;
     struct config_alerts alerts;
     struct config_admin admin;
+    struct config_graduation graduation;
     char keywords_path[1024];
     struct dialog_set *dialogs;
     struct keyword_set *keywords;
@@ -169,6 +206,13 @@ struct config *config_ref(struct config *);
 void config_unref(struct config *);
 const char *config_protocol_name(enum config_protocol);
 extern const char *const config_rule_names[RULE_COUNT];
+extern const char *const config_track_names[TRACK_COUNT]; /* none, natural, welfare */
+/* The track named s, or -1. */
+int config_track_parse(const char *s);
+/* The configured graduation reason `code`, or NULL. */
+const struct config_reason *config_reason_find(const struct config *, const char *code);
+/* The configured home-visit outcome `code`, or NULL. */
+const struct config_visit_outcome *config_visit_outcome_find(const struct config *, unsigned code);
 const struct config_provider *config_provider_find(const struct config *, const char *name);
 const struct config_channel *config_channel_find(const struct config *, const char *token,
                                                  size_t len);

@@ -434,6 +434,8 @@ http_method_name(int m)
         return "POST";
     case EVHTTP_REQ_HEAD:
         return "HEAD";
+    case EVHTTP_REQ_DELETE:
+        return "DELETE";
     default:
         return "OTHER";
     }
@@ -442,7 +444,7 @@ http_method_name(int m)
 static void
 http_allow_header(struct http_req *r, unsigned methods)
 {
-    char allow[32] = "";
+    char allow[40] = "";
 
     if (methods & EVHTTP_REQ_GET)
         strcat(allow, "GET, ");
@@ -450,6 +452,8 @@ http_allow_header(struct http_req *r, unsigned methods)
         strcat(allow, "POST, ");
     if (methods & EVHTTP_REQ_HEAD)
         strcat(allow, "HEAD, ");
+    if (methods & EVHTTP_REQ_DELETE)
+        strcat(allow, "DELETE, ");
     if (allow[0] != '\0')
         allow[strlen(allow) - 2] = '\0';
     http_add_header(r, "Allow", allow);

@@ -538,6 +538,33 @@ parse_idem_key_valid(const char *s, size_t len)
 }
 
 int
+parse_date(const char *s, size_t len, uint32_t *ymd)
+{
+    static const unsigned days[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    uint64_t y, m, d;
+
+    if (len != 10 || s[4] != '-' || s[7] != '-' || parse_u64(s, 4, 2000, 2099, &y) == -1 ||
+        parse_u64(s + 5, 2, 1, 12, &m) == -1 || parse_u64(s + 8, 2, 1, days[m - 1], &d) == -1)
+        return -1;
+    /* 2000 to 2099: every fourth year is a leap year, 2000 too */
+    if (m == 2 && d == 29 && y % 4 != 0)
+        return -1;
+    *ymd = (uint32_t)(y * 10000 + m * 100 + d);
+    return 0;
+}
+
+uint32_t
+parse_date_at(time_t t, long east_seconds)
+{
+    struct tm tm;
+    time_t local = t + east_seconds;
+
+    if (gmtime_r(&local, &tm) == NULL)
+        return 0;
+    return (uint32_t)((tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday);
+}
+
+int
 parse_casematch(const char *a, const char *b)
 {
     for (; *a != '\0' && *b != '\0'; a++, b++) {

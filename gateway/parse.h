@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* "+" and at most 15 digits, NUL-terminated */
 #define PARSE_MSISDN_SIZE 17
@@ -133,6 +134,14 @@ int parse_id_valid(const char *s, size_t len);
  * PARSE_IDEM_KEY_MAX printable ASCII characters, spaces only inside (a proxy may trim the ends). */
 #define PARSE_IDEM_KEY_MAX 64
 int parse_idem_key_valid(const char *s, size_t len);
+/*
+ * A calendar date "YYYY-MM-DD": exactly that shape, a year 2000 to 2099, a month's real days
+ * (29 February only in leap years). Returns 0 and *ymd = YYYYMMDD, so that dates compare as
+ * numbers, or -1.
+ */
+int parse_date(const char *s, size_t len, uint32_t *ymd);
+/* The date (YYYYMMDD) that UTC time t is in a zone east_seconds ahead of UTC. */
+uint32_t parse_date_at(time_t t, long east_seconds);
 /* ASCII case-insensitive equality: the locale must not decide whether "SUCCESS" matches. */
 int parse_casematch(const char *a, const char *b);
 

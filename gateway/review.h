@@ -44,6 +44,20 @@ int review_filter_from_json(const char *json, struct review_filter *f);
  * KPM k as administrators see it, pages and API alike: twelve stars and the last four digits
  * (the only ones kept). */
 #define REVIEW_SCOPE " k.region_code LIKE CONCAT(?, '%')"
+
+/*
+ * Who may touch which KPM (alias k), for the statements that act on one KPM for an
+ * administrator, a supervisor or an assistant: a region code prefix ("" is every region) and
+ * an assistant (0: any). An administrator is {"", 0}, a supervisor {her region, 0}, an
+ * assistant {"", her assistants.id}: she reaches her own caseload only. SCOPE_SQL takes three
+ * parameters, SCOPE_PARAMS(&scope) gives them.
+ */
+struct scope {
+    const char *region;
+    uint64_t assistant_id;
+};
+#define SCOPE_SQL " k.region_code LIKE CONCAT(?, '%') AND (? = 0 OR k.assistant_id = ?)"
+#define SCOPE_PARAMS(s) DB_STR((s)->region), DB_U64((s)->assistant_id), DB_U64((s)->assistant_id)
 #define REVIEW_WIB(col) "DATE_FORMAT(" col " + INTERVAL 7 HOUR, '%Y-%m-%d %H:%i')"
 #define REVIEW_NIK_MASKED " CONCAT('************', COALESCE(k.nik_last4, '----'))"
 

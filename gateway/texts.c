@@ -31,6 +31,7 @@ static const char *const texts_names[TEXT_COUNT] = {
     "alert_revenue_drop",
     "alert_graduation",
     "alert_link_request",
+    "alert_relapse",
     "digest",
     "remind_training",
     "nudge",

@@ -1,9 +1,9 @@
 /*
- * The JSON API under /api/v1, on the admin listener: reports, KPM, alerts and reviews for the
- * ministry's own tools. Bearer tokens (`kabard user token`), the same region limits as the
- * pages, cursor pagination: each list answers {"data": [...], "next_cursor": "N" or null}, and
- * the next page is ?cursor=N. Personal data never goes in a URL: a search by name or phone
- * number is not offered here.
+ * The JSON API under /api/v1, on the admin listener: reports, KPM, alerts, reviews and
+ * graduations for the ministry's own tools. Bearer tokens (`kabard user token`), the same region
+ * limits as the pages, cursor pagination: each list answers {"data": [...], "next_cursor": "N" or
+ * null}, and the next page is ?cursor=N. Personal data never goes in a URL: a search by name or
+ * phone number is not offered here.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +16,7 @@
 #include "auth.h"
 #include "config.h"
 #include "db.h"
+#include "graduation.h"
 #include "handlers.h"
 #include "http.h"
 #include "log.h"
@@ -48,10 +49,10 @@ struct api_job {
     uint64_t last;
 };
 
-static const char *const api_numeric[] = {"id",         "report_id",   "kpm_id",   "assistant_id",
-                                          "status",     "kind",        "revenue",  "workers",
-                                          "difficulty", "training_id", "attended", "reason",
-                                          "topic",      "reminders",   "kube_id",  NULL};
+static const char *const api_numeric[] = {
+    "id",      "report_id", "kpm_id",     "assistant_id",  "status",        "kind",
+    "revenue", "workers",   "difficulty", "training_id",   "attended",      "reason",
+    "topic",   "reminders", "kube_id",    "decided_by_id", "revoked_by_id", NULL};
 
 static json_t *
 api_value(const char *col, const char *v, unsigned long len)
@@ -138,6 +139,26 @@ api_list(struct db_conn *c, struct api_job *j, const char *sql, const struct db_
     return 0;
 }
 
+/* One row as the answer (status 200), or a 404 with notfound. */
+static int
+api_one(struct db_conn *c, struct api_job *j, const char *sql, const struct db_param *p, size_t np,
+        const char *notfound)
+{
+    json_t *one;
+    int rc;
+
+    if ((rc = api_list(c, j, sql, p, np, 1)) != 0)
+        return rc;
+    if (json_array_size(json_object_get(j->reply, "data")) == 0) {
+        api_error(j, 404, notfound);
+        return 0;
+    }
+    one = json_incref(json_array_get(json_object_get(j->reply, "data"), 0));
+    json_decref(j->reply);
+    j->reply = one;
+    return 0;
+}
+
 static int
 api_reports(struct db_conn *c, struct api_job *j)
 {
@@ -173,13 +194,14 @@ api_reports(struct db_conn *c, struct api_job *j)
     return rc;
 }
 
-static const char *const api_kpm_cols[] = {"id",      "pkh_number", "nik_masked",  "name",
-                                           "msisdn",  "lang",       "region_code", "assistant_id",
-                                           "kube_id", "graduation", "reminders",   NULL};
+static const char *const api_kpm_cols[] = {
+    "id",           "pkh_number", "nik_masked", "name",         "msisdn",    "lang", "region_code",
+    "assistant_id", "kube_id",    "graduation", "graduated_on", "reminders", NULL};
 
 #define API_KPM_SELECT                                                                             \
     "SELECT k.id, k.pkh_number," REVIEW_NIK_MASKED ", k.name, k.msisdn, k.lang, k.region_code,"    \
-    " k.assistant_id, k.kube_id, k.graduation, k.reminders FROM kpm k WHERE" REVIEW_SCOPE
+    " k.assistant_id, k.kube_id, k.graduation, DATE_FORMAT(k.graduated_on, '%Y-%m-%d'),"           \
+    " k.reminders FROM kpm k WHERE" REVIEW_SCOPE
 
 static int
 api_kpm(struct db_conn *c, struct api_job *j)
@@ -190,7 +212,6 @@ api_kpm(struct db_conn *c, struct api_job *j)
     struct db_param p[4];
     uint64_t kid, cursor;
     unsigned limit;
-    int rc;
 
     if (parse_form(j->query, strlen(j->query), f, 2, err, sizeof err) == -1) {
         api_error(j, 400, err);
@@ -208,17 +229,7 @@ api_kpm(struct db_conn *c, struct api_job *j)
             return 0;
         }
         p[1] = DB_U64(kid);
-        if ((rc = api_list(c, j, API_KPM_SELECT " AND k.id = ?", p, 2, 1)) != 0)
-            return rc;
-        if (json_array_size(json_object_get(j->reply, "data")) == 0)
-            api_error(j, 404, "no such KPM in your region");
-        else {
-            json_t *one = json_incref(json_array_get(json_object_get(j->reply, "data"), 0));
-
-            json_decref(j->reply);
-            j->reply = one;
-        }
-        return 0;
+        return api_one(c, j, API_KPM_SELECT " AND k.id = ?", p, 2, "no such KPM in your region");
     }
     if (api_page(j, &cursor, &limit) == -1)
         return 0;
@@ -361,6 +372,255 @@ api_reviews_post(struct db_conn *c, struct api_job *j)
     return 0;
 }
 
+/* -- graduations: recorded, revoked, listed (the store is gateway/graduation.c) */
+
+static const char *const api_graduation_cols[] = {"id",
+                                                  "kpm_id",
+                                                  "track",
+                                                  "reason",
+                                                  "effective_date",
+                                                  "decided_by_type",
+                                                  "decided_by_id",
+                                                  "decided_via",
+                                                  "note",
+                                                  "created_at",
+                                                  "revoked_at",
+                                                  "revoked_by_type",
+                                                  "revoked_by_id",
+                                                  "revoke_reason",
+                                                  NULL};
+
+#define API_GRADUATION_SELECT                                                                      \
+    "SELECT g.id, g.kpm_id, g.track, g.reason, DATE_FORMAT(g.effective_date, '%Y-%m-%d'),"         \
+    " g.decided_by_type, g.decided_by_id, g.decided_via, g.note,"                                  \
+    " DATE_FORMAT(g.created_at, '%Y-%m-%dT%H:%i:%sZ'),"                                            \
+    " DATE_FORMAT(g.revoked_at, '%Y-%m-%dT%H:%i:%sZ'), g.revoked_by_type, g.revoked_by_id,"        \
+    " g.revoke_reason FROM graduations g JOIN kpm k ON k.id = g.kpm_id WHERE" REVIEW_SCOPE
+
+/* graduation gid as the answer, with this status */
+static int
+api_graduation_row(struct db_conn *c, struct api_job *j, uint64_t gid, int status)
+{
+    struct db_param p[] = {DB_STR(j->user.region), DB_U64(gid)};
+    int rc;
+
+    j->cols = api_graduation_cols;
+    if ((rc = api_one(c, j, API_GRADUATION_SELECT " AND g.id = ?", p, 2, "no such graduation")) ==
+            0 &&
+        j->status == 200)
+        j->status = status;
+    return rc;
+}
+
+/* The JSON object of a write: NULL after answering 415 (not JSON) or 400 (not an object). */
+static json_t *
+api_json_object(struct api_job *j, const char *expected)
+{
+    json_error_t jerr;
+    json_t *in;
+
+    if (!parse_media_type_is(j->r->content_type, "application/json")) {
+        api_error(j, 415, "send application/json");
+        return NULL;
+    }
+    if ((in = json_loadb(j->r->body, j->r->body_len, JSON_REJECT_DUPLICATES, &jerr)) == NULL ||
+        !json_is_object(in)) {
+        json_decref(in);
+        api_error(j, 400, expected);
+        return NULL;
+    }
+    return in;
+}
+
+/* member `name` of o as a string of 1 to max bytes without a NUL inside, or NULL */
+static const char *
+api_json_text(json_t *o, const char *name, size_t max)
+{
+    json_t *v = json_object_get(o, name);
+    const char *s = json_string_value(v);
+
+    if (s == NULL || s[0] == '\0' || json_string_length(v) != strlen(s) || strlen(s) > max)
+        return NULL;
+    return s;
+}
+
+/* 1 when o has no member but those in names (NULL-terminated) */
+static int
+api_json_only(json_t *o, const char *const *names)
+{
+    const char *key;
+    json_t *v;
+    size_t i;
+
+    json_object_foreach(o, key, v)
+    {
+        for (i = 0; names[i] != NULL && strcmp(key, names[i]) != 0; i++)
+            ;
+        if (names[i] == NULL)
+            return 0;
+    }
+    return 1;
+}
+
+/* the checks of POST /api/v1/graduations, each answering 400 with the field's name */
+static int
+api_graduation_in(struct api_job *j, json_t *o, struct graduation_in *g)
+{
+    static const char *const fields[] = {"kpm_id",         "track", "reason",
+                                         "effective_date", "note",  NULL};
+    const struct config_reason *r;
+    json_t *kpm = json_object_get(o, "kpm_id"), *note = json_object_get(o, "note");
+    const char *track = api_json_text(o, "track", 16);
+    int t = track != NULL ? config_track_parse(track) : -1;
+
+    memset(g, 0, sizeof *g);
+    if (!api_json_only(o, fields))
+        api_error(j, 400, "unknown field: send kpm_id, track, reason, effective_date and note");
+    else if (!json_is_integer(kpm) || json_integer_value(kpm) <= 0)
+        api_error(j, 400, "kpm_id must be a KPM id (a positive integer)");
+    else if (t != TRACK_NATURAL && t != TRACK_WELFARE)
+        api_error(j, 400, "track must be natural or welfare");
+    else if ((g->reason = api_json_text(o, "reason", CONFIG_REASON_CODE_MAX)) == NULL ||
+             (r = config_reason_find(j->cfg, g->reason)) == NULL || (int)r->track != t)
+        api_error(j, 400, "reason must be a reason code of the track (graduation.reasons)");
+    else if ((g->effective_date = api_json_text(o, "effective_date", 10)) == NULL ||
+             !graduation_date_ok(g->effective_date, strlen(g->effective_date), time(NULL)))
+        api_error(j, 400, "effective_date must be a date YYYY-MM-DD, not in the future");
+    else if (note != NULL && !json_is_null(note) &&
+             !(json_is_string(note) && json_string_length(note) == 0) &&
+             (g->note = api_json_text(o, "note", GRADUATION_NOTE_MAX)) == NULL)
+        api_error(j, 400, "note must be text of at most 500 bytes");
+    else {
+        g->kpm_id = (uint64_t)json_integer_value(kpm);
+        g->track = (enum config_track)t;
+        return 0;
+    }
+    return -1;
+}
+
+static int
+api_graduations_post(struct db_conn *c, struct api_job *j)
+{
+    struct scope scope = {j->user.region, 0};
+    struct actor actor = {ACTOR_ADMIN, j->user.id, j->user.username, VIA_API};
+    struct graduation_in g;
+    char key[GRADUATION_KEY_MAX + 1];
+    uint64_t gid = 0;
+    json_t *in;
+    int err;
+
+    if ((in = api_json_object(j, "expected {\"kpm_id\": N, \"track\": \"natural|welfare\", "
+                                 "\"reason\": \"CODE\", \"effective_date\": \"YYYY-MM-DD\", "
+                                 "\"note\": \"...\"}")) == NULL)
+        return 0;
+    if (api_graduation_in(j, in, &g) == -1) {
+        json_decref(in);
+        return 0;
+    }
+    if (j->has_idem && !parse_idem_key_valid(j->idem, strlen(j->idem))) {
+        json_decref(in);
+        api_error(j, 400, "Idempotency-Key: 1 to 64 printable ASCII characters");
+        return 0;
+    }
+    /* the key is the user's own (as a review's is); without the header the request's key
+     * still makes a re-run of this job one graduation */
+    snprintf(key, sizeof key, "api:%llu:%s", (unsigned long long)j->user.id,
+             j->has_idem ? j->idem : j->key);
+    g.key = key;
+    err = graduation_record(c, j->cfg, &scope, &actor, &g, &gid);
+    json_decref(in);
+    switch (err) {
+    case 0:
+        return api_graduation_row(c, j, gid, 201);
+    case KERR_NOT_FOUND:
+        api_error(j, 404, "no such KPM");
+        return 0;
+    case KERR_CONFLICT:
+        api_error(j, 422, "this Idempotency-Key was used for another graduation");
+        return 0;
+    case KERR_INVALID:
+        api_error(j, 400, "track, reason, effective_date or note out of range");
+        return 0;
+    default:
+        return err;
+    }
+}
+
+static int
+api_graduations_delete(struct db_conn *c, struct api_job *j)
+{
+    static const char *const fields[] = {"reason", NULL};
+    struct scope scope = {j->user.region, 0};
+    struct actor actor = {ACTOR_ADMIN, j->user.id, j->user.username, VIA_API};
+    char id[24] = "", err_text[96];
+    struct parse_field f[] = {{"id", id, sizeof id, 0, 0, 1}};
+    const char *reason;
+    uint64_t gid;
+    json_t *in;
+    int err;
+
+    if (parse_form(j->query, strlen(j->query), f, 1, err_text, sizeof err_text) == -1 ||
+        parse_u64(id, strlen(id), 1, UINT64_MAX, &gid) == -1) {
+        api_error(j, 400, "id must be a graduation id: DELETE /api/v1/graduations?id=N");
+        return 0;
+    }
+    if ((in = api_json_object(j, "expected {\"reason\": \"why the graduation is revoked\"}")) ==
+        NULL)
+        return 0;
+    if (!api_json_only(in, fields) ||
+        (reason = api_json_text(in, "reason", GRADUATION_REASON_MAX)) == NULL) {
+        json_decref(in);
+        api_error(j, 400, "reason must be text of 1 to 255 bytes: why the graduation is revoked");
+        return 0;
+    }
+    err = graduation_revoke(c, &scope, &actor, gid, reason, NULL);
+    json_decref(in);
+    if (err == KERR_NOT_FOUND) {
+        api_error(j, 404, "no such graduation");
+        return 0;
+    }
+    if (err == KERR_INVALID) {
+        api_error(j, 400, "reason must be text of 1 to 255 bytes: why the graduation is revoked");
+        return 0;
+    }
+    return err != 0 ? err : api_graduation_row(c, j, gid, 200);
+}
+
+static int
+api_graduations_get(struct db_conn *c, struct api_job *j)
+{
+    char kpm[24] = "", track[16] = "", err[96];
+    struct parse_field f[] = {{"kpm_id", kpm, sizeof kpm, 0, 0, 0},
+                              {"track", track, sizeof track, 0, 0, 0}};
+    uint64_t kid = 0, cursor;
+    unsigned limit;
+    int t;
+
+    if (parse_form(j->query, strlen(j->query), f, 2, err, sizeof err) == -1) {
+        api_error(j, 400, err);
+        return 0;
+    }
+    if (kpm[0] != '\0' && parse_u64(kpm, strlen(kpm), 1, UINT64_MAX, &kid) == -1) {
+        api_error(j, 400, "kpm_id must be a KPM id");
+        return 0;
+    }
+    t = track[0] != '\0' ? config_track_parse(track) : TRACK_NATURAL;
+    if (t != TRACK_NATURAL && t != TRACK_WELFARE) {
+        api_error(j, 400, "track must be natural or welfare");
+        return 0;
+    }
+    if (api_page(j, &cursor, &limit) == -1)
+        return 0;
+    j->cols = api_graduation_cols;
+    return api_list(c, j,
+                    API_GRADUATION_SELECT " AND (? = 0 OR g.kpm_id = ?) AND (? = '' OR g.track = ?)"
+                                          " AND (? = 0 OR g.id < ?) ORDER BY g.id DESC LIMIT ?",
+                    (struct db_param[]){DB_STR(j->user.region), DB_U64(kid), DB_U64(kid),
+                                        DB_STR(track), DB_STR(track), DB_U64(cursor),
+                                        DB_U64(cursor), DB_U64(limit)},
+                    8, limit);
+}
+
 static int
 api_work(struct db_conn *c, void *arg)
 {
@@ -466,6 +726,19 @@ api_reviews_route(struct http_req *r)
         api_submit(r, api_reviews_get, NULL);
 }
 
+/* DELETE revokes: the route table matches fixed paths, so the graduation's id comes in the
+ * query (DELETE /api/v1/graduations?id=N) and the reason in the JSON body */
+static void
+api_graduations_route(struct http_req *r)
+{
+    if (r->method == EVHTTP_REQ_POST)
+        api_submit(r, api_graduations_post, "api_graduation");
+    else if (r->method == EVHTTP_REQ_DELETE)
+        api_submit(r, api_graduations_delete, "api_graduation_revoke");
+    else
+        api_submit(r, api_graduations_get, NULL);
+}
+
 static const struct http_route api_routes[] = {
     {NULL, "/api/v1/reports", EVHTTP_REQ_GET, HTTP_BODY_ANY, "api_reports", api_reports_route,
      NULL},
@@ -473,6 +746,8 @@ static const struct http_route api_routes[] = {
     {NULL, "/api/v1/alerts", EVHTTP_REQ_GET, HTTP_BODY_ANY, "api_alerts", api_alerts_route, NULL},
     {NULL, "/api/v1/reviews", EVHTTP_REQ_GET | EVHTTP_REQ_POST, HTTP_BODY_ANY, "api_reviews",
      api_reviews_route, NULL},
+    {NULL, "/api/v1/graduations", EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE,
+     HTTP_BODY_ANY, "api_graduations", api_graduations_route, NULL},
     {NULL, NULL, 0, HTTP_BODY_ANY, NULL, NULL, NULL},
 };
 

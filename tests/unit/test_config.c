@@ -21,9 +21,10 @@ srcdir(void)
     return s != NULL ? s : ".";
 }
 
-/* the sample with its placeholders filled, then `from` replaced by `to` */
+/* the sample with its placeholders filled, then each pairs[2i] replaced by pairs[2i + 1]
+ * (NULL-terminated; NULL pairs: none) */
 static const char *
-write_conf(const char *from, const char *to)
+write_conf_n(const char *const *pairs)
 {
     static char path[512];
     char in[512], buf[16384], out[20000], dialogs[512], keywords[512];
@@ -59,8 +60,9 @@ write_conf(const char *from, const char *to)
             rep = dialogs, skip = 9;
         else if (strncmp(p, "@KEYWORDS@", 10) == 0)
             rep = keywords, skip = 10;
-        else if (from != NULL && strncmp(p, from, strlen(from)) == 0)
-            rep = to, skip = strlen(from);
+        for (size_t i = 0; rep == NULL && pairs != NULL && pairs[i] != NULL; i += 2)
+            if (strncmp(p, pairs[i], strlen(pairs[i])) == 0)
+                rep = pairs[i + 1], skip = strlen(pairs[i]);
         if (rep != NULL) {
             o += (size_t)snprintf(out + o, sizeof out - o, "%s", rep);
             p += skip;
@@ -74,6 +76,28 @@ write_conf(const char *from, const char *to)
     fputs(out, f);
     fclose(f);
     return path;
+}
+
+/* the sample with `from` replaced by `to` */
+static const char *
+write_conf(const char *from, const char *to)
+{
+    const char *pairs[] = {from, to, NULL};
+
+    return write_conf_n(from != NULL ? pairs : NULL);
+}
+
+/* config_load refuses the file, and err is "PATH:LINE: ..." with LINE > 0 and holding want */
+static void
+refused_at_line(const char *path, const char *want)
+{
+    char err[512] = "", prefix[600];
+
+    ck_assert_msg(config_load(path, err, sizeof err) == NULL, "accepted; wanted '%s'", want);
+    snprintf(prefix, sizeof prefix, "%s:", path);
+    ck_assert_msg(strncmp(err, prefix, strlen(prefix)) == 0, "%s", err);
+    ck_assert_msg(atoi(err + strlen(prefix)) > 0, "no line: %s", err);
+    ck_assert_msg(strstr(err, want) != NULL, "'%s' not in: %s", want, err);
 }
 
 START_TEST(sample_loads)
@@ -129,6 +153,155 @@ START_TEST(bad_values_refused)
 }
 END_TEST
 
+START_TEST(graduation_and_tracks_of_the_sample)
+{
+    char err[512] = "";
+    struct config *c = config_load(write_conf(NULL, NULL), err, sizeof err);
+    const struct config_reason *r;
+    const unsigned none = TRACK_BIT(TRACK_NONE), welfare = TRACK_BIT(TRACK_WELFARE);
+    int i;
+
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_uint_eq(c->graduation.follow_up_months[TRACK_WELFARE], 12);
+    ck_assert_uint_eq(c->graduation.follow_up_months[TRACK_NATURAL], 0);
+    ck_assert_uint_eq(c->graduation.decline_months, 6);
+    ck_assert_uint_eq(c->graduation.checkin_day, 5);
+    ck_assert_uint_eq(c->graduation.nreasons, 4);
+    ck_assert_ptr_nonnull(r = config_reason_find(c, "left_pkh"));
+    ck_assert_int_eq(r->track, TRACK_NATURAL);
+    ck_assert_str_eq(r->label[1], "Left PKH");
+    ck_assert_ptr_nonnull(r = config_reason_find(c, "candidate_confirmed"));
+    ck_assert_int_eq(r->track, TRACK_WELFARE);
+    ck_assert_ptr_null(config_reason_find(c, "left"));
+    ck_assert_uint_eq(c->graduation.nvisit_outcomes, 5);
+    ck_assert_ptr_nonnull(config_visit_outcome_find(c, 5));
+    ck_assert_ptr_null(config_visit_outcome_find(c, 6));
+    for (i = 0; i < RULE_COUNT; i++)
+        if (i != RULE_SILENT && i != RULE_RELAPSE)
+            ck_assert_uint_eq(c->alerts.rules[i].tracks, none);
+    ck_assert_uint_eq(c->alerts.rules[RULE_SILENT].tracks, none | welfare);
+    ck_assert_uint_eq(c->alerts.rules[RULE_RELAPSE].tracks, welfare);
+    ck_assert_str_eq(config_rule_names[RULE_RELAPSE], "relapse");
+    ck_assert_int_eq(c->alerts.rules[RULE_RELAPSE].immediate, 1);
+    ck_assert_uint_eq(c->alerts.rules[RULE_RELAPSE].percent, 30);
+    ck_assert_uint_eq(c->alerts.rules[RULE_RELAPSE].months, 12);
+    ck_assert_uint_eq(c->alerts.nudge_tracks, none | welfare);
+    ck_assert_uint_eq(c->alerts.remind_tracks, none | welfare);
+    ck_assert_int_eq(config_track_parse("natural"), TRACK_NATURAL);
+    ck_assert_int_eq(config_track_parse("Natural"), -1);
+    config_unref(c);
+}
+END_TEST
+
+/* without the graduation group, the rules' tracks and nudge_tracks: the same values */
+START_TEST(graduation_and_tracks_defaults)
+{
+    static const char *const pairs[] = {"  nudge_tracks = [\"none\", \"welfare\"];",
+                                        "",
+                                        "  rules = {",
+                                        "  /* rules = {",
+                                        "  };\n};\n\n# Graduation",
+                                        "  }; */\n};\n\n/* Graduation",
+                                        "\n# Proxies (nginx)",
+                                        "*/\n# Proxies (nginx)",
+                                        NULL};
+    char err[512] = "";
+    struct config *c = config_load(write_conf_n(pairs), err, sizeof err);
+    int i;
+
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_uint_eq(c->graduation.follow_up_months[TRACK_WELFARE], 12);
+    ck_assert_uint_eq(c->graduation.decline_months, 6);
+    ck_assert_uint_eq(c->graduation.checkin_day, 5);
+    ck_assert_uint_eq(c->graduation.nreasons, 4);
+    ck_assert_ptr_nonnull(config_reason_find(c, "business_sustains"));
+    ck_assert_uint_eq(c->graduation.nvisit_outcomes, 5);
+    for (i = 0; i < RULE_COUNT; i++)
+        ck_assert_uint_eq(c->alerts.rules[i].tracks,
+                          i == RULE_SILENT    ? TRACK_BIT(TRACK_NONE) | TRACK_BIT(TRACK_WELFARE)
+                          : i == RULE_RELAPSE ? TRACK_BIT(TRACK_WELFARE)
+                                              : TRACK_BIT(TRACK_NONE));
+    ck_assert_int_eq(c->alerts.rules[RULE_RELAPSE].enabled, 1);
+    ck_assert_int_eq(c->alerts.rules[RULE_RELAPSE].immediate, 1);
+    ck_assert_uint_eq(c->alerts.rules[RULE_RELAPSE].percent, 30);
+    ck_assert_uint_eq(c->alerts.rules[RULE_RELAPSE].months, 12);
+    ck_assert_uint_eq(c->alerts.nudge_tracks, TRACK_BIT(TRACK_NONE) | TRACK_BIT(TRACK_WELFARE));
+    ck_assert_uint_eq(c->alerts.remind_tracks, c->alerts.nudge_tracks);
+    config_unref(c);
+}
+END_TEST
+
+START_TEST(remind_tracks_follow_nudge_tracks_unless_given)
+{
+    char err[512] = "";
+    struct config *c = config_load(
+        write_conf("nudge_tracks = [\"none\", \"welfare\"];", "nudge_tracks = [\"natural\"];"), err,
+        sizeof err);
+
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_uint_eq(c->alerts.nudge_tracks, TRACK_BIT(TRACK_NATURAL));
+    ck_assert_uint_eq(c->alerts.remind_tracks, TRACK_BIT(TRACK_NATURAL));
+    config_unref(c);
+    c = config_load(write_conf("# remind_tracks = [\"none\", \"welfare\"];",
+                               "remind_tracks = [\"welfare\", \"natural\", \"none\"];"),
+                    err, sizeof err);
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_uint_eq(c->alerts.nudge_tracks, TRACK_BIT(TRACK_NONE) | TRACK_BIT(TRACK_WELFARE));
+    ck_assert_uint_eq(c->alerts.remind_tracks, TRACK_ALL);
+    config_unref(c);
+}
+END_TEST
+
+START_TEST(graduation_and_tracks_errors_name_the_line)
+{
+    static const char *const cases[][3] = {
+        /* an unknown track: in a rule, in the nudge, in a reason */
+        {"tracks = [\"welfare\"]; };", "tracks = [\"wellfare\"]; };",
+         "'relapse.tracks': unknown track 'wellfare'"},
+        {"nudge_tracks = [\"none\", \"welfare\"];", "nudge_tracks = [\"none\", \"graduated\"];",
+         "'alerts.nudge_tracks': unknown track 'graduated'"},
+        {"# remind_tracks = [\"none\", \"welfare\"];", "remind_tracks = [1];",
+         "'alerts.remind_tracks': element 1 is not a string"},
+        {"track = \"natural\"; id = \"Keluar", "track = \"nature\"; id = \"Keluar",
+         "reason 'left_pkh': track 'nature' is not natural or welfare"},
+        {"track = \"natural\"; id = \"Keluar", "track = \"none\"; id = \"Keluar",
+         "reason 'left_pkh': track 'none' is not natural or welfare"},
+        /* duplicate codes */
+        {"code = \"left_pkh\"", "code = \"business_sustains\"",
+         "two reasons have the code 'business_sustains'"},
+        {"{ code = 2;", "{ code = 1;", "two visit outcomes have the code 1"},
+        /* an empty tracks list, a track twice */
+        {"link_request = { enabled = true; urgency = \"immediate\"; tracks = [\"none\"]; };",
+         "link_request = { enabled = true; urgency = \"immediate\"; tracks = []; };",
+         "'link_request.tracks' is empty"},
+        {"nudge_tracks = [\"none\", \"welfare\"];", "nudge_tracks = [];",
+         "'alerts.nudge_tracks' is empty"},
+        {"tracks = [\"none\", \"welfare\"]; };", "tracks = [\"welfare\", \"welfare\"]; };",
+         "'silent.tracks' names track 'welfare' twice"},
+        /* the rest of the group */
+        {"code = \"left_pkh\"", "code = \"Left-PKH\"", "reason code 'Left-PKH'"},
+        {"code = \"candidate_confirmed\"; track = \"welfare\"",
+         "code = \"candidate_confirmed\"; track = \"natural\"",
+         "'candidate_confirmed' records a welfare graduation"},
+        {"en = \"Left PKH\";", "en = \"\";", "'en' must be a non-empty UTF-8 label"},
+        {"{ code = 5;", "{ code = 100;", "code"},
+        {"welfare = 12; natural = 0;", "welfare = 12; natural = 0; none = 3;",
+         "unknown setting 'none'"},
+        {"decline_months = 6;", "decline_months = 61;", "decline_months"},
+        {"checkin_day = 5;", "checkin_day = 31;", "checkin_day"},
+    };
+    static const char *const no_welfare[] = {"track = \"welfare\";\n      id = \"Usaha",
+                                             "track = \"natural\";\n      id = \"Usaha",
+                                             "code = \"candidate_confirmed\"; track = \"welfare\"",
+                                             "code = \"other\"; track = \"natural\"", NULL};
+    size_t i;
+
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        refused_at_line(write_conf(cases[i][0], cases[i][1]), cases[i][2]);
+    refused_at_line(write_conf_n(no_welfare), "'reasons' has none for track 'welfare'");
+}
+END_TEST
+
 START_TEST(net_match)
 {
     struct config_net n[2];
@@ -163,6 +336,10 @@ main(void)
     tcase_add_test(tc, unknown_key_names_line);
     tcase_add_test(tc, bad_values_refused);
     tcase_add_test(tc, net_match);
+    tcase_add_test(tc, graduation_and_tracks_of_the_sample);
+    tcase_add_test(tc, graduation_and_tracks_defaults);
+    tcase_add_test(tc, remind_tracks_follow_nudge_tracks_unless_given);
+    tcase_add_test(tc, graduation_and_tracks_errors_name_the_line);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -652,6 +652,50 @@ START_TEST(test_idem_key)
 }
 END_TEST
 
+START_TEST(test_date)
+{
+    static const struct {
+        const char *s;
+        uint32_t ymd;
+    } good[] = {
+        {"2026-01-31", 20260131}, {"2000-02-29", 20000229}, {"2024-02-29", 20240229},
+        {"2099-12-31", 20991231}, {"2000-01-01", 20000101}, {"2026-04-30", 20260430},
+    };
+    static const char *const bad[] = {
+        "",           "2026-1-31",  "2026-01-31 ", " 2026-01-31", "2026/01/31", "26-01-31",
+        "2026-01-32", "2026-04-31", "2026-02-29",  "2100-02-28",  "2025-02-29", "1999-12-31",
+        "2026-00-10", "2026-13-01", "2026-01-00",  "+026-01-01",  "2026-0a-01", "20260131xx",
+        "2026-06-31", "2026-11-31", "２026-01-01",
+    };
+    uint32_t ymd;
+    size_t i;
+
+    for (i = 0; i < sizeof good / sizeof good[0]; i++) {
+        ymd = 0;
+        ck_assert_msg(parse_date(good[i].s, strlen(good[i].s), &ymd) == 0, "%s", good[i].s);
+        ck_assert_uint_eq(ymd, good[i].ymd);
+    }
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg(parse_date(bad[i], strlen(bad[i]), &ymd) == -1, "%s", bad[i]);
+    /* the length is the caller's: a date followed by anything is not a date */
+    ck_assert_int_eq(parse_date("2026-01-31", 9, &ymd), -1);
+    ck_assert_int_eq(parse_date("2026-01-3\0", 10, &ymd), -1);
+}
+END_TEST
+
+START_TEST(test_date_at)
+{
+    /* 2026-03-31 16:59:59 UTC: still the 31st in WIB (+7), the 1st in WIT (+9) */
+    time_t t = 1774976399;
+
+    ck_assert_uint_eq(parse_date_at(t, 0), 20260331);
+    ck_assert_uint_eq(parse_date_at(t, 7 * 3600), 20260331);
+    ck_assert_uint_eq(parse_date_at(t + 1, 7 * 3600), 20260401);
+    ck_assert_uint_eq(parse_date_at(t, 9 * 3600), 20260401);
+    ck_assert_uint_eq(parse_date_at(951782400, 0), 20000229); /* 2000-02-29 00:00 UTC */
+}
+END_TEST
+
 static Suite *
 parse_suite(void)
 {
@@ -677,6 +721,8 @@ parse_suite(void)
     tcase_add_test(tc, test_mask);
     tcase_add_test(tc, test_media_type);
     tcase_add_test(tc, test_idem_key);
+    tcase_add_test(tc, test_date);
+    tcase_add_test(tc, test_date_at);
     suite_add_tcase(s, tc);
     return s;
 }
