@@ -124,6 +124,20 @@ START_TEST(test_cookie)
 }
 END_TEST
 
+/* Fuzz finding (in fuzz_cookie's check, not the parser): the header is bytes with a length, so
+ * a NUL before the cookie hides nothing, and a NUL inside a pair is part of its name. */
+START_TEST(test_cookie_after_nul)
+{
+    static const char h[] = "kabar\0\0\0\0sionD=(1; kabar_session=ba8";
+    static const char inside[] = "x=1; \0kabar_session=ba8";
+    char v[65];
+
+    ck_assert_int_eq(parse_cookie(h, sizeof h - 1, "kabar_session", v, sizeof v), 0);
+    ck_assert_str_eq(v, "ba8");
+    ck_assert_int_eq(parse_cookie(inside, sizeof inside - 1, "kabar_session", v, sizeof v), -1);
+}
+END_TEST
+
 static int
 parse(const char *body, struct review_filter *f)
 {
@@ -280,6 +294,7 @@ review_suite(void)
     tcase_add_test(tc, test_csv_field);
     tcase_add_test(tc, test_rupiah);
     tcase_add_test(tc, test_cookie);
+    tcase_add_test(tc, test_cookie_after_nul);
     tcase_add_test(tc, test_filter_parse);
     tcase_add_test(tc, test_build);
     tcase_add_test(tc, test_build_like_every_char_escaped);
