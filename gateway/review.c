@@ -245,14 +245,18 @@ review_where(struct sqlb *b, const struct review_filter *f, const char *scope, i
             snprintf(b->like, sizeof b->like, "%s", msisdn);
             sqlb_param(b, " AND k.msisdn = ?", DB_STR(b->like));
         } else {
-            /* a name part, with LIKE's own characters taken literally */
+            /* a name part, with LIKE's own characters taken literally; like has room for a
+             * search of nothing but them, and cutting one would search for a part of it (or
+             * for half a character) */
             o = 0;
             b->like[o++] = '%';
-            for (i = 0; f->q[i] != '\0' && o + 3 < sizeof b->like; i++) {
+            for (i = 0; f->q[i] != '\0' && o + 4 <= sizeof b->like; i++) {
                 if (f->q[i] == '%' || f->q[i] == '_' || f->q[i] == '\\')
                     b->like[o++] = '\\';
                 b->like[o++] = f->q[i];
             }
+            if (f->q[i] != '\0')
+                b->overflow = 1;
             b->like[o++] = '%';
             b->like[o] = '\0';
             sqlb_param(b, " AND k.name LIKE ?", DB_STR(b->like));

@@ -15,6 +15,8 @@
 enum review_type { REVIEW_ANY, REVIEW_BUSINESS, REVIEW_ATTENDANCE, REVIEW_HELP };
 enum review_state { REVIEW_UNREVIEWED, REVIEW_FOLLOW_UP, REVIEW_REVIEWED, REVIEW_ALL };
 
+#define REVIEW_Q_MAX 100 /* bytes of a search */
+
 struct review_filter {
     char region[14];    /* a region code prefix, "" for all */
     uint64_t assistant; /* 0: any */
@@ -22,8 +24,8 @@ struct review_filter {
     unsigned bstatus;   /* business status 1..4, 0: any (implies business reports) */
     char from[11];      /* YYYY-MM-DD in WIB, inclusive, or "" */
     char to[11];
-    char q[101]; /* a KPM name (part) or phone number */
-    int review;  /* enum review_state */
+    char q[REVIEW_Q_MAX + 1]; /* a KPM name (part) or phone number */
+    int review;               /* enum review_state */
 };
 
 extern const char *const review_type_names[4];  /* "", business, attendance, help */
@@ -80,7 +82,8 @@ struct sqlb {
     struct db_param p[SQLB_MAXP];
     size_t np;
     int overflow;
-    char like[104]; /* storage for the name pattern */
+    /* storage for the name pattern: '%', the search with every character escaped, '%' */
+    char like[2 * REVIEW_Q_MAX + 3];
 };
 
 void sqlb_add(struct sqlb *b, const char *text);

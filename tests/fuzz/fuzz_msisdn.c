@@ -22,6 +22,33 @@ check_e164(const char *s)
         FUZZ_CHECK(s[i] >= '0' && s[i] <= '9');
 }
 
+/* What was written, and what came out: the same digits, the country code added to a national
+ * number ("0812..." is "+62812..."), or the trunk zero dropped after it ("+62 0812..."). */
+static void
+check_digits(const uint8_t *data, size_t size, const char *out)
+{
+    char d[64];
+    size_t i, n = 0, plus = 0;
+
+    for (i = 0; i < size; i++) {
+        if (data[i] >= '0' && data[i] <= '9') {
+            FUZZ_CHECK(n < sizeof d - 1);
+            d[n++] = (char)data[i];
+        } else if (data[i] == '+') {
+            FUZZ_CHECK(n == 0 && plus++ == 0);
+        } else {
+            FUZZ_CHECK(memchr(" -.()", data[i], 5) != NULL);
+        }
+    }
+    d[n] = '\0';
+    out++;
+    if (strcmp(out, d) == 0)
+        return;
+    FUZZ_CHECK(strncmp(out, "62", 2) == 0);
+    FUZZ_CHECK((!plus && d[0] == '0' && strcmp(out + 2, d + 1) == 0) ||
+               (strncmp(d, "620", 3) == 0 && strcmp(out + 2, d + 3) == 0));
+}
+
 static void
 check_mask(const char *in, size_t outlen)
 {
@@ -83,6 +110,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (parse_msisdn((const char *)data, size, out) == 0) {
         check_e164(out);
+        check_digits(data, size, out);
         /* normalising is idempotent */
         FUZZ_CHECK(parse_msisdn(out, strlen(out), again) == 0);
         FUZZ_CHECK(strcmp(out, again) == 0);

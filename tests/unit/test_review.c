@@ -124,6 +124,20 @@ START_TEST(test_cookie)
 }
 END_TEST
 
+/* Fuzz finding (in fuzz_cookie's check, not the parser): the header is bytes with a length, so
+ * a NUL before the cookie hides nothing, and a NUL inside a pair is part of its name. */
+START_TEST(test_cookie_after_nul)
+{
+    static const char h[] = "kabar\0\0\0\0sionD=(1; kabar_session=ba8";
+    static const char inside[] = "x=1; \0kabar_session=ba8";
+    char v[65];
+
+    ck_assert_int_eq(parse_cookie(h, sizeof h - 1, "kabar_session", v, sizeof v), 0);
+    ck_assert_str_eq(v, "ba8");
+    ck_assert_int_eq(parse_cookie(inside, sizeof inside - 1, "kabar_session", v, sizeof v), -1);
+}
+END_TEST
+
 static int
 parse(const char *body, struct review_filter *f)
 {
@@ -199,6 +213,48 @@ START_TEST(test_build)
 }
 END_TEST
 
+/* Fuzz finding: a search of many % _ \ was cut to fit the pattern's old 104 bytes, so the
+ * query looked for a part of the name asked for, or for half of a UTF-8 character. */
+START_TEST(test_build_like_every_char_escaped)
+{
+    struct review_filter f;
+    struct sqlb b;
+    char want[2 * REVIEW_Q_MAX + 3];
+    size_t i, o = 0;
+
+    memset(&f, 0, sizeof f);
+    memset(f.q, '%', REVIEW_Q_MAX);
+    ck_assert_int_eq(review_build(&b, &f, "", REVIEW_COUNT, 0, 0, 0, 0), 0);
+    ck_assert_uint_eq(strlen(b.like), 2 * REVIEW_Q_MAX + 2);
+    /* ... the last escaped '%' and the closing one */
+    ck_assert_int_eq(b.like[2 * REVIEW_Q_MAX - 1], '\\');
+    ck_assert_int_eq(b.like[2 * REVIEW_Q_MAX], '%');
+    ck_assert_int_eq(b.like[2 * REVIEW_Q_MAX + 1], '%');
+    /* 25 escaped characters, then 37 two-byte letters: all of them, the last one whole */
+    ck_assert_int_eq(
+        parse("q=%25%25%25%25%25%25%25%25%25%25%25%25%25%25%25%25%25%25%25%25%25%25%25"
+              "%25%25%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9"
+              "%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9"
+              "%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9"
+              "%C3%A9%C3%A9",
+              &f),
+        0);
+    ck_assert_int_eq(review_build(&b, &f, "", REVIEW_PAGE, 0, 0, 50, 0), 0);
+    want[o++] = '%';
+    for (i = 0; i < 25; i++) {
+        want[o++] = '\\';
+        want[o++] = '%';
+    }
+    for (i = 0; i < 37; i++) {
+        want[o++] = (char)0xC3;
+        want[o++] = (char)0xA9;
+    }
+    want[o++] = '%';
+    want[o] = '\0';
+    ck_assert_str_eq(b.like, want);
+}
+END_TEST
+
 START_TEST(test_action_check)
 {
     char longnote[REVIEW_NOTE_MAX + 2];
@@ -238,8 +294,10 @@ review_suite(void)
     tcase_add_test(tc, test_csv_field);
     tcase_add_test(tc, test_rupiah);
     tcase_add_test(tc, test_cookie);
+    tcase_add_test(tc, test_cookie_after_nul);
     tcase_add_test(tc, test_filter_parse);
     tcase_add_test(tc, test_build);
+    tcase_add_test(tc, test_build_like_every_char_escaped);
     tcase_add_test(tc, test_action_check);
     suite_add_tcase(s, tc);
     return s;
