@@ -404,7 +404,13 @@ db_query(struct db_conn *c, const char *sql, const struct db_param *p, size_t np
             big[i] = NULL;
         }
     }
-    err = rc == MYSQL_NO_DATA ? 0 : (int)mysql_stmt_errno(st);
+    /* A link lost in the middle of the rows makes mysql_stmt_fetch() return 1 without setting
+     * the statement's error (Connector/C keeps it on the connection only): read as 0, a dead
+     * server ended a CSV export like a complete file, short of its last rows. */
+    err = 0;
+    if (rc != MYSQL_NO_DATA && (err = (int)mysql_stmt_errno(st)) == 0 &&
+        (err = (int)mysql_errno(c->mysql)) == 0)
+        err = CR_SERVER_LOST;
     mysql_stmt_free_result(st);
     if (err != 0)
         metrics_add(METRIC_DB_ERRORS, 1);

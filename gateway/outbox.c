@@ -31,7 +31,7 @@ struct outbox_claim {
 static struct {
     struct event_base *base;
     struct config *cfg;
-    struct event *poll, *pump_timer;
+    struct event *poll, *kick, *pump_timer;
     int claiming, stopping, again;
     struct outbox_send *waiting, **waiting_tail;
     size_t nwaiting;
@@ -667,11 +667,15 @@ outbox_poll(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+/* A poll now, through an event of its own: libevent reschedules a persistent timer that was
+ * activated by hand one interval after its *next* deadline, so kicking ob.poll itself pushed
+ * its ticks a poll_ms further out each time, and after a burst of N new messages the
+ * heartbeats, outcome retries, releases and claims of due retries stopped for N * poll_ms. */
 void
 outbox_kick(void)
 {
     if (ob.base != NULL && !ob.stopping)
-        event_active(ob.poll, EV_TIMEOUT, 0);
+        event_active(ob.kick, EV_TIMEOUT, 0);
 }
 
 /* The providers' buckets for cfg: one kept across a reload keeps its tokens and sends in flight. */
@@ -711,7 +715,9 @@ outbox_start(struct event_base *base, struct config *cfg)
         return -1;
     ob.pump_timer = evtimer_new(base, outbox_pump_tick, NULL);
     ob.poll = event_new(base, -1, EV_PERSIST, outbox_poll, NULL);
-    if (ob.pump_timer == NULL || ob.poll == NULL || event_add(ob.poll, &tv) == -1)
+    ob.kick = event_new(base, -1, 0, outbox_poll, NULL);
+    if (ob.pump_timer == NULL || ob.poll == NULL || ob.kick == NULL ||
+        event_add(ob.poll, &tv) == -1)
         return -1;
     db_batcher_init(&ob.results, outbox_results_work, outbox_results_done, 64, DB_TXN);
     return 0;
@@ -778,6 +784,8 @@ outbox_free(void)
         event_free(ob.pump_timer);
     if (ob.poll != NULL)
         event_free(ob.poll);
+    if (ob.kick != NULL)
+        event_free(ob.kick);
     ratelimit_free(&ob.buckets);
     config_unref(ob.cfg);
     outbox_send_cleanup(); /* libcurl last: the freed sends held easy handles */

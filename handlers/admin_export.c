@@ -20,12 +20,24 @@
 
 #define ADMIN_EXPORT_PAGE 1000
 
+/* One page being read: the job, and the worker's connection (for the tests' fault point). */
+struct admin_export_read {
+    struct admin_job *j;
+    struct db_conn *c;
+    size_t first; /* j->rows when the page began */
+};
+
 static int
 admin_export_row(void *arg, char **v, unsigned long *lens, unsigned n)
 {
-    struct admin_job *j = arg;
+    struct admin_export_read *x = arg;
+    struct admin_job *j = x->j;
     unsigned i;
     uint64_t id;
+
+    /* the link lost with the rest of the page still on its way (tests only) */
+    if (j->rows == x->first)
+        db_fault(x->c, "admin_export_rows");
 
     for (i = 0; i < n; i++) {
         if (i > 0)
@@ -43,6 +55,7 @@ static int
 admin_export_page(struct db_conn *c, void *arg)
 {
     struct admin_job *j = arg;
+    struct admin_export_read x = {j, c, j->rows};
     struct sqlb *b;
     size_t before_rows = j->rows;
     uint64_t before = j->before;
@@ -57,7 +70,7 @@ admin_export_page(struct db_conn *c, void *arg)
         j->done = 1;
         return 0;
     }
-    err = db_query(c, b->sql, b->p, b->np, admin_export_row, j);
+    err = db_query(c, b->sql, b->p, b->np, admin_export_row, &x);
     free(b);
     if (err != 0) {
         /* a re-run must not count or skip the rows of the failed attempt */

@@ -267,6 +267,22 @@ class Env:
             return not os.path.exists("/proc/%d" % pid)
         wait_for(gone, timeout=60, what="MariaDB to stop")
 
+    def mariadb_kill9(self):
+        """A crash of the server: SIGKILL, no shutdown at all (no flush, no goodbye to the
+        clients, the pid file and socket left behind). mariadb_start() restarts it with the same
+        command line, and InnoDB recovers from its redo log: what was committed stays, what was
+        not is rolled back."""
+        pid = int(open(os.path.join(self.var, "mysqld.pid")).read())
+        os.kill(pid, signal.SIGKILL)
+
+        def gone():
+            try:
+                os.waitpid(pid, os.WNOHANG)   # our child if mariadb_start() started it
+            except ChildProcessError:
+                pass
+            return not os.path.exists("/proc/%d" % pid)
+        wait_for(gone, timeout=30, what="MariaDB to die")
+
     def mariadb_start(self):
         with open(os.path.join(self.var, "mysqld.cmd")) as f:
             cmd = f.read().split()
