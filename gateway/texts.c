@@ -35,6 +35,7 @@ static const char *const texts_names[TEXT_COUNT] = {
     "digest",
     "remind_training",
     "nudge",
+    "checkin",
 };
 
 struct texts {

@@ -37,6 +37,7 @@ enum text_id {
     TEXT_DIGEST,
     TEXT_REMIND_TRAINING,
     TEXT_NUDGE,
+    TEXT_CHECKIN, /* the welfare graduates' monthly check-in nudge */
     TEXT_COUNT
 };
 
