@@ -127,13 +127,14 @@ admin_alerts_show(struct db_conn *c, struct admin_job *j, const char *msg)
                  L(j, "Dikonfirmasi", "Acknowledged"), L(j, "Hasil", "Outcome"));
             prev = nz(CELL(&rs, i, 0));
         }
-        out(j, "<tr class=\"alert\" id=\"alert-");
+        /* the row's own attributes go on its first cell: <tr class="alert"> stays as it was */
+        out(j, "<tr class=\"alert\"><td id=\"alert-");
         esc(j, CELL(&rs, i, 1));
         out(j, "\" data-rule=\"");
         esc(j, CELL(&rs, i, 3));
         out(j, "\" data-outcome=\"");
         esc(j, CELL(&rs, i, 9));
-        out(j, "\"><td>");
+        out(j, "\">");
         esc(j, CELL(&rs, i, 2));
         out(j, "</td><td>");
         esc(j, CELL(&rs, i, 3));
