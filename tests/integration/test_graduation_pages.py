@@ -13,6 +13,7 @@ import re
 
 from kabartest import Kabard
 from test_admin import Browser, csrf_of, login, make_token, make_user, parse_csv, set_filter, sq
+from test_faults import _fired, _need_faults
 from test_graduation import GradData, api, audits, grad_rows, kpm_state, record, revoke
 
 PAST = "2025-06-01"
@@ -418,3 +419,38 @@ def test_graduation_pages_assistant_actions_show_with_her_name_page_and_api(env)
                 break
         assert sorted(seen) == ["2025-05-20", "2025-06-02", "2025-06-03", "2025-06-04"] \
             and len(set(seen)) == 4, seen
+
+
+def test_graduation_pages_commit_lost_writes_once(env):
+    """The pages' jobs re-run after a lost COMMIT (README: "Every DB_TXN job is safe to
+    re-run"): one graduation, one revocation, one candidate outcome, each with one audit row,
+    and the redirect the first run would have given."""
+    _need_faults(env)
+    with PageData(env) as d:
+        fault = "commit_lost:admin_graduation=1,commit_lost:admin_graduation_revoke=1," \
+                "commit_lost:admin_alert_outcome=1"
+        with Kabard(env, name="grad-page-lost", environ={"KABAR_FAULTS": fault}) as k:
+            user, pw = make_user(env, k)
+            b, _ = login(k, user, pw)
+            kid = d.kpm("Hilang %s Halaman" % d.tag)
+            page = kpm_page(b, kid)
+            r = b.post("/graduation", grad_form(page, kid))
+            assert _fired(k, "commit_lost:admin_graduation") == 1, "the fault did not fire"
+            assert r.status == 303 and r.header("Location") == "/kpm?id=%d#graduation" % kid, r
+            rows = grad_rows(env, kid)
+            assert len(rows) == 1 and audits(env, kid, "graduation.record") == 1, rows
+            r = b.post("/graduation/revoke", {"csrf": csrf_of(page), "id": rows[0][0],
+                                              "kpm": str(kid), "reason": "salah catat"})
+            assert _fired(k, "commit_lost:admin_graduation_revoke") == 1
+            assert r.status == 303 and kpm_state(env, kid) == ["none", "NULL"], r
+            assert audits(env, kid, "graduation.revoke") == 1
+            cand = d.kpm("Hilang %s Calon" % d.tag)
+            al = d.alert(cand, rule="graduation")
+            r = b.post("/alerts/outcome", {"csrf": csrf_of(page), "id": str(al),
+                                           "outcome": "confirmed", "reason": ""})
+            assert _fired(k, "commit_lost:admin_alert_outcome") == 1
+            assert r.status == 303, r
+            assert len(grad_rows(env, cand)) == 1 and kpm_state(env, cand)[0] == "welfare"
+            assert audits(env, cand, "graduation.record") == 1
+            assert env.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'alert.outcome'"
+                              " AND target_type = 'alert' AND target_id = %d" % al) == "1"
