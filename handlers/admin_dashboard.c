@@ -395,6 +395,29 @@ admin_dashboard_graduates(struct db_conn *c, struct admin_job *j)
  * back on business_reports (kpm_id, created_at): it grows with the cohort, never with reports.
  */
 #define ADMIN_COHORT_MONTHS 24
+#define ADMIN_TODAY "CAST(NOW() + INTERVAL 7 HOUR AS DATE)"
+/*
+ * KPM k's status n months after her graduation: NULL before she reaches it, else the status of
+ * her latest business report dated (WIB) in [graduated_on, graduated_on + n months], 0 for none.
+ * (A subquery per column, not a join with a table of the three months: MariaDB 10.11 loses the
+ * outer column of a derived table in a correlated subquery when a prepared statement runs a
+ * second time, error 1054.) FORCE INDEX, or MariaDB may walk every report newest first.
+ */
+#define ADMIN_COHORT_STATUS(n)                                                                     \
+    "CASE WHEN k.graduated_on + INTERVAL " n " MONTH <= " ADMIN_TODAY " THEN COALESCE((SELECT"     \
+    " b.status FROM business_reports b FORCE INDEX (idx_business_reports_kpm_created)"             \
+    " WHERE b.kpm_id = k.id AND b.created_at >= k.graduated_on - INTERVAL 7 HOUR"                  \
+    " AND b.created_at < k.graduated_on + INTERVAL " n " MONTH + INTERVAL 17 HOUR"                 \
+    " ORDER BY b.created_at DESC, b.id DESC LIMIT 1), 0) END"
+#define ADMIN_COHORT_S3 ADMIN_COHORT_STATUS("3")
+#define ADMIN_COHORT_S6 ADMIN_COHORT_STATUS("6")
+#define ADMIN_COHORT_S12 ADMIN_COHORT_STATUS("12")
+/* the cohort: KPM k by her standing welfare graduation of the last ? months, in the region */
+#define ADMIN_COHORT_GRADUATES                                                                     \
+    " FROM kpm k WHERE k.id IN (SELECT g.kpm_id FROM graduations g WHERE g.track = 'welfare'"      \
+    " AND g.effective_date >= " ADMIN_TODAY " - INTERVAL ? MONTH AND g.revoked_at IS NULL"         \
+    " AND g.effective_date = k.graduated_on) AND k.graduation = 'welfare' AND" REVIEW_SCOPE
+
 static int
 admin_dashboard_cohort(struct db_conn *c, struct admin_job *j)
 {
@@ -404,38 +427,24 @@ admin_dashboard_cohort(struct db_conn *c, struct admin_job *j)
     char lbl[3][24];
     const char *lp[3];
     struct svg_series series;
-    size_t i, k;
-    uint64_t n;
+    size_t k;
     int err;
 
     if ((err = admin_rows_query(
              c,
-             "SELECT t.n, COUNT(*), COALESCE(SUM(t.st = 1), 0), COALESCE(SUM(t.st IS NULL), 0)"
-             " FROM (SELECT m.n, (SELECT b.status FROM business_reports b"
-             /* or MariaDB may walk every report newest first for the ORDER BY */
-             "   FORCE INDEX (idx_business_reports_kpm_created) WHERE b.kpm_id = c.id"
-             "   AND b.created_at >= c.graduated_on - INTERVAL 7 HOUR"
-             "   AND b.created_at < c.graduated_on + INTERVAL m.n MONTH + INTERVAL 17 HOUR"
-             "   ORDER BY b.created_at DESC, b.id DESC LIMIT 1) st"
-             "  FROM (SELECT 3 n UNION ALL SELECT 6 UNION ALL SELECT 12) m"
-             "  JOIN (SELECT DISTINCT k.id, k.graduated_on FROM graduations g"
-             "   JOIN kpm k ON k.id = g.kpm_id WHERE g.track = 'welfare'"
-             "   AND g.effective_date >= CAST(NOW() + INTERVAL 7 HOUR AS DATE) - INTERVAL ? MONTH"
-             "   AND g.revoked_at IS NULL AND k.graduation = 'welfare'"
-             "   AND k.graduated_on = g.effective_date AND" REVIEW_SCOPE ") c"
-             "  ON c.graduated_on + INTERVAL m.n MONTH <= CAST(NOW() + INTERVAL 7 HOUR AS DATE)"
-             " ) t GROUP BY t.n",
+             "SELECT COUNT(t.s3), COALESCE(SUM(t.s3 = 1), 0), COALESCE(SUM(t.s3 = 0), 0),"
+             " COUNT(t.s6), COALESCE(SUM(t.s6 = 1), 0), COALESCE(SUM(t.s6 = 0), 0),"
+             " COUNT(t.s12), COALESCE(SUM(t.s12 = 1), 0), COALESCE(SUM(t.s12 = 0), 0)"
+             " FROM (SELECT " ADMIN_COHORT_S3 " s3, " ADMIN_COHORT_S6 " s6, " ADMIN_COHORT_S12
+             " s12" ADMIN_COHORT_GRADUATES ") t",
              (struct db_param[]){DB_U64(ADMIN_COHORT_MONTHS), DB_STR(j->s.user.region)}, 2, &rs)) !=
         0)
         return err;
-    for (i = 0; i < rs.n; i++)
-        for (k = 0; k < 3; k++)
-            if (CELL(&rs, i, 0) != NULL &&
-                parse_u64(CELL(&rs, i, 0), strlen(CELL(&rs, i, 0)), 1, 12, &n) == 0 && n == ns[k]) {
-                total[k] = num(CELL(&rs, i, 1));
-                running[k] = num(CELL(&rs, i, 2));
-                none[k] = num(CELL(&rs, i, 3));
-            }
+    for (k = 0; k < 3 && rs.n == 1; k++) {
+        total[k] = num(CELL(&rs, 0, 3 * k));
+        running[k] = num(CELL(&rs, 0, 3 * k + 1));
+        none[k] = num(CELL(&rs, 0, 3 * k + 2));
+    }
     admin_rows_free(&rs);
     for (k = 0; k < 3; k++) {
         share[k] = total[k] > 0 ? running[k] * 100 / total[k] : 0;

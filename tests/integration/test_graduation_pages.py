@@ -454,3 +454,16 @@ def test_graduation_pages_commit_lost_writes_once(env):
             assert audits(env, cand, "graduation.record") == 1
             assert env.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'alert.outcome'"
                               " AND target_type = 'alert' AND target_id = %d" % al) == "1"
+
+
+def test_graduation_pages_dashboard_twice_on_one_connection_error_1054(env):
+    """Bug: the cohort's first statement joined a derived table of the months (3, 6, 12) to a
+    correlated subquery; MariaDB 10.11 answers its second run as a prepared statement on the
+    same connection with 1054 (unknown column), so every dashboard after the first per worker
+    was a 503. More requests than workers, one after the other: every one is a page."""
+    with Kabard(env, name="grad-dash-again") as k:
+        user, pw = make_user(env, k)
+        b, _ = login(k, user, pw)
+        for i in range(8):
+            r = b.get("/")
+            assert r.status == 200 and 'id="cohort-table"' in r.text, (i, r)
