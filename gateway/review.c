@@ -9,6 +9,7 @@
 
 const char *const review_type_names[4] = {"", "business", "attendance", "help"};
 const char *const review_state_names[4] = {"unreviewed", "follow_up", "reviewed", "all"};
+const char *const review_track_names[4] = {"", "none", "natural", "welfare"};
 
 static const char *const review_tables[4] = {NULL, "business_reports", "attendance_reports",
                                              "help_requests"};
@@ -65,7 +66,8 @@ review_region_valid(const char *s)
 
 static int
 review_filter_check(struct review_filter *f, const char *assistant, const char *type,
-                    const char *bstatus, const char *review, char *err, size_t errlen)
+                    const char *bstatus, const char *review, const char *track, char *err,
+                    size_t errlen)
 {
     uint64_t v;
 
@@ -106,13 +108,17 @@ review_filter_check(struct review_filter *f, const char *assistant, const char *
         parse_seterr(err, errlen, "dates must look like 2026-11-30");
         return -1;
     }
+    if (review_pick(track, review_track_names, 4, &f->track) == -1) {
+        parse_seterr(err, errlen, "track must be none, natural or welfare");
+        return -1;
+    }
     return 0;
 }
 
 int
 review_filter_parse(const char *body, size_t len, struct review_filter *f, char *err, size_t errlen)
 {
-    char assistant[16], type[16], bstatus[8], review[16];
+    char assistant[16], type[16], bstatus[8], review[16], track[16];
     struct parse_field fields[] = {
         {"region", f->region, sizeof f->region, 0, 0, 0},
         {"assistant", assistant, sizeof assistant, 0, 0, 0},
@@ -122,6 +128,7 @@ review_filter_parse(const char *body, size_t len, struct review_filter *f, char 
         {"to", f->to, sizeof f->to, 0, 0, 0},
         {"q", f->q, sizeof f->q, 0, 0, 0},
         {"review", review, sizeof review, 0, 0, 0},
+        {"track", track, sizeof track, 0, 0, 0},
     };
     size_t i;
 
@@ -130,16 +137,17 @@ review_filter_parse(const char *body, size_t len, struct review_filter *f, char 
         fields[i].buf[0] = '\0';
     if (parse_form(body, len, fields, sizeof fields / sizeof fields[0], err, errlen) == -1)
         return -1;
-    return review_filter_check(f, assistant, type, bstatus, review, err, errlen);
+    return review_filter_check(f, assistant, type, bstatus, review, track, err, errlen);
 }
 
 char *
 review_filter_json(const struct review_filter *f)
 {
-    json_t *o = json_pack("{s:s, s:I, s:s, s:I, s:s, s:s, s:s, s:s}", "region", f->region,
-                          "assistant", (json_int_t)f->assistant, "type", review_type_names[f->type],
-                          "bstatus", (json_int_t)f->bstatus, "from", f->from, "to", f->to, "q",
-                          f->q, "review", review_state_names[f->review]);
+    json_t *o =
+        json_pack("{s:s, s:I, s:s, s:I, s:s, s:s, s:s, s:s, s:s}", "region", f->region, "assistant",
+                  (json_int_t)f->assistant, "type", review_type_names[f->type], "bstatus",
+                  (json_int_t)f->bstatus, "from", f->from, "to", f->to, "q", f->q, "review",
+                  review_state_names[f->review], "track", review_track_names[f->track]);
     char *s;
 
     if (o == NULL)
@@ -153,7 +161,7 @@ int
 review_filter_from_json(const char *json, struct review_filter *f)
 {
     json_t *o = json_loads(json, 0, NULL);
-    const char *region = "", *type = "", *from = "", *to = "", *q = "", *review = "";
+    const char *region = "", *type = "", *from = "", *to = "", *q = "", *review = "", *track = "";
     json_int_t assistant = 0, bstatus = 0;
     char a[24], bs[24];
     int rc = -1;
@@ -161,9 +169,10 @@ review_filter_from_json(const char *json, struct review_filter *f)
     memset(f, 0, sizeof *f);
     if (o == NULL)
         return -1;
-    if (json_unpack(o, "{s?s, s?I, s?s, s?I, s?s, s?s, s?s, s?s}", "region", &region, "assistant",
-                    &assistant, "type", &type, "bstatus", &bstatus, "from", &from, "to", &to, "q",
-                    &q, "review", &review) == 0 &&
+    /* a filter kept before there were tracks has none: any */
+    if (json_unpack(o, "{s?s, s?I, s?s, s?I, s?s, s?s, s?s, s?s, s?s}", "region", &region,
+                    "assistant", &assistant, "type", &type, "bstatus", &bstatus, "from", &from,
+                    "to", &to, "q", &q, "review", &review, "track", &track) == 0 &&
         strlen(region) < sizeof f->region && strlen(from) < sizeof f->from &&
         strlen(to) < sizeof f->to && strlen(q) < sizeof f->q && assistant >= 0 && bstatus >= 0) {
         snprintf(f->region, sizeof f->region, "%s", region);
@@ -176,7 +185,7 @@ review_filter_from_json(const char *json, struct review_filter *f)
         snprintf(bs, sizeof bs, "%s", "");
         if (bstatus > 0)
             snprintf(bs, sizeof bs, "%lld", (long long)bstatus);
-        rc = review_filter_check(f, a, type, bs, review, NULL, 0);
+        rc = review_filter_check(f, a, type, bs, review, track, NULL, 0);
     }
     json_decref(o);
     if (rc == -1)
@@ -230,6 +239,10 @@ review_where(struct sqlb *b, const struct review_filter *f, const char *scope, i
         sqlb_param(b, " AND" REVIEW_SCOPE, DB_STR(f->region));
     if (f->assistant != 0)
         sqlb_param(b, " AND k.assistant_id = ?", DB_U64(f->assistant));
+    /* checked on the KPM row each report looks up (by its primary key): the walk in the
+     * reports' own order stays, and reads about page / (the track's share of reports) rows */
+    if (f->track != REVIEW_TRACK_ANY)
+        sqlb_param(b, " AND k.graduation = ?", DB_STR(review_track_names[f->track]));
     if (f->bstatus != 0 && type == REVIEW_BUSINESS)
         sqlb_param(b, " AND x.status = ?", DB_U64(f->bstatus));
     else if (f->bstatus != 0)

@@ -14,6 +14,13 @@
 
 enum review_type { REVIEW_ANY, REVIEW_BUSINESS, REVIEW_ATTENDANCE, REVIEW_HELP };
 enum review_state { REVIEW_UNREVIEWED, REVIEW_FOLLOW_UP, REVIEW_REVIEWED, REVIEW_ALL };
+/* the KPM's graduation track (kpm.graduation), or any */
+enum review_track {
+    REVIEW_TRACK_ANY,
+    REVIEW_TRACK_NONE,
+    REVIEW_TRACK_NATURAL,
+    REVIEW_TRACK_WELFARE
+};
 
 #define REVIEW_Q_MAX 100 /* bytes of a search */
 
@@ -26,10 +33,12 @@ struct review_filter {
     char to[11];
     char q[REVIEW_Q_MAX + 1]; /* a KPM name (part) or phone number */
     int review;               /* enum review_state */
+    int track;                /* enum review_track */
 };
 
 extern const char *const review_type_names[4];  /* "", business, attendance, help */
 extern const char *const review_state_names[4]; /* unreviewed, follow_up, reviewed, all */
+extern const char *const review_track_names[4]; /* "", none, natural, welfare */
 
 /* 1 for a region code (digits only, at most 13) or "" */
 int review_region_valid(const char *s);

@@ -26,4 +26,18 @@ struct db_conn;
 int admin_review_record(struct db_conn *c, const struct auth_user *u, int type, uint64_t id,
                         const char *status, const char *note, const char *key, uint64_t *kpm_id);
 
+/*
+ * SQL pieces for who acted, pages and API alike: the administrator's username or the
+ * assistant's name, from a (type, id) pair of columns (graduations.decided_by_*, revoked_by_*)
+ * or from an actor column written as the audit log writes it ("admin:NAME", "assistant:ID",
+ * alerts.outcome_by). The _TYPE piece is 'admin' or 'assistant' (NULL with no actor).
+ */
+#define ADMIN_ACTOR_NAME(type, id)                                                                 \
+    "CASE " type " WHEN 'admin' THEN (SELECT au.username FROM admin_users au WHERE au.id = " id    \
+    ") WHEN 'assistant' THEN (SELECT aa.name FROM assistants aa WHERE aa.id = " id ") END"
+#define ADMIN_ACTOR_TAG_TYPE(col) "SUBSTRING_INDEX(" col ", ':', 1)"
+#define ADMIN_ACTOR_TAG_NAME(col)                                                                  \
+    "CASE WHEN " col " LIKE 'assistant:%' THEN (SELECT aa.name FROM assistants aa"                 \
+    " WHERE aa.id = CAST(SUBSTRING(" col ", 11) AS UNSIGNED)) ELSE SUBSTRING(" col ", 7) END"
+
 #endif

@@ -324,6 +324,164 @@ admin_dashboard_provinces(struct db_conn *c, struct admin_job *j)
     return 0;
 }
 
+/* graduates by track and month: the last 12 months (WIB), from the unrevoked graduations by
+ * their effective date; a KPM counted once per month and track */
+static int
+admin_dashboard_graduates(struct db_conn *c, struct admin_job *j)
+{
+    static const char *const tracks[2] = {"natural", "welfare"};
+    struct admin_rows rs = {0};
+    char months[12][16], labels[12][16], first[24];
+    const char *lp[12];
+    double v[2][12];
+    struct svg_series series[2];
+    time_t now = time(NULL) + 7 * 3600;
+    struct tm tm;
+    size_t i, m, t;
+    int err, y, mo;
+
+    gmtime_r(&now, &tm);
+    memset(v, 0, sizeof v);
+    for (i = 0; i < 12; i++) {
+        /* month i counts from 11 months ago to this one */
+        mo = tm.tm_mon - (11 - (int)i);
+        y = tm.tm_year + 1900 + (mo < 0 ? (mo - 11) / 12 : 0);
+        mo = ((mo % 12) + 12) % 12;
+        snprintf(months[i], sizeof months[i], "%04d-%02d", y % 10000, mo + 1);
+        snprintf(labels[i], sizeof labels[i], "%02d/%02d", mo + 1, y % 100);
+        lp[i] = labels[i];
+    }
+    snprintf(first, sizeof first, "%s-01", months[0]);
+    if ((err = admin_rows_query(
+             c,
+             "SELECT DATE_FORMAT(g.effective_date, '%Y-%m'), g.track, COUNT(DISTINCT g.kpm_id)"
+             " FROM graduations g JOIN kpm k ON k.id = g.kpm_id"
+             " WHERE g.track IN ('natural', 'welfare') AND g.effective_date >= ?"
+             " AND g.revoked_at IS NULL AND" REVIEW_SCOPE " GROUP BY 1, 2",
+             (struct db_param[]){DB_STR(first), DB_STR(j->s.user.region)}, 2, &rs)) != 0)
+        return err;
+    for (i = 0; i < rs.n; i++)
+        for (m = 0; m < 12; m++)
+            for (t = 0; t < 2; t++)
+                if (strcmp(nz(CELL(&rs, i, 0)), months[m]) == 0 &&
+                    strcmp(nz(CELL(&rs, i, 1)), tracks[t]) == 0)
+                    v[t][m] += num(CELL(&rs, i, 2));
+    admin_rows_free(&rs);
+    series[0] = (struct svg_series){admin_track_label(j, "natural"), v[0]};
+    series[1] = (struct svg_series){admin_track_label(j, "welfare"), v[1]};
+    outf(j, "<section class=\"chart\" id=\"chart-graduates\"><h2>%s</h2>",
+         L(j, "Graduasi per bulan menurut jalur", "Graduates by month and track"));
+    svg_bars(j->out, L(j, "Graduasi per bulan menurut jalur", "Graduates by month and track"), lp,
+             12, series, 2, 1, L(j, "Belum ada graduasi", "No graduation yet"));
+    outf(j,
+         "<table id=\"graduates-table\"><thead><tr><th>%s</th><th>%s</th><th>%s</th></tr>"
+         "</thead><tbody>",
+         L(j, "Bulan", "Month"), series[0].label, series[1].label);
+    for (m = 0; m < 12; m++)
+        outf(j,
+             "<tr data-month=\"%s\"><td>%s</td><td class=\"natural\">%.0f</td>"
+             "<td class=\"welfare\">%.0f</td></tr>",
+             months[m], months[m], v[0][m], v[1][m]);
+    out(j, "</tbody></table></section>\n");
+    return 0;
+}
+
+/*
+ * The welfare cohort: of the welfare graduates (kpm.graduation welfare, by her standing
+ * graduation, effective in the last ADMIN_COHORT_MONTHS months) whose graduated_on + N months
+ * is today or before, the share whose latest business report dated (WIB) from graduated_on to
+ * graduated_on + N months says running (status 1); one without a report in that window counts
+ * as not running. The work is one index range of graduations and, per graduate and N, one step
+ * back on business_reports (kpm_id, created_at): it grows with the cohort, never with reports.
+ */
+#define ADMIN_COHORT_MONTHS 24
+#define ADMIN_TODAY "CAST(NOW() + INTERVAL 7 HOUR AS DATE)"
+/*
+ * KPM k's status n months after her graduation: NULL before she reaches it, else the status of
+ * her latest business report dated (WIB) in [graduated_on, graduated_on + n months], 0 for none.
+ * (A subquery per column, not a join with a table of the three months: MariaDB 10.11 loses the
+ * outer column of a derived table in a correlated subquery when a prepared statement runs a
+ * second time, error 1054.) FORCE INDEX, or MariaDB may walk every report newest first.
+ */
+#define ADMIN_COHORT_STATUS(n)                                                                     \
+    "CASE WHEN k.graduated_on + INTERVAL " n " MONTH <= " ADMIN_TODAY " THEN COALESCE((SELECT"     \
+    " b.status FROM business_reports b FORCE INDEX (idx_business_reports_kpm_created)"             \
+    " WHERE b.kpm_id = k.id AND b.created_at >= k.graduated_on - INTERVAL 7 HOUR"                  \
+    " AND b.created_at < k.graduated_on + INTERVAL " n " MONTH + INTERVAL 17 HOUR"                 \
+    " ORDER BY b.created_at DESC, b.id DESC LIMIT 1), 0) END"
+#define ADMIN_COHORT_S3 ADMIN_COHORT_STATUS("3")
+#define ADMIN_COHORT_S6 ADMIN_COHORT_STATUS("6")
+#define ADMIN_COHORT_S12 ADMIN_COHORT_STATUS("12")
+/* the cohort: KPM k by her standing welfare graduation of the last ? months, in the region */
+#define ADMIN_COHORT_GRADUATES                                                                     \
+    " FROM kpm k WHERE k.id IN (SELECT g.kpm_id FROM graduations g WHERE g.track = 'welfare'"      \
+    " AND g.effective_date >= " ADMIN_TODAY " - INTERVAL ? MONTH AND g.revoked_at IS NULL"         \
+    " AND g.effective_date = k.graduated_on) AND k.graduation = 'welfare' AND" REVIEW_SCOPE
+
+static int
+admin_dashboard_cohort(struct db_conn *c, struct admin_job *j)
+{
+    static const unsigned ns[3] = {3, 6, 12};
+    struct admin_rows rs = {0};
+    double share[3] = {0}, total[3] = {0}, running[3] = {0}, none[3] = {0};
+    char lbl[3][24];
+    const char *lp[3];
+    struct svg_series series;
+    size_t k;
+    int err;
+
+    if ((err = admin_rows_query(
+             c,
+             "SELECT COUNT(t.s3), COALESCE(SUM(t.s3 = 1), 0), COALESCE(SUM(t.s3 = 0), 0),"
+             " COUNT(t.s6), COALESCE(SUM(t.s6 = 1), 0), COALESCE(SUM(t.s6 = 0), 0),"
+             " COUNT(t.s12), COALESCE(SUM(t.s12 = 1), 0), COALESCE(SUM(t.s12 = 0), 0)"
+             " FROM (SELECT " ADMIN_COHORT_S3 " s3, " ADMIN_COHORT_S6 " s6, " ADMIN_COHORT_S12
+             " s12" ADMIN_COHORT_GRADUATES ") t",
+             (struct db_param[]){DB_U64(ADMIN_COHORT_MONTHS), DB_STR(j->s.user.region)}, 2, &rs)) !=
+        0)
+        return err;
+    for (k = 0; k < 3 && rs.n == 1; k++) {
+        total[k] = num(CELL(&rs, 0, 3 * k));
+        running[k] = num(CELL(&rs, 0, 3 * k + 1));
+        none[k] = num(CELL(&rs, 0, 3 * k + 2));
+    }
+    admin_rows_free(&rs);
+    for (k = 0; k < 3; k++) {
+        share[k] = total[k] > 0 ? running[k] * 100 / total[k] : 0;
+        snprintf(lbl[k], sizeof lbl[k], "%u %s", ns[k], L(j, "bulan", "months"));
+        lp[k] = lbl[k];
+    }
+    series = (struct svg_series){L(j, "% usaha berjalan", "% business running"), share};
+    outf(j, "<section class=\"chart\" id=\"chart-cohort\"><h2>%s</h2>",
+         L(j, "Graduasi sejahtera: usaha masih berjalan",
+           "Welfare graduates: business still running"));
+    svg_bars(j->out,
+             L(j, "Usaha masih berjalan setelah graduasi", "Business running after graduation"), lp,
+             3, &series, 1, 0, L(j, "Belum ada data", "No data yet"));
+    outf(j,
+         "<table id=\"cohort-table\"><thead><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th>"
+         "<th>%s</th></tr></thead><tbody>",
+         L(j, "Setelah", "After"), L(j, "Graduasi", "Graduates"), L(j, "Berjalan", "Running"),
+         L(j, "Tanpa laporan", "No report"), L(j, "Persen", "Share"));
+    for (k = 0; k < 3; k++)
+        outf(j,
+             "<tr data-months=\"%u\"><td>%s</td><td class=\"graduates\">%.0f</td>"
+             "<td class=\"running\">%.0f</td><td class=\"none\">%.0f</td>"
+             "<td class=\"share\">%.0f%%</td></tr>",
+             ns[k], lbl[k], total[k], running[k], none[k], share[k]);
+    outf(j, "</tbody></table><p class=\"note\" id=\"cohort-definition\">%s</p></section>\n",
+         L(j,
+           "Graduasi sejahtera yang berlaku dalam 24 bulan terakhir dan sudah mencapai N bulan. "
+           "Berjalan: laporan usaha terakhirnya dari tanggal graduasi sampai tanggal graduasi + "
+           "N bulan (WIB) menyatakan usaha berjalan; tanpa laporan di rentang itu dihitung tidak "
+           "berjalan.",
+           "Welfare graduations effective in the last 24 months that have reached N months. "
+           "Running: her latest business report dated from the graduation date to the graduation "
+           "date + N months (WIB) says the business is running; one without a report in that "
+           "window counts as not running."));
+    return 0;
+}
+
 int
 admin_page_dashboard(struct db_conn *c, struct admin_job *j)
 {
@@ -340,7 +498,8 @@ admin_page_dashboard(struct db_conn *c, struct admin_job *j)
     admin_dashboard_labels(labels, lp);
     if ((err = admin_dashboard_channels(c, j, lp)) != 0 ||
         (err = admin_dashboard_status(c, j, lp)) != 0 ||
-        (err = admin_dashboard_provinces(c, j)) != 0)
+        (err = admin_dashboard_provinces(c, j)) != 0 ||
+        (err = admin_dashboard_graduates(c, j)) != 0 || (err = admin_dashboard_cohort(c, j)) != 0)
         return err;
     admin_foot(j);
     return 0;

@@ -10,6 +10,7 @@
 #include <event2/buffer.h>
 
 #include "admin_int.h"
+#include "config.h"
 #include "db.h"
 #include "http.h"
 #include "parse.h"
@@ -74,6 +75,90 @@ admin_type_label(struct admin_job *j, const char *t)
     if (strcmp(t, "attendance") == 0)
         return L(j, "pelatihan", "training");
     return L(j, "bantuan", "help");
+}
+
+const char *
+admin_track_label(struct admin_job *j, const char *track)
+{
+    if (track != NULL && strcmp(track, "natural") == 0)
+        return L(j, "alami (keluar PKH)", "natural (left PKH)");
+    if (track != NULL && strcmp(track, "welfare") == 0)
+        return L(j, "sejahtera", "welfare");
+    return L(j, "belum graduasi", "not graduated");
+}
+
+const char *
+admin_outcome_label(struct admin_job *j, const char *outcome)
+{
+    static const char *const codes[] = {"called",    "visited",   "unreachable", "referred",
+                                        "no_action", "confirmed", "declined",    "later"};
+    static const char *const id[] = {"ditelepon",
+                                     "dikunjungi",
+                                     "tidak terhubung",
+                                     "dirujuk",
+                                     "tidak perlu tindakan",
+                                     "graduasi dikonfirmasi",
+                                     "graduasi ditolak",
+                                     "nanti"};
+    static const char *const en[] = {"called",
+                                     "visited",
+                                     "unreachable",
+                                     "referred",
+                                     "no action needed",
+                                     "graduation confirmed",
+                                     "graduation declined",
+                                     "later"};
+    size_t i;
+
+    for (i = 0; outcome != NULL && i < sizeof codes / sizeof codes[0]; i++)
+        if (strcmp(outcome, codes[i]) == 0)
+            return j->lang ? en[i] : id[i];
+    return "-";
+}
+
+const char *
+admin_via_label(struct admin_job *j, const char *via)
+{
+    if (via == NULL)
+        return "-";
+    if (strcmp(via, "page") == 0)
+        return L(j, "halaman admin", "admin page");
+    if (strcmp(via, "api") == 0)
+        return "API";
+    if (strcmp(via, "ussd") == 0)
+        return "USSD";
+    return strcmp(via, "sms") == 0 ? "SMS" : "-";
+}
+
+const char *
+admin_reason_label(struct admin_job *j, const char *code)
+{
+    const struct config_reason *r = code != NULL ? config_reason_find(j->cfg, code) : NULL;
+
+    if (r == NULL)
+        return code != NULL ? code : "-";
+    return r->label[j->lang ? 1 : 0];
+}
+
+const char *
+admin_visit_label(struct admin_job *j, const char *code)
+{
+    const struct config_visit_outcome *o;
+    uint64_t v;
+
+    if (code == NULL || parse_u64(code, strlen(code), 1, 99, &v) == -1)
+        return "-";
+    if ((o = config_visit_outcome_find(j->cfg, (unsigned)v)) == NULL)
+        return code;
+    return o->label[j->lang ? 1 : 0];
+}
+
+void
+admin_actor(struct admin_job *j, const char *type, const char *name)
+{
+    esc(j, name != NULL ? name : "-");
+    if (type != NULL && strcmp(type, "assistant") == 0)
+        outf(j, " (%s)", L(j, "pendamping", "assistant"));
 }
 
 void

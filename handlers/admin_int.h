@@ -146,6 +146,17 @@ const char *admin_status_label(struct admin_job *j, unsigned status);
 const char *admin_review_label(struct admin_job *j, const char *rv);
 /* a report type: business, attendance, help */
 const char *admin_type_label(struct admin_job *j, const char *t);
+/* a graduation track: none, natural, welfare */
+const char *admin_track_label(struct admin_job *j, const char *track);
+/* an alert's outcome (alerts.outcome), where it was recorded (graduations.decided_via) */
+const char *admin_outcome_label(struct admin_job *j, const char *outcome);
+const char *admin_via_label(struct admin_job *j, const char *via);
+/* a graduation reason code / a visit outcome code, by its configured label (the code itself
+ * when the configuration no longer has it) */
+const char *admin_reason_label(struct admin_job *j, const char *code);
+const char *admin_visit_label(struct admin_job *j, const char *code);
+/* "NAME" for an administrator, "NAME (pendamping)" for an assistant: who acted */
+void admin_actor(struct admin_job *j, const char *type, const char *name);
 /* one report's contents in a line, from its columns a, b, c (see review_build()) */
 void admin_summary(struct admin_job *j, const char *t, const char *a, const char *b,
                    const char *cc);
@@ -163,10 +174,29 @@ void admin_job_free(struct admin_job *j);
 int admin_page_dashboard(struct db_conn *c, struct admin_job *j); /* admin_dashboard.c */
 int admin_page_queue(struct db_conn *c, struct admin_job *j);     /* admin_queue.c */
 int admin_do_filter(struct db_conn *c, struct admin_job *j);
-int admin_page_kpm(struct db_conn *c, struct admin_job *j);       /* admin_kpm.c */
-int admin_do_review(struct db_conn *c, struct admin_job *j);      /* admin_review.c */
-int admin_page_alerts(struct db_conn *c, struct admin_job *j);    /* admin_alerts.c */
-int admin_export_reports(struct db_conn *c, struct admin_job *j); /* admin_export.c */
+int admin_page_kpm(struct db_conn *c, struct admin_job *j); /* admin_kpm.c */
+/* What the graduation forms of a KPM page were sent with, shown again with a message when the
+ * values were refused (admin_graduation.c). */
+struct admin_grad_form {
+    const char *error;  /* the record form's message, or NULL */
+    const char *revoke; /* the revoke form's message, or NULL */
+    char track[16], reason[40], date[16], note[512];
+};
+/* the KPM page of KPM id (the page, or a 404 outside the user's region); g: NULL or the forms
+ * to show again (admin_kpm.c) */
+int admin_kpm_show(struct db_conn *c, struct admin_job *j, uint64_t id,
+                   const struct admin_grad_form *g);
+/* the KPM page's graduation section, home visits and alerts (admin_graduation.c) */
+int admin_graduation_section(struct db_conn *c, struct admin_job *j, uint64_t id, const char *track,
+                             const char *graduated_on, const struct admin_grad_form *g);
+int admin_graduation_visits(struct db_conn *c, struct admin_job *j, uint64_t id);
+int admin_graduation_alerts(struct db_conn *c, struct admin_job *j, uint64_t id);
+int admin_do_graduation(struct db_conn *c, struct admin_job *j);
+int admin_do_graduation_revoke(struct db_conn *c, struct admin_job *j);
+int admin_do_alert_outcome(struct db_conn *c, struct admin_job *j); /* admin_alerts.c */
+int admin_do_review(struct db_conn *c, struct admin_job *j);        /* admin_review.c */
+int admin_page_alerts(struct db_conn *c, struct admin_job *j);      /* admin_alerts.c */
+int admin_export_reports(struct db_conn *c, struct admin_job *j);   /* admin_export.c */
 int admin_export_attendance(struct db_conn *c, struct admin_job *j);
 
 #endif

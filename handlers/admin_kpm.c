@@ -77,8 +77,13 @@ admin_kpm_profile(struct admin_job *j, struct admin_rows *prof)
     esc(j, CELL(prof, 0, 8));
     outf(j, "</dd><dt>KUBE</dt><dd>");
     esc(j, CELL(prof, 0, 10) != NULL ? CELL(prof, 0, 10) : "-");
-    outf(j, "</dd><dt>%s</dt><dd>", L(j, "Graduasi", "Graduation"));
-    esc(j, CELL(prof, 0, 11));
+    outf(j, "</dd><dt>%s</dt><dd id=\"profile-track\">", L(j, "Graduasi", "Graduation"));
+    esc(j, admin_track_label(j, CELL(prof, 0, 11)));
+    if (CELL(prof, 0, 14) != NULL) {
+        outf(j, " (%s ", L(j, "sejak", "since"));
+        esc(j, CELL(prof, 0, 14));
+        out(j, ")");
+    }
     outf(j, "</dd><dt>%s</dt><dd>", L(j, "Bahasa", "Language"));
     esc(j, CELL(prof, 0, 5));
     outf(j, "</dd><dt>%s</dt><dd>%s</dd></dl></section>\n", L(j, "Pengingat SMS", "SMS reminders"),
@@ -247,19 +252,13 @@ done:
     return err;
 }
 
-/* the KPM's alerts, and SMS from and to its phone number */
+/* SMS from and to the KPM's phone number */
 static int
-admin_kpm_messages(struct db_conn *c, struct admin_job *j, uint64_t id, const char *msisdn)
+admin_kpm_messages(struct db_conn *c, struct admin_job *j, const char *msisdn)
 {
     int err;
 
-    outf(j, "<section id=\"alerts\"><h2>%s</h2>", L(j, "Peringatan", "Alerts"));
-    if ((err = admin_kpm_list(c, j,
-                              "SELECT" ADMIN_KPM_WIB ", rule, state, urgency, detail"
-                              " FROM alerts WHERE kpm_id = ? ORDER BY id DESC LIMIT 50",
-                              DB_U64(id), "kpm-alerts")) != 0)
-        return err;
-    outf(j, "</section><section id=\"sms\"><h2>%s</h2><h3>%s</h3>", L(j, "SMS", "SMS"),
+    outf(j, "<section id=\"sms\"><h2>%s</h2><h3>%s</h3>", L(j, "SMS", "SMS"),
          L(j, "Diterima", "Received"));
     if ((err = admin_kpm_list(c, j,
                               "SELECT" ADMIN_KPM_WIB ", body, state FROM"
@@ -281,22 +280,29 @@ admin_page_kpm(struct db_conn *c, struct admin_job *j)
 {
     struct parse_field qf[] = {{"id", NULL, 24, 0, 0, 1}};
     char idbuf[24] = "", err_msg[96];
-    struct admin_rows prof = {0};
-    struct db_param p[2];
     uint64_t id;
-    int err;
 
     qf[0].buf = idbuf;
     if (parse_form(j->query, strlen(j->query), qf, 1, err_msg, sizeof err_msg) == -1 ||
         parse_u64(idbuf, strlen(idbuf), 1, UINT64_MAX, &id) == -1)
         return admin_message(j, 400, L(j, "Permintaan salah", "Bad request"), "id");
+    return admin_kpm_show(c, j, id, NULL);
+}
+
+int
+admin_kpm_show(struct db_conn *c, struct admin_job *j, uint64_t id, const struct admin_grad_form *g)
+{
+    struct admin_rows prof = {0};
+    struct db_param p[2];
+    int err;
+
     p[0] = DB_U64(id);
     p[1] = DB_STR(j->s.user.region);
     if ((err = admin_rows_query(
              c,
              "SELECT k.id, k.pkh_number," REVIEW_NIK_MASKED ", k.name, k.msisdn,"
              " k.lang, k.region_code, r.name, a.name, a.msisdn, g.name, k.graduation,"
-             " k.reminders," ADMIN_KPM_K_WIB " FROM kpm k"
+             " k.reminders," ADMIN_KPM_K_WIB ", DATE_FORMAT(k.graduated_on, '%Y-%m-%d') FROM kpm k"
              " LEFT JOIN regions r ON r.code = k.region_code"
              " LEFT JOIN assistants a ON a.id = k.assistant_id"
              " LEFT JOIN kube_groups g ON g.id = k.kube_id"
@@ -311,8 +317,12 @@ admin_page_kpm(struct db_conn *c, struct admin_job *j)
     }
     admin_head_id(j, nz(CELL(&prof, 0, 3)), "kpm-page", "kpm-name");
     admin_kpm_profile(j, &prof);
-    if ((err = admin_kpm_revenue(c, j, id)) != 0 || (err = admin_kpm_reports(c, j, id)) != 0 ||
-        (err = admin_kpm_messages(c, j, id, nz(CELL(&prof, 0, 4)))) != 0)
+    if ((err = admin_graduation_section(c, j, id, CELL(&prof, 0, 11), CELL(&prof, 0, 14), g)) !=
+            0 ||
+        (err = admin_kpm_revenue(c, j, id)) != 0 || (err = admin_kpm_reports(c, j, id)) != 0 ||
+        (err = admin_graduation_alerts(c, j, id)) != 0 ||
+        (err = admin_graduation_visits(c, j, id)) != 0 ||
+        (err = admin_kpm_messages(c, j, nz(CELL(&prof, 0, 4)))) != 0)
         goto done;
     admin_foot(j);
 done:

@@ -85,6 +85,12 @@ admin_queue_filter_form(struct db_conn *c, struct admin_job *j)
     admin_queue_option(j, "reviewed", L(j, "sudah ditinjau", "reviewed"),
                        f->review == REVIEW_REVIEWED);
     admin_queue_option(j, "all", L(j, "semua", "all"), f->review == REVIEW_ALL);
+    outf(j, "</select></label><label>%s <select name=\"track\">",
+         L(j, "Jalur graduasi", "Graduation track"));
+    admin_queue_option(j, "", L(j, "semua", "all"), f->track == REVIEW_TRACK_ANY);
+    for (i = REVIEW_TRACK_NONE; i <= REVIEW_TRACK_WELFARE; i++)
+        admin_queue_option(j, review_track_names[i], admin_track_label(j, review_track_names[i]),
+                           f->track == (int)i);
     outf(j, "</select></label><label>%s <input type=\"date\" name=\"from\" value=\"",
          L(j, "Dari", "From"));
     esc(j, f->from);

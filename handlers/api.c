@@ -49,10 +49,26 @@ struct api_job {
     uint64_t last;
 };
 
-static const char *const api_numeric[] = {
-    "id",      "report_id", "kpm_id",     "assistant_id",  "status",        "kind",
-    "revenue", "workers",   "difficulty", "training_id",   "attended",      "reason",
-    "topic",   "reminders", "kube_id",    "decided_by_id", "revoked_by_id", NULL};
+static const char *const api_numeric[] = {"id",
+                                          "report_id",
+                                          "kpm_id",
+                                          "assistant_id",
+                                          "status",
+                                          "kind",
+                                          "revenue",
+                                          "workers",
+                                          "difficulty",
+                                          "training_id",
+                                          "attended",
+                                          "reason",
+                                          "topic",
+                                          "reminders",
+                                          "kube_id",
+                                          "decided_by_id",
+                                          "revoked_by_id",
+                                          "outcome_code",
+                                          "business_running",
+                                          NULL};
 
 static json_t *
 api_value(const char *col, const char *v, unsigned long len)
@@ -113,6 +129,25 @@ api_page(struct api_job *j, uint64_t *cursor, unsigned *limit)
         return -1;
     }
     *limit = (unsigned)v;
+    return 0;
+}
+
+/* ?track=none|natural|welfare of a list: *track is the name, or NULL for any; -1 answered 400 */
+static int
+api_track(struct api_job *j, const char **track)
+{
+    char t[16] = "", err[96];
+    struct parse_field f[] = {{"track", t, sizeof t, 0, 0, 0}};
+    int i;
+
+    *track = NULL;
+    if (parse_form(j->query, strlen(j->query), f, 1, err, sizeof err) == -1 ||
+        (t[0] != '\0' && (i = config_track_parse(t)) == -1)) {
+        api_error(j, 400, "track must be none, natural or welfare");
+        return -1;
+    }
+    if (t[0] != '\0')
+        *track = config_track_names[i];
     return 0;
 }
 
@@ -210,6 +245,7 @@ api_kpm(struct db_conn *c, struct api_job *j)
     struct parse_field f[] = {{"id", id, sizeof id, 0, 0, 0},
                               {"region", region, sizeof region, 0, 0, 0}};
     struct db_param p[4];
+    const char *track;
     uint64_t kid, cursor;
     unsigned limit;
 
@@ -231,20 +267,49 @@ api_kpm(struct db_conn *c, struct api_job *j)
         p[1] = DB_U64(kid);
         return api_one(c, j, API_KPM_SELECT " AND k.id = ?", p, 2, "no such KPM in your region");
     }
-    if (api_page(j, &cursor, &limit) == -1)
+    if (api_page(j, &cursor, &limit) == -1 || api_track(j, &track) == -1)
         return 0;
     p[1] = DB_STR(region);
     p[2] = DB_U64(cursor);
     p[3] = DB_U64(limit);
+    if (track == NULL)
+        return api_list(c, j,
+                        API_KPM_SELECT " AND" REVIEW_SCOPE
+                                       " AND (? = 0 OR k.id < ?) ORDER BY k.id DESC LIMIT ?",
+                        (struct db_param[]){p[0], p[1], p[2], p[2], p[3]}, 5, limit);
+    /* idx_kpm_graduation holds the id: the track's KPM come in id order from it */
     return api_list(c, j,
-                    API_KPM_SELECT " AND" REVIEW_SCOPE
+                    API_KPM_SELECT " AND" REVIEW_SCOPE " AND k.graduation = ?"
                                    " AND (? = 0 OR k.id < ?) ORDER BY k.id DESC LIMIT ?",
-                    (struct db_param[]){p[0], p[1], p[2], p[2], p[3]}, 5, limit);
+                    (struct db_param[]){p[0], p[1], DB_STR(track), p[2], p[2], p[3]}, 6, limit);
 }
 
-static const char *const api_alert_cols[] = {
-    "id",           "rule",   "state",      "urgency",  "kpm_id",
-    "assistant_id", "detail", "created_at", "acked_at", NULL};
+static const char *const api_alert_cols[] = {"id",
+                                             "rule",
+                                             "state",
+                                             "urgency",
+                                             "kpm_id",
+                                             "assistant_id",
+                                             "detail",
+                                             "created_at",
+                                             "acked_at",
+                                             "outcome",
+                                             "outcome_at",
+                                             "outcome_by",
+                                             "outcome_by_type",
+                                             "outcome_by_name",
+                                             "outcome_note",
+                                             NULL};
+
+#define API_ALERT_SELECT                                                                           \
+    "SELECT a.id, a.rule, a.state, a.urgency, a.kpm_id, a.assistant_id, a.detail,"                 \
+    " DATE_FORMAT(a.created_at, '%Y-%m-%dT%H:%i:%sZ'),"                                            \
+    " DATE_FORMAT(a.acked_at, '%Y-%m-%dT%H:%i:%sZ'), a.outcome,"                                   \
+    " DATE_FORMAT(a.outcome_at, '%Y-%m-%dT%H:%i:%sZ'), a.outcome_by,"                              \
+    " " ADMIN_ACTOR_TAG_TYPE("a.outcome_by") ", " ADMIN_ACTOR_TAG_NAME(                            \
+        "a.outcome_by") ","                                                                        \
+                        " a.outcome_note FROM alerts a JOIN kpm k ON k.id = a.kpm_id "             \
+                        "WHERE" REVIEW_SCOPE " AND a.state IN (?, ?, ?, ?)"
 
 static int
 api_alerts(struct db_conn *c, struct api_job *j)
@@ -256,7 +321,7 @@ api_alerts(struct db_conn *c, struct api_job *j)
                              *const acked[4] = {"acknowledged", "acknowledged", "acknowledged",
                                                 "acknowledged"},
                              *const all[4] = {"new", "sent", "acknowledged", "expired"};
-    const char *const *in;
+    const char *const *in, *track;
     uint64_t cursor;
     unsigned limit;
 
@@ -274,20 +339,22 @@ api_alerts(struct db_conn *c, struct api_job *j)
         api_error(j, 400, "state must be open, acknowledged or all");
         return 0;
     }
-    if (api_page(j, &cursor, &limit) == -1)
+    if (api_page(j, &cursor, &limit) == -1 || api_track(j, &track) == -1)
         return 0;
     j->cols = api_alert_cols;
+    if (track == NULL)
+        return api_list(
+            c, j, API_ALERT_SELECT " AND (? = 0 OR a.id < ?) ORDER BY a.id DESC LIMIT ?",
+            (struct db_param[]){DB_STR(j->user.region), DB_STR(in[0]), DB_STR(in[1]), DB_STR(in[2]),
+                                DB_STR(in[3]), DB_U64(cursor), DB_U64(cursor), DB_U64(limit)},
+            8, limit);
     return api_list(c, j,
-                    "SELECT a.id, a.rule, a.state, a.urgency, a.kpm_id, a.assistant_id, a.detail,"
-                    " DATE_FORMAT(a.created_at, '%Y-%m-%dT%H:%i:%sZ'),"
-                    " DATE_FORMAT(a.acked_at, '%Y-%m-%dT%H:%i:%sZ')"
-                    " FROM alerts a JOIN kpm k ON k.id = a.kpm_id WHERE" REVIEW_SCOPE
-                    " AND a.state IN (?, ?, ?, ?) AND (? = 0 OR a.id < ?)"
-                    " ORDER BY a.id DESC LIMIT ?",
+                    API_ALERT_SELECT " AND k.graduation = ? AND (? = 0 OR a.id < ?)"
+                                     " ORDER BY a.id DESC LIMIT ?",
                     (struct db_param[]){DB_STR(j->user.region), DB_STR(in[0]), DB_STR(in[1]),
-                                        DB_STR(in[2]), DB_STR(in[3]), DB_U64(cursor),
+                                        DB_STR(in[2]), DB_STR(in[3]), DB_STR(track), DB_U64(cursor),
                                         DB_U64(cursor), DB_U64(limit)},
-                    8, limit);
+                    9, limit);
 }
 
 static const char *const api_review_cols[] = {
@@ -396,6 +463,39 @@ static const char *const api_graduation_cols[] = {"id",
     " DATE_FORMAT(g.created_at, '%Y-%m-%dT%H:%i:%sZ'),"                                            \
     " DATE_FORMAT(g.revoked_at, '%Y-%m-%dT%H:%i:%sZ'), g.revoked_by_type, g.revoked_by_id,"        \
     " g.revoke_reason FROM graduations g JOIN kpm k ON k.id = g.kpm_id WHERE" REVIEW_SCOPE
+
+/* the list adds who decided and who revoked by name: an administrator's username, an
+ * assistant's name */
+static const char *const api_graduation_list_cols[] = {"id",
+                                                       "kpm_id",
+                                                       "track",
+                                                       "reason",
+                                                       "effective_date",
+                                                       "decided_by_type",
+                                                       "decided_by_id",
+                                                       "decided_via",
+                                                       "note",
+                                                       "created_at",
+                                                       "revoked_at",
+                                                       "revoked_by_type",
+                                                       "revoked_by_id",
+                                                       "revoke_reason",
+                                                       "decided_by_name",
+                                                       "revoked_by_name",
+                                                       NULL};
+
+#define API_GRADUATION_LIST                                                                        \
+    "SELECT g.id, g.kpm_id, g.track, g.reason, DATE_FORMAT(g.effective_date, '%Y-%m-%d'),"         \
+    " g.decided_by_type, g.decided_by_id, g.decided_via, g.note,"                                  \
+    " DATE_FORMAT(g.created_at, '%Y-%m-%dT%H:%i:%sZ'),"                                            \
+    " DATE_FORMAT(g.revoked_at, '%Y-%m-%dT%H:%i:%sZ'), g.revoked_by_type, g.revoked_by_id,"        \
+    " g.revoke_reason, " ADMIN_ACTOR_NAME(                                                         \
+        "g.decided_by_type",                                                                       \
+        "g.decided_by_id") ","                                                                     \
+                           " " ADMIN_ACTOR_NAME(                                                   \
+                               "g.revoked_by_type",                                                \
+                               "g.revoked_by_id") " FROM graduations g JOIN kpm k ON k.id = "      \
+                                                  "g.kpm_id WHERE" REVIEW_SCOPE
 
 /* graduation gid as the answer, with this status */
 static int
@@ -589,17 +689,20 @@ api_graduations_delete(struct db_conn *c, struct api_job *j)
 static int
 api_graduations_get(struct db_conn *c, struct api_job *j)
 {
-    char kpm[24] = "", track[16] = "", err[96];
+    char kpm[24] = "", kpm2[24] = "", track[16] = "", err[96];
     struct parse_field f[] = {{"kpm_id", kpm, sizeof kpm, 0, 0, 0},
+                              {"kpm", kpm2, sizeof kpm2, 0, 0, 0},
                               {"track", track, sizeof track, 0, 0, 0}};
     uint64_t kid = 0, cursor;
     unsigned limit;
     int t;
 
-    if (parse_form(j->query, strlen(j->query), f, 2, err, sizeof err) == -1) {
+    if (parse_form(j->query, strlen(j->query), f, 3, err, sizeof err) == -1) {
         api_error(j, 400, err);
         return 0;
     }
+    if (kpm[0] == '\0') /* ?kpm=N, as /api/v1/visits takes it */
+        memcpy(kpm, kpm2, sizeof kpm);
     if (kpm[0] != '\0' && parse_u64(kpm, strlen(kpm), 1, UINT64_MAX, &kid) == -1) {
         api_error(j, 400, "kpm_id must be a KPM id");
         return 0;
@@ -611,14 +714,69 @@ api_graduations_get(struct db_conn *c, struct api_job *j)
     }
     if (api_page(j, &cursor, &limit) == -1)
         return 0;
-    j->cols = api_graduation_cols;
+    j->cols = api_graduation_list_cols;
     return api_list(c, j,
-                    API_GRADUATION_SELECT " AND (? = 0 OR g.kpm_id = ?) AND (? = '' OR g.track = ?)"
-                                          " AND (? = 0 OR g.id < ?) ORDER BY g.id DESC LIMIT ?",
+                    API_GRADUATION_LIST " AND (? = 0 OR g.kpm_id = ?) AND (? = '' OR g.track = ?)"
+                                        " AND (? = 0 OR g.id < ?) ORDER BY g.id DESC LIMIT ?",
                     (struct db_param[]){DB_STR(j->user.region), DB_U64(kid), DB_U64(kid),
                                         DB_STR(track), DB_STR(track), DB_U64(cursor),
                                         DB_U64(cursor), DB_U64(limit)},
                     8, limit);
+}
+
+/* -- home visits (recorded by assistants by USSD or SMS, gateway/graduation.c) */
+
+static const char *const api_visit_cols[] = {
+    "id",      "kpm_id",           "assistant_id", "assistant_name", "visit_date", "outcome_code",
+    "outcome", "business_running", "source",       "created_at",     NULL};
+
+static int
+api_visits(struct db_conn *c, struct api_job *j)
+{
+    char kpm[24] = "", kpm2[24] = "", err[96];
+    struct parse_field f[] = {{"kpm", kpm, sizeof kpm, 0, 0, 0},
+                              {"kpm_id", kpm2, sizeof kpm2, 0, 0, 0}};
+    uint64_t kid = 0, cursor;
+    unsigned limit;
+    json_t *data;
+    size_t i;
+    int rc;
+
+    if (parse_form(j->query, strlen(j->query), f, 2, err, sizeof err) == -1) {
+        api_error(j, 400, err);
+        return 0;
+    }
+    if (kpm[0] == '\0')
+        memcpy(kpm, kpm2, sizeof kpm);
+    if (kpm[0] != '\0' && parse_u64(kpm, strlen(kpm), 1, UINT64_MAX, &kid) == -1) {
+        api_error(j, 400, "kpm must be a KPM id");
+        return 0;
+    }
+    if (api_page(j, &cursor, &limit) == -1)
+        return 0;
+    j->cols = api_visit_cols;
+    rc = api_list(c, j,
+                  "SELECT v.id, v.kpm_id, v.assistant_id, s.name,"
+                  " DATE_FORMAT(v.visit_date, '%Y-%m-%d'), v.outcome, NULL,"
+                  " v.business_running, v.source,"
+                  " DATE_FORMAT(v.created_at, '%Y-%m-%dT%H:%i:%sZ')"
+                  " FROM home_visits v JOIN kpm k ON k.id = v.kpm_id"
+                  " JOIN assistants s ON s.id = v.assistant_id WHERE" REVIEW_SCOPE
+                  " AND (? = 0 OR v.kpm_id = ?) AND (? = 0 OR v.id < ?)"
+                  " ORDER BY v.id DESC LIMIT ?",
+                  (struct db_param[]){DB_STR(j->user.region), DB_U64(kid), DB_U64(kid),
+                                      DB_U64(cursor), DB_U64(cursor), DB_U64(limit)},
+                  6, limit);
+    /* the outcome's configured label (English), by its code */
+    data = rc == 0 && j->reply != NULL ? json_object_get(j->reply, "data") : NULL;
+    for (i = 0; i < json_array_size(data); i++) {
+        json_t *o = json_array_get(data, i);
+        json_int_t code = json_integer_value(json_object_get(o, "outcome_code"));
+        const struct config_visit_outcome *vo = config_visit_outcome_find(j->cfg, (unsigned)code);
+
+        json_object_set_new(o, "outcome", vo != NULL ? json_string(vo->label[1]) : json_null());
+    }
+    return rc;
 }
 
 static int
@@ -718,6 +876,12 @@ api_alerts_route(struct http_req *r)
 }
 
 static void
+api_visits_route(struct http_req *r)
+{
+    api_submit(r, api_visits, NULL);
+}
+
+static void
 api_reviews_route(struct http_req *r)
 {
     if (r->method == EVHTTP_REQ_POST)
@@ -746,6 +910,7 @@ static const struct http_route api_routes[] = {
     {NULL, "/api/v1/alerts", EVHTTP_REQ_GET, HTTP_BODY_ANY, "api_alerts", api_alerts_route, NULL},
     {NULL, "/api/v1/reviews", EVHTTP_REQ_GET | EVHTTP_REQ_POST, HTTP_BODY_ANY, "api_reviews",
      api_reviews_route, NULL},
+    {NULL, "/api/v1/visits", EVHTTP_REQ_GET, HTTP_BODY_ANY, "api_visits", api_visits_route, NULL},
     {NULL, "/api/v1/graduations", EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE,
      HTTP_BODY_ANY, "api_graduations", api_graduations_route, NULL},
     {NULL, NULL, 0, HTTP_BODY_ANY, NULL, NULL, NULL},

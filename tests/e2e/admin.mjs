@@ -54,7 +54,7 @@ const dialogs = [];
 let lastDoc = null;            // last main-frame document response
 let current = null;            // step being run
 const STEPS = ['login', 'dashboard', 'session cookie', 'queue filter', 'review',
-  'export csv', ...(xssId ? ['xss'] : []), 'logout'];
+  'export csv', ...(xssId ? ['xss', 'graduation'] : []), 'logout'];
 const done = new Set();
 
 // Watchdog: whatever hangs, the run ends well inside 60 s.
@@ -290,9 +290,42 @@ try {
       if (dialogs.length > before) bad.push(`a ${dialogs[before].type} dialog fired: ${JSON.stringify(dialogs[before].message)}`);
       if (bad.length) throw new Error(bad.join('; '));
     });
+
+    // h. record a graduation on the KPM page, then revoke it: the page shows both
+    await step('graduation', ['loggedIn'], async () => {
+      await gotoPath(`/kpm?id=${encodeURIComponent(xssId)}`);
+      const form = (await need('form#graduation-form')).first();
+      await form.locator('select[name=track]').selectOption('welfare');
+      await form.locator('select[name=reason]').selectOption('business_sustains');
+      await form.locator('input[name=effective_date]').fill('2025-06-01');
+      await form.locator('textarea[name=note]').fill(NOTE);
+      await clickNav(form.locator('button#graduation-record'));
+      const bad = [];
+      if (!pathIs('/kpm')) bad.push(`after recording, on ${path()}, want /kpm`);
+      const track = await (await need('#graduation-track')).first().getAttribute('data-track');
+      if (track !== 'welfare') bad.push(`#graduation-track data-track=${track}, want welfare`);
+      const since = ((await page.locator('#graduated-on').textContent()) || '').trim();
+      if (since !== '2025-06-01') bad.push(`#graduated-on is ${JSON.stringify(since)}, want 2025-06-01`);
+      const rows = await need('table#graduations tr.graduation[data-revoked="0"]', { what: 'a standing graduation' });
+      const row = rows.first();
+      if (!((await row.textContent()) || '').includes(NOTE)) bad.push('the graduation row lacks its note');
+      if (bad.length) throw new Error(bad.join('; '));
+      const gid = await row.getAttribute('data-id');
+      const why = `e2e revoke ${Date.now()}`;
+      await row.locator('form.revoke input[name=reason]').fill(why);
+      await clickNav(row.locator('form.revoke button'));
+      const again = page.locator(`table#graduations tr.graduation[data-id="${gid}"]`);
+      if (await again.count() !== 1) throw new Error(`after revoking, graduation ${gid} not shown on ${path()}`);
+      if (await again.getAttribute('data-revoked') !== '1') bad.push(`graduation ${gid} data-revoked=${await again.getAttribute('data-revoked')}, want 1`);
+      if (!((await again.locator('td.revocation').textContent()) || '').includes(why)) bad.push('the revocation cell lacks the reason');
+      const after = await page.locator('#graduation-track').getAttribute('data-track');
+      if (after !== 'none') bad.push(`after revoking, #graduation-track data-track=${after}, want none`);
+      if (bad.length) throw new Error(bad.join('; '));
+      console.log(`# graduation ${gid} recorded and revoked on ${path()}`);
+    });
   } else {
-    skipped++;
-    console.log('# skip - xss: KABAR_XSS_KPM_ID not set');
+    skipped += 2;
+    console.log('# skip - xss, graduation: KABAR_XSS_KPM_ID not set');
   }
 
   // f. log out; / then redirects to /login

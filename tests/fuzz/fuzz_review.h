@@ -112,6 +112,7 @@ fuzz_review_check(const struct review_filter *f)
     fuzz_review_check_date(f->to);
     fuzz_check_str(f->q, sizeof f->q);
     FUZZ_CHECK(f->review >= REVIEW_UNREVIEWED && f->review <= REVIEW_ALL);
+    FUZZ_CHECK(f->track >= REVIEW_TRACK_ANY && f->track <= REVIEW_TRACK_WELFARE);
 
     json = review_filter_json(f);
     FUZZ_CHECK(json != NULL);
@@ -119,7 +120,8 @@ fuzz_review_check(const struct review_filter *f)
     free(json);
     FUZZ_CHECK(strcmp(f->region, g.region) == 0 && f->assistant == g.assistant &&
                f->type == g.type && f->bstatus == g.bstatus && strcmp(f->from, g.from) == 0 &&
-               strcmp(f->to, g.to) == 0 && strcmp(f->q, g.q) == 0 && f->review == g.review);
+               strcmp(f->to, g.to) == 0 && strcmp(f->q, g.q) == 0 && f->review == g.review &&
+               f->track == g.track);
 
     fuzz_review_check_builds(f);
 }

@@ -155,7 +155,7 @@ START_TEST(test_filter_parse)
     ck_assert_int_eq(f.type, REVIEW_ANY);
     ck_assert_int_eq(f.review, REVIEW_UNREVIEWED);
     ck_assert_int_eq(parse("csrf=x&region=52&assistant=3&type=business&bstatus=2&from=2026-11-01"
-                           "&to=2026-11-30&q=Siti+Am&review=follow_up",
+                           "&to=2026-11-30&q=Siti+Am&review=follow_up&track=welfare",
                            &f),
                      0);
     ck_assert_str_eq(f.region, "52");
@@ -164,6 +164,7 @@ START_TEST(test_filter_parse)
     ck_assert_uint_eq(f.bstatus, 2);
     ck_assert_str_eq(f.q, "Siti Am");
     ck_assert_int_eq(f.review, REVIEW_FOLLOW_UP);
+    ck_assert_int_eq(f.track, REVIEW_TRACK_WELFARE);
     json = review_filter_json(&f);
     ck_assert_ptr_nonnull(json);
     ck_assert_int_eq(review_filter_from_json(json, &g), 0);
@@ -176,6 +177,16 @@ START_TEST(test_filter_parse)
     ck_assert_int_eq(parse("to=yesterday", &f), -1);
     ck_assert_int_eq(parse("review=maybe", &f), -1);
     ck_assert_int_eq(parse("assistant=-1", &f), -1);
+    ck_assert_int_eq(parse("track=graduated", &f), -1);
+    ck_assert_int_eq(parse("track=Welfare", &f), -1);
+    ck_assert_int_eq(parse("track=none", &f), 0);
+    ck_assert_int_eq(f.track, REVIEW_TRACK_NONE);
+    ck_assert_int_eq(parse("track=", &f), 0);
+    ck_assert_int_eq(f.track, REVIEW_TRACK_ANY);
+    /* a filter kept in a session before there were tracks: any track */
+    ck_assert_int_eq(review_filter_from_json("{\"type\":\"help\"}", &f), 0);
+    ck_assert_int_eq(f.track, REVIEW_TRACK_ANY);
+    ck_assert_int_eq(review_filter_from_json("{\"track\":\"other\"}", &f), -1);
     ck_assert_int_eq(review_filter_from_json("{\"type\":\"nope\"}", &f), -1);
     ck_assert_int_eq(review_filter_from_json("not json", &f), -1);
 }
@@ -208,6 +219,16 @@ START_TEST(test_build)
     ck_assert_ptr_nonnull(strstr(b.sql, "k.msisdn = ?"));
     ck_assert_ptr_nonnull(strstr(b.sql, "x.id < ?"));
     ck_assert_int_eq(review_build(&b, &f, "", REVIEW_KEYSET, REVIEW_ANY, 0, 10, 0), -1);
+    /* a track: one more parameter, on the KPM row, in every sub-query */
+    ck_assert_int_eq(parse("track=natural", &f), 0);
+    ck_assert_int_eq(review_build(&b, &f, "52", REVIEW_PAGE, 0, 0, 50, 0), 0);
+    ck_assert_uint_eq(b.np, 6);
+    ck_assert_ptr_nonnull(strstr(b.sql, "k.graduation = ?"));
+    ck_assert_str_eq(b.p[1].s, "natural");
+    ck_assert_ptr_nonnull(strstr(b.sql, "x STRAIGHT_JOIN kpm k"));
+    ck_assert_int_eq(review_build(&b, &f, "", REVIEW_KEYSET, REVIEW_BUSINESS, 0, 10, 0), 0);
+    ck_assert_uint_eq(b.np, 1);
+    ck_assert_str_eq(b.p[0].s, "natural");
     ck_assert_ptr_null(review_export_columns(REVIEW_ANY));
     ck_assert_str_eq(review_export_columns(REVIEW_BUSINESS)[0], "report_id");
 }
