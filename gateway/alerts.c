@@ -57,25 +57,39 @@ enum alerts_param {
     ALERTS_KEEP, /* 100 - percent: what is left of the previous revenue at most */
     ALERTS_MONTHS,
     ALERTS_MONTHS_1, /* months - 1 */
-    ALERTS_REVENUE
+    ALERTS_REVENUE,
+    ALERTS_TRACKS,   /* the rule's tracks: three parameters, for ALERTS_IN_TRACKS */
+    ALERTS_FOLLOW_UP /* follow-up months: welfare's, then natural's (two parameters) */
 };
 
-#define ALERTS_PARAMS 13
+#define ALERTS_KINDS 16  /* of a rule's list */
+#define ALERTS_PARAMS 20 /* what they stand for, at most */
+/* the KPM (k) is on one of the given tracks; parameters: alerts_tracks() */
+#define ALERTS_IN_TRACKS " k.graduation IN (?, ?, ?)"
+/* inside her follow-up period, or never graduated; parameters: the follow-up months of welfare
+ * and natural, now */
+#define ALERTS_FOLLOWED_UP                                                                         \
+    " (k.graduation = 'none' OR k.graduated_on + INTERVAL"                                         \
+    " (CASE k.graduation WHEN 'welfare' THEN ? ELSE ? END) MONTH > ?)"
 /* one alert per KPM a rule names; parameters: urgency, created_at (unless the key takes one) */
 #define ALERTS_INSERT(rule)                                                                        \
     "INSERT INTO alerts (rule, kpm_id, assistant_id, dedupe_key, urgency,"                         \
     " created_at) SELECT '" rule "', k.id, k.assistant_id, "
+/* The alerts of one KPM, by her index: statistics taken while a rule raised thousands of
+ * alerts at once can make a scan of alerts look cheaper, per KPM (seen: 99M rows examined). */
+#define ALERTS_OF_KPM(x) " alerts " x " FORCE INDEX (idx_alerts_kpm_created) "
 /* none for this rule and KPM inside the window; parameters: now, window_days */
 #define ALERTS_RECENT(rule)                                                                        \
-    " AND NOT EXISTS (SELECT 1 FROM alerts x WHERE x.rule = '" rule "' AND x.kpm_id = k.id"        \
-    " AND x.created_at > ? - INTERVAL ? DAY)"
+    " AND NOT EXISTS (SELECT 1 FROM" ALERTS_OF_KPM("x") "WHERE x.rule = '" rule "'"                \
+                                                        " AND x.kpm_id = k.id"                     \
+                                                        " AND x.created_at > ? - INTERVAL ? DAY)"
 #define ALERTS_UPSERT " ON DUPLICATE KEY UPDATE id = alerts.id"
 
 static const char alerts_business_closed[] = ALERTS_INSERT(
     "business_closed") "CONCAT('business_closed:', MIN(b.id)), ?, ?"
                        " FROM business_reports b JOIN kpm k ON k.id = b.kpm_id"
                        " WHERE b.status IN (2, 3) AND b.created_at > ? - INTERVAL 2 DAY"
-                       " AND b.created_at <= ?" ALERTS_RECENT(
+                       " AND b.created_at <= ? AND" ALERTS_IN_TRACKS ALERTS_RECENT(
                            "business_closed") " GROUP BY k.id" ALERTS_UPSERT;
 
 /* reported absent, or silent N days after a training the KPM was enrolled in */
@@ -85,14 +99,14 @@ static const char alerts_training_missed[] = ALERTS_INSERT(
                        " JOIN trainings t ON t.id = e.training_id"
                        " LEFT JOIN attendance_reports ar"
                        "  ON ar.kpm_id = k.id AND ar.training_id = t.id"
-                       " WHERE t.starts_at > ? - INTERVAL 30 DAY"
+                       " WHERE t.starts_at > ? - INTERVAL 30 DAY AND" ALERTS_IN_TRACKS
                        " AND ((ar.id IS NOT NULL AND ar.attended = 0)"
                        "  OR (ar.id IS NULL AND t.starts_at <= ? - INTERVAL ? DAY))" ALERTS_RECENT(
                            "training_missed") " GROUP BY k.id" ALERTS_UPSERT;
 
 static const char alerts_silent[] = ALERTS_INSERT(
     "silent") "CONCAT('silent:', k.id, ':', DATE_FORMAT(?, '%Y-%m-%d')), ?, ?"
-              " FROM kpm k WHERE k.graduation = 'none'"
+              " FROM kpm k WHERE" ALERTS_IN_TRACKS " AND" ALERTS_FOLLOWED_UP
               " AND k.created_at <= ? - INTERVAL ? WEEK"
               " AND NOT EXISTS (SELECT 1 FROM business_reports b WHERE b.kpm_id = k.id"
               "  AND b.created_at > ? - INTERVAL ? WEEK)" ALERTS_RECENT("silent") ALERTS_UPSERT;
@@ -106,56 +120,86 @@ static const char alerts_revenue_drop[] = ALERTS_INSERT(
                     "  ORDER BY p2.created_at DESC, p2.id DESC LIMIT 1)"
                     " WHERE b.revenue IS NOT NULL AND b.created_at > ? - INTERVAL 2 DAY"
                     " AND b.created_at <= ? AND p.revenue > 0"
-                    " AND b.revenue * 100 <= p.revenue * ?" ALERTS_RECENT(
+                    " AND b.revenue * 100 <= p.revenue * ? AND" ALERTS_IN_TRACKS ALERTS_RECENT(
                         "revenue_drop") " GROUP BY k.id" ALERTS_UPSERT;
 
 /* each of the last K months has a running business at or above the threshold, and no report
- * in them says otherwise */
+ * in them says otherwise. Only for a KPM who reported in the last two days (the index on
+ * business_reports.created_at, never a scan of kpm), who has not graduated, is not snoozed (a
+ * declined candidate: candidate_snooze_until, a day in WIB), and whose candidacy is neither
+ * open (new, sent, or acknowledged as later) nor confirmed: a decided candidate never comes
+ * back every month. */
 static const char alerts_graduation[] = ALERTS_INSERT(
     "graduation") "CONCAT('graduation:', k.id, ':', DATE_FORMAT(?, '%Y-%m')), ?, ?"
-                  " FROM kpm k WHERE k.graduation = 'none'"
-                  " AND EXISTS (SELECT 1 FROM business_reports r WHERE r.kpm_id = k.id"
-                  "  AND r.created_at > ? - INTERVAL 2 DAY)"
-                  " AND (SELECT COUNT(DISTINCT DATE_FORMAT(b.created_at, '%Y-%m'))"
-                  "  FROM business_reports b WHERE b.kpm_id = k.id AND b.status = 1"
-                  "  AND b.created_at >= DATE_FORMAT(? - INTERVAL ? MONTH, '%Y-%m-01')"
-                  "  AND b.revenue >= ?) = ?"
-                  " AND NOT EXISTS (SELECT 1 FROM business_reports b WHERE b.kpm_id = k.id"
-                  "  AND b.created_at >= DATE_FORMAT(? - INTERVAL ? MONTH, '%Y-%m-01')"
-                  "  AND (b.status <> 1 OR COALESCE(b.revenue, 0) < ?))" ALERTS_RECENT("graduation")
-                      ALERTS_UPSERT;
+                  " FROM (SELECT DISTINCT r.kpm_id FROM business_reports r"
+                  "  WHERE r.created_at > ? - INTERVAL 2 DAY AND r.created_at <= ?) rr"
+                  " JOIN kpm k ON k.id = rr.kpm_id"
+                  " WHERE k.graduation = 'none' AND" ALERTS_IN_TRACKS
+                  " AND (k.candidate_snooze_until IS NULL"
+                  "  OR k.candidate_snooze_until <= DATE(? + INTERVAL 7 HOUR))"
+                  " AND NOT EXISTS (SELECT 1 FROM" ALERTS_OF_KPM(
+                      "c") "WHERE c.kpm_id = k.id"
+                           "  AND c.rule = 'graduation' AND (c.state IN ('new', 'sent')"
+                           "  OR c.outcome = 'confirmed' OR (c.outcome = 'later' AND c.state <> "
+                           "'expired')))"
+                           " AND (SELECT COUNT(DISTINCT DATE_FORMAT(b.created_at, '%Y-%m'))"
+                           "  FROM business_reports b WHERE b.kpm_id = k.id AND b.status = 1"
+                           "  AND b.created_at >= DATE_FORMAT(? - INTERVAL ? MONTH, '%Y-%m-01')"
+                           "  AND b.revenue >= ?) = ?"
+                           " AND NOT EXISTS (SELECT 1 FROM business_reports b WHERE b.kpm_id = k.id"
+                           "  AND b.created_at >= DATE_FORMAT(? - INTERVAL ? MONTH, '%Y-%m-01')"
+                           "  AND (b.status <> 1 OR COALESCE(b.revenue, 0) < ?))" ALERTS_RECENT(
+                               "graduation") ALERTS_UPSERT;
+
+/* A graduate's new report (the last two days) inside `months` after her graduation that says
+ * her business is closed or paused (as business_closed reads 2 and 3), or whose revenue is at
+ * most (100 - percent) % of her report before: one alert per report, no window. */
+static const char alerts_relapse[] = ALERTS_INSERT(
+    "relapse") "CONCAT('relapse:', b.id), ?, ?"
+               " FROM business_reports b JOIN kpm k ON k.id = b.kpm_id"
+               " LEFT JOIN business_reports p ON p.id = (SELECT p2.id FROM business_reports p2"
+               "  WHERE p2.kpm_id = b.kpm_id AND p2.revenue IS NOT NULL"
+               "  AND (p2.created_at, p2.id) < (b.created_at, b.id)"
+               "  ORDER BY p2.created_at DESC, p2.id DESC LIMIT 1)"
+               " WHERE b.created_at > ? - INTERVAL 2 DAY AND b.created_at <= ? AND" ALERTS_IN_TRACKS
+               " AND k.graduated_on IS NOT NULL AND b.created_at >= k.graduated_on"
+               " AND b.created_at < k.graduated_on + INTERVAL ? MONTH"
+               " AND (b.status IN (2, 3) OR (b.revenue IS NOT NULL AND p.revenue > 0"
+               "  AND b.revenue * 100 <= p.revenue * ?))" ALERTS_UPSERT;
 
 /* in the order of enum config_rule; help and link requests raise theirs where they are saved
  * (report.c, with the same window) */
 static const struct alerts_rule {
     const char *sql;
-    enum alerts_param p[ALERTS_PARAMS + 1];
+    enum alerts_param p[ALERTS_KINDS + 1];
 } alerts_rules[RULE_COUNT] = {
     [RULE_BUSINESS_CLOSED] = {alerts_business_closed,
-                              {ALERTS_URGENCY, ALERTS_NOW, ALERTS_NOW, ALERTS_NOW, ALERTS_NOW,
-                               ALERTS_WINDOW}},
+                              {ALERTS_URGENCY, ALERTS_NOW, ALERTS_NOW, ALERTS_NOW, ALERTS_TRACKS,
+                               ALERTS_NOW, ALERTS_WINDOW}},
     [RULE_HELP_REQUESTED] = {NULL, {ALERTS_END}},
     [RULE_TRAINING_MISSED] = {alerts_training_missed,
-                              {ALERTS_URGENCY, ALERTS_NOW, ALERTS_NOW, ALERTS_NOW, ALERTS_DAYS,
-                               ALERTS_NOW, ALERTS_WINDOW}},
+                              {ALERTS_URGENCY, ALERTS_NOW, ALERTS_NOW, ALERTS_TRACKS, ALERTS_NOW,
+                               ALERTS_DAYS, ALERTS_NOW, ALERTS_WINDOW}},
     [RULE_SILENT] = {alerts_silent,
-                     {ALERTS_NOW, ALERTS_URGENCY, ALERTS_NOW, ALERTS_NOW, ALERTS_WEEKS, ALERTS_NOW,
-                      ALERTS_WEEKS, ALERTS_NOW, ALERTS_WINDOW}},
+                     {ALERTS_NOW, ALERTS_URGENCY, ALERTS_NOW, ALERTS_TRACKS, ALERTS_FOLLOW_UP,
+                      ALERTS_NOW, ALERTS_NOW, ALERTS_WEEKS, ALERTS_NOW, ALERTS_WEEKS, ALERTS_NOW,
+                      ALERTS_WINDOW}},
     [RULE_REVENUE_DROP] = {alerts_revenue_drop,
                            {ALERTS_URGENCY, ALERTS_NOW, ALERTS_NOW, ALERTS_NOW, ALERTS_KEEP,
-                            ALERTS_NOW, ALERTS_WINDOW}},
+                            ALERTS_TRACKS, ALERTS_NOW, ALERTS_WINDOW}},
     [RULE_GRADUATION] = {alerts_graduation,
                          {ALERTS_NOW, ALERTS_URGENCY, ALERTS_NOW, ALERTS_NOW, ALERTS_NOW,
-                          ALERTS_MONTHS_1, ALERTS_REVENUE, ALERTS_MONTHS, ALERTS_NOW,
-                          ALERTS_MONTHS_1, ALERTS_REVENUE, ALERTS_NOW, ALERTS_WINDOW}},
+                          ALERTS_TRACKS, ALERTS_NOW, ALERTS_NOW, ALERTS_MONTHS_1, ALERTS_REVENUE,
+                          ALERTS_MONTHS, ALERTS_NOW, ALERTS_MONTHS_1, ALERTS_REVENUE, ALERTS_NOW,
+                          ALERTS_WINDOW}},
     [RULE_LINK_REQUEST] = {NULL, {ALERTS_END}},
-    /* relapse raises nothing yet: its statement (welfare graduates inside `months` after their
-     * effective date) comes with the track-aware rules of issue 12 */
-    [RULE_RELAPSE] = {NULL, {ALERTS_END}},
+    [RULE_RELAPSE] = {alerts_relapse,
+                      {ALERTS_URGENCY, ALERTS_NOW, ALERTS_NOW, ALERTS_NOW, ALERTS_TRACKS,
+                       ALERTS_MONTHS, ALERTS_KEEP}},
 };
 
 static struct db_param
-alerts_param(enum alerts_param k, const struct alerts_job *j, const struct config_alert_rule *r)
+alerts_param_one(enum alerts_param k, const struct alerts_job *j, const struct config_alert_rule *r)
 {
     switch (k) {
     case ALERTS_NOW:
@@ -176,35 +220,79 @@ alerts_param(enum alerts_param k, const struct alerts_job *j, const struct confi
         return DB_U64(r->months - 1);
     case ALERTS_REVENUE:
         return DB_U64(r->revenue);
+    case ALERTS_TRACKS:
+    case ALERTS_FOLLOW_UP:
     case ALERTS_END:
         break;
     }
     return DB_NULL();
 }
 
+/* the parameters of ALERTS_IN_TRACKS for a set of TRACK_BIT()s: the names of the three
+ * literal tracks (config_track_names), never text from anywhere else */
+static size_t
+alerts_tracks(unsigned tracks, struct db_param *p)
+{
+    const char *v[TRACK_COUNT];
+    int t;
+
+    config_track_values(tracks, v);
+    for (t = 0; t < TRACK_COUNT; t++)
+        p[t] = DB_STR(v[t]);
+    return TRACK_COUNT;
+}
+
+/* the parameters k stands for, at p (room for ALERTS_WIDEST); how many */
+#define ALERTS_WIDEST TRACK_COUNT
+static size_t
+alerts_param(enum alerts_param k, const struct alerts_job *j, const struct config_alert_rule *r,
+             struct db_param *p)
+{
+    switch (k) {
+    case ALERTS_TRACKS:
+        return alerts_tracks(r->tracks, p);
+    case ALERTS_FOLLOW_UP:
+        p[0] = DB_U64(j->cfg->graduation.follow_up_months[TRACK_WELFARE]);
+        p[1] = DB_U64(j->cfg->graduation.follow_up_months[TRACK_NATURAL]);
+        return 2;
+    default:
+        p[0] = alerts_param_one(k, j, r);
+        return 1;
+    }
+}
+
 static int
 alerts_raise(struct db_conn *c, struct alerts_job *j)
 {
     const struct config_alerts *a = &j->cfg->alerts;
-    struct db_param p[ALERTS_PARAMS];
-    size_t n;
+    struct db_param p[ALERTS_PARAMS + ALERTS_WIDEST];
+    size_t n, k;
     int err = 0, i;
 
     /* help and link alerts are raised 'immediate' where the request is saved, inside their
-     * window (report.c): the waiting alerts of every rule take its configured urgency */
+     * window (report.c): the waiting alerts of every rule take its configured urgency. A
+     * waiting alert of a KPM not on its rule's tracks (a help request report.c raised for
+     * any KPM, or one raised before her graduation changed) expires unsent. */
     for (i = 0; i < RULE_COUNT && err == 0; i++) {
-        p[0] = alerts_param(ALERTS_URGENCY, j, &a->rules[i]);
+        p[0] = alerts_param_one(ALERTS_URGENCY, j, &a->rules[i]);
         p[1] = DB_STR(config_rule_names[i]);
-        err = db_exec(c, "UPDATE alerts SET urgency = ? WHERE rule = ? AND state = 'new'", p, 2,
-                      NULL, NULL);
+        if ((err = db_exec(c, "UPDATE alerts SET urgency = ? WHERE rule = ? AND state = 'new'", p,
+                           2, NULL, NULL)) != 0)
+            break;
+        p[0] = DB_STR(config_rule_names[i]);
+        n = 1 + alerts_tracks(a->rules[i].tracks, &p[1]);
+        err = db_exec(c,
+                      "UPDATE alerts a JOIN kpm k ON k.id = a.kpm_id SET a.state = 'expired'"
+                      " WHERE a.rule = ? AND a.state = 'new' AND NOT (" ALERTS_IN_TRACKS ")",
+                      p, n, NULL, NULL);
     }
     for (i = 0; i < RULE_COUNT && err == 0; i++) {
         const struct alerts_rule *rule = &alerts_rules[i];
 
         if (rule->sql == NULL || !a->rules[i].enabled)
             continue;
-        for (n = 0; n < ALERTS_PARAMS && rule->p[n] != ALERTS_END; n++)
-            p[n] = alerts_param(rule->p[n], j, &a->rules[i]);
+        for (n = 0, k = 0; k < ALERTS_KINDS && rule->p[k] != ALERTS_END && n <= ALERTS_PARAMS; k++)
+            n += alerts_param(rule->p[k], j, &a->rules[i], &p[n]);
         err = db_exec(c, rule->sql, p, n, NULL, NULL);
     }
     return err;
@@ -543,10 +631,22 @@ alerts_reminder_cb(void *arg, char **v, unsigned long *len, unsigned n)
     return 0;
 }
 
-/* month NULL: training reminders (key remind:TRAINING:KPM); else nudges (nudge:MONTH:KPM) */
+static void
+alerts_reminders_free(struct alerts_reminder *list)
+{
+    struct alerts_reminder *r;
+
+    while ((r = list) != NULL) {
+        list = r->next;
+        free(r);
+    }
+}
+
+/* period NULL: training reminders (key remind:TRAINING:KPM); else one a month, keyed
+ * PERIOD:KPM (nudge:YYYY-MM, checkin:YYYY-MM) */
 static int
 alerts_queue_reminders(struct db_conn *c, struct alerts_job *j, struct alerts_reminder *list,
-                       enum text_id text, const char *month)
+                       enum text_id text, const char *period)
 {
     struct alerts_reminder *r;
     int err = 0;
@@ -565,8 +665,8 @@ alerts_queue_reminders(struct db_conn *c, struct alerts_job *j, struct alerts_re
                                j->cfg->outbox.max_segments};
 
         texts_render(j->cfg->texts, text, strcmp(r->lang, "en") == 0, kv, body, sizeof body);
-        if (month != NULL)
-            snprintf(key, sizeof key, "nudge:%s:%llu", month, (unsigned long long)r->kpm);
+        if (period != NULL)
+            snprintf(key, sizeof key, "%s:%llu", period, (unsigned long long)r->kpm);
         else
             snprintf(key, sizeof key, "remind:%llu:%llu", (unsigned long long)r->training,
                      (unsigned long long)r->kpm);
@@ -575,27 +675,37 @@ alerts_queue_reminders(struct db_conn *c, struct alerts_job *j, struct alerts_re
         else if (err == OUTBOX_TOO_LONG)
             err = 0;
     }
-    while ((r = list) != NULL) {
-        list = r->next;
-        free(r);
-    }
+    alerts_reminders_free(list);
     return err;
 }
+
+/* Whom a reminder goes to: the KPM on one of the tracks (alerts_tracks()), and a natural
+ * graduate who opted in to keep business support even when natural is not listed. */
+#define ALERTS_AUDIENCE                                                                            \
+    " (" ALERTS_IN_TRACKS " OR (k.graduation = 'natural' AND k.support_opt_in = 1))"
 
 static int
 alerts_reminders(struct db_conn *c, struct alerts_job *j)
 {
     const struct config_alerts *a = &j->cfg->alerts;
+    const struct config_graduation *g = &j->cfg->graduation;
     struct alerts_reminder *list = NULL;
-    char month[8];
+    struct db_param p[12];
+    char period[24];
+    size_t n;
     int err = 0;
 
     if (a->remind_hours > 0) {
-        struct db_param p[] = {DB_STR(j->now),          DB_STR(j->now),
-                               DB_U64(a->remind_hours), DB_STR(j->now),
-                               DB_I64(a->quiet_start),  DB_I64(a->quiet_end),
-                               DB_I64(a->quiet_start),  DB_U64(ALERTS_BATCH)};
-
+        n = 0;
+        p[n++] = DB_STR(j->now);
+        p[n++] = DB_STR(j->now);
+        p[n++] = DB_U64(a->remind_hours);
+        n += alerts_tracks(a->remind_tracks, &p[n]);
+        p[n++] = DB_STR(j->now);
+        p[n++] = DB_I64(a->quiet_start);
+        p[n++] = DB_I64(a->quiet_end);
+        p[n++] = DB_I64(a->quiet_start);
+        p[n++] = DB_U64(ALERTS_BATCH);
         /* trainings starting within the window, to enrolled KPM who take reminders, once
          * (the outbox key), and not in the quiet hours of their zone */
         if ((err = db_query(
@@ -611,23 +721,33 @@ alerts_reminders(struct db_conn *c, struct alerts_job *j)
                                                        " JOIN assistants s ON s.id = k.assistant_id"
                                                        " WHERE k.reminders = 1 AND t.starts_at > ?"
                                                        " AND t.starts_at <= ? + INTERVAL ? HOUR "
-                                                       "AND NOT " ALERTS_QUIET
+                                                       "AND" ALERTS_AUDIENCE
+                                                       " AND NOT " ALERTS_QUIET
                                                        " AND NOT EXISTS (SELECT 1 FROM outbox o "
                                                        "WHERE o.idempotency_key ="
                                                        "  CONCAT('remind:', t.id, ':', k.id)) "
                                                        "LIMIT ?",
-                 p, 8, alerts_reminder_cb, &list)) != 0)
+                 p, n, alerts_reminder_cb, &list)) != 0) {
+            alerts_reminders_free(list);
             return err;
+        }
         if ((err = alerts_queue_reminders(c, j, list, TEXT_REMIND_TRAINING, NULL)) != 0)
             return err;
         list = NULL;
     }
     if (a->nudge_day > 0) {
-        struct db_param p[] = {DB_STR(j->now),         DB_I64(a->nudge_day), DB_STR(j->now),
-                               DB_I64(a->quiet_start), DB_I64(a->quiet_end), DB_I64(a->quiet_start),
-                               DB_STR(j->now),         DB_STR(j->now),       DB_U64(ALERTS_BATCH)};
-
-        snprintf(month, sizeof month, "%.7s", j->now);
+        n = 0;
+        p[n++] = DB_STR(j->now);
+        p[n++] = DB_I64(a->nudge_day);
+        n += alerts_tracks(a->nudge_tracks, &p[n]);
+        p[n++] = DB_STR(j->now);
+        p[n++] = DB_I64(a->quiet_start);
+        p[n++] = DB_I64(a->quiet_end);
+        p[n++] = DB_I64(a->quiet_start);
+        p[n++] = DB_STR(j->now);
+        p[n++] = DB_STR(j->now);
+        p[n++] = DB_U64(ALERTS_BATCH);
+        snprintf(period, sizeof period, "nudge:%.7s", j->now);
         /* from the nudge day of the month (their zone), KPM who take reminders and have not
          * reported this month, once a month */
         if ((err = db_query(
@@ -635,15 +755,45 @@ alerts_reminders(struct db_conn *c, struct alerts_job *j)
                  "SELECT k.id, 0, k.msisdn, k.lang, '', '', '', '' FROM kpm k"
                  " JOIN assistants s ON s.id = k.assistant_id"
                  " WHERE k.reminders = 1 AND DAY(" ALERTS_LOCAL(
-                     "?") ") >= ?"
-                          " AND NOT " ALERTS_QUIET
+                     "?") ") >= ? AND" ALERTS_AUDIENCE " AND NOT " ALERTS_QUIET
                           " AND NOT EXISTS (SELECT 1 FROM business_reports b WHERE b.kpm_id = k.id"
                           "  AND b.created_at >= DATE_FORMAT(?, '%Y-%m-01'))"
                           " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.idempotency_key ="
                           "  CONCAT('nudge:', DATE_FORMAT(?, '%Y-%m'), ':', k.id)) LIMIT ?",
-                 p, 9, alerts_reminder_cb, &list)) != 0)
+                 p, n, alerts_reminder_cb, &list)) != 0) {
+            alerts_reminders_free(list);
             return err;
-        err = alerts_queue_reminders(c, j, list, TEXT_NUDGE, month);
+        }
+        if ((err = alerts_queue_reminders(c, j, list, TEXT_NUDGE, period)) != 0)
+            return err;
+        list = NULL;
+    }
+    if (g->checkin_day > 0 && g->follow_up_months[TRACK_WELFARE] > 0) {
+        struct db_param q[] = {DB_STR(j->now),         DB_I64(g->checkin_day),
+                               DB_STR(j->now),         DB_U64(g->follow_up_months[TRACK_WELFARE]),
+                               DB_STR(j->now),         DB_STR(j->now),
+                               DB_I64(a->quiet_start), DB_I64(a->quiet_end),
+                               DB_I64(a->quiet_start), DB_STR(j->now),
+                               DB_U64(ALERTS_BATCH)};
+
+        snprintf(period, sizeof period, "checkin:%.7s", j->now);
+        /* from the check-in day of the month (their zone; a late kabard catches up), welfare
+         * graduates inside their follow-up period who take reminders (STOP), once a month, as
+         * the nudge: outside quiet hours (the index on kpm.graduation, never a scan of kpm) */
+        err = db_query(c,
+                       "SELECT k.id, 0, k.msisdn, k.lang, '', '', '', '' FROM kpm k"
+                       " JOIN assistants s ON s.id = k.assistant_id"
+                       " WHERE k.graduation = 'welfare' AND k.reminders = 1"
+                       " AND DAY(" ALERTS_LOCAL(
+                           "?") ") >= ? AND k.graduated_on <= ?"
+                                " AND k.graduated_on + INTERVAL ? MONTH > ? AND NOT " ALERTS_QUIET
+                                " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.idempotency_key ="
+                                "  CONCAT('checkin:', DATE_FORMAT(?, '%Y-%m'), ':', k.id)) LIMIT ?",
+                       q, sizeof q / sizeof q[0], alerts_reminder_cb, &list);
+        if (err != 0)
+            alerts_reminders_free(list);
+        else
+            err = alerts_queue_reminders(c, j, list, TEXT_CHECKIN, period);
     }
     return err;
 }

@@ -360,6 +360,15 @@ config_track_parse(const char *s)
     return -1;
 }
 
+void
+config_track_values(unsigned mask, const char *out[TRACK_COUNT])
+{
+    int t;
+
+    for (t = 0; t < TRACK_COUNT; t++)
+        out[t] = (mask & TRACK_BIT(t)) != 0 ? config_track_names[t] : "";
+}
+
 /* A list of track names as TRACK_BIT()s (what.name in messages). Absent leaves *mask as it is; an
  * empty list, a name that is no track or one named twice is an error (an empty list would silently
  * switch the rule off: `enabled = false` says that). */
@@ -402,6 +411,23 @@ static const char *const config_alerts_keys[] = {
 static const char *const config_rule_keys[] = {"enabled", "urgency", "days",   "weeks", "percent",
                                                "months",  "revenue", "tracks", NULL};
 
+/* The issue's defaults: a rule applies to KPM who have not graduated; silent also to welfare
+ * graduates (inside their follow-up period), relapse to them alone; a help or phone-link request
+ * reaches the assistant whatever the KPM's track (a graduate asking for help, or who changed her
+ * phone, still needs an answer). */
+static void
+config_alerts_default_tracks(struct config_alerts *a)
+{
+    int i;
+
+    for (i = 0; i < RULE_COUNT; i++)
+        a->rules[i].tracks = TRACK_BIT(TRACK_NONE);
+    a->rules[RULE_SILENT].tracks |= TRACK_BIT(TRACK_WELFARE);
+    a->rules[RULE_HELP_REQUESTED].tracks = TRACK_ALL;
+    a->rules[RULE_LINK_REQUEST].tracks = TRACK_ALL;
+    a->rules[RULE_RELAPSE].tracks = TRACK_BIT(TRACK_WELFARE);
+}
+
 static int
 config_load_alerts(struct cfgfile *st, struct config *c)
 {
@@ -428,11 +454,7 @@ config_load_alerts(struct cfgfile *st, struct config *c)
     a->rules[RULE_REVENUE_DROP].percent = 50;
     a->rules[RULE_GRADUATION].months = 3;
     a->rules[RULE_GRADUATION].revenue = 2500000;
-    /* the issue's defaults: every rule applies to KPM who have not graduated; silent also to
-     * welfare graduates (meant for their follow-up period), relapse to them alone */
-    for (i = 0; i < RULE_COUNT; i++)
-        a->rules[i].tracks = TRACK_BIT(TRACK_NONE);
-    a->rules[RULE_SILENT].tracks |= TRACK_BIT(TRACK_WELFARE);
+    config_alerts_default_tracks(a);
     a->rules[RULE_RELAPSE].immediate = 1;
     a->rules[RULE_RELAPSE].percent = 30;
     a->rules[RULE_RELAPSE].months = 12;

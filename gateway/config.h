@@ -209,6 +209,10 @@ extern const char *const config_rule_names[RULE_COUNT];
 extern const char *const config_track_names[TRACK_COUNT]; /* none, natural, welfare */
 /* The track named s, or -1. */
 int config_track_parse(const char *s);
+/* The values of the tracks in mask (TRACK_BIT()s), in the order of config_track_names, and ""
+ * (a value kpm.graduation never has) for each track not in it: bound to `x IN (?, ?, ?)` they
+ * select exactly the mask, and to `x NOT IN (?, ?, ?)` exactly the rest (no NULL involved). */
+void config_track_values(unsigned mask, const char *out[TRACK_COUNT]);
 /* The configured graduation reason `code`, or NULL. */
 const struct config_reason *config_reason_find(const struct config *, const char *code);
 /* The configured home-visit outcome `code`, or NULL. */

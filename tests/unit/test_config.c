@@ -177,8 +177,11 @@ START_TEST(graduation_and_tracks_of_the_sample)
     ck_assert_ptr_nonnull(config_visit_outcome_find(c, 5));
     ck_assert_ptr_null(config_visit_outcome_find(c, 6));
     for (i = 0; i < RULE_COUNT; i++)
-        if (i != RULE_SILENT && i != RULE_RELAPSE)
+        if (i != RULE_SILENT && i != RULE_RELAPSE && i != RULE_HELP_REQUESTED &&
+            i != RULE_LINK_REQUEST)
             ck_assert_uint_eq(c->alerts.rules[i].tracks, none);
+    ck_assert_uint_eq(c->alerts.rules[RULE_HELP_REQUESTED].tracks, TRACK_ALL);
+    ck_assert_uint_eq(c->alerts.rules[RULE_LINK_REQUEST].tracks, TRACK_ALL);
     ck_assert_uint_eq(c->alerts.rules[RULE_SILENT].tracks, none | welfare);
     ck_assert_uint_eq(c->alerts.rules[RULE_RELAPSE].tracks, welfare);
     ck_assert_str_eq(config_rule_names[RULE_RELAPSE], "relapse");
@@ -220,7 +223,9 @@ START_TEST(graduation_and_tracks_defaults)
         ck_assert_uint_eq(c->alerts.rules[i].tracks,
                           i == RULE_SILENT    ? TRACK_BIT(TRACK_NONE) | TRACK_BIT(TRACK_WELFARE)
                           : i == RULE_RELAPSE ? TRACK_BIT(TRACK_WELFARE)
-                                              : TRACK_BIT(TRACK_NONE));
+                          : i == RULE_HELP_REQUESTED || i == RULE_LINK_REQUEST
+                              ? TRACK_ALL
+                              : TRACK_BIT(TRACK_NONE));
     ck_assert_int_eq(c->alerts.rules[RULE_RELAPSE].enabled, 1);
     ck_assert_int_eq(c->alerts.rules[RULE_RELAPSE].immediate, 1);
     ck_assert_uint_eq(c->alerts.rules[RULE_RELAPSE].percent, 30);
@@ -228,6 +233,29 @@ START_TEST(graduation_and_tracks_defaults)
     ck_assert_uint_eq(c->alerts.nudge_tracks, TRACK_BIT(TRACK_NONE) | TRACK_BIT(TRACK_WELFARE));
     ck_assert_uint_eq(c->alerts.remind_tracks, c->alerts.nudge_tracks);
     config_unref(c);
+}
+END_TEST
+
+/* bound to `k.graduation IN (?, ?, ?)`: the names of the mask, "" (no track) for the rest */
+START_TEST(track_values_bind_exactly_the_mask)
+{
+    const char *v[TRACK_COUNT];
+    unsigned mask;
+    int t;
+
+    for (mask = 0; mask <= TRACK_ALL; mask++) {
+        config_track_values(mask, v);
+        for (t = 0; t < TRACK_COUNT; t++)
+            ck_assert_str_eq(v[t], (mask & TRACK_BIT(t)) != 0 ? config_track_names[t] : "");
+    }
+    config_track_values(TRACK_BIT(TRACK_WELFARE), v);
+    ck_assert_str_eq(v[0], "");
+    ck_assert_str_eq(v[1], "");
+    ck_assert_str_eq(v[2], "welfare");
+    /* bits above the three tracks name nothing */
+    config_track_values(~0u, v);
+    ck_assert_str_eq(v[0], "none");
+    ck_assert_str_eq(v[2], "welfare");
 }
 END_TEST
 
@@ -271,9 +299,9 @@ START_TEST(graduation_and_tracks_errors_name_the_line)
          "two reasons have the code 'business_sustains'"},
         {"{ code = 2;", "{ code = 1;", "two visit outcomes have the code 1"},
         /* an empty tracks list, a track twice */
-        {"link_request = { enabled = true; urgency = \"immediate\"; tracks = [\"none\"]; };",
-         "link_request = { enabled = true; urgency = \"immediate\"; tracks = []; };",
-         "'link_request.tracks' is empty"},
+        {"business_closed = { enabled = true; urgency = \"immediate\"; tracks = [\"none\"]; };",
+         "business_closed = { enabled = true; urgency = \"immediate\"; tracks = []; };",
+         "'business_closed.tracks' is empty"},
         {"nudge_tracks = [\"none\", \"welfare\"];", "nudge_tracks = [];",
          "'alerts.nudge_tracks' is empty"},
         {"tracks = [\"none\", \"welfare\"]; };", "tracks = [\"welfare\", \"welfare\"]; };",
@@ -339,6 +367,7 @@ main(void)
     tcase_add_test(tc, graduation_and_tracks_of_the_sample);
     tcase_add_test(tc, graduation_and_tracks_defaults);
     tcase_add_test(tc, remind_tracks_follow_nudge_tracks_unless_given);
+    tcase_add_test(tc, track_values_bind_exactly_the_mask);
     tcase_add_test(tc, graduation_and_tracks_errors_name_the_line);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
