@@ -21,11 +21,12 @@ _Static_assert(KWO_CALLED - 1 == (int)OUTCOME_CALLED &&
                "OK n <outcome> words name the alert outcomes in their order");
 _Static_assert(TRACK_NATURAL == 1 && TRACK_WELFARE == 2, "LULUS track words name the tracks");
 
-#define SA_WIB (7 * 3600)
-#define SA_NAME_MIN 8 /* bytes of a name always kept when a reply is cut to one SMS part */
+#define SMS_ASSISTANT_WIB (7 * 3600)
+#define SMS_ASSISTANT_NAME_MIN                                                                     \
+    8 /* bytes of a name always kept when a reply is cut to one SMS part */
 
 /* One assistant's message being acted on, and the values of its reply. */
-struct sa {
+struct sms_assistant_run {
     struct db_conn *c;
     const struct sms_assistant_msg *m;
     const struct keyword_msg *k;
@@ -44,9 +45,9 @@ struct sa {
 };
 
 static int
-sa_row_kpm(void *arg, char **v, unsigned long *len, unsigned n)
+sms_assistant_row_kpm(void *arg, char **v, unsigned long *len, unsigned n)
 {
-    struct sa *x = arg;
+    struct sms_assistant_run *x = arg;
 
     (void)len;
     if (n >= 3 && v[0] != NULL && parse_u64(v[0], strlen(v[0]), 1, UINT64_MAX, &x->kpm_id) == 0) {
@@ -58,7 +59,7 @@ sa_row_kpm(void *arg, char **v, unsigned long *len, unsigned n)
 
 /* "2500000" as " Rp2.500.000" */
 static void
-sa_money(const char *digits, char *out, size_t outlen)
+sms_assistant_money(const char *digits, char *out, size_t outlen)
 {
     size_t n = strlen(digits), i, o = 0;
 
@@ -74,9 +75,9 @@ sa_money(const char *digits, char *out, size_t outlen)
 }
 
 static int
-sa_row_report(void *arg, char **v, unsigned long *len, unsigned n)
+sms_assistant_row_report(void *arg, char **v, unsigned long *len, unsigned n)
 {
-    struct sa *x = arg;
+    struct sms_assistant_run *x = arg;
     uint64_t status = 0;
 
     (void)len;
@@ -87,14 +88,14 @@ sa_row_report(void *arg, char **v, unsigned long *len, unsigned n)
     snprintf(x->status, sizeof x->status, "%s",
              keyword_word(x->m->cfg->keywords, KWW_STATE, (unsigned)status, x->m->en));
     if (v[2] != NULL && v[2][0] != '\0' && strspn(v[2], "0123456789") == strlen(v[2]))
-        sa_money(v[2], x->revenue, sizeof x->revenue);
+        sms_assistant_money(v[2], x->revenue, sizeof x->revenue);
     return 1;
 }
 
 /* The KPM of her caseload with the PKH number, her name and open alerts; kpm_unknown for any
  * other number, hers or nobody's alike. 0 or a MariaDB error. */
 static int
-sa_find_kpm(struct sa *x)
+sms_assistant_find_kpm(struct sms_assistant_run *x)
 {
     struct db_param p[] = {DB_STR(x->k->pkh), SCOPE_PARAMS(&x->scope)};
 
@@ -103,14 +104,14 @@ sa_find_kpm(struct sa *x)
         x->c,
         "SELECT k.id, k.name, (SELECT COUNT(*) FROM alerts a WHERE a.kpm_id = k.id"
         " AND a.state IN ('new', 'sent')) FROM kpm k WHERE k.pkh_number = ? AND" SCOPE_SQL,
-        p, 4, sa_row_kpm, x);
+        p, 4, sms_assistant_row_kpm, x);
 }
 
 /* today in WIB, the ministry's day, as YYYY-MM-DD */
 static void
-sa_today(struct sa *x)
+sms_assistant_today(struct sms_assistant_run *x)
 {
-    uint32_t ymd = parse_date_at(time(NULL), SA_WIB);
+    uint32_t ymd = parse_date_at(time(NULL), SMS_ASSISTANT_WIB);
 
     snprintf(x->date, sizeof x->date, "%04u-%02u-%02u", (unsigned)(ymd / 10000 % 10000),
              (unsigned)(ymd / 100 % 100), (unsigned)(ymd % 100));
@@ -118,7 +119,8 @@ sa_today(struct sa *x)
 
 /* This message's key, prefix + channel and aggregator id, or its inbound row when too long. */
 static void
-sa_key(const struct sa *x, const char *prefix, int with_channel, char *out, size_t max)
+sms_assistant_key(const struct sms_assistant_run *x, const char *prefix, int with_channel,
+                  char *out, size_t max)
 {
     const struct sms_assistant_msg *m = x->m;
     char buf[256];
@@ -135,7 +137,7 @@ sa_key(const struct sa *x, const char *prefix, int with_channel, char *out, size
 
 /* A KERR_* of graduation.c as the reply; a MariaDB error is returned for the job to handle. */
 static int
-sa_kerr(struct sa *x, int err, enum text_id ok)
+sms_assistant_kerr(struct sms_assistant_run *x, int err, enum text_id ok)
 {
     if (err > 0)
         return err;
@@ -156,12 +158,12 @@ sa_kerr(struct sa *x, int err, enum text_id ok)
 
 /* CEK <pkh> */
 static int
-sa_check(struct sa *x)
+sms_assistant_check(struct sms_assistant_run *x)
 {
     struct db_param p[1];
     int err;
 
-    if ((err = sa_find_kpm(x)) != 0 || x->kpm_id == 0)
+    if ((err = sms_assistant_find_kpm(x)) != 0 || x->kpm_id == 0)
         return err;
     p[0] = DB_U64(x->kpm_id);
     x->t = TEXT_CHECK_NO_REPORT;
@@ -169,7 +171,7 @@ sa_check(struct sa *x)
                         "SELECT DATE_FORMAT(b.created_at + INTERVAL 7 HOUR, '%Y-%m-%d'), b.status,"
                         " b.revenue FROM business_reports b WHERE b.kpm_id = ?"
                         " ORDER BY b.created_at DESC, b.id DESC LIMIT 1",
-                        p, 1, sa_row_report, x)) != 0)
+                        p, 1, sms_assistant_row_report, x)) != 0)
         return err;
     if (x->date[0] != '\0')
         x->t = TEXT_CHECK;
@@ -178,7 +180,7 @@ sa_check(struct sa *x)
 
 /* KUNJUNG <pkh> <outcome> [YA|TIDAK]: a visit today, keyed by the message */
 static int
-sa_visit(struct sa *x)
+sms_assistant_visit(struct sms_assistant_run *x)
 {
     const struct keyword_msg *k = x->k;
     char session[65];
@@ -186,10 +188,10 @@ sa_visit(struct sa *x)
     uint64_t id = 0;
     int err;
 
-    if ((err = sa_find_kpm(x)) != 0 || x->kpm_id == 0)
+    if ((err = sms_assistant_find_kpm(x)) != 0 || x->kpm_id == 0)
         return err;
-    sa_today(x);
-    sa_key(x, "sms:", 0, session, 64);
+    sms_assistant_today(x);
+    sms_assistant_key(x, "sms:", 0, session, 64);
     memset(&in, 0, sizeof in);
     in.kpm_id = x->kpm_id;
     in.visit_date = x->date;
@@ -199,12 +201,12 @@ sa_visit(struct sa *x)
     in.session_id = session;
     err = visit_record(x->c, x->m->cfg, &x->scope, &x->actor, &in, &id);
     snprintf(x->id, sizeof x->id, "%llu", (unsigned long long)id);
-    return sa_kerr(x, err, TEXT_VISIT_SAVED);
+    return sms_assistant_kerr(x, err, TEXT_VISIT_SAVED);
 }
 
 /* LULUS <pkh> <track>: effective today (WIB), for the track's first configured reason */
 static int
-sa_graduate(struct sa *x)
+sms_assistant_graduate(struct sms_assistant_run *x)
 {
     const struct config_graduation *g = &x->m->cfg->graduation;
     enum config_track track = (enum config_track)x->k->track;
@@ -214,14 +216,14 @@ sa_graduate(struct sa *x)
     size_t i;
     int err;
 
-    if ((err = sa_find_kpm(x)) != 0 || x->kpm_id == 0)
+    if ((err = sms_assistant_find_kpm(x)) != 0 || x->kpm_id == 0)
         return err;
     memset(&in, 0, sizeof in);
     for (i = 0; i < g->nreasons && in.reason == NULL; i++)
         if (g->reasons[i].track == track)
             in.reason = g->reasons[i].code;
-    sa_today(x);
-    sa_key(x, "sms:", 1, key, GRADUATION_KEY_MAX);
+    sms_assistant_today(x);
+    sms_assistant_key(x, "sms:", 1, key, GRADUATION_KEY_MAX);
     in.kpm_id = x->kpm_id;
     in.track = track;
     in.effective_date = x->date;
@@ -229,12 +231,12 @@ sa_graduate(struct sa *x)
     err = graduation_record(x->c, x->m->cfg, &x->scope, &x->actor, &in, &id);
     snprintf(x->id, sizeof x->id, "%llu", (unsigned long long)id);
     x->track = keyword_word(x->m->cfg->keywords, KWW_TRACK, x->k->track, x->m->en);
-    return sa_kerr(x, err, TEXT_GRADUATION_SAVED);
+    return sms_assistant_kerr(x, err, TEXT_GRADUATION_SAVED);
 }
 
 /* A bare OK n, as it always was: the alert raised for her acknowledged, nothing else. */
 static int
-sa_ack(struct sa *x)
+sms_assistant_ack(struct sms_assistant_run *x)
 {
     struct db_param p[] = {DB_U64(x->k->alert_id), DB_U64(x->m->assistant_id)};
     uint64_t affected = 0;
@@ -251,7 +253,7 @@ sa_ack(struct sa *x)
 
 /* OK n <outcome>: graduation.c's alert_outcome(), or the candidate's outcome */
 static int
-sa_outcome(struct sa *x)
+sms_assistant_outcome(struct sms_assistant_run *x)
 {
     const struct keyword_msg *k = x->k;
     enum alert_outcome o = (enum alert_outcome)(k->outcome - 1);
@@ -283,9 +285,9 @@ sa_outcome(struct sa *x)
 }
 
 /* The reply, with the KPM's name cut (never mid-character) until it fits one SMS part, or to
- * SA_NAME_MIN bytes: then it takes more parts, up to the outbox's limit. */
+ * SMS_ASSISTANT_NAME_MIN bytes: then it takes more parts, up to the outbox's limit. */
 static void
-sa_render(const struct sa *x, char *out, size_t outlen)
+sms_assistant_render(const struct sms_assistant_run *x, char *out, size_t outlen)
 {
     size_t keep = strlen(x->kpm), units = 0;
     char name[sizeof x->kpm + 1];
@@ -308,7 +310,7 @@ sa_render(const struct sa *x, char *out, size_t outlen)
             cut--;
         snprintf(name, sizeof name, "%.*s%s", (int)cut, x->kpm, keep < strlen(x->kpm) ? "." : "");
         texts_render(x->m->cfg->texts, x->t, x->m->en, kv, out, outlen);
-        if (x->kpm[0] == '\0' || keep <= SA_NAME_MIN ||
+        if (x->kpm[0] == '\0' || keep <= SMS_ASSISTANT_NAME_MIN ||
             gsm7_measure(out, strlen(out), &units, &gsm7) != 0 ||
             gsm7_sms_segments(units, gsm7) <= 1)
             return;
@@ -323,7 +325,7 @@ sms_assistant_act(struct db_conn *c, const struct sms_assistant_msg *m, char *re
                   size_t replylen)
 {
     const struct keyword_msg *k = m->k;
-    struct sa x;
+    struct sms_assistant_run x;
     int err = 0;
 
     memset(&x, 0, sizeof x);
@@ -342,16 +344,16 @@ sms_assistant_act(struct db_conn *c, const struct sms_assistant_msg *m, char *re
         x.t = k->cmd == KW_ACK ? TEXT_USAGE_ACK : TEXT_USAGE_ASSISTANT;
     } else if (k->cmd == KW_ACK) {
         snprintf(x.id, sizeof x.id, "%llu", (unsigned long long)k->alert_id);
-        err = k->outcome == KWO_NONE ? sa_ack(&x) : sa_outcome(&x);
+        err = k->outcome == KWO_NONE ? sms_assistant_ack(&x) : sms_assistant_outcome(&x);
     } else if (k->cmd == KW_CHECK) {
-        err = sa_check(&x);
+        err = sms_assistant_check(&x);
     } else if (k->cmd == KW_VISIT) {
-        err = sa_visit(&x);
+        err = sms_assistant_visit(&x);
     } else if (k->cmd == KW_GRADUATE) {
-        err = sa_graduate(&x);
+        err = sms_assistant_graduate(&x);
     }
     if (err != 0)
         return err;
-    sa_render(&x, reply, replylen);
+    sms_assistant_render(&x, reply, replylen);
     return 0;
 }
