@@ -419,7 +419,7 @@ _Static_assert(sizeof sms_actions / sizeof sms_actions[0] == KW_COUNT,
 
 /* An assistant's words: from an assistant's phone they are hers, whatever else the number is. */
 static int
-sms_assistant_cmd(enum keyword_cmd c)
+sms_is_assistant_word(enum keyword_cmd c)
 {
     return c == KW_ACK || c == KW_CHECK || c == KW_VISIT || c == KW_GRADUATE;
 }
@@ -444,7 +444,7 @@ sms_act(struct sms_act *x, int en)
     const struct sms_action *a = &sms_actions[KW_NONE];
 
     /* an assistant's phone: her commands, or her usage */
-    if (x->who.is_assistant && (sms_assistant_cmd(k->cmd) || !x->who.kpm))
+    if (x->who.is_assistant && (sms_is_assistant_word(k->cmd) || !x->who.kpm))
         return sms_act_assistant(x, en);
     if (!x->who.kpm) {
         /* an unknown number learns nothing about anyone */
