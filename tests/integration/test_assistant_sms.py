@@ -10,6 +10,7 @@ import datetime
 
 from kabartest import Kabard
 from test_admin import Data, sq
+from test_faults import _fired, _need_faults
 from test_sms import at_sms, new_mid, reply_of
 
 A, B = 1, 2
@@ -324,3 +325,27 @@ def test_assistant_words_from_a_kpm_or_an_unknown_number(env):
             assert "Maya" not in body and pkh not in body
         assert written(env, other) == ["0", "0", "none", "0", "0"]
         assert written(env, kid) == ["0", "0", "none", "0", "0"]
+
+
+def test_assistant_sms_commit_lost_writes_once(env):
+    """sms_process re-run after a lost COMMIT, for each writing command: one visit, one
+    graduation, one outcome, each with one audit row, and the first run's reply."""
+    _need_faults(env)
+    fault = "commit_lost:sms_process=1"
+    with AsstData(env) as d:
+        kid = d.kpm("Hilang %s" % d.tag, assistant=A)
+        pkh = d.pkh(kid)
+        cand = d.alert(kid, assistant=A, rule="graduation")
+        for text in ("KUNJUNG %s 1 YA" % pkh, "LULUS %s ALAMIAH" % pkh, "OK %d LULUS" % cand):
+            with Kabard(env, name="asst-lost", environ={"KABAR_FAULTS": fault}) as k:
+                _, body = sms(env, k, PHONE[A], text)
+                assert _fired(k, "commit_lost:sms_process") == 1, "the fault did not fire"
+                assert "tercatat" in body, (text, body)
+        assert env.scalar("SELECT COUNT(*) FROM home_visits WHERE kpm_id = %d" % kid) == "1"
+        assert env.sql("SELECT track, idem_key LIKE 'sms:%%' FROM graduations WHERE kpm_id = %d"
+                       " ORDER BY id" % kid) == [["natural", "1"], ["welfare", "0"]]
+        who = "assistant:%d" % A
+        assert audits(env, "kpm", kid, "visit.record", who) == 1
+        assert audits(env, "kpm", kid, "graduation.record", who) == 2
+        assert audits(env, "alert", cand, "alert.outcome", who) == 1
+        assert env.scalar("SELECT outcome FROM alerts WHERE id = %d" % cand) == "confirmed"
