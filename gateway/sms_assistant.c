@@ -22,8 +22,8 @@ _Static_assert(KWO_CALLED - 1 == (int)OUTCOME_CALLED &&
 _Static_assert(TRACK_NATURAL == 1 && TRACK_WELFARE == 2, "LULUS track words name the tracks");
 
 #define SMS_ASSISTANT_WIB (7 * 3600)
-#define SMS_ASSISTANT_NAME_MIN                                                                     \
-    8 /* bytes of a name always kept when a reply is cut to one SMS part */
+/* bytes of a name always kept when a reply is cut to one SMS part */
+#define SMS_ASSISTANT_NAME_MIN 8
 
 /* One assistant's message being acted on, and the values of its reply. */
 struct sms_assistant_run {
