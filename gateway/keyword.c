@@ -1,4 +1,5 @@
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +16,9 @@
 #define LANG_EN 2u
 #define SIGNS "?$%+-"
 #define UNIT_FACTOR_MAX 1000000000ULL
-#define VALUES_MAX                                                                                 \
-    (KEYWORD_REASON_MAX > KEYWORD_STATUS_MAX ? KEYWORD_REASON_MAX : KEYWORD_STATUS_MAX)
+#define VALUES_MAX KEYWORD_VISIT_OUTCOME_MAX /* the largest value of a word list */
+#define ANSWER_MAX 2                         /* visit: 1 yes, 2 no */
+#define TRACK_MAX 2                          /* graduate: 1 natural, 2 welfare */
 
 #define LINE(s) ((int)config_setting_source_line(s))
 
@@ -37,20 +39,26 @@ struct klist {
     const char *what; /* for errors: "command", "state", ... */
 };
 
-enum label { LB_REVENUE, LB_WORKERS, LB_CODE, LB_REASON, LB_ALERT, LB_COUNT };
-static const char *const label_names[LB_COUNT + 1] = {"revenue", "workers", "code",
-                                                      "reason",  "alert",   NULL};
+enum label { LB_REVENUE, LB_WORKERS, LB_CODE, LB_REASON, LB_ALERT, LB_PKH, LB_COUNT };
+static const char *const label_names[LB_COUNT + 1] = {"revenue", "workers", "code", "reason",
+                                                      "alert",   "pkh",     NULL};
 
 struct keyword_set {
     unsigned version;
     struct klist cmds, states, reasons, currency, units;
+    struct klist outcomes;       /* ack: KWO_* */
+    struct klist visit_outcomes; /* visit: codes of graduation.visit_outcomes */
+    struct klist answers;        /* visit: business seen running, 1 yes 2 no */
+    struct klist tracks;         /* graduate */
     struct klist labels[LB_COUNT];
 };
 
 /* Indexed by enum keyword_cmd; NULL: not a configured command. */
-static const char *const cmd_names[] = {NULL,   "business", NULL,   "attend", "absent",
-                                        "help", "info",     "stop", "start",  "ack"};
+static const char *const cmd_names[] = {NULL,    "business", NULL,      "attend", "absent",
+                                        "help",  "info",     "stop",    "start",  "ack",
+                                        "check", "visit",    "graduate"};
 #define CMD_COUNT (sizeof(cmd_names) / sizeof(cmd_names[0]))
+_Static_assert(CMD_COUNT == KW_COUNT, "a name for every command");
 
 static void
 klist_free(struct klist *l)
@@ -76,6 +84,10 @@ keyword_set_free(struct keyword_set *set)
     klist_free(&set->reasons);
     klist_free(&set->currency);
     klist_free(&set->units);
+    klist_free(&set->outcomes);
+    klist_free(&set->visit_outcomes);
+    klist_free(&set->answers);
+    klist_free(&set->tracks);
     for (i = 0; i < LB_COUNT; i++)
         klist_free(&set->labels[i]);
     free(set);
@@ -300,10 +312,74 @@ load_values(struct loader *ld, const config_setting_t *m, const char *key, uint6
     return 0;
 }
 
+/* The word lists a command may carry: `member = ( { key = N; id = [...]; en = [...]; }, ... )`. */
+struct wordlist {
+    enum keyword_cmd cmd;
+    const char *member, *key;
+    uint64_t max;
+    int all;      /* every value 1..max must have names */
+    int required; /* the command needs the list */
+    size_t off;   /* of the klist in struct keyword_set */
+};
+
+static const struct wordlist wordlists[] = {
+    {KW_BUSINESS, "states", "status", KEYWORD_STATUS_MAX, 1, 1,
+     offsetof(struct keyword_set, states)},
+    {KW_ABSENT, "reasons", "reason", KEYWORD_REASON_MAX, 0, 0,
+     offsetof(struct keyword_set, reasons)},
+    {KW_ACK, "outcomes", "outcome", KWO_COUNT - 1, 0, 0, offsetof(struct keyword_set, outcomes)},
+    {KW_VISIT, "outcomes", "outcome", KEYWORD_VISIT_OUTCOME_MAX, 0, 0,
+     offsetof(struct keyword_set, visit_outcomes)},
+    {KW_VISIT, "answers", "answer", ANSWER_MAX, 1, 0, offsetof(struct keyword_set, answers)},
+    {KW_GRADUATE, "tracks", "track", TRACK_MAX, 1, 1, offsetof(struct keyword_set, tracks)},
+};
+#define WORDLISTS (sizeof(wordlists) / sizeof(wordlists[0]))
+
+/* the word lists of command c: states, reasons, outcomes, answers, tracks */
+static int
+load_wordlists(struct loader *ld, struct keyword_set *set, const config_setting_t *g,
+               enum keyword_cmd c)
+{
+    static const struct {
+        const char *member, *owners;
+    } members[] = {
+        {"states", "command 'business' has"},
+        {"reasons", "command 'absent' has"},
+        {"outcomes", "commands 'ack' and 'visit' have"},
+        {"answers", "command 'visit' has"},
+        {"tracks", "command 'graduate' has"},
+    };
+    const config_setting_t *m;
+    size_t i, w;
+
+    for (i = 0; i < sizeof(members) / sizeof(members[0]); i++) {
+        m = config_setting_get_member(g, members[i].member);
+        for (w = 0; w < WORDLISTS; w++)
+            if (wordlists[w].cmd == c && strcmp(wordlists[w].member, members[i].member) == 0)
+                break;
+        if (w == WORDLISTS) {
+            if (m != NULL) {
+                lerr(ld, LINE(m), "only %s '%s'", members[i].owners, members[i].member);
+                return -1;
+            }
+            continue;
+        }
+        if (m == NULL && wordlists[w].required) {
+            lerr(ld, LINE(g), "command '%s' needs '%s'", cmd_names[c], members[i].member);
+            return -1;
+        }
+        if (m != NULL && load_values(ld, m, wordlists[w].key, wordlists[w].max, wordlists[w].all,
+                                     (struct klist *)((char *)set + wordlists[w].off)) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 static int
 load_command(struct loader *ld, struct keyword_set *set, const config_setting_t *g, int *seen_line)
 {
-    static const char *const allowed[] = {"command", "id", "en", "states", "reasons", NULL};
+    static const char *const allowed[] = {"command",  "id",      "en",     "states", "reasons",
+                                          "outcomes", "answers", "tracks", NULL};
     const config_setting_t *m;
     const char *name;
     size_t c;
@@ -328,7 +404,8 @@ load_command(struct loader *ld, struct keyword_set *set, const config_setting_t 
             break;
     if (c == CMD_COUNT) {
         lerr(ld, LINE(m),
-             "unknown command \"%.40s\" (business, attend, absent, help, info, stop, start, ack)",
+             "unknown command \"%.40s\" (business, attend, absent, help, info, stop, start, ack,"
+             " check, visit, graduate)",
              name);
         return -1;
     }
@@ -344,26 +421,7 @@ load_command(struct loader *ld, struct keyword_set *set, const config_setting_t 
         lerr(ld, LINE(g), "command '%s' has no names", cmd_names[c]);
         return -1;
     }
-    m = config_setting_get_member(g, "states");
-    if (c == KW_BUSINESS && m == NULL) {
-        lerr(ld, LINE(g), "command 'business' needs 'states'");
-        return -1;
-    }
-    if (m != NULL && c != KW_BUSINESS) {
-        lerr(ld, LINE(m), "only command 'business' has 'states'");
-        return -1;
-    }
-    if (m != NULL && load_values(ld, m, "status", KEYWORD_STATUS_MAX, 1, &set->states) < 0)
-        return -1;
-    if ((m = config_setting_get_member(g, "reasons")) != NULL) {
-        if (c != KW_ABSENT) {
-            lerr(ld, LINE(m), "only command 'absent' has 'reasons'");
-            return -1;
-        }
-        if (load_values(ld, m, "reason", KEYWORD_REASON_MAX, 0, &set->reasons) < 0)
-            return -1;
-    }
-    return 0;
+    return load_wordlists(ld, set, g, (enum keyword_cmd)c);
 }
 
 static int
@@ -498,6 +556,9 @@ load_root(struct loader *ld, struct keyword_set *set, config_t *cfg)
         for (j = i + 1; j < 2 + LB_COUNT; j++)
             if (check_clash(ld, around[i], around[j]) < 0)
                 return -1;
+    /* a label after the number of OK n, an outcome word in the same place */
+    if (check_clash(ld, &set->labels[LB_ALERT], &set->outcomes) < 0)
+        return -1;
     return check_clash(ld, &set->labels[LB_REASON], &set->reasons);
 }
 
@@ -517,6 +578,10 @@ keyword_set_from(struct cfgfile *f)
     set->reasons.what = "reason";
     set->currency.what = "currency";
     set->units.what = "unit";
+    set->outcomes.what = "outcome";
+    set->visit_outcomes.what = "visit outcome";
+    set->answers.what = "answer";
+    set->tracks.what = "track";
     for (i = 0; i < LB_COUNT; i++)
         set->labels[i].what = "label";
     if (load_root(&ld, set, &f->cf) < 0 || f->failed) {
@@ -1064,6 +1129,112 @@ help_text(const char *s, size_t len, char out[KEYWORD_TEXT_MAX + 1])
     out[o] = '\0';
 }
 
+/* A PKH participant number: 1 to KEYWORD_PKH_MAX digits, nothing else, leading zeros kept. */
+static enum keyword_error
+kp_pkh(struct kp *kp, char pkh[KEYWORD_PKH_MAX + 1])
+{
+    struct tok t;
+
+    kp_skip_labels(kp, LB_PKH);
+    if (!kp_has_content(kp))
+        return KWE_MISSING;
+    kp_peek(kp, &t);
+    if (t.kind != TK_NUM || !all_digits(t.p, t.n))
+        return KWE_BAD_NUMBER;
+    if (t.n > KEYWORD_PKH_MAX)
+        return KWE_RANGE;
+    kp->pos = t.end;
+    if (kp_glued(kp))
+        return KWE_BAD_NUMBER;
+    memcpy(pkh, t.p, t.n);
+    pkh[t.n] = '\0';
+    kp_skip_labels(kp, LB_PKH);
+    return KWE_OK;
+}
+
+/*
+ * OK <alert> [outcome]: a bare OK n is the acknowledgement it always was, and words after it that
+ * are no outcome are the sender's own ("OK 57, sudah saya telepon"). TOLAK needs its reason:
+ * the rest of the message.
+ */
+static enum keyword_error
+parse_ack(struct kp *kp, const char *text, size_t len, struct keyword_msg *out)
+{
+    const struct kname *o;
+    enum keyword_error e;
+    struct tok t;
+
+    kp_skip_labels(kp, LB_ALERT);
+    if (!kp_has_content(kp))
+        return KWE_MISSING;
+    kp_peek(kp, &t);
+    if ((e = tok_u64(&t, 1, KEYWORD_ALERT_MAX, &out->alert_id)) != KWE_OK)
+        return e;
+    kp->pos = t.end;
+    if (kp_glued(kp))
+        return KWE_BAD_NUMBER;
+    /* "OK 57 no action": the outcome before the label "no" */
+    if ((o = kp_match(kp, &kp->set->outcomes)) == NULL && kp_skip_labels(kp, LB_ALERT) > 0)
+        o = kp_match(kp, &kp->set->outcomes);
+    if (o == NULL)
+        return kp_trailing(kp);
+    out->outcome = (enum keyword_outcome)o->value;
+    kp->langs = o->langs;
+    if (out->outcome != KWO_DECLINED)
+        return kp_trailing(kp);
+    kp_skip_labels(kp, LB_REASON);
+    help_text(text + kp->pos, len - kp->pos, out->text);
+    return out->text[0] != '\0' ? KWE_OK : KWE_MISSING;
+}
+
+/* KUNJUNG <pkh> <outcome: a code or a word> [YA|TIDAK] */
+static enum keyword_error
+parse_visit(struct kp *kp, struct keyword_msg *out)
+{
+    const struct kname *w;
+    enum keyword_error e;
+    struct tok t;
+    uint64_t v;
+
+    if ((e = kp_pkh(kp, out->pkh)) != KWE_OK)
+        return e;
+    if (!kp_has_content(kp))
+        return KWE_MISSING;
+    kp_peek(kp, &t);
+    if (t.kind == TK_NUM) {
+        if ((e = tok_u64(&t, 1, KEYWORD_VISIT_OUTCOME_MAX, &v)) != KWE_OK)
+            return e;
+        kp->pos = t.end;
+        if (kp_glued(kp))
+            return KWE_BAD_NUMBER;
+        out->visit_outcome = (unsigned)v;
+    } else if ((w = kp_match(kp, &kp->set->visit_outcomes)) != NULL) {
+        out->visit_outcome = (unsigned)w->value;
+    } else {
+        return KWE_BAD_STATE;
+    }
+    if ((w = kp_match(kp, &kp->set->answers)) != NULL)
+        out->running = (unsigned)w->value;
+    return kp_trailing(kp);
+}
+
+/* LULUS <pkh> <track> */
+static enum keyword_error
+parse_graduate(struct kp *kp, struct keyword_msg *out)
+{
+    const struct kname *w;
+    enum keyword_error e;
+
+    if ((e = kp_pkh(kp, out->pkh)) != KWE_OK)
+        return e;
+    if (!kp_has_content(kp))
+        return KWE_MISSING;
+    if ((w = kp_match(kp, &kp->set->tracks)) == NULL)
+        return KWE_BAD_STATE;
+    out->track = (unsigned)w->value;
+    return kp_trailing(kp);
+}
+
 static void
 set_lang(struct keyword_msg *out, unsigned cmd_langs, unsigned arg_langs)
 {
@@ -1082,7 +1253,6 @@ keyword_parse(const struct keyword_set *set, const char *text, size_t len, struc
     const struct kname *cmd;
     enum keyword_error e = KWE_OK;
     enum keyword_cmd c;
-    uint64_t v;
 
     memset(out, 0, sizeof(*out));
     out->cmd = KW_NONE;
@@ -1117,10 +1287,17 @@ keyword_parse(const struct keyword_set *set, const char *text, size_t len, struc
             help_text(text + kp.pos, len - kp.pos, out->text);
             break;
         case KW_ACK:
-            if ((e = kp_number(&kp, LB_ALERT, 1, KEYWORD_ALERT_MAX, &v)) == KWE_OK) {
-                out->alert_id = v;
-                e = kp_glued(&kp) ? KWE_BAD_NUMBER : kp_trailing(&kp);
-            }
+            e = parse_ack(&kp, text, len, out);
+            break;
+        case KW_CHECK:
+            if ((e = kp_pkh(&kp, out->pkh)) == KWE_OK)
+                e = kp_trailing(&kp);
+            break;
+        case KW_VISIT:
+            e = parse_visit(&kp, out);
+            break;
+        case KW_GRADUATE:
+            e = parse_graduate(&kp, out);
             break;
         default:
             break; /* INFO, STOP, MULAI: whatever follows, STOP must always work */
@@ -1138,4 +1315,38 @@ keyword_parse(const struct keyword_set *set, const char *text, size_t len, struc
         memcpy(out->lang, keep.lang, sizeof(out->lang));
     }
     return 0;
+}
+
+const char *
+keyword_word(const struct keyword_set *set, enum keyword_words which, unsigned value, int en)
+{
+    const struct klist *l;
+    size_t i;
+    int pass;
+
+    if (set == NULL)
+        return "";
+    switch (which) {
+    case KWW_STATE:
+        l = &set->states;
+        break;
+    case KWW_OUTCOME:
+        l = &set->outcomes;
+        break;
+    case KWW_VISIT_OUTCOME:
+        l = &set->visit_outcomes;
+        break;
+    case KWW_TRACK:
+        l = &set->tracks;
+        break;
+    default:
+        return "";
+    }
+    /* the first listed in the language asked for, else any */
+    for (pass = 0; pass < 2; pass++)
+        for (i = 0; i < l->n; i++)
+            if (l->v[i].value == value &&
+                (pass == 1 || (l->v[i].langs & (en ? LANG_EN : LANG_ID)) != 0))
+                return l->v[i].s;
+    return "";
 }

@@ -20,6 +20,8 @@
 #define KEYWORD_TEXT_MAX 480           /* bytes of help text kept */
 #define KEYWORD_ALERT_MAX (1ULL << 53) /* alert ids stay exact in JSON numbers */
 #define KEYWORD_INPUT_MAX 1600         /* bytes: the longest SMS text a handler passes */
+#define KEYWORD_PKH_MAX 20             /* digits of a PKH participant number (kpm.pkh_number) */
+#define KEYWORD_VISIT_OUTCOME_MAX 99   /* home visit outcome codes (graduation.visit_outcomes) */
 
 /* Immutable after load. */
 struct keyword_set;
@@ -43,7 +45,25 @@ enum keyword_cmd {
     KW_INFO,
     KW_STOP,
     KW_START,
-    KW_ACK
+    KW_ACK,
+    KW_CHECK,    /* CEK <pkh>: an assistant looks up one of her KPM */
+    KW_VISIT,    /* KUNJUNG <pkh> <outcome> [YA|TIDAK]: an assistant's home visit today */
+    KW_GRADUATE, /* LULUS <pkh> <track>: an assistant records a graduation */
+    KW_COUNT
+};
+
+/* What came of an alert, as OK n <outcome> says it (graduation.h enum alert_outcome + 1). */
+enum keyword_outcome {
+    KWO_NONE, /* a bare OK n: the acknowledgement */
+    KWO_CALLED,
+    KWO_VISITED,
+    KWO_UNREACHABLE,
+    KWO_REFERRED,
+    KWO_NO_ACTION,
+    KWO_CONFIRMED, /* the last three answer a graduation-candidate alert */
+    KWO_DECLINED,  /* with a reason: the rest of the message, in text */
+    KWO_LATER,
+    KWO_COUNT
 };
 
 enum keyword_error {
@@ -52,7 +72,8 @@ enum keyword_error {
     KWE_MISSING,    /* a keyword, but a required argument is missing */
     KWE_BAD_NUMBER, /* an argument that should be a number is not one, or a number is extra */
     KWE_RANGE,      /* a number out of its range */
-    KWE_BAD_STATE,  /* USAHA followed by no known business state */
+    KWE_BAD_STATE,  /* USAHA followed by no known business state, LULUS by no known track,
+                       KUNJUNG by no known visit outcome */
     KWE_TOO_LONG    /* the message is longer than KEYWORD_INPUT_MAX bytes */
 };
 
@@ -73,8 +94,14 @@ struct keyword_msg {
     unsigned workers; /* 1..999 */
     char code[KEYWORD_CODE_MAX + 1]; /* attend/absent: 4-8 digits, leading zeros kept */
     unsigned reason;                 /* absent: 1..5, 0 = not given */
-    char text[KEYWORD_TEXT_MAX + 1]; /* help: free text, trimmed, UTF-8, may be empty */
+    char text[KEYWORD_TEXT_MAX + 1]; /* help: free text, trimmed, UTF-8, may be empty;
+                                        ack declined: its reason, never empty */
     uint64_t alert_id;               /* ack: 1..KEYWORD_ALERT_MAX */
+    enum keyword_outcome outcome;    /* ack: KWO_NONE for a bare OK n */
+    char pkh[KEYWORD_PKH_MAX + 1];   /* check, visit, graduate: 1-20 digits, leading zeros kept */
+    unsigned visit_outcome;          /* visit: 1..KEYWORD_VISIT_OUTCOME_MAX */
+    unsigned running;                /* visit: the business seen running: 1 yes, 2 no, 0 not said */
+    unsigned track;                  /* graduate: 1 natural, 2 welfare (enum config_track) */
 };
 
 /*
@@ -84,5 +111,12 @@ struct keyword_msg {
  */
 int keyword_parse(const struct keyword_set *set, const char *text, size_t len,
                   struct keyword_msg *out);
+
+/* The configured words of a value, for replies that name it ("BUKA", "DITELEPON"). */
+enum keyword_words { KWW_STATE, KWW_OUTCOME, KWW_VISIT_OUTCOME, KWW_TRACK };
+/* The first name of `value` listed in that language (en 0: Indonesian), else in the other; ""
+ * when there is none. Lives as long as the set. */
+const char *keyword_word(const struct keyword_set *set, enum keyword_words which, unsigned value,
+                         int en);
 
 #endif

@@ -14,6 +14,7 @@
 #include "parse.h"
 #include "report.h"
 #include "sms.h"
+#include "sms_assistant.h"
 #include "sms_dialog.h"
 #include "texts.h"
 
@@ -292,7 +293,7 @@ sms_dialog_pending(struct sms_act *x)
     return sms_dialog(x, j->text, j->text_len);
 }
 
-/* ---- the keyword actions: a well-formed keyword from a KPM (OK n: from an assistant too) */
+/* ---- the keyword actions: a well-formed keyword from a KPM (an assistant's: sms_assistant.c) */
 
 static int
 sms_act_usage(struct sms_act *x)
@@ -393,27 +394,6 @@ sms_act_reminders(struct sms_act *x)
     return 0;
 }
 
-static int
-sms_act_ack(struct sms_act *x)
-{
-    struct db_param p[] = {DB_U64(x->k.alert_id), DB_U64(x->who.as_assistant_id)};
-    uint64_t affected = 0;
-    int err;
-
-    /* OK n from a KPM's phone: not an assistant, nothing changes */
-    if (!x->who.is_assistant)
-        return sms_act_usage(x);
-    /* only the assistant the alert was raised for can close it */
-    if ((err = db_exec(x->c,
-                       "UPDATE alerts SET state = 'acknowledged', acked_at = NOW(3)"
-                       " WHERE id = ? AND assistant_id = ? AND state IN ('new', 'sent')",
-                       p, 2, &affected, NULL)) != 0)
-        return err;
-    x->id = x->k.alert_id;
-    x->t = affected == 1 ? TEXT_ACK_OK : TEXT_ACK_UNKNOWN;
-    return 0;
-}
-
 static const struct sms_action {
     int (*act)(struct sms_act *x); /* the keyword well-formed */
     enum text_id usage;            /* the reply to it malformed */
@@ -427,23 +407,48 @@ static const struct sms_action {
     [KW_INFO] = {sms_act_info, TEXT_USAGE},
     [KW_STOP] = {sms_act_reminders, TEXT_USAGE},
     [KW_START] = {sms_act_reminders, TEXT_USAGE},
-    /* a KPM's "ok, terima kasih" is not an acknowledgement */
-    [KW_ACK] = {sms_act_ack, TEXT_USAGE},
+    /* an assistant's words from a KPM's phone: a KPM's "ok, terima kasih" is no
+     * acknowledgement, and CEK tells her nothing */
+    [KW_ACK] = {sms_act_usage, TEXT_USAGE},
+    [KW_CHECK] = {sms_act_usage, TEXT_USAGE},
+    [KW_VISIT] = {sms_act_usage, TEXT_USAGE},
+    [KW_GRADUATE] = {sms_act_usage, TEXT_USAGE},
 };
-_Static_assert(sizeof sms_actions / sizeof sms_actions[0] == KW_ACK + 1,
+_Static_assert(sizeof sms_actions / sizeof sms_actions[0] == KW_COUNT,
                "one action per keyword command");
+
+/* An assistant's words: from an assistant's phone they are hers, whatever else the number is. */
+static int
+sms_is_assistant_word(enum keyword_cmd c)
+{
+    return c == KW_ACK || c == KW_CHECK || c == KW_VISIT || c == KW_GRADUATE;
+}
+
+/* The assistant's message acted on, its reply written (sms_assistant.c). */
+static int
+sms_act_assistant(struct sms_act *x, int en)
+{
+    struct sms_job *j = x->j;
+    struct sms_assistant_msg m = {
+        j->cfg, &x->k, x->who.as_assistant_id, j->channel, j->msg_id, j->inbound_id, en};
+
+    x->written = 1;
+    return sms_assistant_act(x->c, &m, j->reply, sizeof j->reply);
+}
 
 /* The reply to a message no dialog answered, and what the keyword does. */
 static int
-sms_act(struct sms_act *x)
+sms_act(struct sms_act *x, int en)
 {
     const struct keyword_msg *k = &x->k;
     const struct sms_action *a = &sms_actions[KW_NONE];
 
-    if (!x->who.kpm && !(k->error == KWE_OK && k->cmd == KW_ACK && x->who.is_assistant)) {
-        /* an assistant's phone only acknowledges alerts; an unknown number learns nothing
-         * about anyone */
-        x->t = x->who.is_assistant ? TEXT_USAGE_ACK : TEXT_UNKNOWN_NUMBER;
+    /* an assistant's phone: her commands, or her usage */
+    if (x->who.is_assistant && (sms_is_assistant_word(k->cmd) || !x->who.kpm))
+        return sms_act_assistant(x, en);
+    if (!x->who.kpm) {
+        /* an unknown number learns nothing about anyone */
+        x->t = TEXT_UNKNOWN_NUMBER;
         return 0;
     }
     if ((unsigned)k->cmd < sizeof sms_actions / sizeof sms_actions[0])
@@ -530,7 +535,7 @@ sms_process_work(struct db_conn *c, void *arg)
     en = strcmp(x.k.lang_known ? x.k.lang : x.who.lang, "en") == 0;
     if (x.who.kpm && (err = sms_dialog_pending(&x)) != 0)
         return err;
-    if (!x.written && (err = sms_act(&x)) != 0)
+    if (!x.written && (err = sms_act(&x, en)) != 0)
         return err;
     if (!x.written) {
         if (x.id != 0)

@@ -36,6 +36,14 @@ static const char *const texts_names[TEXT_COUNT] = {
     "remind_training",
     "nudge",
     "checkin",
+    "usage_assistant",
+    "kpm_unknown",
+    "check",
+    "check_no_report",
+    "visit_saved",
+    "graduation_saved",
+    "outcome_saved",
+    "outcome_refused",
 };
 
 struct texts {

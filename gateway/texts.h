@@ -38,6 +38,15 @@ enum text_id {
     TEXT_REMIND_TRAINING,
     TEXT_NUDGE,
     TEXT_CHECKIN, /* the welfare graduates' monthly check-in nudge */
+    /* replies to assistants' SMS (gateway/sms_assistant.c) */
+    TEXT_USAGE_ASSISTANT,  /* an assistant's message that is no well-formed command of hers */
+    TEXT_KPM_UNKNOWN,      /* no KPM of hers with that PKH number (or none at all) */
+    TEXT_CHECK,            /* CEK: her KPM, the latest business report, open alerts */
+    TEXT_CHECK_NO_REPORT,  /* CEK of a KPM who never reported her business */
+    TEXT_VISIT_SAVED,      /* KUNJUNG recorded */
+    TEXT_GRADUATION_SAVED, /* LULUS recorded */
+    TEXT_OUTCOME_SAVED,    /* OK n <outcome> recorded */
+    TEXT_OUTCOME_REFUSED,  /* OK n <outcome> that the alert does not take */
     TEXT_COUNT
 };
 

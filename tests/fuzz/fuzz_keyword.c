@@ -29,13 +29,24 @@ static const char builtin[] =
     "  { command = \"info\"; id = [\"INFO\", \"?\"]; en = [\"INFO\", \"?\"]; },\n"
     "  { command = \"stop\"; id = [\"STOP\"]; en = [\"STOP\"]; },\n"
     "  { command = \"start\"; id = [\"MULAI\"]; en = [\"START\"]; },\n"
-    "  { command = \"ack\"; id = [\"OK\"]; en = [\"OK\"]; }\n"
+    "  { command = \"ack\"; id = [\"OK\"]; en = [\"OK\"];\n"
+    "    outcomes = ( { outcome = 1; id = [\"DITELEPON\"]; en = [\"CALLED\"]; },\n"
+    "                 { outcome = 5; id = [\"TIDAK PERLU\"]; en = [\"NO ACTION\"]; },\n"
+    "                 { outcome = 7; id = [\"TOLAK\"]; en = [\"DECLINE\"]; } ); },\n"
+    "  { command = \"check\"; id = [\"CEK\"]; en = [\"CHECK\"]; },\n"
+    "  { command = \"visit\"; id = [\"KUNJUNG\"]; en = [\"VISIT\"];\n"
+    "    outcomes = ( { outcome = 1; id = [\"BERTEMU\"]; en = [\"MET\"]; } );\n"
+    "    answers = ( { answer = 1; id = [\"YA\"]; en = [\"YES\"]; },\n"
+    "                { answer = 2; id = [\"TIDAK\"]; en = [\"NO\"]; } ); },\n"
+    "  { command = \"graduate\"; id = [\"LULUS\"]; en = [\"GRADUATE\"];\n"
+    "    tracks = ( { track = 1; id = [\"ALAMIAH\"]; en = [\"NATURAL\"]; },\n"
+    "               { track = 2; id = [\"SEJAHTERA\"]; en = [\"WELFARE\"]; } ); }\n"
     ");\n"
     "money = { currency = [\"RP\"];\n"
     "  units = ( { names = [\"RB\", \"K\"]; factor = 1000; },\n"
     "            { names = [\"JT\", \"JUTA\"]; factor = 1000000; } ); };\n"
     "labels = { revenue = [\"OMZET\"]; workers = [\"ORANG\"]; code = [\"KODE\"];\n"
-    "  reason = [\"ALASAN\"]; alert = [\"NO\"]; };\n";
+    "  reason = [\"ALASAN\"]; alert = [\"NO\"]; pkh = [\"PKH\"]; };\n";
 
 /* Loaded once, kept for the life of the process. */
 static const struct keyword_set *
@@ -74,7 +85,7 @@ check_msg(const struct keyword_msg *m, size_t size)
     struct keyword_msg zero;
     size_t n;
 
-    FUZZ_CHECK(m->cmd >= KW_NONE && m->cmd <= KW_ACK);
+    FUZZ_CHECK(m->cmd >= KW_NONE && m->cmd < KW_COUNT);
     FUZZ_CHECK(m->error >= KWE_OK && m->error <= KWE_TOO_LONG);
     fuzz_check_str(m->lang, sizeof(m->lang));
     FUZZ_CHECK(strcmp(m->lang, "id") == 0 || strcmp(m->lang, "en") == 0);
@@ -100,8 +111,14 @@ check_msg(const struct keyword_msg *m, size_t size)
     FUZZ_CHECK(m->cmd == KW_BUSINESS || (!m->has_revenue && !m->has_workers));
     FUZZ_CHECK(m->cmd == KW_ATTEND || m->cmd == KW_ABSENT || m->code[0] == '\0');
     FUZZ_CHECK(m->cmd == KW_ABSENT || m->reason == 0);
-    FUZZ_CHECK(m->cmd == KW_HELP || m->text[0] == '\0');
-    FUZZ_CHECK(m->cmd == KW_ACK || m->alert_id == 0);
+    FUZZ_CHECK(m->cmd == KW_HELP || (m->cmd == KW_ACK && m->outcome == KWO_DECLINED) ||
+               m->text[0] == '\0');
+    FUZZ_CHECK(m->cmd == KW_ACK || (m->alert_id == 0 && m->outcome == KWO_NONE));
+    FUZZ_CHECK(m->cmd == KW_CHECK || m->cmd == KW_VISIT || m->cmd == KW_GRADUATE ||
+               m->pkh[0] == '\0');
+    FUZZ_CHECK(m->cmd == KW_VISIT || (m->visit_outcome == 0 && m->running == 0));
+    FUZZ_CHECK(m->cmd == KW_GRADUATE || m->track == 0);
+    fuzz_check_str(m->pkh, sizeof(m->pkh));
     switch (m->cmd) {
     case KW_BUSINESS:
         FUZZ_CHECK(m->status >= 1 && m->status <= KEYWORD_STATUS_MAX);
@@ -128,6 +145,21 @@ check_msg(const struct keyword_msg *m, size_t size)
         break;
     case KW_ACK:
         FUZZ_CHECK(m->alert_id >= 1 && m->alert_id <= KEYWORD_ALERT_MAX);
+        FUZZ_CHECK(m->outcome < KWO_COUNT);
+        /* a decline carries its reason, trimmed */
+        n = strlen(m->text);
+        FUZZ_CHECK((m->outcome == KWO_DECLINED) == (n > 0));
+        FUZZ_CHECK(n == 0 || (m->text[0] != ' ' && m->text[n - 1] != ' '));
+        break;
+    case KW_CHECK:
+    case KW_VISIT:
+    case KW_GRADUATE:
+        n = strlen(m->pkh);
+        FUZZ_CHECK(n >= 1 && n <= KEYWORD_PKH_MAX && all_digits(m->pkh));
+        FUZZ_CHECK(m->cmd != KW_VISIT ||
+                   (m->visit_outcome >= 1 && m->visit_outcome <= KEYWORD_VISIT_OUTCOME_MAX &&
+                    m->running <= 2));
+        FUZZ_CHECK(m->cmd != KW_GRADUATE || m->track == 1 || m->track == 2);
         break;
     case KW_NONE:
         FUZZ_CHECK(0);
@@ -137,13 +169,16 @@ check_msg(const struct keyword_msg *m, size_t size)
     }
 }
 
-/* Same outcome; help text may differ (it keeps the sender's case and punctuation). */
+/* Same outcome; help text and a decline's reason may differ (they keep the sender's case and
+ * punctuation). */
 static void
 check_same(const struct keyword_msg *a, const struct keyword_msg *b)
 {
     struct keyword_msg x = *a, y = *b;
 
-    if (x.cmd == KW_HELP && y.cmd == KW_HELP) {
+    if ((x.cmd == KW_HELP && y.cmd == KW_HELP) ||
+        (x.cmd == KW_ACK && y.cmd == KW_ACK && x.outcome == KWO_DECLINED &&
+         y.outcome == KWO_DECLINED)) {
         memset(x.text, 0, sizeof(x.text));
         memset(y.text, 0, sizeof(y.text));
     }

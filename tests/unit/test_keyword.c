@@ -42,6 +42,11 @@ struct row {
     unsigned reason;
     const char *text;
     uint64_t alert;
+    enum keyword_outcome outcome;
+    const char *pkh;
+    unsigned vout;
+    unsigned running;
+    unsigned track;
 };
 
 #define B KW_BUSINESS
@@ -214,6 +219,85 @@ static const struct row rows[] = {
     R("OK 5.7", KW_ACK, KWE_BAD_NUMBER, "?"),
     R("OK 0", KW_ACK, KWE_RANGE, "?"),
     R("OK 9007199254740993", KW_ACK, KWE_RANGE, "?"),
+    /* ack with an outcome: the outcome word's language is the reply's */
+    R("OK 57 DITELEPON", KW_ACK, OK, "id", .alert = 57, .outcome = KWO_CALLED),
+    R("ok 57 sudah ditelpon", KW_ACK, OK, "id", .alert = 57, .outcome = KWO_CALLED),
+    R("OK 57 called", KW_ACK, OK, "en", .alert = 57, .outcome = KWO_CALLED),
+    R("OK 57 dikunjungi", KW_ACK, OK, "id", .alert = 57, .outcome = KWO_VISITED),
+    R("OK 57 tidak bisa dihubungi", KW_ACK, OK, "id", .alert = 57, .outcome = KWO_UNREACHABLE),
+    R("OK 57 TDK AKTIF", KW_ACK, OK, "id", .alert = 57, .outcome = KWO_UNREACHABLE),
+    R("OK 57 unreachable", KW_ACK, OK, "en", .alert = 57, .outcome = KWO_UNREACHABLE),
+    R("OK 57 DIRUJUK ke puskesmas", KW_ACK, OK, "id", .alert = 57, .outcome = KWO_REFERRED),
+    R("OK 57 tidak perlu", KW_ACK, OK, "id", .alert = 57, .outcome = KWO_NO_ACTION),
+    R("OK 57 no action", KW_ACK, OK, "en", .alert = 57, .outcome = KWO_NO_ACTION),
+    R("OK no 57 no action needed", KW_ACK, OK, "en", .alert = 57, .outcome = KWO_NO_ACTION),
+    R("OK 57 no. dikunjungi", KW_ACK, OK, "id", .alert = 57, .outcome = KWO_VISITED),
+    R("OK 57 LULUS", KW_ACK, OK, "id", .alert = 57, .outcome = KWO_CONFIRMED),
+    R("ok 57 confirm", KW_ACK, OK, "en", .alert = 57, .outcome = KWO_CONFIRMED),
+    R("OK 57 NANTI", KW_ACK, OK, "id", .alert = 57, .outcome = KWO_LATER),
+    R("OK 57 later", KW_ACK, OK, "en", .alert = 57, .outcome = KWO_LATER),
+    R("OK 57 TOLAK usaha baru 2 bulan", KW_ACK, OK, "id", .alert = 57, .outcome = KWO_DECLINED,
+      .text = "usaha baru 2 bulan"),
+    R("OK 57 decline: too early", KW_ACK, OK, "en", .alert = 57, .outcome = KWO_DECLINED,
+      .text = "too early"),
+    R("OK 57 TOLAK alasan omzet belum stabil", KW_ACK, OK, "id", .alert = 57,
+      .outcome = KWO_DECLINED, .text = "omzet belum stabil"),
+    R("OK 57 TOLAK", KW_ACK, KWE_MISSING, "id"),
+    R("OK 57 decline ...", KW_ACK, KWE_MISSING, "en"),
+    R("OK 57 DITELEPON 58", KW_ACK, KWE_BAD_NUMBER, "id"),
+    R("OK 57DITELEPON", KW_ACK, KWE_BAD_NUMBER, "?"),
+    R("OK DITELEPON", KW_ACK, KWE_BAD_NUMBER, "?"),
+    R("OK 57 ditelepon kemarin", KW_ACK, OK, "id", .alert = 57, .outcome = KWO_CALLED),
+    R("OK 57 telepon", KW_ACK, OK, "?", .alert = 57), /* no outcome word: the bare ack */
+    /* check */
+    R("CEK 1000000001", KW_CHECK, OK, "id", .pkh = "1000000001"),
+    R("cek1000000001", KW_CHECK, OK, "id", .pkh = "1000000001"),
+    R("Cek no PKH 0012345", KW_CHECK, OK, "id", .pkh = "0012345"),
+    R("CHECK 1000000001 please", KW_CHECK, OK, "en", .pkh = "1000000001"),
+    R("cek kpm 7", KW_CHECK, OK, "id", .pkh = "7"),
+    R("CEK 12345678901234567890", KW_CHECK, OK, "id", .pkh = "12345678901234567890"),
+    R("CEK 123456789012345678901", KW_CHECK, KWE_RANGE, "id"),
+    R("CEK", KW_CHECK, KWE_MISSING, "id"),
+    R("cek pkh", KW_CHECK, KWE_MISSING, "id"),
+    R("CEK siti", KW_CHECK, KWE_BAD_NUMBER, "id"),
+    R("CEK 1000.000.001", KW_CHECK, KWE_BAD_NUMBER, "id"),
+    R("CEK 1000000001x", KW_CHECK, KWE_BAD_NUMBER, "id"),
+    R("CEK 1000000001 1000000002", KW_CHECK, KWE_BAD_NUMBER, "id"),
+    R("CEK -1000000001", KW_CHECK, KWE_BAD_NUMBER, "id"),
+    /* visit */
+    R("KUNJUNG 1000000001 1 YA", KW_VISIT, OK, "id", .pkh = "1000000001", .vout = 1, .running = 1),
+    R("kunjung 1000000001 1", KW_VISIT, OK, "id", .pkh = "1000000001", .vout = 1),
+    R("KUNJUNG 1000000001 2 tidak", KW_VISIT, OK, "id", .pkh = "1000000001", .vout = 2,
+      .running = 2),
+    R("Kunjungan 1000000001 bertemu ya", KW_VISIT, OK, "id", .pkh = "1000000001", .vout = 1,
+      .running = 1),
+    R("KUNJUNG 1000000001 tidak di rumah", KW_VISIT, OK, "id", .pkh = "1000000001", .vout = 2),
+    R("VISIT 1000000001 met yes", KW_VISIT, OK, "en", .pkh = "1000000001", .vout = 1, .running = 1),
+    R("visit 1000000001 moved no", KW_VISIT, OK, "en", .pkh = "1000000001", .vout = 3,
+      .running = 2),
+    R("KUNJUNG 1000000001 99", KW_VISIT, OK, "id", .pkh = "1000000001", .vout = 99),
+    R("KUNJUNG 1000000001 5 ya usahanya ramai", KW_VISIT, OK, "id", .pkh = "1000000001", .vout = 5,
+      .running = 1),
+    R("KUNJUNG 1000000001", KW_VISIT, KWE_MISSING, "id"),
+    R("KUNJUNG", KW_VISIT, KWE_MISSING, "id"),
+    R("KUNJUNG 1000000001 0", KW_VISIT, KWE_RANGE, "id"),
+    R("KUNJUNG 1000000001 100", KW_VISIT, KWE_RANGE, "id"),
+    R("KUNJUNG 1000000001 1x", KW_VISIT, KWE_BAD_NUMBER, "id"),
+    R("KUNJUNG 1000000001 1 ya 2", KW_VISIT, KWE_BAD_NUMBER, "id"),
+    R("KUNJUNG 1000000001 1.5", KW_VISIT, KWE_BAD_NUMBER, "id"),
+    R("KUNJUNG 1000000001 ngobrol", KW_VISIT, KWE_BAD_STATE, "id"),
+    R("KUNJUNG bertemu 1000000001", KW_VISIT, KWE_BAD_NUMBER, "id"),
+    /* graduate */
+    R("LULUS 1000000001 SEJAHTERA", KW_GRADUATE, OK, "id", .pkh = "1000000001", .track = 2),
+    R("lulus 1000000001 sejahtera mandiri", KW_GRADUATE, OK, "id", .pkh = "1000000001", .track = 2),
+    R("LULUS 1000000001 alamiah", KW_GRADUATE, OK, "id", .pkh = "1000000001", .track = 1),
+    R("graduate 1000000001 natural", KW_GRADUATE, OK, "en", .pkh = "1000000001", .track = 1),
+    R("GRADUATE 1000000001 WELFARE", KW_GRADUATE, OK, "en", .pkh = "1000000001", .track = 2),
+    R("LULUS 1000000001", KW_GRADUATE, KWE_MISSING, "id"),
+    R("LULUS", KW_GRADUATE, KWE_MISSING, "id"),
+    R("LULUS 1000000001 kaya", KW_GRADUATE, KWE_BAD_STATE, "id"),
+    R("LULUS sejahtera 1000000001", KW_GRADUATE, KWE_BAD_NUMBER, "id"),
+    R("LULUS 1000000001 sejahtera 2", KW_GRADUATE, KWE_BAD_NUMBER, "id"),
     /* not keywords */
     R("", KW_NONE, KWE_UNKNOWN, "?"),
     R("   ", KW_NONE, KWE_UNKNOWN, "?"),
@@ -230,8 +314,9 @@ static const struct row rows[] = {
     R("??", KW_INFO, OK, "?"),
 };
 
-static const char *const cmd_s[] = {"NONE", "BUSINESS", "DIALOG", "ATTEND", "ABSENT",
-                                    "HELP", "INFO",     "STOP",   "START",  "ACK"};
+static const char *const cmd_s[] = {"NONE",  "BUSINESS", "DIALOG",  "ATTEND", "ABSENT",
+                                    "HELP",  "INFO",     "STOP",    "START",  "ACK",
+                                    "CHECK", "VISIT",    "GRADUATE"};
 static const char *const err_s[] = {"OK",    "UNKNOWN",   "MISSING", "BAD_NUMBER",
                                     "RANGE", "BAD_STATE", "TOO_LONG"};
 
@@ -257,6 +342,11 @@ START_TEST(test_table)
     ck_assert_msg(strcmp(m.text, r->text ? r->text : "") == 0, "\"%s\": text '%s'", r->in, m.text);
     ck_assert_msg(m.alert_id == r->alert, "\"%s\": alert %llu", r->in,
                   (unsigned long long)m.alert_id);
+    ck_assert_msg(m.outcome == r->outcome, "\"%s\": outcome %d", r->in, (int)m.outcome);
+    ck_assert_msg(strcmp(m.pkh, r->pkh ? r->pkh : "") == 0, "\"%s\": pkh '%s'", r->in, m.pkh);
+    ck_assert_msg(m.visit_outcome == r->vout && m.running == r->running,
+                  "\"%s\": visit outcome %u running %u", r->in, m.visit_outcome, m.running);
+    ck_assert_msg(m.track == r->track, "\"%s\": track %u", r->in, m.track);
 }
 END_TEST
 
@@ -386,7 +476,13 @@ static const char BASE[] = "version = 1;\n"
                            "  { command = \"info\"; id = [\"?\"]; },\n"
                            "  { command = \"stop\"; en = [\"HALT\"]; },\n"
                            "  { command = \"start\"; en = [\"GO\"]; },\n"
-                           "  { command = \"ack\"; id = [\"SIAP\"]; en = [\"ROGER\"]; }\n"
+                           "  { command = \"ack\"; id = [\"SIAP\"]; en = [\"ROGER\"]; },\n"
+                           "  { command = \"check\"; id = [\"LIHAT\"]; },\n"
+                           "  { command = \"visit\"; id = [\"DATANGI\"];\n"
+                           "    outcomes = ( { outcome = 7; id = [\"JUMPA\"]; } ); },\n"
+                           "  { command = \"graduate\"; en = [\"PASS\"];\n"
+                           "    tracks = ( { track = 1; en = [\"EXIT\"]; },\n"
+                           "      { track = 2; en = [\"THRIVE\"]; } ); }\n"
                            ");\n"
                            "money = {\n"
                            "  currency = [\"RP\"];\n"
@@ -492,6 +588,29 @@ START_TEST(test_custom_config)
     ck_assert_uint_eq(m.reason, 1);
     ck_assert_int_eq(parse_s(set, "alpa 1234 3", &m), 0);
     ck_assert_uint_eq(m.reason, 3); /* numbers work without reason words */
+    ck_assert_int_eq(parse_s(set, "lihat 0042", &m), 0);
+    ck_assert_int_eq(m.cmd, KW_CHECK);
+    ck_assert_str_eq(m.pkh, "0042");
+    ck_assert_int_eq(parse_s(set, "datangi 42 jumpa", &m), 0);
+    ck_assert_uint_eq(m.visit_outcome, 7);
+    ck_assert_uint_eq(m.running, 0); /* no answer words: not said */
+    ck_assert_int_eq(parse_s(set, "datangi 42 3", &m), 0);
+    ck_assert_uint_eq(m.visit_outcome, 3);
+    ck_assert_int_eq(parse_s(set, "pass 42 thrive", &m), 0);
+    ck_assert_uint_eq(m.track, 2);
+    ck_assert_str_eq(m.lang, "en");
+    ck_assert_int_eq(parse_s(set, "siap 5 ditelepon", &m), 0);
+    ck_assert_int_eq(m.outcome, KWO_NONE); /* no outcome words here: the bare ack */
+    ck_assert_uint_eq(m.alert_id, 5);
+    /* the words replies name a value by */
+    ck_assert_str_eq(keyword_word(set, KWW_TRACK, 2, 1), "THRIVE");
+    ck_assert_str_eq(keyword_word(set, KWW_TRACK, 2, 0), "THRIVE"); /* no Indonesian one */
+    ck_assert_str_eq(keyword_word(set, KWW_STATE, 3, 0), "SHUT");
+    ck_assert_str_eq(keyword_word(set, KWW_STATE, 2, 0), "REHAT");
+    ck_assert_str_eq(keyword_word(set, KWW_VISIT_OUTCOME, 7, 0), "JUMPA");
+    ck_assert_str_eq(keyword_word(set, KWW_VISIT_OUTCOME, 1, 0), "");
+    ck_assert_str_eq(keyword_word(set, KWW_OUTCOME, 1, 0), "");
+    ck_assert_str_eq(keyword_word(NULL, KWW_STATE, 1, 0), "");
     keyword_set_free(set);
 }
 END_TEST
@@ -547,6 +666,28 @@ START_TEST(test_load_errors)
     expect_error("workers = [\"ORANG\"];", "workers = [\"ORANG\"];\n  reason = [\"SAKIT\"];", 1,
                  "'SAKIT' is both a label and a reason name");
     expect_error("labels = {", "labels = {\n  price = [\"HARGA\"];", 1, "unknown setting 'price'");
+    /* the assistants' words */
+    expect_error_at("  { command = \"check\"; id = [\"LIHAT\"]; },\n", "", 2, 0,
+                    "missing command 'check'");
+    expect_error("en = [\"PASS\"];\n    tracks = ( { track = 1; en = [\"EXIT\"]; },\n"
+                 "      { track = 2; en = [\"THRIVE\"]; } );",
+                 "en = [\"PASS\"];", 0, "command 'graduate' needs 'tracks'");
+    expect_error("{ track = 2;", "{ track = 3;", 0, "'track' must be 1 to 2");
+    expect_error(",\n      { track = 2; en = [\"THRIVE\"]; }", "", 0, "missing track 2");
+    expect_error("{ outcome = 7;", "{ outcome = 100;", 0, "'outcome' must be 1 to 99");
+    expect_error("{ command = \"check\"; id = [\"LIHAT\"]; }",
+                 "{ command = \"check\"; id = [\"LIHAT\"]; outcomes = (); }", 0,
+                 "only commands 'ack' and 'visit' have 'outcomes'");
+    expect_error("{ command = \"check\"; id = [\"LIHAT\"]; }",
+                 "{ command = \"check\"; id = [\"LIHAT\"]; tracks = (); }", 0,
+                 "only command 'graduate' has 'tracks'");
+    expect_error("{ command = \"check\"; id = [\"LIHAT\"]; }",
+                 "{ command = \"check\"; id = [\"LIHAT\"]; answers = (); }", 0,
+                 "only command 'visit' has 'answers'");
+    expect_error("en = [\"ROGER\"]; }",
+                 "en = [\"ROGER\"];\n outcomes = ( { outcome = 9; id = [\"X\"]; } ); }", 1,
+                 "'outcome' must be 1 to 8");
+
     expect_error("money = {", "cash = 1;\nmoney = {", 0, "unknown setting 'cash'");
     set = keyword_set_load("/nonexistent/keywords.conf", err, sizeof(err));
     ck_assert_ptr_null(set);
