@@ -72,6 +72,7 @@ struct ussd_load {
     enum ussd_hand hand;
     char hand_flow[33];
     char hand_path[USSD_PATH_MAX + 1];
+    long long grad_months; /* whole months since graduated_on; -1: not graduated or not known */
     struct dialog_ctx ctx;
 };
 
@@ -113,6 +114,11 @@ ussd_ctx_trainings(struct dialog_ctx *ctx, const char *json)
  * a business report, most sessions, never shows them, and they are most of the query's cost.
  * A session whose dialog reaches them loads them (USSD_LOAD_FULL) and replays its inputs. */
 #define USSD_LOAD_HEAD "SELECT k.id, k.name, k.lang, a.name, "
+/* the track, whole months since graduated_on (the follow-up period is the configuration's, so
+ * decided on the loop), support_opt_in, whether the exit survey was answered */
+#define USSD_LOAD_TRACK                                                                            \
+    "k.graduation, TIMESTAMPDIFF(MONTH, k.graduated_on, UTC_DATE()), k.support_opt_in,"            \
+    " k.exit_survey_at IS NOT NULL"
 #define USSD_LOAD_DETAILS                                                                          \
     "b.status, b.revenue, b.workers,"                                                              \
     " DATE_FORMAT(b.created_at, '%Y-%m-%d'), d.flow, d.input_path,"                                \
@@ -124,12 +130,12 @@ ussd_ctx_trainings(struct dialog_ctx *ctx, const char *json)
     "  FROM enrollments e JOIN trainings t ON t.id = e.training_id"                                \
     "  WHERE e.kpm_id = k.id AND t.starts_at >= NOW() - INTERVAL 30 DAY"                           \
     "  AND t.starts_at <= NOW()),"                                                                 \
-    " d.session_id, k.msisdn"                                                                      \
+    " d.session_id, k.msisdn, " USSD_LOAD_TRACK                                                    \
     " FROM kpm k JOIN assistants a ON a.id = k.assistant_id"                                       \
     " LEFT JOIN business_reports b ON b.id = (SELECT r.id FROM business_reports r"                 \
     "  WHERE r.kpm_id = k.id ORDER BY r.created_at DESC, r.id DESC LIMIT 1)"
 #define USSD_LOAD_NO_DETAILS                                                                       \
-    "NULL, NULL, NULL, NULL, d.flow, d.input_path, NULL, d.session_id, k.msisdn"                   \
+    "NULL, NULL, NULL, NULL, d.flow, d.input_path, NULL, d.session_id, k.msisdn, " USSD_LOAD_TRACK \
     " FROM kpm k JOIN assistants a ON a.id = k.assistant_id"
 #define USSD_LOAD_DRAFT                                                                            \
     " LEFT JOIN ussd_drafts d ON d.msisdn = k.msisdn AND d.expires_at > NOW(3)"                    \
@@ -152,6 +158,7 @@ ussd_row_ctx(void *arg, char **v, unsigned long *len, unsigned n)
 {
     struct ussd_load **loads = arg;
     struct dialog_ctx ctx;
+    long long months = -1;
     uint64_t x;
     size_t i;
 
@@ -176,6 +183,13 @@ ussd_row_ctx(void *arg, char **v, unsigned long *len, unsigned n)
     }
     if (v[10] != NULL)
         ussd_ctx_trainings(&ctx, v[10]);
+    if (n >= 17) {
+        snprintf(ctx.track, sizeof ctx.track, "%s", v[13] ? v[13] : "none");
+        if (v[14] != NULL && parse_u64(v[14], strlen(v[14]), 0, 100000, &x) == 0)
+            months = (long long)x;
+        ctx.support_opt_in = v[15] != NULL && strcmp(v[15], "1") == 0;
+        ctx.exit_survey_done = v[16] != NULL && strcmp(v[16], "1") == 0;
+    }
     for (i = 0; loads[i] != NULL; i++) {
         struct ussd_load *l = loads[i];
 
@@ -183,6 +197,7 @@ ussd_row_ctx(void *arg, char **v, unsigned long *len, unsigned n)
             continue;
         l->ctx = ctx;
         l->ctx.details = l->full;
+        l->grad_months = months;
         /* a session's own draft is not offered to it (a replay after a restart) */
         if (v[8] != NULL && v[9] != NULL && (v[11] == NULL || strcmp(v[11], l->session_id) != 0)) {
             l->ctx.has_draft = 1;
@@ -203,6 +218,7 @@ ussd_load_batch(struct db_conn *c, void **items, size_t n)
     for (i = 0; i < n; i++) {
         loads[i] = items[i];
         memset(&loads[i]->ctx, 0, sizeof loads[i]->ctx);
+        loads[i]->grad_months = -1;
         snprintf(loads[i]->ctx.lang, sizeof loads[i]->ctx.lang, "id");
         loads[i]->ctx.details = loads[i]->full;
     }
@@ -260,6 +276,17 @@ ussd_take_hand(struct ussd_load *l)
     snprintf(c->draft_path, sizeof c->draft_path, "%s", c->has_draft ? l->hand_path : "");
 }
 
+/* Inside her track's follow-up period: graduated_on + graduation.follow_up_months, decided on
+ * the loop, which owns the configuration. */
+static void
+ussd_follow_up(struct ussd_load *l)
+{
+    int t = config_track_parse(l->ctx.track);
+
+    l->ctx.follow_up = t > 0 && l->grad_months >= 0 &&
+                       l->grad_months < (long long)ussd.cfg->graduation.follow_up_months[t];
+}
+
 static void
 ussd_load_done(int err, void *arg)
 {
@@ -279,6 +306,7 @@ ussd_load_done(int err, void *arg)
         ussd_details_loaded(s, &l->ctx);
     } else {
         ussd_take_hand(l);
+        ussd_follow_up(l);
         if (ussd_session_set_ctx(s, &l->ctx) == -1 || (ds = ussd_session_dialog(s, &out)) == NULL) {
             ussd_session_kill(s, ussd_busy_text(s));
         } else {

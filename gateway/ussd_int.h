@@ -96,6 +96,8 @@ struct ussd_session {
     unsigned registered : 1, details_loaded : 1, has_draft : 1, end : 1, over : 1;
     unsigned draft_written : 1, draft_dirty : 1, draft_delete : 1, draft_inflight : 1;
     unsigned indexed : 1, in_lru : 1, in_dirty : 1;
+    /* the KPM's track (enum config_track) and the rest of her graduation context */
+    unsigned track : 2, follow_up : 1, support_opt_in : 1, exit_survey_done : 1;
     char lang0[3]; /* the language the session began in: replays start from it */
     char lang[3];  /* the language now */
     char msisdn[17];
