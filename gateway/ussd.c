@@ -74,6 +74,11 @@ struct ussd_load {
     char hand_path[USSD_PATH_MAX + 1];
     long long grad_months; /* whole months since graduated_on; -1: not graduated or not known */
     struct dialog_ctx ctx;
+    /* the caller is no KPM but an assistant (ussd_assistant.c): her id, name, language and
+     * open alerts */
+    uint64_t asst_id;
+    char asst_name[41], asst_lang[3];
+    unsigned asst_open;
 };
 
 static void
@@ -209,27 +214,89 @@ ussd_row_ctx(void *arg, char **v, unsigned long *len, unsigned n)
 }
 
 static int
+ussd_row_assistant(void *arg, char **v, unsigned long *len, unsigned n)
+{
+    struct ussd_load **loads = arg;
+    uint64_t id, open = 0;
+    size_t i;
+
+    (void)len;
+    if (n < 5 || v[0] == NULL || v[3] == NULL ||
+        parse_u64(v[0], strlen(v[0]), 1, UINT32_MAX, &id) == -1)
+        return 0;
+    if (v[4] != NULL)
+        (void)parse_u64(v[4], strlen(v[4]), 0, UINT32_MAX, &open);
+    for (i = 0; loads[i] != NULL; i++) {
+        struct ussd_load *l = loads[i];
+
+        if (l->ctx.registered || strcmp(l->msisdn, v[3]) != 0)
+            continue;
+        l->asst_id = id;
+        snprintf(l->asst_name, sizeof l->asst_name, "%s", v[1] ? v[1] : "");
+        snprintf(l->asst_lang, sizeof l->asst_lang, "%s", v[2] ? v[2] : "id");
+        l->asst_open = (unsigned)open;
+    }
+    return 0;
+}
+
+/* The callers no KPM has the number of may be assistants: her own menu. A number that is both
+ * a KPM's and an assistant's is the KPM's (her reports are what the number was registered for;
+ * the assistant has SMS and the admin pages). */
+#define USSD_LOAD_ASSISTANTS                                                                       \
+    "SELECT a.id, a.name, a.language, a.msisdn, (SELECT COUNT(*) FROM alerts x"                    \
+    " WHERE x.assistant_id = a.id AND x.state IN ('new', 'sent'))"                                 \
+    " FROM assistants a WHERE a.msisdn IN ("
+static const char *const ussd_load_assistants_sql[DB_BATCH_SIZES] =
+    DB_BATCH_SQL(USSD_LOAD_ASSISTANTS, "?", ")");
+
+static int
+ussd_load_assistants(struct db_conn *c, struct ussd_load **loads, size_t n)
+{
+    struct db_param p[DB_BATCH_MAX];
+    size_t i, m = 0, rows, k;
+    const char *first = NULL;
+
+    for (i = 0; i < n; i++)
+        if (!loads[i]->ctx.registered) {
+            p[m++] = DB_STR(loads[i]->msisdn);
+            first = loads[i]->msisdn;
+        }
+    if (m == 0)
+        return 0;
+    k = db_batch_size(m, &rows);
+    for (i = m; i < rows; i++)
+        p[i] = DB_STR(first);
+    return db_query(c, ussd_load_assistants_sql[k], p, rows, ussd_row_assistant, loads);
+}
+
+static int
 ussd_load_batch(struct db_conn *c, void **items, size_t n)
 {
     struct ussd_load *loads[DB_BATCH_MAX + 1];
     struct db_param p[DB_BATCH_MAX];
     size_t i, rows, k = db_batch_size(n, &rows);
+    int err;
 
     for (i = 0; i < n; i++) {
         loads[i] = items[i];
         memset(&loads[i]->ctx, 0, sizeof loads[i]->ctx);
         loads[i]->grad_months = -1;
+        loads[i]->asst_id = 0;
         snprintf(loads[i]->ctx.lang, sizeof loads[i]->ctx.lang, "id");
         loads[i]->ctx.details = loads[i]->full;
     }
     loads[n] = NULL;
     for (i = 0; i < rows; i++)
         p[i] = DB_STR(loads[i < n ? i : n - 1]->msisdn);
-    return db_query(c, ussd_load_sql[loads[0]->full ? 1 : 0][k], p, rows, ussd_row_ctx, loads);
+    if ((err = db_query(c, ussd_load_sql[loads[0]->full ? 1 : 0][k], p, rows, ussd_row_ctx,
+                        loads)) != 0 ||
+        loads[0]->full)
+        return err;
+    return ussd_load_assistants(c, loads, n);
 }
 
-static void
-ussd_reply_waiters(struct ussd_session *s)
+void
+ussd_serve_waiters(struct ussd_session *s)
 {
     struct ussd_waiter *w;
 
@@ -260,7 +327,7 @@ ussd_details_loaded(struct ussd_session *s, const struct dialog_ctx *c)
     ussd_remember(s, &out); /* the screen before this hop, now with the details */
     if (s->state == USSD_LOADING)
         ussd_session_enter(s, USSD_READY);
-    ussd_reply_waiters(s);
+    ussd_serve_waiters(s);
 }
 
 /* What a redial handed over: the older session's draft, from memory, over the database's. */
@@ -304,6 +371,12 @@ ussd_load_done(int err, void *arg)
         ussd_session_kill(s, ussd_busy_text(NULL));
     } else if (l->full) {
         ussd_details_loaded(s, &l->ctx);
+    } else if (l->asst_id != 0 && !l->ctx.registered &&
+               ussd_assistant_begin(s, l->asst_id, l->asst_name, l->asst_lang, l->asst_open) == 0) {
+        ussd_assistant_first(s, ussd.cfg);
+        if (s->state == USSD_LOADING)
+            ussd_session_enter(s, USSD_READY);
+        ussd_serve_waiters(s);
     } else {
         ussd_take_hand(l);
         ussd_follow_up(l);
@@ -314,7 +387,7 @@ ussd_load_done(int err, void *arg)
             ussd_remember(s, &out);
             if (s->state == USSD_LOADING)
                 ussd_session_enter(s, USSD_READY);
-            ussd_reply_waiters(s);
+            ussd_serve_waiters(s);
         }
     }
     free(l);
@@ -408,7 +481,7 @@ ussd_save_done(int err, void *arg)
             s->pending_reply(s->pending, 1, out.screen);
         s->pending = NULL;
         if (err == 0)
-            ussd_reply_waiters(s);
+            ussd_serve_waiters(s);
         else
             ussd_session_fail_waiters(s, out.screen);
     }
@@ -629,6 +702,10 @@ ussd_feed(struct ussd_session *s, struct http_req *r, ussd_reply_fn reply,
     if (s->state == USSD_DONE) {
         reply(r, 1, s->screen != NULL ? s->screen : ussd_busy_text(s));
         return;
+    }
+    if (s->asst != NULL) {
+        ussd_assistant_feed(s, r, reply, kind, text, len);
+        return; /* the session may be saving now */
     }
     u.len = s->path_len;
     memcpy(u.path, s->path != NULL ? s->path : "", u.len);

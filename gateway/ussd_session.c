@@ -374,6 +374,8 @@ ussd_session_account(struct ussd_session *s)
         return;
     if (s->text != NULL)
         b += ussd_chunk(ussd_text_len(s->text));
+    if (s->asst != NULL)
+        b += ussd_chunk(ussd_assistant_size());
     if (s->details != NULL)
         b += ussd_chunk(sizeof *s->details +
                         s->details->ntrainings * sizeof(struct dialog_training));
@@ -606,6 +608,7 @@ ussd_session_free(struct ussd_session *s)
 {
     free(s->text);
     free(s->details);
+    free(s->asst);
     free(s->path);
     free(s->screen);
     free(s->draft_path);
