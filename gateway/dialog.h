@@ -44,6 +44,11 @@ enum dialog_atext {
     DIALOG_A_RULE_HELP,     /* an alert's short name by rule: help_requested */
     DIALOG_A_RULE_LINK,     /* link_request */
     DIALOG_A_RULE_GRAD,     /* graduation (a candidate) */
+    DIALOG_A_RULE_CLOSED,   /* business_closed */
+    DIALOG_A_RULE_DROP,     /* revenue_drop */
+    DIALOG_A_RULE_SILENT,   /* silent */
+    DIALOG_A_RULE_MISSED,   /* training_missed */
+    DIALOG_A_RULE_RELAPSE,  /* relapse */
     DIALOG_A_ALERT,         /* {1} rule {2} KPM name {3} PKH {4} date */
     DIALOG_A_OUTCOMES,      /* the five outcomes, numbered 1 to 5 */
     DIALOG_A_CANDIDATE,     /* 1 confirm 2 decline 3 later */

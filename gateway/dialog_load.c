@@ -880,12 +880,40 @@ load_starts(struct loader *ld, const config_setting_t *root)
     return 0;
 }
 
-static const char *const atext_names[DIALOG_A_COUNT + 1] = {
-    "menu",          "alerts",        "alerts_none",   "rule_help", "rule_link", "rule_graduation",
-    "alert",         "outcomes",      "candidate",     "link",      "decline",   "pkh",
-    "not_found",     "kpm",           "last",          "no_report", "statuses",  "visit_date",
-    "visit_outcome", "visit_running", "visit_confirm", "saved",     "conflict",  "failed",
-    "invalid",       "language",      "more",          "back",      NULL};
+static const char *const atext_names[DIALOG_A_COUNT + 1] = {"menu",
+                                                            "alerts",
+                                                            "alerts_none",
+                                                            "rule_help",
+                                                            "rule_link",
+                                                            "rule_graduation",
+                                                            "rule_business_closed",
+                                                            "rule_revenue_drop",
+                                                            "rule_silent",
+                                                            "rule_training_missed",
+                                                            "rule_relapse",
+                                                            "alert",
+                                                            "outcomes",
+                                                            "candidate",
+                                                            "link",
+                                                            "decline",
+                                                            "pkh",
+                                                            "not_found",
+                                                            "kpm",
+                                                            "last",
+                                                            "no_report",
+                                                            "statuses",
+                                                            "visit_date",
+                                                            "visit_outcome",
+                                                            "visit_running",
+                                                            "visit_confirm",
+                                                            "saved",
+                                                            "conflict",
+                                                            "failed",
+                                                            "invalid",
+                                                            "language",
+                                                            "more",
+                                                            "back",
+                                                            NULL};
 
 /* The assistant's menu texts: their only placeholders are {1} to {4}. */
 static int

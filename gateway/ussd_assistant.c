@@ -136,12 +136,20 @@ asst_fits(const struct ussd_session *s, const char *t)
 static const char *
 asst_rule(const struct ussd_session *s, const char *rule)
 {
-    if (strcmp(rule, "help_requested") == 0)
-        return asst_text(s, DIALOG_A_RULE_HELP);
-    if (strcmp(rule, "link_request") == 0)
-        return asst_text(s, DIALOG_A_RULE_LINK);
-    if (strcmp(rule, "graduation") == 0)
-        return asst_text(s, DIALOG_A_RULE_GRAD);
+    static const struct {
+        const char *rule;
+        enum dialog_atext t;
+    } names[] = {
+        {"help_requested", DIALOG_A_RULE_HELP},    {"link_request", DIALOG_A_RULE_LINK},
+        {"graduation", DIALOG_A_RULE_GRAD},        {"business_closed", DIALOG_A_RULE_CLOSED},
+        {"revenue_drop", DIALOG_A_RULE_DROP},      {"silent", DIALOG_A_RULE_SILENT},
+        {"training_missed", DIALOG_A_RULE_MISSED}, {"relapse", DIALOG_A_RULE_RELAPSE},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(rule, names[i].rule) == 0)
+            return asst_text(s, names[i].t);
     return rule;
 }
 
