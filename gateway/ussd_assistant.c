@@ -525,7 +525,9 @@ asst_done(int err, void *arg)
     case J_ALERTS:
         a->nalerts = j->nalerts;
         memcpy(a->alerts, j->alerts, j->nalerts * sizeof a->alerts[0]);
-        a->nopen = (unsigned)j->nalerts;
+        /* the list holds the newest ASST_ALERTS: a full one counts no fewer than the load did */
+        if (j->nalerts < ASST_ALERTS || a->nopen < j->nalerts)
+            a->nopen = (unsigned)j->nalerts;
         a->page = 0;
         a->screen = A_ALERTS;
         break;
@@ -886,7 +888,12 @@ ussd_assistant_feed(struct ussd_session *s, struct http_req *r, ussd_reply_fn re
             return;
         }
     }
-    if (memchr(in, '*', n) != NULL || ussd_session_append(s, in, n) == -1) {
+    if (memchr(in, '*', n) != NULL) {
+        /* one answer cannot hold the path's separator (a Hubtel input): not on the screen */
+        asst_show(s, r->cfg, r, reply, asst_text(s, DIALOG_A_INVALID));
+        return;
+    }
+    if (ussd_session_append(s, in, n) == -1) {
         reply(r, 1, asst_text(s, DIALOG_A_FAILED));
         return;
     }

@@ -7,11 +7,23 @@ exist give the same screen, and nothing is written.
 
 Every test makes its own assistants and KPM and removes them at the end."""
 import datetime
+import itertools
+import os
 import random
 
 from kabartest import Kabard
 from test_admin import Data, sq
-from test_ussd import AT, option
+from test_ussd import AT as _AT, option
+
+TAG = "asst"
+_sids = itertools.count(1)
+
+
+def AT(k, phone):
+    """A session with an id of this module's own: test_ussd.py's counter exists once per import
+    of it (run.py loads the file apart from the modules that import it), so ids drawn from it
+    here could meet its own tests' sessions."""
+    return _AT(k, phone=phone, sid="%s-%d-%d" % (TAG, os.getpid(), next(_sids)))
 
 
 class AsstData(Data):

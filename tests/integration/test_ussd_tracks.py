@@ -6,9 +6,22 @@ support (kpm.support_opt_in, audited as hers) and, once, the exit survey (kpm.ex
 a KPM on no track sees the menu of every KPM, unchanged.
 
 Every test makes its own KPM and removes them at the end."""
+import itertools
+import os
+
 from kabartest import Kabard
 from test_admin import Data, sq
-from test_ussd import AT, option, saved_number
+from test_ussd import AT as _AT, option, saved_number
+
+TAG = "trk"
+_sids = itertools.count(1)
+
+
+def AT(k, phone):
+    """A session with an id of this module's own: test_ussd.py's counter exists once per import
+    of it (run.py loads the file apart from the modules that import it), so ids drawn from it
+    here could meet its own tests' sessions."""
+    return _AT(k, phone=phone, sid="%s-%d-%d" % (TAG, os.getpid(), next(_sids)))
 
 NONE_MENU = ("Kabar KPM - Halo Ibu %s\n1 Lapor usaha\n2 Lapor pelatihan\n"
              "3 Minta bantuan pendamping\n4 Laporan saya\n5 Bahasa/Language")
