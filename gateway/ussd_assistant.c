@@ -31,6 +31,8 @@
 #include "ussd_int.h"
 
 #define ASST_ALERTS 30 /* the newest open alerts her list holds */
+/* bytes of a KPM's name in her alerts: an alert with its five outcomes fits one screen */
+#define ASST_NAME_SHOWN 24
 
 enum asst_screen {
     A_MENU,
@@ -346,6 +348,21 @@ struct asst_job {
     char last_date[11];
 };
 
+/* At most n bytes of UTF-8 s into out (n + 1 bytes), cut at a character's start. */
+static void
+asst_cut(char *out, const char *s, size_t n)
+{
+    size_t len = strlen(s);
+
+    if (len > n) {
+        len = n;
+        while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80)
+            len--;
+    }
+    memcpy(out, s, len);
+    out[len] = '\0';
+}
+
 static int
 asst_row_alert(void *arg, char **v, unsigned long *len, unsigned n)
 {
@@ -364,7 +381,7 @@ asst_row_alert(void *arg, char **v, unsigned long *len, unsigned n)
     /* a phone-link request's alert is keyed "link:ID" by report.c */
     if (v[2] != NULL && strncmp(v[2], "link:", 5) == 0 && (colon = v[2] + 5) != NULL)
         (void)parse_u64(colon, strlen(colon), 1, UINT64_MAX, &a->link_id);
-    snprintf(a->name, sizeof a->name, "%s", v[3] ? v[3] : "");
+    asst_cut(a->name, v[3] ? v[3] : "", ASST_NAME_SHOWN);
     snprintf(a->pkh, sizeof a->pkh, "%s", v[4] ? v[4] : "");
     snprintf(a->date, sizeof a->date, "%s", v[5] ? v[5] : "");
     j->nalerts++;

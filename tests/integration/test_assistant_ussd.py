@@ -108,21 +108,24 @@ def test_assistant_menu_lists_her_alerts_newest_first_and_records_an_outcome(env
         assert "Budi Kedua" not in lst2 and "Ani Pertama" in lst2, lst2
 
 
-def test_assistant_alert_list_is_paged(env):
+def test_assistant_alert_list_is_paged_and_a_long_name_fits_its_screen(env):
     with Kabard(env, name="asst-paged") as k, AsstData(env) as d:
         aid, phone = d.assistant("Rina Paging")
         for i in range(12):
-            d.alert(d.kpm("KPM Nomor %02d Panjang Sekali" % i, assistant=aid), assistant=aid)
+            d.alert(d.kpm("KPM Nomor %02d Dengan Nama Yang Panjang" % i, assistant=aid),
+                    assistant=aid, rule="training_missed")
         s = AT(k, phone=phone)
         s.start()
         kind, page1 = s.send("1")
         assert "99 Lanjut" in page1 and len(page1) <= 182, page1
         kind, page2 = s.send("99")
-        assert page2 != page1 and "Panjang Sekali" in page2, page2
+        assert page2 != page1 and "Absen pelatihan: KPM Nomor" in page2, page2
         first2 = page2.splitlines()[1].split(" ")[0]
         assert int(first2) > 1, page2  # numbering goes on across pages
         kind, detail = s.send(first2)
-        assert "PKH" in detail, detail
+        # a long name is cut so that the alert and its five outcomes fit one screen
+        assert "PKH" in detail and "5 Tidak perlu tindakan" in detail, detail
+        assert len(detail) <= 182 and "Yang Panjang" not in detail, (len(detail), detail)
 
 
 def test_assistant_lookup_of_another_assistants_kpm_or_an_unknown_pkh_is_the_same_screen(env):
@@ -221,6 +224,17 @@ def test_assistant_confirms_and_declines_graduation_candidates(env):
         assert env.scalar("SELECT candidate_snooze_until > CURDATE() FROM kpm WHERE id = %d" % k2) == "1"
         acts = [r[0] for r in audit(env, aid)]
         assert acts.count("graduation.record") == 1 and acts.count("alert.outcome") == 2, acts
+        # later: the candidate stays open, in her list
+        k3 = d.kpm("Hesti Nanti", assistant=aid)
+        a3 = d.alert(k3, assistant=aid, rule="graduation")
+        kind, lst = s.send("0")
+        kind, detail = s.send(option(lst, "Hesti Nanti"))
+        kind, done = s.send(option(detail, "Nanti"))
+        assert "Tersimpan" in done, done
+        assert env.sql("SELECT outcome, state FROM alerts WHERE id = %d" % a3) == [["later", "new"]]
+        assert env.sql("SELECT graduation FROM kpm WHERE id = %d" % k3) == [["none"]]
+        kind, lst = s.send("0")
+        assert "Hesti Nanti" in lst, lst
 
 
 def test_assistant_approves_a_phone_link_request_of_her_kpm(env):
