@@ -13,6 +13,7 @@ import random
 
 from kabartest import Kabard
 from test_admin import Data, sq
+from test_faults import _fired, _need_faults
 from test_ussd import AT as _AT, option
 
 TAG = "asst"
@@ -194,6 +195,35 @@ def test_assistant_records_a_home_visit_once(env):
         kind, done2 = s.send("1")
         assert "Tersimpan" in done2, done2
         assert env.scalar("SELECT COUNT(*) FROM home_visits WHERE kpm_id = %d" % kpm) == "2"
+
+
+def test_assistant_actions_commit_lost_write_once(env):
+    """Her jobs re-run after a lost COMMIT (db.c does that): one visit, one outcome, one audit
+    row each, and the screen says saved."""
+    _need_faults(env)
+    faults = "commit_lost:ussd_assistant_visit=1,commit_lost:ussd_assistant_outcome=1"
+    with Kabard(env, name="asst-lost", environ={"KABAR_FAULTS": faults}) as k, AsstData(env) as d:
+        aid, phone = d.assistant("Rina Hilang")
+        kpm = d.kpm("Intan Hilang", assistant=aid)
+        alert = d.alert(kpm, assistant=aid, rule="silent")
+        s = AT(k, phone=phone)
+        s.start()
+        s.send("3")
+        s.send(pkh_of(env, kpm))
+        for key in ("1", "1", "2"):
+            s.send(key)
+        kind, done = s.send("1")
+        assert "Tersimpan" in done, done
+        s.send("00")
+        s.send("1")
+        s.send("1")
+        kind, done = s.send("2")  # visited
+        assert "Tersimpan" in done, done
+        assert _fired(k, "commit_lost:ussd_assistant_visit") == 1, "the fault did not fire"
+        assert _fired(k, "commit_lost:ussd_assistant_outcome") == 1, "the fault did not fire"
+        assert env.scalar("SELECT COUNT(*) FROM home_visits WHERE kpm_id = %d" % kpm) == "1"
+        assert env.sql("SELECT outcome FROM alerts WHERE id = %d" % alert) == [["visited"]]
+        assert sorted(r[0] for r in audit(env, aid)) == ["alert.outcome", "visit.record"]
 
 
 def test_assistant_confirms_and_declines_graduation_candidates(env):

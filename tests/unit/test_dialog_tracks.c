@@ -271,6 +271,15 @@ START_TEST(test_condition_errors_name_file_and_line)
 }
 END_TEST
 
+START_TEST(test_assistant_text_errors)
+{
+    expect_error("flows = (", "assistant = { menu = { id = \"{5}\"; en = \"x\"; }; };\nflows = (",
+                 "the only placeholders are {1} to {4}");
+    expect_error("flows = (", "assistant = { menu = { id = \"x\"; en = \"x\"; }; };\nflows = (",
+                 "'assistant' misses 'alerts'");
+}
+END_TEST
+
 START_TEST(test_assistant_texts)
 {
     struct dialog_set *set = load_shipped();
@@ -296,6 +305,7 @@ tracks_suite(void)
     tcase_add_test(tc, test_short_form_and_option_conditions);
     tcase_add_test(tc, test_condition_errors_name_file_and_line);
     tcase_add_test(tc, test_assistant_texts);
+    tcase_add_test(tc, test_assistant_text_errors);
     suite_add_tcase(s, tc);
     return s;
 }
