@@ -32,6 +32,50 @@ unsigned dialog_set_version(const struct dialog_set *);
 int dialog_set_check(const struct dialog_set *, size_t screen_limit,
                      void (*report)(void *arg, int is_error, const char *msg), void *arg);
 
+/*
+ * The texts of an assistant's own USSD menu (ussd_assistant.c), `assistant = { NAME = { id = ...;
+ * en = ...; }; ... }` in dialogs.conf: optional, but all of them when the group is there. Their
+ * only placeholders are {1} to {4}, filled by the caller.
+ */
+enum dialog_atext {
+    DIALOG_A_MENU,          /* {1} her name, {2} open alerts */
+    DIALOG_A_ALERTS,        /* the title of her alert list */
+    DIALOG_A_ALERTS_NONE,   /* no open alert */
+    DIALOG_A_RULE_HELP,     /* an alert's short name by rule: help_requested */
+    DIALOG_A_RULE_LINK,     /* link_request */
+    DIALOG_A_RULE_GRAD,     /* graduation (a candidate) */
+    DIALOG_A_RULE_CLOSED,   /* business_closed */
+    DIALOG_A_RULE_DROP,     /* revenue_drop */
+    DIALOG_A_RULE_SILENT,   /* silent */
+    DIALOG_A_RULE_MISSED,   /* training_missed */
+    DIALOG_A_RULE_RELAPSE,  /* relapse */
+    DIALOG_A_ALERT,         /* {1} rule {2} KPM name {3} PKH {4} date */
+    DIALOG_A_OUTCOMES,      /* the five outcomes, numbered 1 to 5 */
+    DIALOG_A_CANDIDATE,     /* 1 confirm 2 decline 3 later */
+    DIALOG_A_LINK,          /* 1 approve 2 reject */
+    DIALOG_A_DECLINE,       /* the reasons to decline, numbered 1 to 4 */
+    DIALOG_A_PKH,           /* asks for a PKH number */
+    DIALOG_A_NOT_FOUND,     /* not one of hers, or no such number: the same screen */
+    DIALOG_A_KPM,           /* {1} name {2} PKH {3} latest report {4} open alerts */
+    DIALOG_A_LAST,          /* {1} date {2} status label {3} revenue */
+    DIALOG_A_NO_REPORT,     /* no business report yet */
+    DIALOG_A_STATUSES,      /* the four business statuses, '|'-separated */
+    DIALOG_A_VISIT_DATE,    /* asks for the visit date (DDMM, 1 today) */
+    DIALOG_A_VISIT_OUTCOME, /* the title above graduation.visit_outcomes */
+    DIALOG_A_VISIT_RUNNING, /* business seen running: 1 yes 2 no 3 not seen */
+    DIALOG_A_VISIT_CONFIRM, /* {1} name {2} date {3} outcome {4} business */
+    DIALOG_A_SAVED,         /* committed */
+    DIALOG_A_CONFLICT,      /* decided before, otherwise */
+    DIALOG_A_FAILED,        /* could not be saved */
+    DIALOG_A_INVALID,       /* an answer that is not on the screen */
+    DIALOG_A_LANGUAGE,      /* 1 Bahasa Indonesia 2 English */
+    DIALOG_A_MORE,          /* the next page */
+    DIALOG_A_BACK,          /* 0 back, 00 menu */
+    DIALOG_A_COUNT
+};
+/* Its text in lang ("id" or "en"), or NULL when the set has no assistant texts. */
+const char *dialog_set_atext(const struct dialog_set *, enum dialog_atext, const char *lang);
+
 struct dialog_training {
     uint64_t id;
     char title[65];
@@ -59,6 +103,11 @@ struct dialog_ctx {
     int has_draft;         /* an interrupted report: */
     char draft_flow[33];   /* its flow (dialog_session_flow()) */
     char draft_path[1025]; /* its inputs from the main menu (dialog_session_draft_path()) */
+    /* The KPM's graduation track, for conditions in dialogs.conf ({kpm.track} ...) */
+    char track[8];        /* "none", "natural" or "welfare"; anything else is "none" */
+    int follow_up;        /* inside her track's follow-up period (graduation.follow_up_months) */
+    int support_opt_in;   /* kpm.support_opt_in */
+    int exit_survey_done; /* kpm.exit_survey_at is set */
 };
 
 enum dialog_action {
@@ -66,7 +115,10 @@ enum dialog_action {
     DIALOG_ACT_BUSINESS,
     DIALOG_ACT_ATTENDANCE,
     DIALOG_ACT_HELP,
-    DIALOG_ACT_LINK
+    DIALOG_ACT_LINK,
+    DIALOG_ACT_CHECKIN,    /* a welfare graduate's check-in: a business report, flow checkin */
+    DIALOG_ACT_OPT_IN,     /* a natural graduate keeps (or stops) business support */
+    DIALOG_ACT_EXIT_SURVEY /* a natural graduate's exit survey, once */
 };
 
 struct dialog_out {

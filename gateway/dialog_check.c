@@ -54,6 +54,47 @@ dialog_check_text(struct cfgfile *f, const struct dialog_set *set, int flow, con
     return 0;
 }
 
+/* The values a context field can have, for the fields that have few: a `when` comparing with
+ * anything else is a typo that would silently never hold. NULL: any. */
+static const char *const *
+cond_values(enum ph ph)
+{
+    static const char *const tracks[] = {"none", "natural", "welfare", NULL};
+    static const char *const flags[] = {"0", "1", NULL};
+
+    switch (ph) {
+    case PH_KPM_TRACK:
+        return tracks;
+    case PH_KPM_FOLLOW_UP:
+    case PH_KPM_SUPPORT:
+    case PH_KPM_EXIT_SURVEY:
+        return flags;
+    default:
+        return NULL;
+    }
+}
+
+static int
+check_cond_values(struct cfgfile *f, const struct cond *c, enum ph ph)
+{
+    const char *const *ok = cond_values(ph);
+    size_t i, k;
+
+    for (i = 0; i < c->nin; i++) {
+        if (ok == NULL) {
+            if (ph == PH_UNKNOWN && strspn(c->in[i], "0123456789") != strlen(c->in[i]))
+                return cfgfile_fail_line(f, c->line, "'when': field '%s' holds numbers, not '%s'",
+                                         c->field, c->in[i]);
+            continue;
+        }
+        for (k = 0; ok[k] != NULL && strcmp(ok[k], c->in[i]) != 0; k++)
+            ;
+        if (ok[k] == NULL)
+            return cfgfile_fail_line(f, c->line, "'when': '%s' is never '%s'", c->field, c->in[i]);
+    }
+    return 0;
+}
+
 int
 dialog_check_cond(struct cfgfile *f, const struct dialog_set *set, int flow, const struct cond *c)
 {
@@ -61,19 +102,23 @@ dialog_check_cond(struct cfgfile *f, const struct dialog_set *set, int flow, con
     size_t flen = 0, len;
     enum ph ph;
 
-    if (!c->used)
-        return 0;
-    len = strlen(c->field);
-    if (strchr(c->field, '.') == NULL) {
-        if (flow < 0 || !dialog_flow_has_field(&set->flows[flow], c->field, len))
+    for (; c != NULL && c->used; c = c->and) {
+        len = strlen(c->field);
+        if (strchr(c->field, '.') == NULL) {
+            if (flow < 0 || !dialog_flow_has_field(&set->flows[flow], c->field, len))
+                return cfgfile_fail_line(f, c->line, "unknown field '%s' in 'when'", c->field);
+            if (check_cond_values(f, c, PH_UNKNOWN) < 0)
+                return -1;
+            continue;
+        }
+        ph = dialog_ph_parse(c->field, len, &field, &flen);
+        if (ph == PH_UNKNOWN || ph == PH_MIN || ph == PH_MAX ||
+            ((ph == PH_ANSWER || ph == PH_LABEL || ph == PH_RUPIAH) &&
+             (flow < 0 || !dialog_flow_has_field(&set->flows[flow], field, flen))))
             return cfgfile_fail_line(f, c->line, "unknown field '%s' in 'when'", c->field);
-        return 0;
+        if (check_cond_values(f, c, ph) < 0)
+            return -1;
     }
-    ph = dialog_ph_parse(c->field, len, &field, &flen);
-    if (ph == PH_UNKNOWN || ph == PH_MIN || ph == PH_MAX ||
-        ((ph == PH_ANSWER || ph == PH_LABEL || ph == PH_RUPIAH) &&
-         (flow < 0 || !dialog_flow_has_field(&set->flows[flow], field, flen))))
-        return cfgfile_fail_line(f, c->line, "unknown field '%s' in 'when'", c->field);
     return 0;
 }
 

@@ -50,14 +50,20 @@ struct text {
     int line_group;
 };
 
-/* `when = { field = "status"; in = [1, 2]; }` or `{ field = "last.status"; absent = true; }` */
+/*
+ * `when = { field = "status"; in = [1, 2]; }`, `{ field = "last.status"; absent = true; }`,
+ * or the short form `when = "kpm.track == welfare && kpm.follow_up == 1"` (clauses FIELD,
+ * !FIELD, FIELD == V, FIELD != V): every clause of the `and` chain must hold.
+ */
 struct cond {
     int used;
     char *field;
     int absent;
+    int negate; /* `!=`: holds when the value is none of `in` (or there is none) */
     size_t nin;
     char in[MAX_IN][21];
     int line;
+    struct cond *and; /* the next clause, owned */
 };
 
 struct part {
@@ -97,6 +103,7 @@ struct option {
     int go_screen; /* -1: the flow's first screen */
     int lang;      /* -1: none */
     enum todo todo;
+    struct cond when; /* false: the option is neither shown nor accepted */
     int line;
 };
 
@@ -152,6 +159,8 @@ struct dialog_set {
     int start[2]; /* [0] registered, [1] unknown numbers */
     int last_flow, last_screen;
     struct text msgs[MSG_COUNT];
+    int has_atexts;
+    struct text atexts[DIALOG_A_COUNT];
 };
 
 /* Whether a screen of f asks for `field`; whether one of its first `before` screens is a list. */
@@ -186,7 +195,11 @@ enum ph {
     PH_TRAINING_PLACE,
     PH_ANSWER,
     PH_LABEL,
-    PH_RUPIAH
+    PH_RUPIAH,
+    PH_KPM_TRACK,
+    PH_KPM_FOLLOW_UP,
+    PH_KPM_SUPPORT,
+    PH_KPM_EXIT_SURVEY
 };
 
 /* The placeholder `name` (without braces); for answer./label./rupiah. also its field. */
@@ -313,6 +326,9 @@ const struct entry *dialog_find_answer(const struct dialog_session *s, int flow,
 /* The training chosen on the flow's list screen, or NULL. */
 const struct dialog_training *dialog_flow_training(const struct dialog_session *s, int flow);
 /* Whether condition c holds (an unused one always does). */
+void dialog_cond_free(struct cond *c);
+/* Whether option i of sc is offered now (its `when`). */
+int dialog_option_ok(const struct dialog_session *s, int flow, const struct screen *sc, size_t i);
 int dialog_cond_ok(const struct dialog_session *s, int flow, const struct cond *c);
 /* Appends template t; in strict mode a placeholder without value fails (-1) the whole text. */
 int dialog_expand(const struct dialog_session *s, int flow, const char *t, const struct xtra *x,

@@ -36,7 +36,8 @@ static const char *const kind_names[KIND_COUNT] = {"choice", "integer", "text", 
 
 static const char *const todo_names[DO_COUNT] = {"", "submit", "restart", "cancel"};
 
-static const char *const action_names[] = {"", "business", "attendance", "help", "link"};
+static const char *const action_names[] = {"",     "business", "attendance", "help",
+                                           "link", "checkin",  "optin",      "exit_survey"};
 #define ACTION_COUNT (sizeof(action_names) / sizeof(action_names[0]))
 
 static int
@@ -102,7 +103,7 @@ rich_free(struct rich *r)
 
     for (i = 0; i < r->nparts && r->parts; i++) {
         text_free(&r->parts[i].text);
-        free(r->parts[i].when.field);
+        dialog_cond_free(&r->parts[i].when);
     }
     free(r->parts);
 }
@@ -114,12 +115,13 @@ screen_free(struct screen *sc)
 
     free(sc->name);
     free(sc->field);
-    free(sc->when.field);
+    dialog_cond_free(&sc->when);
     rich_free(&sc->prompt);
     free(sc->sep);
     for (i = 0; i < sc->nopts && sc->opts; i++) {
         text_free(&sc->opts[i].label);
         free(sc->opts[i].go_name);
+        dialog_cond_free(&sc->opts[i].when);
     }
     free(sc->opts);
     text_free(&sc->invalid);
@@ -143,6 +145,8 @@ set_free(struct dialog_set *set)
     free(set->flows);
     for (i = 0; i < MSG_COUNT; i++)
         text_free(&set->msgs[i]);
+    for (i = 0; i < DIALOG_A_COUNT; i++)
+        text_free(&set->atexts[i]);
     free(set->file);
     free(set);
 }
@@ -220,9 +224,17 @@ load_cond_in(struct loader *ld, const config_setting_t *in, struct cond *c)
         const config_setting_t *v = config_setting_get_elem(in, (unsigned)i);
         long long x;
 
+        if (config_setting_type(v) == CONFIG_TYPE_STRING) {
+            const char *sv = config_setting_get_string(v);
+
+            if (!ident_ok(sv) || strlen(sv) >= sizeof(c->in[i]))
+                return cfgfile_fail(ld->f, in, "'in' names must be 1 to 20 of a-z 0-9 _");
+            snprintf(c->in[i], sizeof(c->in[i]), "%s", sv);
+            continue;
+        }
         if (config_setting_type(v) != CONFIG_TYPE_INT &&
             config_setting_type(v) != CONFIG_TYPE_INT64)
-            return cfgfile_fail(ld->f, in, "'in' must be a list of integers [1, 2]");
+            return cfgfile_fail(ld->f, in, "'in' must be a list of integers [1, 2] or names");
         if ((x = config_setting_get_int64(v)) < 0)
             return cfgfile_fail(ld->f, in, "'in' values must not be negative");
         snprintf(c->in[i], sizeof(c->in[i]), "%lld", x);
@@ -231,14 +243,85 @@ load_cond_in(struct loader *ld, const config_setting_t *in, struct cond *c)
     return 0;
 }
 
+/* One clause of the short form: FIELD, !FIELD, FIELD == V or FIELD != V (spaces around). */
+static int
+load_cond_clause(struct loader *ld, const char *p, size_t len, int line, struct cond *c)
+{
+    const char *op = NULL, *v;
+    size_t flen, vlen;
+
+    while (len > 0 && p[0] == ' ')
+        p++, len--;
+    while (len > 0 && p[len - 1] == ' ')
+        len--;
+    c->used = 1;
+    c->line = line;
+    if (len > 0 && p[0] == '!') {
+        c->absent = 1;
+        p++, len--;
+    }
+    for (flen = 0; flen + 1 < len; flen++)
+        if ((p[flen] == '=' || p[flen] == '!') && p[flen + 1] == '=') {
+            op = p + flen;
+            break;
+        }
+    if (op == NULL)
+        flen = len;
+    while (flen > 0 && p[flen - 1] == ' ')
+        flen--;
+    if ((c->field = strndup(p, flen)) == NULL)
+        return cfgfile_fail_line(ld->f, line, "out of memory");
+    if (op == NULL)
+        return flen > 0 ? 0 : cfgfile_fail_line(ld->f, line, "'when': an empty clause");
+    if (c->absent)
+        return cfgfile_fail_line(ld->f, line, "'when': '!FIELD' takes no '==' or '!='");
+    c->negate = op[0] == '!';
+    for (v = op + 2, vlen = len - (size_t)(v - p); vlen > 0 && v[0] == ' '; v++, vlen--)
+        ;
+    if (vlen == 0 || vlen >= sizeof(c->in[0]) ||
+        strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789_") < vlen)
+        return cfgfile_fail_line(
+            ld->f, line, "'when': the value after '%c=' must be 1 to 20 of a-z 0-9 _", op[0]);
+    memcpy(c->in[0], v, vlen);
+    c->in[0][vlen] = '\0';
+    c->nin = 1;
+    return 0;
+}
+
+/* `when = "a == b && c"`: a chain of clauses. */
+static int
+load_cond_short(struct loader *ld, const config_setting_t *g, struct cond *c)
+{
+    const char *s = config_setting_get_string(g), *amp;
+    int line = cfgfile_line(g);
+
+    if (s == NULL || strlen(s) > 256)
+        return cfgfile_fail(ld->f, g, "'when' is at most 256 bytes");
+    for (;;) {
+        amp = strstr(s, "&&");
+        if (load_cond_clause(ld, s, amp ? (size_t)(amp - s) : strlen(s), line, c) < 0)
+            return -1;
+        if (amp == NULL)
+            return 0;
+        if ((c->and = calloc(1, sizeof(*c->and))) == NULL)
+            return cfgfile_fail(ld->f, g, "out of memory");
+        c = c->and;
+        s = amp + 2;
+    }
+}
+
 static int
 load_cond(struct loader *ld, const config_setting_t *g, struct cond *c)
 {
     static const char *const keys[] = {"field", "in", "absent", NULL};
     const config_setting_t *in;
 
+    if (config_setting_type(g) == CONFIG_TYPE_STRING)
+        return load_cond_short(ld, g, c);
     if (!config_setting_is_group(g))
-        return cfgfile_fail(ld->f, g, "'when' must be a group { field = \"...\"; in = [...]; }");
+        return cfgfile_fail(ld->f, g,
+                            "'when' must be a group { field = \"...\"; in = [...]; } or a"
+                            " string \"FIELD == VALUE && ...\"");
     c->used = 1;
     c->line = cfgfile_line(g);
     if (cfgfile_members(ld->f, g, keys, "when") < 0 ||
@@ -344,7 +427,8 @@ load_option_effect(struct loader *ld, const config_setting_t *g, struct option *
 static int
 load_option(struct loader *ld, const config_setting_t *g, struct option *o)
 {
-    static const char *const keys[] = {"value", "label", "goto", "lang", "store", "do", NULL};
+    static const char *const keys[] = {"value", "label", "goto", "lang",
+                                       "store", "do",    "when", NULL};
     const config_setting_t *m;
     uint64_t store;
     int l;
@@ -370,6 +454,8 @@ load_option(struct loader *ld, const config_setting_t *g, struct option *o)
             return cfgfile_fail_line(ld->f, o->label.line[l],
                                      "placeholders are not allowed in option labels");
     if (load_string(ld, g, "goto", 0, &o->go_name, NULL) < 0)
+        return -1;
+    if ((m = config_setting_get_member(g, "when")) != NULL && load_cond(ld, m, &o->when) < 0)
         return -1;
     return load_option_effect(ld, g, o);
 }
@@ -578,7 +664,9 @@ load_flow_action(struct loader *ld, const config_setting_t *g, struct flow *f)
                 f->action = (enum dialog_action)k;
         if (f->action == DIALOG_ACT_NONE)
             return cfgfile_fail_line(
-                ld->f, line, "flow '%s': 'action' must be business, attendance, help or link",
+                ld->f, line,
+                "flow '%s': 'action' must be business, attendance, help, link, checkin,"
+                " optin or exit_survey",
                 f->name);
     }
     if ((m = config_setting_get_member(g, "saved")) != NULL) {
@@ -680,7 +768,8 @@ resolve_screen(struct loader *ld, int fi, size_t i)
     for (k = 0; k < sc->nopts; k++) {
         struct option *o = &sc->opts[k];
 
-        if (o->go_name && resolve_goto(ld, fi, o) < 0)
+        if (dialog_check_cond(f, set, fi, &o->when) < 0 ||
+            (o->go_name && resolve_goto(ld, fi, o) < 0))
             return -1;
         if (o->todo == DO_SUBMIT && fl->action == DIALOG_ACT_NONE)
             return cfgfile_fail_line(f, o->line, "flow '%s' has no 'action' to submit", fl->name);
@@ -791,11 +880,89 @@ load_starts(struct loader *ld, const config_setting_t *root)
     return 0;
 }
 
+static const char *const atext_names[DIALOG_A_COUNT + 1] = {"menu",
+                                                            "alerts",
+                                                            "alerts_none",
+                                                            "rule_help",
+                                                            "rule_link",
+                                                            "rule_graduation",
+                                                            "rule_business_closed",
+                                                            "rule_revenue_drop",
+                                                            "rule_silent",
+                                                            "rule_training_missed",
+                                                            "rule_relapse",
+                                                            "alert",
+                                                            "outcomes",
+                                                            "candidate",
+                                                            "link",
+                                                            "decline",
+                                                            "pkh",
+                                                            "not_found",
+                                                            "kpm",
+                                                            "last",
+                                                            "no_report",
+                                                            "statuses",
+                                                            "visit_date",
+                                                            "visit_outcome",
+                                                            "visit_running",
+                                                            "visit_confirm",
+                                                            "saved",
+                                                            "conflict",
+                                                            "failed",
+                                                            "invalid",
+                                                            "language",
+                                                            "more",
+                                                            "back",
+                                                            NULL};
+
+/* The assistant's menu texts: their only placeholders are {1} to {4}. */
+static int
+load_atexts(struct loader *ld, const config_setting_t *root)
+{
+    const config_setting_t *m = config_setting_get_member(root, "assistant");
+    struct dialog_set *set = ld->set;
+    const char *p;
+    int i, l;
+
+    if (m == NULL)
+        return 0;
+    if (!config_setting_is_group(m))
+        return cfgfile_fail(ld->f, m, "'assistant' must be a group { menu = {...}; ... }");
+    if (cfgfile_members(ld->f, m, atext_names, "assistant") < 0)
+        return -1;
+    for (i = 0; i < DIALOG_A_COUNT; i++) {
+        const config_setting_t *t = config_setting_get_member(m, atext_names[i]);
+
+        if (t == NULL)
+            return cfgfile_fail(ld->f, m, "'assistant' misses '%s'", atext_names[i]);
+        if (load_text(ld, t, &set->atexts[i], NULL, atext_names[i]) < 0)
+            return -1;
+        for (l = 0; l < LANGS; l++)
+            for (p = set->atexts[i].s[l]; p != NULL && (p = strchr(p, '{')) != NULL; p++)
+                if (p[1] < '1' || p[1] > '4' || p[2] != '}')
+                    return cfgfile_fail_line(ld->f, set->atexts[i].line[l],
+                                             "assistant '%s': the only placeholders are {1} to {4}",
+                                             atext_names[i]);
+    }
+    set->has_atexts = 1;
+    return 0;
+}
+
+const char *
+dialog_set_atext(const struct dialog_set *set, enum dialog_atext t, const char *lang)
+{
+    int l = lang != NULL && strcmp(lang, "en") == 0;
+
+    if (set == NULL || !set->has_atexts || (unsigned)t >= DIALOG_A_COUNT)
+        return NULL;
+    return set->atexts[t].s[l] != NULL ? set->atexts[t].s[l] : "";
+}
+
 static int
 load_root(struct loader *ld)
 {
-    static const char *const keys[] = {
-        "version", "start", "start_unknown", "last_status_labels", "messages", "flows", NULL};
+    static const char *const keys[] = {"version",  "start", "start_unknown", "last_status_labels",
+                                       "messages", "flows", "assistant",     NULL};
     const config_setting_t *root = cfgfile_root(ld->f);
     uint64_t v;
 
@@ -806,7 +973,8 @@ load_root(struct loader *ld)
     if (cfgfile_u64(ld->f, root, "version", 0, UINT32_MAX, 1, &v) < 0)
         return -1;
     ld->set->version = (unsigned)v;
-    if (load_messages(ld, root) < 0 || load_flows(ld, root) < 0 || load_starts(ld, root) < 0)
+    if (load_messages(ld, root) < 0 || load_flows(ld, root) < 0 || load_starts(ld, root) < 0 ||
+        load_atexts(ld, root) < 0)
         return -1;
     return resolve(ld);
 }

@@ -443,7 +443,7 @@ step(struct dialog_session *s, const char *in, size_t len, struct dialog_out *ou
     case KIND_INFO:
         if (parse_u64(in, len, 0, UINT64_MAX, &v) == 0)
             for (i = 0; i < sc->nopts; i++)
-                if (sc->opts[i].value == v)
+                if (sc->opts[i].value == v && dialog_option_ok(s, top(s)->flow, sc, i))
                     return choose(s, out, i, replay);
         return invalid(s, out, sc, MSG_INVALID_CHOICE, 0, 0, replay);
     case KIND_INTEGER:
@@ -616,6 +616,12 @@ dialog_session_new(struct dialog_set *set, const struct dialog_ctx *ctx, size_t 
         clean(c->trainings[i].place, sizeof(c->trainings[i].place));
         clean(c->trainings[i].code, sizeof(c->trainings[i].code));
     }
+    clean(c->track, sizeof(c->track));
+    if (strcmp(c->track, "natural") != 0 && strcmp(c->track, "welfare") != 0)
+        snprintf(c->track, sizeof(c->track), "none");
+    c->follow_up = c->follow_up != 0;
+    c->support_opt_in = c->support_opt_in != 0;
+    c->exit_survey_done = c->exit_survey_done != 0;
     if (!c->registered) {
         /* an unknown number sees nothing of anyone */
         c->kpm_id = 0;

@@ -32,6 +32,10 @@ static const struct {
     {"training.title", PH_TRAINING_TITLE},
     {"training.date", PH_TRAINING_DATE},
     {"training.place", PH_TRAINING_PLACE},
+    {"kpm.track", PH_KPM_TRACK},
+    {"kpm.follow_up", PH_KPM_FOLLOW_UP},
+    {"kpm.support_opt_in", PH_KPM_SUPPORT},
+    {"kpm.exit_survey", PH_KPM_EXIT_SURVEY},
 };
 
 static const struct {
@@ -207,6 +211,14 @@ ph_value(const struct dialog_session *s, int flow, const char *name, size_t nlen
             return NULL;
         snprintf(tmp, n, "%" PRIu64, s->report_id);
         return tmp;
+    case PH_KPM_TRACK:
+        return c->track;
+    case PH_KPM_FOLLOW_UP:
+        return c->follow_up ? "1" : "0";
+    case PH_KPM_SUPPORT:
+        return c->support_opt_in ? "1" : "0";
+    case PH_KPM_EXIT_SURVEY:
+        return c->exit_survey_done ? "1" : "0";
     case PH_MIN:
         return x ? x->min : NULL;
     case PH_MAX:
@@ -284,24 +296,48 @@ dialog_cond_ok(const struct dialog_session *s, int flow, const struct cond *c)
     const char *v;
     size_t i;
 
-    if (!c->used)
-        return 1;
-    if (strchr(c->field, '.')) {
-        v = ph_value(s, flow, c->field, strlen(c->field), NULL, 1, tmp, sizeof(tmp));
-    } else {
-        e = dialog_find_answer(s, flow, c->field, strlen(c->field));
-        v = e ? e->value : NULL;
+    for (; c != NULL && c->used; c = c->and) {
+        int hit = 0;
+
+        if (strchr(c->field, '.')) {
+            v = ph_value(s, flow, c->field, strlen(c->field), NULL, 1, tmp, sizeof(tmp));
+        } else {
+            e = dialog_find_answer(s, flow, c->field, strlen(c->field));
+            v = e ? e->value : NULL;
+        }
+        if (c->absent) {
+            if (v != NULL)
+                return 0;
+            continue;
+        }
+        for (i = 0; v != NULL && i < c->nin; i++)
+            if (strcmp(v, c->in[i]) == 0)
+                hit = 1;
+        if (c->negate ? hit : (v == NULL || (c->nin > 0 && !hit)))
+            return 0;
     }
-    if (c->absent)
-        return v == NULL;
-    if (v == NULL)
-        return 0;
-    if (c->nin == 0)
-        return 1;
-    for (i = 0; i < c->nin; i++)
-        if (strcmp(v, c->in[i]) == 0)
-            return 1;
-    return 0;
+    return 1;
+}
+
+void
+dialog_cond_free(struct cond *c)
+{
+    struct cond *n = c->and, *next;
+
+    free(c->field);
+    for (; n != NULL; n = next) {
+        next = n->and;
+        free(n->field);
+        free(n);
+    }
+    c->field = NULL;
+    c->and = NULL;
+}
+
+int
+dialog_option_ok(const struct dialog_session *s, int flow, const struct screen *sc, size_t i)
+{
+    return dialog_cond_ok(s, flow, &sc->opts[i].when);
 }
 
 /* Appends template t; in strict mode a placeholder without value fails (-1) the whole text. */
@@ -577,6 +613,8 @@ dialog_screen_content(const struct dialog_session *s, struct sbuf *b)
     }
     dialog_put_rich(s, e->flow, &sc->prompt, sc->sep, b);
     for (i = 0; i < sc->nopts; i++) {
+        if (!dialog_option_ok(s, e->flow, sc, i))
+            continue;
         snprintf(line, sizeof(line), "%s%s %s", b->len ? "\n" : "", sc->opts[i].vstr,
                  tr(s, &sc->opts[i].label));
         sb_puts(b, line);

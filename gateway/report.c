@@ -12,9 +12,12 @@
 
 static const char *const report_sources[] = {"ussd", "sms"};
 
-#define REPORT_BUSINESS_INSERT                                                                     \
+#include "auth.h"
+
+#define REPORT_BUSINESS_COLS                                                                       \
     "INSERT INTO business_reports (kpm_id, msisdn, channel, session_id, source, status, kind,"     \
-    " revenue, workers, difficulty, answers, input_path, started_at) VALUES "
+    " revenue, workers, difficulty, answers, input_path, started_at"
+#define REPORT_BUSINESS_INSERT REPORT_BUSINESS_COLS ") VALUES "
 #define REPORT_BUSINESS_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FROM_UNIXTIME(? / 1000))"
 #define REPORT_BUSINESS_PARAMS 13
 
@@ -63,6 +66,20 @@ report_from_dialog(struct report *r, enum dialog_action action, const struct dia
         r->kind = REPORT_HELP;
         report_answer(&r->topic, ds, "topic");
         return 0;
+    case DIALOG_ACT_CHECKIN:
+    case DIALOG_ACT_EXIT_SURVEY:
+        r->kind = action == DIALOG_ACT_CHECKIN ? REPORT_CHECKIN : REPORT_EXIT_SURVEY;
+        report_answer(&r->status, ds, "status");
+        report_answer(&r->biz_kind, ds, "kind");
+        report_answer(&r->revenue, ds, "revenue");
+        report_answer(&r->workers, ds, "workers");
+        report_answer(&r->difficulty, ds, "difficulty");
+        report_answer(&r->topic, ds, "topic"); /* a check-in: she asked for help */
+        return 0;
+    case DIALOG_ACT_OPT_IN:
+        r->kind = REPORT_OPT_IN;
+        report_answer(&r->support, ds, "support");
+        return r->support.have ? 0 : -1;
     case DIALOG_ACT_LINK:
         r->kind = REPORT_LINK;
         pkh = dialog_session_answer(ds, "pkh_number");
@@ -197,6 +214,89 @@ report_save_link(struct db_conn *c, struct report *r)
         a, 3);
 }
 
+/* A welfare graduate's check-in is a business report of flow checkin (every figure that reads
+ * business reports counts it); "I need help" is a help request of the same session, with its
+ * alert exactly as Minta bantuan raises it. */
+static int
+report_save_checkin(struct db_conn *c, struct report *r)
+{
+    struct db_param p[REPORT_BUSINESS_PARAMS];
+    uint64_t id;
+    int err;
+
+    report_business_params(r, p);
+    if ((err = db_exec(c,
+                       REPORT_BUSINESS_COLS ", flow) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                                            " FROM_UNIXTIME(? / 1000), 'checkin')"
+                                            " ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)",
+                       p, REPORT_BUSINESS_PARAMS, NULL, &r->id)) != 0 ||
+        !r->topic.have)
+        return err;
+    id = r->id;
+    err = report_save_help(c, r);
+    r->id = id;
+    return err;
+}
+
+static int
+report_row_u64(void *arg, char **v, unsigned long *len, unsigned n)
+{
+    (void)len;
+    if (n >= 1 && v[0] != NULL)
+        (void)parse_u64(v[0], strlen(v[0]), 0, UINT64_MAX, arg);
+    return 0;
+}
+
+/* The exit survey of a natural graduate, once: the report only while kpm.exit_survey_at is
+ * unset, which it then sets. A retried hop finds its own report; another session's second
+ * survey writes nothing (id 0). */
+static int
+report_save_exit_survey(struct db_conn *c, struct report *r)
+{
+    struct db_param p[REPORT_BUSINESS_PARAMS + 1];
+    struct db_param k[] = {DB_STR(r->channel), DB_STR(r->session_id)};
+    struct db_param u[] = {DB_U64(r->kpm_id)};
+    uint64_t n = 0;
+    int err;
+
+    r->id = 0;
+    if ((err = db_query(c, "SELECT id FROM business_reports WHERE channel = ? AND session_id = ?",
+                        k, 2, report_row_u64, &r->id)) != 0 ||
+        r->id != 0)
+        return err;
+    report_business_params(r, p);
+    p[REPORT_BUSINESS_PARAMS] = DB_U64(r->kpm_id);
+    if ((err = db_exec(c,
+                       REPORT_BUSINESS_COLS ", flow) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                                            " FROM_UNIXTIME(? / 1000), 'exit_survey' FROM kpm"
+                                            " WHERE id = ? AND exit_survey_at IS NULL FOR UPDATE",
+                       p, REPORT_BUSINESS_PARAMS + 1, &n, &r->id)) != 0 ||
+        n == 0) {
+        r->id = 0;
+        return err;
+    }
+    return db_exec(c, "UPDATE kpm SET exit_survey_at = NOW(3) WHERE id = ?", u, 1, NULL, NULL);
+}
+
+/* A natural graduate keeps business support, or stops it: the KPM's own choice, audited as
+ * hers ("kpm:ID") when it changes, since it changes what the programme sends her. */
+static int
+report_save_opt_in(struct db_conn *c, struct report *r)
+{
+    struct db_param p[] = {DB_U64(r->support.v != 0), DB_U64(r->kpm_id)};
+    char who[32];
+    uint64_t n = 0;
+    int err;
+
+    r->id = r->kpm_id;
+    if ((err = db_exec(c, "UPDATE kpm SET support_opt_in = ? WHERE id = ?", p, 2, &n, NULL)) != 0 ||
+        n == 0)
+        return err;
+    snprintf(who, sizeof who, "kpm:%llu", (unsigned long long)r->kpm_id);
+    return auth_audit(c, who, r->support.v ? "kpm.support_opt_in" : "kpm.support_opt_out", "kpm",
+                      r->kpm_id, report_sources[r->source]);
+}
+
 int
 report_save(struct db_conn *c, struct report *r)
 {
@@ -212,6 +312,12 @@ report_save(struct db_conn *c, struct report *r)
         return report_save_help(c, r);
     case REPORT_LINK:
         return report_save_link(c, r);
+    case REPORT_CHECKIN:
+        return report_save_checkin(c, r);
+    case REPORT_EXIT_SURVEY:
+        return report_save_exit_survey(c, r);
+    case REPORT_OPT_IN:
+        return report_save_opt_in(c, r);
     }
     return ER_UNKNOWN_ERROR;
 }

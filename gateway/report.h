@@ -16,7 +16,15 @@
 
 struct db_conn;
 
-enum report_kind { REPORT_BUSINESS, REPORT_ATTENDANCE, REPORT_HELP, REPORT_LINK };
+enum report_kind {
+    REPORT_BUSINESS,
+    REPORT_ATTENDANCE,
+    REPORT_HELP,
+    REPORT_LINK,
+    REPORT_CHECKIN,    /* a business report, flow checkin, and a help request if she needs help */
+    REPORT_OPT_IN,     /* kpm.support_opt_in (support), with an audit row when it changes */
+    REPORT_EXIT_SURVEY /* a business report, flow exit_survey, once: kpm.exit_survey_at */
+};
 enum report_source { REPORT_USSD, REPORT_SMS };
 
 /* A number that was answered, or not (NULL in the row). */
@@ -37,13 +45,16 @@ struct report {
     char input_path[1025];
     struct report_num status, biz_kind, revenue, workers, difficulty; /* business */
     struct report_num training, attended, reason;                     /* attendance */
-    struct report_num topic;                                          /* help */
-    const char *text; /* help: the free text of an SMS, or NULL; must outlive the save */
-    char pkh[21];     /* link: the PKH participant number as entered */
+    struct report_num topic;   /* help; a check-in's when she needs help */
+    struct report_num support; /* opt-in: 1 keep business support, 0 no more */
+    const char *text;          /* help: the free text of an SMS, or NULL; must outlive the save */
+    char pkh[21];              /* link: the PKH participant number as entered */
     /* help, link: no second alert for the KPM inside this many days (alerts.window_days; 0, a
      * caller that does not say, is its default) */
     unsigned window_days;
-    uint64_t id; /* after a save: the report's number (the first one's on a retry) */
+    /* after a save: the report's number (the first one's on a retry); an exit survey already
+     * answered in another session writes nothing and leaves 0; an opt-in: the KPM's id */
+    uint64_t id;
 };
 
 /* The kind, answers and fields of a report a dialog ended with (its action); the caller sets

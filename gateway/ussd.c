@@ -72,7 +72,13 @@ struct ussd_load {
     enum ussd_hand hand;
     char hand_flow[33];
     char hand_path[USSD_PATH_MAX + 1];
+    long long grad_months; /* whole months since graduated_on; -1: not graduated or not known */
     struct dialog_ctx ctx;
+    /* the caller is no KPM but an assistant (ussd_assistant.c): her id, name, language and
+     * open alerts */
+    uint64_t asst_id;
+    char asst_name[41], asst_lang[3];
+    unsigned asst_open;
 };
 
 static void
@@ -113,6 +119,11 @@ ussd_ctx_trainings(struct dialog_ctx *ctx, const char *json)
  * a business report, most sessions, never shows them, and they are most of the query's cost.
  * A session whose dialog reaches them loads them (USSD_LOAD_FULL) and replays its inputs. */
 #define USSD_LOAD_HEAD "SELECT k.id, k.name, k.lang, a.name, "
+/* the track, whole months since graduated_on (the follow-up period is the configuration's, so
+ * decided on the loop), support_opt_in, whether the exit survey was answered */
+#define USSD_LOAD_TRACK                                                                            \
+    "k.graduation, TIMESTAMPDIFF(MONTH, k.graduated_on, UTC_DATE()), k.support_opt_in,"            \
+    " k.exit_survey_at IS NOT NULL"
 #define USSD_LOAD_DETAILS                                                                          \
     "b.status, b.revenue, b.workers,"                                                              \
     " DATE_FORMAT(b.created_at, '%Y-%m-%d'), d.flow, d.input_path,"                                \
@@ -124,12 +135,12 @@ ussd_ctx_trainings(struct dialog_ctx *ctx, const char *json)
     "  FROM enrollments e JOIN trainings t ON t.id = e.training_id"                                \
     "  WHERE e.kpm_id = k.id AND t.starts_at >= NOW() - INTERVAL 30 DAY"                           \
     "  AND t.starts_at <= NOW()),"                                                                 \
-    " d.session_id, k.msisdn"                                                                      \
+    " d.session_id, k.msisdn, " USSD_LOAD_TRACK                                                    \
     " FROM kpm k JOIN assistants a ON a.id = k.assistant_id"                                       \
     " LEFT JOIN business_reports b ON b.id = (SELECT r.id FROM business_reports r"                 \
     "  WHERE r.kpm_id = k.id ORDER BY r.created_at DESC, r.id DESC LIMIT 1)"
 #define USSD_LOAD_NO_DETAILS                                                                       \
-    "NULL, NULL, NULL, NULL, d.flow, d.input_path, NULL, d.session_id, k.msisdn"                   \
+    "NULL, NULL, NULL, NULL, d.flow, d.input_path, NULL, d.session_id, k.msisdn, " USSD_LOAD_TRACK \
     " FROM kpm k JOIN assistants a ON a.id = k.assistant_id"
 #define USSD_LOAD_DRAFT                                                                            \
     " LEFT JOIN ussd_drafts d ON d.msisdn = k.msisdn AND d.expires_at > NOW(3)"                    \
@@ -152,6 +163,7 @@ ussd_row_ctx(void *arg, char **v, unsigned long *len, unsigned n)
 {
     struct ussd_load **loads = arg;
     struct dialog_ctx ctx;
+    long long months = -1;
     uint64_t x;
     size_t i;
 
@@ -176,6 +188,13 @@ ussd_row_ctx(void *arg, char **v, unsigned long *len, unsigned n)
     }
     if (v[10] != NULL)
         ussd_ctx_trainings(&ctx, v[10]);
+    if (n >= 17) {
+        snprintf(ctx.track, sizeof ctx.track, "%s", v[13] ? v[13] : "none");
+        if (v[14] != NULL && parse_u64(v[14], strlen(v[14]), 0, 100000, &x) == 0)
+            months = (long long)x;
+        ctx.support_opt_in = v[15] != NULL && strcmp(v[15], "1") == 0;
+        ctx.exit_survey_done = v[16] != NULL && strcmp(v[16], "1") == 0;
+    }
     for (i = 0; loads[i] != NULL; i++) {
         struct ussd_load *l = loads[i];
 
@@ -183,6 +202,7 @@ ussd_row_ctx(void *arg, char **v, unsigned long *len, unsigned n)
             continue;
         l->ctx = ctx;
         l->ctx.details = l->full;
+        l->grad_months = months;
         /* a session's own draft is not offered to it (a replay after a restart) */
         if (v[8] != NULL && v[9] != NULL && (v[11] == NULL || strcmp(v[11], l->session_id) != 0)) {
             l->ctx.has_draft = 1;
@@ -194,26 +214,89 @@ ussd_row_ctx(void *arg, char **v, unsigned long *len, unsigned n)
 }
 
 static int
+ussd_row_assistant(void *arg, char **v, unsigned long *len, unsigned n)
+{
+    struct ussd_load **loads = arg;
+    uint64_t id, open = 0;
+    size_t i;
+
+    (void)len;
+    if (n < 5 || v[0] == NULL || v[3] == NULL ||
+        parse_u64(v[0], strlen(v[0]), 1, UINT32_MAX, &id) == -1)
+        return 0;
+    if (v[4] != NULL)
+        (void)parse_u64(v[4], strlen(v[4]), 0, UINT32_MAX, &open);
+    for (i = 0; loads[i] != NULL; i++) {
+        struct ussd_load *l = loads[i];
+
+        if (l->ctx.registered || strcmp(l->msisdn, v[3]) != 0)
+            continue;
+        l->asst_id = id;
+        snprintf(l->asst_name, sizeof l->asst_name, "%s", v[1] ? v[1] : "");
+        snprintf(l->asst_lang, sizeof l->asst_lang, "%s", v[2] ? v[2] : "id");
+        l->asst_open = (unsigned)open;
+    }
+    return 0;
+}
+
+/* The callers no KPM has the number of may be assistants: her own menu. A number that is both
+ * a KPM's and an assistant's is the KPM's (her reports are what the number was registered for;
+ * the assistant has SMS and the admin pages). */
+#define USSD_LOAD_ASSISTANTS                                                                       \
+    "SELECT a.id, a.name, a.language, a.msisdn, (SELECT COUNT(*) FROM alerts x"                    \
+    " WHERE x.assistant_id = a.id AND x.state IN ('new', 'sent'))"                                 \
+    " FROM assistants a WHERE a.msisdn IN ("
+static const char *const ussd_load_assistants_sql[DB_BATCH_SIZES] =
+    DB_BATCH_SQL(USSD_LOAD_ASSISTANTS, "?", ")");
+
+static int
+ussd_load_assistants(struct db_conn *c, struct ussd_load **loads, size_t n)
+{
+    struct db_param p[DB_BATCH_MAX];
+    size_t i, m = 0, rows, k;
+    const char *first = NULL;
+
+    for (i = 0; i < n; i++)
+        if (!loads[i]->ctx.registered) {
+            p[m++] = DB_STR(loads[i]->msisdn);
+            first = loads[i]->msisdn;
+        }
+    if (m == 0)
+        return 0;
+    k = db_batch_size(m, &rows);
+    for (i = m; i < rows; i++)
+        p[i] = DB_STR(first);
+    return db_query(c, ussd_load_assistants_sql[k], p, rows, ussd_row_assistant, loads);
+}
+
+static int
 ussd_load_batch(struct db_conn *c, void **items, size_t n)
 {
     struct ussd_load *loads[DB_BATCH_MAX + 1];
     struct db_param p[DB_BATCH_MAX];
     size_t i, rows, k = db_batch_size(n, &rows);
+    int err;
 
     for (i = 0; i < n; i++) {
         loads[i] = items[i];
         memset(&loads[i]->ctx, 0, sizeof loads[i]->ctx);
+        loads[i]->grad_months = -1;
+        loads[i]->asst_id = 0;
         snprintf(loads[i]->ctx.lang, sizeof loads[i]->ctx.lang, "id");
         loads[i]->ctx.details = loads[i]->full;
     }
     loads[n] = NULL;
     for (i = 0; i < rows; i++)
         p[i] = DB_STR(loads[i < n ? i : n - 1]->msisdn);
-    return db_query(c, ussd_load_sql[loads[0]->full ? 1 : 0][k], p, rows, ussd_row_ctx, loads);
+    if ((err = db_query(c, ussd_load_sql[loads[0]->full ? 1 : 0][k], p, rows, ussd_row_ctx,
+                        loads)) != 0 ||
+        loads[0]->full)
+        return err;
+    return ussd_load_assistants(c, loads, n);
 }
 
-static void
-ussd_reply_waiters(struct ussd_session *s)
+void
+ussd_serve_waiters(struct ussd_session *s)
 {
     struct ussd_waiter *w;
 
@@ -244,7 +327,7 @@ ussd_details_loaded(struct ussd_session *s, const struct dialog_ctx *c)
     ussd_remember(s, &out); /* the screen before this hop, now with the details */
     if (s->state == USSD_LOADING)
         ussd_session_enter(s, USSD_READY);
-    ussd_reply_waiters(s);
+    ussd_serve_waiters(s);
 }
 
 /* What a redial handed over: the older session's draft, from memory, over the database's. */
@@ -258,6 +341,17 @@ ussd_take_hand(struct ussd_load *l)
     c->has_draft = l->hand == USSD_HAND_DRAFT;
     snprintf(c->draft_flow, sizeof c->draft_flow, "%s", c->has_draft ? l->hand_flow : "");
     snprintf(c->draft_path, sizeof c->draft_path, "%s", c->has_draft ? l->hand_path : "");
+}
+
+/* Inside her track's follow-up period: graduated_on + graduation.follow_up_months, decided on
+ * the loop, which owns the configuration. */
+static void
+ussd_follow_up(struct ussd_load *l)
+{
+    int t = config_track_parse(l->ctx.track);
+
+    l->ctx.follow_up = t > 0 && l->grad_months >= 0 &&
+                       l->grad_months < (long long)ussd.cfg->graduation.follow_up_months[t];
 }
 
 static void
@@ -277,8 +371,15 @@ ussd_load_done(int err, void *arg)
         ussd_session_kill(s, ussd_busy_text(NULL));
     } else if (l->full) {
         ussd_details_loaded(s, &l->ctx);
+    } else if (l->asst_id != 0 && !l->ctx.registered &&
+               ussd_assistant_begin(s, l->asst_id, l->asst_name, l->asst_lang, l->asst_open) == 0) {
+        ussd_assistant_first(s, ussd.cfg);
+        if (s->state == USSD_LOADING)
+            ussd_session_enter(s, USSD_READY);
+        ussd_serve_waiters(s);
     } else {
         ussd_take_hand(l);
+        ussd_follow_up(l);
         if (ussd_session_set_ctx(s, &l->ctx) == -1 || (ds = ussd_session_dialog(s, &out)) == NULL) {
             ussd_session_kill(s, ussd_busy_text(s));
         } else {
@@ -286,7 +387,7 @@ ussd_load_done(int err, void *arg)
             ussd_remember(s, &out);
             if (s->state == USSD_LOADING)
                 ussd_session_enter(s, USSD_READY);
-            ussd_reply_waiters(s);
+            ussd_serve_waiters(s);
         }
     }
     free(l);
@@ -380,7 +481,7 @@ ussd_save_done(int err, void *arg)
             s->pending_reply(s->pending, 1, out.screen);
         s->pending = NULL;
         if (err == 0)
-            ussd_reply_waiters(s);
+            ussd_serve_waiters(s);
         else
             ussd_session_fail_waiters(s, out.screen);
     }
@@ -601,6 +702,10 @@ ussd_feed(struct ussd_session *s, struct http_req *r, ussd_reply_fn reply,
     if (s->state == USSD_DONE) {
         reply(r, 1, s->screen != NULL ? s->screen : ussd_busy_text(s));
         return;
+    }
+    if (s->asst != NULL) {
+        ussd_assistant_feed(s, r, reply, kind, text, len);
+        return; /* the session may be saving now */
     }
     u.len = s->path_len;
     memcpy(u.path, s->path != NULL ? s->path : "", u.len);

@@ -77,6 +77,7 @@ struct ussd_session {
     /* kpm name NUL assistant name NUL offered draft's flow NUL its path NUL; NULL until loaded */
     char *text;
     struct ussd_details *details; /* NULL until a details load, and when there is nothing */
+    struct ussd_asst *asst;       /* an assistant's session (ussd_assistant.c); NULL: a KPM's */
     char *path;                   /* the inputs processed so far, '*'-joined; NULL: none */
     char *screen;                 /* the last screen sent; NULL: none yet */
     char *draft_path;             /* the draft to write; NULL: none */
@@ -96,6 +97,8 @@ struct ussd_session {
     unsigned registered : 1, details_loaded : 1, has_draft : 1, end : 1, over : 1;
     unsigned draft_written : 1, draft_dirty : 1, draft_delete : 1, draft_inflight : 1;
     unsigned indexed : 1, in_lru : 1, in_dirty : 1;
+    /* the KPM's track (enum config_track) and the rest of her graduation context */
+    unsigned track : 2, follow_up : 1, support_opt_in : 1, exit_survey_done : 1;
     char lang0[3]; /* the language the session began in: replays start from it */
     char lang[3];  /* the language now */
     char msisdn[17];
@@ -163,6 +166,22 @@ int ussd_session_wait(struct ussd_session *s, struct http_req *r, ussd_reply_fn 
                       enum ussd_input_kind kind, const char *text, size_t len, int front);
 struct ussd_waiter *ussd_session_next_waiter(struct ussd_session *s);
 void ussd_session_fail_waiters(struct ussd_session *s, const char *text);
+
+/* ussd.c: the hops that waited for this session's database work, in order */
+void ussd_serve_waiters(struct ussd_session *s);
+
+/* ussd_assistant.c: the caller is an assistant (her number is in `assistants`, no KPM's) */
+struct ussd_asst;
+/* Makes s hers, in her language, with her open alerts counted: 0, or -1 (out of memory, or the
+ * dialogs have no `assistant` texts: then she is answered as an unknown number). */
+int ussd_assistant_begin(struct ussd_session *s, uint64_t id, const char *name, const char *lang,
+                         unsigned nopen);
+/* Her menu as the session's first screen. */
+void ussd_assistant_first(struct ussd_session *s, const struct config *cfg);
+/* One hop of her session (not a retry: ussd.c answers those from the last screen). */
+void ussd_assistant_feed(struct ussd_session *s, struct http_req *r, ussd_reply_fn reply,
+                         enum ussd_input_kind kind, const char *text, size_t len);
+size_t ussd_assistant_size(void);
 
 /* ussd_draft.c */
 void ussd_draft_mark(struct ussd_session *s, const struct dialog_session *ds,

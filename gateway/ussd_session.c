@@ -374,6 +374,8 @@ ussd_session_account(struct ussd_session *s)
         return;
     if (s->text != NULL)
         b += ussd_chunk(ussd_text_len(s->text));
+    if (s->asst != NULL)
+        b += ussd_chunk(ussd_assistant_size());
     if (s->details != NULL)
         b += ussd_chunk(sizeof *s->details +
                         s->details->ntrainings * sizeof(struct dialog_training));
@@ -511,6 +513,10 @@ ussd_session_set_ctx(struct ussd_session *s, const struct dialog_ctx *c)
     s->registered = c->registered != 0;
     s->kpm_id = c->kpm_id;
     s->has_draft = c->has_draft != 0;
+    s->track = config_track_parse(c->track) > 0 ? (unsigned)config_track_parse(c->track) : 0;
+    s->follow_up = c->follow_up != 0;
+    s->support_opt_in = c->support_opt_in != 0;
+    s->exit_survey_done = c->exit_survey_done != 0;
     snprintf(s->lang0, sizeof s->lang0, "%s", c->lang);
     memcpy(s->lang, s->lang0, sizeof s->lang);
     if (!s->registered && !s->in_lru)
@@ -555,6 +561,10 @@ ussd_session_ctx(const struct ussd_session *s, struct dialog_ctx *c)
     }
     c->has_draft = s->has_draft;
     c->details = s->details_loaded;
+    snprintf(c->track, sizeof c->track, "%s", config_track_names[s->track % TRACK_COUNT]);
+    c->follow_up = s->follow_up;
+    c->support_opt_in = s->support_opt_in;
+    c->exit_survey_done = s->exit_survey_done;
     if (s->details != NULL) {
         const struct ussd_details *d = s->details;
 
@@ -598,6 +608,7 @@ ussd_session_free(struct ussd_session *s)
 {
     free(s->text);
     free(s->details);
+    free(s->asst);
     free(s->path);
     free(s->screen);
     free(s->draft_path);

@@ -140,13 +140,15 @@ kabar_configure() {
       "$KABAR_SRC/config/kabard.conf.in" > "$var/kabard.conf"
 }
 
-# kabar_database KABARD VAR [reports]: migrations, then the demo data (both safe to run again);
-# with "reports", also 12 weeks of demo reports, alerts and SMS for the admin pages
+# kabar_database KABARD VAR [reports]: migrations, then the demo data and its graduates (all
+# safe to run again); with "reports", also 12 weeks of demo reports, alerts and SMS for the
+# admin pages
 kabar_database() {
   local kabard=$1 var=$2 reports=${3:-}
   "$kabard" --migrate -c "$var/kabard.conf" 2>"$var/migrate.log" ||
     { cat "$var/migrate.log" >&2; die "migrations failed"; }
   kabar_sql kabar < "$KABAR_SRC/sql/demo/demo.sql" || die "demo data failed to load"
+  kabar_sql kabar < "$KABAR_SRC/sql/demo/demo_graduates.sql" || die "demo graduates failed to load"
   if [ "$reports" = reports ]; then
     kabar_sql kabar < "$KABAR_SRC/sql/demo/demo_reports.sql" || die "demo reports failed to load"
   fi
