@@ -4,7 +4,7 @@ Prints one line per test (PASS, FAIL or SKIP) and, last, "N passed, N failed"; s
 count in neither."""
 import argparse
 import glob
-import importlib.util
+import importlib
 import os
 import sys
 import time
@@ -28,9 +28,10 @@ def main():
     tests = []
     here = os.path.dirname(os.path.abspath(__file__))
     for path in sorted(glob.glob(os.path.join(here, "test_*.py"))):
-        spec = importlib.util.spec_from_file_location(os.path.basename(path)[:-3], path)
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
+        # one copy of each module: a test file that imports another (from test_ussd import
+        # ...) gets the copy that runs here, so module state such as a session-id counter is
+        # shared and two copies never hand out the same ids
+        mod = importlib.import_module(os.path.basename(path)[:-3])
         for name in sorted(n for n in dir(mod) if n.startswith("test_")):
             fn = getattr(mod, name)
             if callable(fn) and a.only in name:

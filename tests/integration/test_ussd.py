@@ -706,3 +706,17 @@ def test_resume_of_an_attendance_draft_loads_the_trainings(env):
         assert "Lanjutkan" in screen, screen
         kind, screen = b.send("1")
         assert kind == "CON" and "kode" in screen.lower(), screen
+
+
+def test_runner_one_copy_of_test_ussd_so_session_ids_never_repeat(env):
+    """run.py once loaded each file as a copy of its own, beside the one that `from test_ussd
+    import ...` in other files made: two session-id counters, the same ids twice, and a hop of
+    one test taken for a redial of another's session."""
+    import sys
+
+    mod = sys.modules.get(__name__)
+    assert mod is not None and vars(mod) is globals(), "a second copy of %s is loaded" % __name__
+    import test_ussd_reliability  # noqa: F401  (imports from this module)
+
+    a, b = new_sid("x"), sys.modules[__name__].new_sid("x")
+    assert a != b, (a, b)
