@@ -44,6 +44,11 @@ static const char *const texts_names[TEXT_COUNT] = {
     "graduation_saved",
     "outcome_saved",
     "outcome_refused",
+    "training_saved",
+    "training_unknown",
+    "training_closed",
+    "usage_attend_tot",
+    "usage_lecturer",
 };
 
 struct texts {
