@@ -49,6 +49,8 @@ static const char *const texts_names[TEXT_COUNT] = {
     "training_closed",
     "usage_attend_tot",
     "usage_lecturer",
+    "ussd_training_item",
+    "ussd_training_code",
 };
 
 struct texts {

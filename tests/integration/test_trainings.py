@@ -386,3 +386,35 @@ def test_training_supervisor_scope(env):
         assert asst and all(r.startswith("52") for r in asst)
         ap = bs.get("/assistants").text
         assert 'data-id="3"' in ap and 'data-id="1"' not in ap
+
+
+def test_training_tot_attendance_in_the_assistants_ussd_menu(env):
+    from test_assistant_ussd import AT
+    with Kabard(env, name="tr-ussd") as k, TrData(env) as d:
+        user, pw = make_user(env, k)
+        b, _ = login(k, user, pw)
+        tid = create(b, env, d.code())
+        code = acode(env, tid)
+        enrol(b, tid, "assistant", str(A))
+        s = AT(k, phone=PHONE[A])
+        kind, menu = s.start()
+        assert kind == "CON" and "5 Hadir pelatihan" in menu, menu
+        kind, ask = s.send("5")
+        assert kind == "CON" and "Kode pelatihan" in ask, ask
+        # not a code: the screen again with the invalid line; a wrong code: her answer
+        kind, again = s.send("12")
+        assert kind == "CON" and "Kode pelatihan" in again and days(env, tid) == 0, again
+        kind, wrong = s.send("%06d" % ((int(code) + 1) % 1000000))
+        assert "tidak cocok" in wrong and days(env, tid) == 0, wrong
+        kind, ask = s.send("0")
+        kind, ask = s.send("5")
+        kind, done = s.send(code)
+        assert kind == "CON" and "tercatat: 1 dari 1 hari" in done, done
+        # the aggregator retries the hop: the same screen, one attendance
+        assert s.post("*".join(s.inputs)) == ("CON", done)
+        assert days(env, tid) == 1
+        src = env.sql("SELECT source FROM training_attendance WHERE training_id = %d" % tid)
+        assert src == [["ussd"]], src
+        # and then HADIR by SMS the same day counts no second day
+        _, body = sms(env, k, PHONE[A], "HADIR " + code)
+        assert "1 dari 1 hari" in body and days(env, tid) == 1, body
