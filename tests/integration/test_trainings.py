@@ -306,6 +306,20 @@ def test_training_tot_attendance_by_sms_and_certification(env):
         assert cert()[A]["certified_at"] is not None and audits(env, tid, "training.pass") == 1
         ap = b.get("/assistants").text
         assert re.search(r'<tr class="assistant" data-id="%d" data-certified="1"' % A, ap), ap[:1500]
+        # the dashboard: certified assistants of Jawa Barat against their caseloads
+        dash = b.get("/").text
+        m = re.search(r'<tr class="province"><td>Jawa Barat</td><td class="assistants">(\d+)</td>'
+                      r'<td class="certified">(\d+)</td><td class="caseload">(\d+)</td>'
+                      r'<td class="covered">(\d+)</td></tr>', dash)
+        assert m, dash[-3000:]
+        assert int(m.group(1)) == int(env.scalar(
+            "SELECT COUNT(*) FROM assistants WHERE region_code LIKE '32%'"))
+        assert int(m.group(2)) >= 1
+        assert int(m.group(3)) == int(env.scalar(
+            "SELECT COUNT(*) FROM kpm k JOIN assistants a ON a.id = k.assistant_id"
+            " WHERE a.region_code LIKE '32%'"))
+        assert int(m.group(4)) >= int(env.scalar("SELECT COUNT(*) FROM kpm WHERE assistant_id = %d" % A))
+        assert 'id="chart-trained"' in dash and "<svg" in dash
 
         # a two-day TOT (yesterday and today) attended only today is not all sessions
         t2 = create(b, env, d.code(), start_date=day(-1), end_date=day())
