@@ -432,3 +432,27 @@ def test_training_tot_attendance_in_the_assistants_ussd_menu(env):
         # and then HADIR by SMS the same day counts no second day
         _, body = sms(env, k, PHONE[A], "HADIR " + code)
         assert "1 dari 1 hari" in body and days(env, tid) == 1, body
+
+
+def test_training_demo_tot_loads_twice_and_takes_an_assistants_hadir(env):
+    import os
+    src = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                       "sql", "demo", "demo_trainings.sql")
+    with open(src) as f:
+        script = f.read()
+    try:
+        with Kabard(env, name="tr-demo") as k:
+            env.sql_script(script)
+            env.sql_script(script)
+            tid = int(env.scalar("SELECT id FROM trainings WHERE code = 'TOT-DEMO-1'"))
+            assert env.sql("SELECT participant_type, COUNT(*) FROM training_participants"
+                           " WHERE training_id = %d GROUP BY 1 ORDER BY 1" % tid) == \
+                [["assistant", "5"], ["lecturer", "1"]]
+            assert days(env, tid) == 1
+            _, body = sms(env, k, PHONE[A], "HADIR 246810")
+            assert "2 dari 3 hari" in body, body
+            _, body = sms(env, k, "+628110000001", "HADIR 246810")
+            assert "1 dari 3 hari" in body, body
+    finally:
+        env.sql("DELETE FROM trainings WHERE code = 'TOT-DEMO-1';"
+                " DELETE FROM lecturers WHERE msisdn = '+628110000001'")
