@@ -456,3 +456,22 @@ def test_training_demo_tot_loads_twice_and_takes_an_assistants_hadir(env):
     finally:
         env.sql("DELETE FROM trainings WHERE code = 'TOT-DEMO-1';"
                 " DELETE FROM lecturers WHERE msisdn = '+628110000001'")
+
+
+def test_training_closed_takes_no_kpm_hadir_either(env):
+    with Kabard(env, name="tr-kpm-closed") as k, TrData(env) as d:
+        user, pw = make_user(env, k)
+        b, _ = login(k, user, pw)
+        kid = d.kpm("Hadir Tutup " + d.tag)
+        phone = env.scalar("SELECT msisdn FROM kpm WHERE id = %d" % kid)
+        tid = create(b, env, d.code(), audience="kpm", kind="in_person", start_time="00:00")
+        code = acode(env, tid)
+        enrol(b, tid, "list", lst=env.scalar("SELECT pkh_number FROM kpm WHERE id = %d" % kid))
+        _, body = sms(env, k, phone, "HADIR " + code)
+        assert "tercatat" in body, body
+        r = b.post("/training/close", form_of(b, tid, "close-form"))
+        assert r.status == 303
+        _, body = sms(env, k, phone, "HADIR " + code)
+        assert "tidak cocok" in body, body
+        assert env.scalar("SELECT COUNT(*) FROM attendance_reports WHERE training_id = %d" % tid) == "1"
+        env.sql("DELETE FROM attendance_reports WHERE training_id = %d" % tid)
