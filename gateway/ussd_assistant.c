@@ -604,10 +604,12 @@ asst_done(int err, void *arg)
         a->screen = A_MENU;
         break;
     case J_TRAINING: {
-        char d[12], t[12];
-        const char *kv[] = {"title", j->tout.title, "date",   j->tout.day, "count", d, "total",
-                            t,       "code",        j->tcode, NULL};
+        char d[12], t[12], title[ASST_NAME_SHOWN + 1];
+        const char *kv[] = {"title", title, "date", j->tout.day, "count", d,
+                            "total", t,     "code", j->tcode,    NULL};
 
+        /* a long title is cut, so that the answer fits one screen */
+        asst_cut(title, j->tout.title, ASST_NAME_SHOWN);
         snprintf(d, sizeof d, "%u", j->tout.days);
         snprintf(t, sizeof t, "%u", j->tout.total);
         texts_render(j->cfg->texts,

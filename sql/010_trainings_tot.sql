@@ -41,7 +41,6 @@ CREATE TABLE IF NOT EXISTS lecturers (
     name VARCHAR(100) NOT NULL,
     msisdn VARCHAR(16) NOT NULL COMMENT 'E.164',
     region_code VARCHAR(13) NOT NULL,
-    lang ENUM('id', 'en') NOT NULL DEFAULT 'id',
     created_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
     PRIMARY KEY (id),
     UNIQUE KEY uq_lecturers_msisdn (msisdn),
