@@ -136,8 +136,9 @@ config_read_secret(struct cfgfile *st, const config_setting_t *g, const char *ke
 }
 
 static const char *const config_top_keys[] = {
-    "listen",   "database",  "http",   "log",    "paths", "ussd",       "trusted_proxies",
-    "channels", "providers", "outbox", "alerts", "admin", "graduation", NULL};
+    "listen", "database",        "http",       "log",       "paths",
+    "ussd",   "trusted_proxies", "channels",   "providers", "outbox",
+    "alerts", "admin",           "graduation", "training",  NULL};
 static const char *const config_admin_keys[] = {"enabled",
                                                 "address",
                                                 "port",
@@ -795,6 +796,39 @@ config_load_graduation(struct cfgfile *st, struct config *c)
     return 0;
 }
 
+/* -- training: the certification rule of assistants */
+
+static const char *const config_training_keys[] = {"certification", NULL};
+static const char *const config_cert_keys[] = {"kind", "all_sessions", "passed", NULL};
+
+static int
+config_load_training(struct cfgfile *st, struct config *c)
+{
+    struct config_training *t = &c->training;
+    const config_setting_t *g, *r = NULL;
+
+    snprintf(t->cert_kind, sizeof t->cert_kind, "tot");
+    t->cert_all_sessions = 1;
+    t->cert_passed = 1;
+    if (cfgfile_group(st, "training", config_training_keys, &g) == -1)
+        return -1;
+    if (g != NULL && (r = config_setting_get_member(g, "certification")) != NULL &&
+        (!config_setting_is_group(r) ||
+         cfgfile_members(st, r, config_cert_keys, "certification") == -1))
+        return cfgfile_fail(st, r,
+                            "'certification' must be { kind = \"tot\"; all_sessions = true;"
+                            " passed = true; }");
+    if (cfgfile_str(st, r, "kind", 0, t->cert_kind, sizeof t->cert_kind) == -1 ||
+        cfgfile_bool(st, r, "all_sessions", &t->cert_all_sessions) == -1 ||
+        cfgfile_bool(st, r, "passed", &t->cert_passed) == -1)
+        return -1;
+    if (strcmp(t->cert_kind, "tot") != 0 && strcmp(t->cert_kind, "in_person") != 0 &&
+        strcmp(t->cert_kind, "online") != 0)
+        return cfgfile_fail(st, config_setting_get_member(r, "kind"),
+                            "'kind' must be \"tot\", \"in_person\" or \"online\"");
+    return 0;
+}
+
 const struct config_reason *
 config_reason_find(const struct config *c, const char *code)
 {
@@ -947,7 +981,8 @@ config_load(const char *path, char *err, size_t errlen)
     if (config_load_rest(&st, c) == -1 || config_load_http(&st, c) == -1 ||
         config_load_db(&st, c) == -1 || config_load_providers(&st, c) == -1 ||
         config_load_alerts(&st, c) == -1 || config_load_channels(&st, c) == -1 ||
-        config_load_admin(&st, c) == -1 || config_load_graduation(&st, c) == -1)
+        config_load_admin(&st, c) == -1 || config_load_graduation(&st, c) == -1 ||
+        config_load_training(&st, c) == -1)
         goto fail;
     for (size_t i = 0; i < c->nchannels; i++) {
         const struct config_channel *ch = &c->channels[i];

@@ -172,6 +172,13 @@ struct config_ussd {
     unsigned unknown_idle;   /* seconds before an idle session of an unknown number is dropped */
 };
 
+/* training.certification: what makes an assistant certified (a TOT attended and passed) */
+struct config_training {
+    char cert_kind[12];    /* trainings.kind that counts: in_person, tot, online */
+    int cert_all_sessions; /* attended every day of it, else at least one */
+    int cert_passed;       /* its course marked passed on the roster */
+};
+
 struct config {
     int refs;
     char path[1024];
@@ -194,6 +201,7 @@ struct config {
     struct config_alerts alerts;
     struct config_admin admin;
     struct config_graduation graduation;
+    struct config_training training;
     char keywords_path[1024];
     struct dialog_set *dialogs;
     struct keyword_set *keywords;

@@ -105,6 +105,8 @@ struct sms_sender {
     char assistant_name[101];
     int is_assistant;
     uint64_t as_assistant_id;
+    int is_lecturer;
+    uint64_t lecturer_id;
 };
 
 static int
@@ -113,7 +115,7 @@ sms_row_sender(void *arg, char **v, unsigned long *len, unsigned n)
     struct sms_sender *s = arg;
 
     (void)len;
-    if (n < 5)
+    if (n < 6)
         return 1;
     if (v[0] != NULL && parse_u64(v[0], strlen(v[0]), 1, UINT64_MAX, &s->kpm_id) == 0) {
         s->kpm = 1;
@@ -123,6 +125,8 @@ sms_row_sender(void *arg, char **v, unsigned long *len, unsigned n)
     if (v[3] != NULL && parse_u64(v[3], strlen(v[3]), 1, UINT64_MAX, &s->as_assistant_id) == 0)
         s->is_assistant = 1;
     snprintf(s->name, sizeof s->name, "%s", v[4] != NULL ? v[4] : "");
+    if (v[5] != NULL && parse_u64(v[5], strlen(v[5]), 1, UINT64_MAX, &s->lecturer_id) == 0)
+        s->is_lecturer = 1;
     return 1;
 }
 
@@ -352,7 +356,7 @@ sms_act_attendance(struct sms_act *x)
                         " JOIN trainings t ON t.id = e.training_id"
                         " WHERE e.kpm_id = ? AND t.attendance_code = ?"
                         " AND t.starts_at >= NOW() - INTERVAL 30 DAY"
-                        " AND t.starts_at <= NOW() + INTERVAL 1 DAY"
+                        " AND t.starts_at <= NOW() + INTERVAL 1 DAY AND t.closed_at IS NULL"
                         " ORDER BY t.starts_at DESC LIMIT 1",
                         pt, 2, sms_row_training, &tr)) != 0)
         return err;
@@ -424,13 +428,15 @@ sms_is_assistant_word(enum keyword_cmd c)
     return c == KW_ACK || c == KW_CHECK || c == KW_VISIT || c == KW_GRADUATE;
 }
 
-/* The assistant's message acted on, its reply written (sms_assistant.c). */
+/* The assistant's (or lecturer's) message acted on, its reply written (sms_assistant.c). */
 static int
-sms_act_assistant(struct sms_act *x, int en)
+sms_act_assistant(struct sms_act *x, int en, int lecturer)
 {
     struct sms_job *j = x->j;
     struct sms_assistant_msg m = {
-        j->cfg, &x->k, x->who.as_assistant_id, j->channel, j->msg_id, j->inbound_id, en};
+        j->cfg,     &x->k,     lecturer ? x->who.lecturer_id : x->who.as_assistant_id,
+        j->channel, j->msg_id, j->inbound_id,
+        en,         lecturer};
 
     x->written = 1;
     return sms_assistant_act(x->c, &m, j->reply, sizeof j->reply);
@@ -443,9 +449,12 @@ sms_act(struct sms_act *x, int en)
     const struct keyword_msg *k = &x->k;
     const struct sms_action *a = &sms_actions[KW_NONE];
 
-    /* an assistant's phone: her commands, or her usage */
+    /* an assistant's phone: her commands, or her usage; HADIR from a number that is no KPM's
+     * is her own TOT attendance (a KPM's number keeps HADIR as the KPM's word) */
     if (x->who.is_assistant && (sms_is_assistant_word(k->cmd) || !x->who.kpm))
-        return sms_act_assistant(x, en);
+        return sms_act_assistant(x, en, 0);
+    if (x->who.is_lecturer && !x->who.kpm)
+        return sms_act_assistant(x, en, 1);
     if (!x->who.kpm) {
         /* an unknown number learns nothing about anyone */
         x->t = TEXT_UNKNOWN_NUMBER;
@@ -475,16 +484,17 @@ sms_claim(struct db_conn *c, struct sms_job *j)
 static int
 sms_sender_load(struct db_conn *c, const struct sms_job *j, struct sms_sender *who)
 {
-    struct db_param pf[] = {DB_STR(j->from), DB_STR(j->from)};
+    struct db_param pf[] = {DB_STR(j->from), DB_STR(j->from), DB_STR(j->from)};
 
     memset(who, 0, sizeof *who);
     snprintf(who->lang, sizeof who->lang, "id");
     return db_query(c,
                     "SELECT k.id, k.lang, a.name,"
-                    " (SELECT s.id FROM assistants s WHERE s.msisdn = ?), k.name"
+                    " (SELECT s.id FROM assistants s WHERE s.msisdn = ?), k.name,"
+                    " (SELECT l.id FROM lecturers l WHERE l.msisdn = ?)"
                     " FROM (SELECT 1) one LEFT JOIN kpm k ON k.msisdn = ?"
                     " LEFT JOIN assistants a ON a.id = k.assistant_id",
-                    pf, 2, sms_row_sender, who);
+                    pf, 3, sms_row_sender, who);
 }
 
 /* The reply into the outbox, keyed by the message, and the message marked done. */

@@ -12,6 +12,7 @@
 #include "review.h"
 #include "sms_assistant.h"
 #include "texts.h"
+#include "training.h"
 
 _Static_assert(KWO_CALLED - 1 == (int)OUTCOME_CALLED &&
                    KWO_NO_ACTION - 1 == (int)OUTCOME_NO_ACTION &&
@@ -42,6 +43,8 @@ struct sms_assistant_run {
     char count[24];
     const char *track;
     const char *outcome;
+    char title[101]; /* HADIR: the training's title, ... */
+    char total[12];  /* ... and its days */
 };
 
 static int
@@ -284,6 +287,34 @@ sms_assistant_outcome(struct sms_assistant_run *x)
     return 0;
 }
 
+/* HADIR <code>: her own attendance today at a training she is enrolled in (training.c) */
+static int
+sms_assistant_attend(struct sms_assistant_run *x)
+{
+    char session[65];
+    struct training_attend_in in;
+    struct training_attend_out o;
+    int err;
+
+    sms_assistant_key(x, "sms:", 0, session, 64);
+    in = (struct training_attend_in){x->m->lecturer ? TRAINING_LECTURER : TRAINING_ASSISTANT,
+                                     x->m->assistant_id,
+                                     x->k->code,
+                                     "sms",
+                                     x->m->channel,
+                                     session};
+    if ((err = training_attend(x->c, &in, &o)) != 0)
+        return err;
+    x->t = o.result == TRAINING_SAVED    ? TEXT_TRAINING_SAVED
+           : o.result == TRAINING_CLOSED ? TEXT_TRAINING_CLOSED
+                                         : TEXT_TRAINING_UNKNOWN;
+    snprintf(x->title, sizeof x->title, "%s", o.title);
+    snprintf(x->date, sizeof x->date, "%s", o.day);
+    snprintf(x->count, sizeof x->count, "%u", o.days);
+    snprintf(x->total, sizeof x->total, "%u", o.total);
+    return 0;
+}
+
 /* The reply, with the KPM's name cut (never mid-character) until it fits one SMS part, or to
  * SMS_ASSISTANT_NAME_MIN bytes: then it takes more parts, up to the outbox's limit. */
 static void
@@ -303,6 +334,9 @@ sms_assistant_render(const struct sms_assistant_run *x, char *out, size_t outlen
                             "count",   x->count,
                             "track",   x->track ? x->track : "",
                             "outcome", x->outcome ? x->outcome : "",
+                            "title",   x->title,
+                            "code",    x->k->code,
+                            "total",   x->total,
                             NULL};
         size_t cut = keep;
 
@@ -338,8 +372,13 @@ sms_assistant_act(struct db_conn *c, const struct sms_assistant_msg *m, char *re
     x.actor.id = m->assistant_id;
     x.actor.via = VIA_SMS;
     snprintf(x.count, sizeof x.count, "0");
-    x.t = TEXT_USAGE_ASSISTANT;
-    if (k->error != KWE_OK) {
+    x.t = m->lecturer ? TEXT_USAGE_LECTURER : TEXT_USAGE_ASSISTANT;
+    if (k->cmd == KW_ATTEND && k->error == KWE_OK) {
+        err = sms_assistant_attend(&x);
+    } else if (k->cmd == KW_ATTEND || m->lecturer) {
+        /* HADIR malformed, or a lecturer's other words: the usage that names HADIR */
+        x.t = m->lecturer ? TEXT_USAGE_LECTURER : TEXT_USAGE_ATTEND_TOT;
+    } else if (k->error != KWE_OK) {
         /* OK malformed: its own usage, which lists the outcomes */
         x.t = k->cmd == KW_ACK ? TEXT_USAGE_ACK : TEXT_USAGE_ASSISTANT;
     } else if (k->cmd == KW_ACK) {

@@ -1,6 +1,7 @@
 /*
  * What a social assistant's SMS does: OK n [outcome], CEK <pkh>, KUNJUNG <pkh> <outcome>
- * [YA|TIDAK], LULUS <pkh> <track> (config/keywords.conf). Runs on the worker of gateway/sms.c's
+ * [YA|TIDAK], LULUS <pkh> <track> (config/keywords.conf), and HADIR <code>, her own TOT attendance (a
+ * lecturer's too, gateway/training.c). Runs on the worker of gateway/sms.c's
  * DB_TXN job, inside its transaction, before the reply is queued with the same commit: "saved"
  * is said only of what commits. Every statement is scoped to the sender's own caseload
  * (review.h struct scope {"", her id}); a KPM or an alert of another assistant's gets exactly the
@@ -20,11 +21,12 @@ struct keyword_msg;
 struct sms_assistant_msg {
     const struct config *cfg;    /* keywords, texts, graduation */
     const struct keyword_msg *k; /* the message as parsed, well-formed or not */
-    uint64_t assistant_id;       /* the sender: assistants.id */
+    uint64_t assistant_id;       /* the sender: assistants.id (lecturers.id with lecturer) */
     const char *channel;         /* the message's key: its channel and aggregator id, ... */
     const char *msg_id;
     uint64_t inbound_id; /* ... and its inbound_messages row */
     int en;              /* reply in English */
+    int lecturer;        /* the sender is a lecturer: HADIR <code> only */
 };
 
 /* Acts on the message and writes the reply (UTF-8, NUL-terminated) into reply. Returns 0 or a

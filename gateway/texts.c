@@ -44,6 +44,13 @@ static const char *const texts_names[TEXT_COUNT] = {
     "graduation_saved",
     "outcome_saved",
     "outcome_refused",
+    "training_saved",
+    "training_unknown",
+    "training_closed",
+    "usage_attend_tot",
+    "usage_lecturer",
+    "ussd_training_item",
+    "ussd_training_code",
 };
 
 struct texts {

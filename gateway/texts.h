@@ -47,6 +47,14 @@ enum text_id {
     TEXT_GRADUATION_SAVED, /* LULUS recorded */
     TEXT_OUTCOME_SAVED,    /* OK n <outcome> recorded */
     TEXT_OUTCOME_REFUSED,  /* OK n <outcome> that the alert does not take */
+    /* an assistant's or lecturer's own TOT attendance (gateway/training.c) */
+    TEXT_TRAINING_SAVED,     /* HADIR <code>: today's attendance recorded */
+    TEXT_TRAINING_UNKNOWN,   /* no training of hers with the code (wrong code, not enrolled) */
+    TEXT_TRAINING_CLOSED,    /* hers, but closed or not today */
+    TEXT_USAGE_ATTEND_TOT,   /* an assistant's HADIR without a well-formed code */
+    TEXT_USAGE_LECTURER,     /* a lecturer's message that is no HADIR <code> */
+    TEXT_USSD_TRAINING_ITEM, /* the line of the assistant's USSD menu (gateway/ussd_assistant.c) */
+    TEXT_USSD_TRAINING_CODE, /* its screen asking for the code */
     TEXT_COUNT
 };
 

@@ -4,7 +4,9 @@
  * visit, the graduation-candidate and phone-link decisions, and her language. Its screens are
  * code, not dialog data: each one shows what a database look-up just found (her alerts, one
  * KPM), which the engine's replayed, pure dialogs cannot hold; their texts are dialog data
- * (`assistant` in dialogs.conf, dialog_set_atext()).
+ * (`assistant` in dialogs.conf, dialog_set_atext()). Her own TOT attendance (5 on the menu, a
+ * training's code, gateway/training.c) takes its texts from keywords.conf's replies, as its SMS
+ * HADIR does.
  *
  * Every action is a DB_TXN job of gateway/graduation.c within her scope {"", her id}, audited
  * as "assistant:ID", committed before the reply. A retried hop is answered from the session's
@@ -28,6 +30,8 @@
 #include "log.h"
 #include "parse.h"
 #include "review.h"
+#include "texts.h"
+#include "training.h"
 #include "ussd_int.h"
 
 #define ASST_ALERTS 30 /* the newest open alerts her list holds */
@@ -47,10 +51,21 @@ enum asst_screen {
     A_VRUNNING,
     A_VCONFIRM,
     A_LANG,
-    A_RESULT /* saved, conflict or not found; 0 goes to `back` */
+    A_RESULT, /* saved, conflict or not found; 0 goes to `back` */
+    A_TCODE,  /* her TOT attendance: the training's code */
+    A_TRESULT /* what training.c answered; 0 goes to the menu */
 };
 
-enum asst_job_kind { J_ALERTS, J_LOOKUP, J_OUTCOME, J_CANDIDATE, J_LINK, J_VISIT, J_LANG };
+enum asst_job_kind {
+    J_ALERTS,
+    J_LOOKUP,
+    J_OUTCOME,
+    J_CANDIDATE,
+    J_LINK,
+    J_VISIT,
+    J_LANG,
+    J_TRAINING
+};
 
 struct asst_alert {
     uint64_t id, link_id;
@@ -77,6 +92,7 @@ struct ussd_asst {
     unsigned voutcome;
     int vrunning; /* 1, 0, -1 not seen */
     int strikes;
+    char tresult[200]; /* her TOT attendance's answer, rendered */
 };
 
 /* Her reasons to decline a candidate (the labels are DIALOG_A_DECLINE's, in this order). */
@@ -204,7 +220,7 @@ asst_render(const struct ussd_session *s, const struct config *cfg, const char *
     const struct asst_alert *al = a->nalerts > a->cur ? &a->alerts[a->cur] : NULL;
     int en = strcmp(s->lang, "en") == 0;
     char n1[24], n2[24], line[160];
-    const char *v[4] = {NULL, NULL, NULL, NULL};
+    const char *v[4] = {NULL, NULL, NULL, NULL}, *const none[] = {NULL};
     size_t i;
 
     b[0] = '\0';
@@ -218,6 +234,8 @@ asst_render(const struct ussd_session *s, const struct config *cfg, const char *
         if (b[0])
             asst_put(b, cap, "");
         asst_fill(b, cap, asst_text(s, DIALOG_A_MENU), v);
+        texts_render(cfg->texts, TEXT_USSD_TRAINING_ITEM, en, none, line, sizeof line);
+        asst_put(b, cap, line);
         return;
     case A_ALERTS:
         if (a->nalerts == 0) {
@@ -302,6 +320,15 @@ asst_render(const struct ussd_session *s, const struct config *cfg, const char *
         asst_put(b, cap, asst_text(s, a->result));
         asst_put(b, cap, asst_text(s, DIALOG_A_BACK));
         return;
+    case A_TCODE:
+        texts_render(cfg->texts, TEXT_USSD_TRAINING_CODE, en, none, line, sizeof line);
+        asst_put(b, cap, line);
+        asst_put(b, cap, asst_text(s, DIALOG_A_BACK));
+        return;
+    case A_TRESULT:
+        asst_put(b, cap, a->tresult);
+        asst_put(b, cap, asst_text(s, DIALOG_A_BACK));
+        return;
     }
 }
 
@@ -334,6 +361,8 @@ struct asst_job {
     unsigned voutcome;
     int vrunning;
     char channel[33], vsession[65];
+    char tcode[12];
+    struct training_attend_out tout;
     char old_path[USSD_PATH_MAX + 1]; /* the path before this hop, to undo it on a failure */
     size_t old_len;
     /* results */
@@ -475,6 +504,13 @@ asst_work(struct db_conn *c, void *arg)
 
         return db_exec(c, "UPDATE assistants SET language = ? WHERE id = ?", p, 2, NULL, NULL);
     }
+    case J_TRAINING: {
+        struct training_attend_in in = {TRAINING_ASSISTANT, j->assistant_id, j->tcode, "ussd",
+                                        j->channel,         j->vsession};
+
+        db_txn_name(c, "ussd_assistant_training");
+        return training_attend(c, &in, &j->tout);
+    }
     }
     return KERR_INVALID;
 }
@@ -567,6 +603,23 @@ asst_done(int err, void *arg)
         memcpy(s->lang0, s->lang, sizeof s->lang0);
         a->screen = A_MENU;
         break;
+    case J_TRAINING: {
+        char d[12], t[12], title[ASST_NAME_SHOWN + 1];
+        const char *kv[] = {"title", title, "date", j->tout.day, "count", d,
+                            "total", t,     "code", j->tcode,    NULL};
+
+        /* a long title is cut, so that the answer fits one screen */
+        asst_cut(title, j->tout.title, ASST_NAME_SHOWN);
+        snprintf(d, sizeof d, "%u", j->tout.days);
+        snprintf(t, sizeof t, "%u", j->tout.total);
+        texts_render(j->cfg->texts,
+                     j->tout.result == TRAINING_SAVED    ? TEXT_TRAINING_SAVED
+                     : j->tout.result == TRAINING_CLOSED ? TEXT_TRAINING_CLOSED
+                                                         : TEXT_TRAINING_UNKNOWN,
+                     strcmp(s->lang, "en") == 0, kv, a->tresult, sizeof a->tresult);
+        a->screen = A_TRESULT;
+        break;
+    }
     default:
         a->screen = A_RESULT;
         a->result = err == 0                ? DIALOG_A_SAVED
@@ -685,6 +738,26 @@ asst_input(struct ussd_session *s, struct http_req *r, ussd_reply_fn reply, cons
             a->screen = is(in, len, "2") ? A_PKH : A_VPKH;
         } else if (is(in, len, "4")) {
             a->screen = A_LANG;
+        } else if (is(in, len, "5")) {
+            a->screen = A_TCODE;
+        } else {
+            goto invalid;
+        }
+        break;
+    case A_TCODE:
+        if (is(in, len, "0")) {
+            a->screen = A_MENU;
+            break;
+        }
+        /* an attendance code: 4-8 digits, as HADIR <code> takes */
+        if (len < 4 || len > 8 || strspn(in, "0123456789") < len)
+            goto invalid;
+        kind = J_TRAINING;
+        go = 1;
+        break;
+    case A_TRESULT:
+        if (is(in, len, "0")) {
+            a->screen = A_MENU;
         } else {
             goto invalid;
         }
@@ -859,6 +932,9 @@ asst_input(struct ussd_session *s, struct http_req *r, ussd_reply_fn reply, cons
         break;
     case J_LANG:
         snprintf(j->lang, sizeof j->lang, "%s", v == 2 ? "en" : "id");
+        break;
+    case J_TRAINING:
+        snprintf(j->tcode, sizeof j->tcode, "%.*s", (int)len, in);
         break;
     case J_ALERTS:
         break;

@@ -2,7 +2,8 @@
  * The administrators' pages, on their own listener: the route table, the job every page request
  * is, and login, logout and the language switch. The pages themselves have a file each
  * (admin_dashboard.c, admin_queue.c, admin_kpm.c, admin_review.c, admin_alerts.c,
- * admin_export.c); their frame is admin_html.c. Server-rendered HTML, no script, one stylesheet.
+ * admin_export.c, admin_trainings.c, admin_assistants.c); their frame is admin_html.c.
+ * Server-rendered HTML, no script, one stylesheet.
  *
  * Each request is one database job: the worker checks the session (and the CSRF token of a
  * form), runs the page's queries and renders the page into an evbuffer; the loop only sends it.
@@ -479,6 +480,20 @@ static const struct http_route admin_routes[] = {
     ADMIN_GET("/alerts", "admin_alerts", NEED_SESSION, admin_page_alerts),
     ADMIN_POST("/alerts/outcome", "admin_alert_outcome", NEED_FORM, "admin_alert_outcome",
                admin_do_alert_outcome),
+    ADMIN_GET("/trainings", "admin_trainings", NEED_SESSION, admin_page_trainings),
+    ADMIN_GET("/trainings/new", "admin_trainings", NEED_SESSION, admin_page_training_new),
+    ADMIN_POST("/trainings", "admin_training_create", NEED_FORM, "admin_training_create",
+               admin_do_training_create),
+    ADMIN_GET("/training", "admin_training", NEED_SESSION, admin_page_training),
+    ADMIN_POST("/training/edit", "admin_training_edit", NEED_FORM, "admin_training_edit",
+               admin_do_training_edit),
+    ADMIN_POST("/training/enrol", "admin_training_enrol", NEED_FORM, "admin_training_enrol",
+               admin_do_training_enrol),
+    ADMIN_POST("/training/pass", "admin_training_pass", NEED_FORM, "admin_training_pass",
+               admin_do_training_pass),
+    ADMIN_POST("/training/close", "admin_training_close", NEED_FORM, "admin_training_close",
+               admin_do_training_close),
+    ADMIN_GET("/assistants", "admin_assistants", NEED_SESSION, admin_page_assistants),
     ADMIN_GET("/export/reports.csv", "admin_export", NEED_SESSION, admin_export_reports),
     ADMIN_GET("/export/attendance.csv", "admin_export", NEED_SESSION, admin_export_attendance),
     {NULL, "/static/admin.css", EVHTTP_REQ_GET, HTTP_BODY_ANY, "admin_static", admin_static_css,

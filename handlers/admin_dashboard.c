@@ -12,6 +12,7 @@
 #include "parse.h"
 #include "review.h"
 #include "svg.h"
+#include "training.h"
 
 struct admin_dashboard_series {
     double v[6][12];
@@ -324,6 +325,79 @@ admin_dashboard_provinces(struct db_conn *c, struct admin_job *j)
     return 0;
 }
 
+/* Trained assistants per province against their caseloads: assistants certified under
+ * training.certification (gateway/training.h) and the KPM they serve, of the user's region.
+ * Walks the region's assistants (idx_assistants_region), each caseload counted on
+ * idx_kpm_assistant; no derived table (see admin_dashboard_cohort). */
+static int
+admin_dashboard_trained(struct db_conn *c, struct admin_job *j)
+{
+    struct admin_rows rs = {0};
+    struct db_param p[2 * TRAINING_CERT_NPARAMS + 1];
+    const char *names[40];
+    double share[2][40];
+    struct svg_series series[2];
+    size_t i;
+    int err;
+
+    training_cert_params(j->cfg, p);
+    training_cert_params(j->cfg, p + TRAINING_CERT_NPARAMS);
+    p[2 * TRAINING_CERT_NPARAMS] = DB_STR(j->s.user.region);
+    if ((err = admin_rows_query(
+             c,
+             "SELECT r.name, COUNT(*), SUM(" TRAINING_CERTIFIED_AT(
+                 "a.id") " IS NOT NULL),"
+                         " SUM((SELECT COUNT(*) FROM kpm k WHERE k.assistant_id = a.id)),"
+                         " SUM(IF(" TRAINING_CERTIFIED_AT(
+                             "a.id") " IS NOT NULL,"
+                                     "  (SELECT COUNT(*) FROM kpm k WHERE k.assistant_id = a.id), "
+                                     "0))"
+                                     " FROM assistants a JOIN regions r ON r.code = "
+                                     "LEFT(a.region_code, 2)"
+                                     " WHERE a.region_code LIKE CONCAT(?, '%') GROUP BY r.code, "
+                                     "r.name ORDER BY r.name"
+                                     " LIMIT 40",
+             p, 2 * TRAINING_CERT_NPARAMS + 1, &rs)) != 0)
+        return err;
+    outf(j,
+         "<section class=\"chart\" id=\"chart-trained\"><h2>%s</h2>"
+         "<table id=\"trained\"><thead><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th>"
+         "<th>%s</th></tr></thead><tbody>",
+         L(j, "Pendamping tersertifikasi per provinsi", "Certified assistants by province"),
+         L(j, "Provinsi", "Province"), L(j, "Pendamping", "Assistants"),
+         L(j, "Tersertifikasi", "Certified"), L(j, "KPM dampingan", "Caseload"),
+         L(j, "KPM dengan pendamping tersertifikasi", "KPM with a certified assistant"));
+    for (i = 0; i < rs.n && i < 40; i++) {
+        names[i] = nz(CELL(&rs, i, 0));
+        share[0][i] =
+            num(CELL(&rs, i, 1)) > 0 ? num(CELL(&rs, i, 2)) * 100 / num(CELL(&rs, i, 1)) : 0;
+        share[1][i] =
+            num(CELL(&rs, i, 3)) > 0 ? num(CELL(&rs, i, 4)) * 100 / num(CELL(&rs, i, 3)) : 0;
+        out(j, "<tr class=\"province\"><td>");
+        esc(j, CELL(&rs, i, 0));
+        out(j, "</td><td class=\"assistants\">");
+        esc(j, CELL(&rs, i, 1));
+        out(j, "</td><td class=\"certified\">");
+        esc(j, CELL(&rs, i, 2));
+        out(j, "</td><td class=\"caseload\">");
+        esc(j, CELL(&rs, i, 3));
+        out(j, "</td><td class=\"covered\">");
+        esc(j, CELL(&rs, i, 4));
+        out(j, "</td></tr>");
+    }
+    out(j, "</tbody></table>");
+    series[0] = (struct svg_series){L(j, "% pendamping tersertifikasi", "% assistants certified"),
+                                    share[0]};
+    series[1] = (struct svg_series){
+        L(j, "% KPM dengan pendamping tersertifikasi", "% KPM with a certified assistant"),
+        share[1]};
+    svg_bars(j->out, L(j, "Pendamping tersertifikasi", "Certified assistants"), names, i, series, 2,
+             0, L(j, "Belum ada data", "No data yet"));
+    out(j, "</section>\n");
+    admin_rows_free(&rs);
+    return 0;
+}
+
 /* graduates by track and month: the last 12 months (WIB), from the unrevoked graduations by
  * their effective date; a KPM counted once per month and track */
 static int
@@ -499,7 +573,8 @@ admin_page_dashboard(struct db_conn *c, struct admin_job *j)
     if ((err = admin_dashboard_channels(c, j, lp)) != 0 ||
         (err = admin_dashboard_status(c, j, lp)) != 0 ||
         (err = admin_dashboard_provinces(c, j)) != 0 ||
-        (err = admin_dashboard_graduates(c, j)) != 0 || (err = admin_dashboard_cohort(c, j)) != 0)
+        (err = admin_dashboard_graduates(c, j)) != 0 || (err = admin_dashboard_cohort(c, j)) != 0 ||
+        (err = admin_dashboard_trained(c, j)) != 0)
         return err;
     admin_foot(j);
     return 0;

@@ -198,5 +198,15 @@ int admin_do_review(struct db_conn *c, struct admin_job *j);        /* admin_rev
 int admin_page_alerts(struct db_conn *c, struct admin_job *j);      /* admin_alerts.c */
 int admin_export_reports(struct db_conn *c, struct admin_job *j);   /* admin_export.c */
 int admin_export_attendance(struct db_conn *c, struct admin_job *j);
+/* trainings and their forms (admin_trainings.c), the assistants page (admin_assistants.c) */
+int admin_page_trainings(struct db_conn *c, struct admin_job *j);
+int admin_page_training_new(struct db_conn *c, struct admin_job *j);
+int admin_page_training(struct db_conn *c, struct admin_job *j);
+int admin_do_training_create(struct db_conn *c, struct admin_job *j);
+int admin_do_training_edit(struct db_conn *c, struct admin_job *j);
+int admin_do_training_enrol(struct db_conn *c, struct admin_job *j);
+int admin_do_training_pass(struct db_conn *c, struct admin_job *j);
+int admin_do_training_close(struct db_conn *c, struct admin_job *j);
+int admin_page_assistants(struct db_conn *c, struct admin_job *j);
 
 #endif

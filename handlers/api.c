@@ -1,9 +1,9 @@
 /*
- * The JSON API under /api/v1, on the admin listener: reports, KPM, alerts, reviews and
- * graduations for the ministry's own tools. Bearer tokens (`kabard user token`), the same region
- * limits as the pages, cursor pagination: each list answers {"data": [...], "next_cursor": "N" or
- * null}, and the next page is ?cursor=N. Personal data never goes in a URL: a search by name or
- * phone number is not offered here.
+ * The JSON API under /api/v1, on the admin listener: reports, KPM, alerts, reviews,
+ * graduations, trainings and assistants for the ministry's own tools. Bearer tokens (`kabard user
+ * token`), the same region limits as the pages, cursor pagination: each list answers {"data":
+ * [...], "next_cursor": "N" or null}, and the next page is ?cursor=N. Personal data never goes in a
+ * URL: a search by name or phone number is not offered here.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +22,7 @@
 #include "log.h"
 #include "parse.h"
 #include "review.h"
+#include "training.h"
 
 #define API_LIMIT_DEFAULT 100
 #define API_LIMIT_MAX 1000
@@ -68,6 +69,10 @@ static const char *const api_numeric[] = {"id",
                                           "revoked_by_id",
                                           "outcome_code",
                                           "business_running",
+                                          "caseload",
+                                          "tot_attended",
+                                          "enrolled",
+                                          "days",
                                           NULL};
 
 static json_t *
@@ -857,6 +862,81 @@ api_submit(struct http_req *r, api_fn fn, const char *txn)
     }
 }
 
+/* -- trainings and assistants (admin_trainings.c, admin_assistants.c), in id order, newest
+ * first, within the user's region */
+
+static const char *const api_training_cols[] = {
+    "id",       "code", "title", "place",     "region_code", "starts_at", "ends_at",
+    "audience", "kind", "days",  "closed_at", "enrolled",    NULL};
+
+static int
+api_trainings(struct db_conn *c, struct api_job *j)
+{
+    uint64_t cursor;
+    unsigned limit;
+
+    if (api_page(j, &cursor, &limit) == -1)
+        return 0;
+    j->cols = api_training_cols;
+    return api_list(
+        c, j,
+        "SELECT t.id, t.code, t.title, t.place, t.region_code,"
+        " DATE_FORMAT(t.starts_at, '%Y-%m-%dT%H:%i:%sZ'),"
+        " DATE_FORMAT(COALESCE(t.ends_at, t.starts_at), '%Y-%m-%dT%H:%i:%sZ'), t.audience, t.kind,"
+        " DATEDIFF(DATE(COALESCE(t.ends_at, t.starts_at) + INTERVAL 7 HOUR),"
+        "  DATE(t.starts_at + INTERVAL 7 HOUR)) + 1,"
+        " DATE_FORMAT(t.closed_at, '%Y-%m-%dT%H:%i:%sZ'),"
+        " (SELECT COUNT(*) FROM enrollments e WHERE e.training_id = t.id)"
+        " + (SELECT COUNT(*) FROM training_participants q WHERE q.training_id = t.id)"
+        " FROM trainings t WHERE t.region_code LIKE CONCAT(?, '%')"
+        " AND (? = 0 OR t.id < ?) ORDER BY t.id DESC LIMIT ?",
+        (struct db_param[]){DB_STR(j->user.region), DB_U64(cursor), DB_U64(cursor), DB_U64(limit)},
+        4, limit);
+}
+
+static const char *const api_assistant_cols[] = {
+    "id", "name", "region_code", "caseload", "tot_attended", "certified_at", NULL};
+
+static int
+api_assistants(struct db_conn *c, struct api_job *j)
+{
+    struct db_param p[TRAINING_CERT_NPARAMS + 4];
+    uint64_t cursor;
+    unsigned limit;
+
+    if (api_page(j, &cursor, &limit) == -1)
+        return 0;
+    j->cols = api_assistant_cols;
+    training_cert_params(j->cfg, p);
+    p[TRAINING_CERT_NPARAMS] = DB_STR(j->user.region);
+    p[TRAINING_CERT_NPARAMS + 1] = DB_U64(cursor);
+    p[TRAINING_CERT_NPARAMS + 2] = DB_U64(cursor);
+    p[TRAINING_CERT_NPARAMS + 3] = DB_U64(limit);
+    return api_list(
+        c, j,
+        "SELECT a.id, a.name, a.region_code,"
+        " (SELECT COUNT(*) FROM kpm k WHERE k.assistant_id = a.id),"
+        " " TRAINING_TOT_ATTENDED(
+            "a.id") ","
+                    " DATE_FORMAT(" TRAINING_CERTIFIED_AT(
+                        "a.id") ", '%Y-%m-%dT%H:%i:%sZ')"
+                                " FROM assistants a WHERE a.region_code LIKE CONCAT(?, '%')"
+                                " AND (? = 0 OR a.id < ?) ORDER BY a.id DESC LIMIT ?",
+        p, TRAINING_CERT_NPARAMS + 4, limit);
+}
+
+static void
+api_trainings_route(struct http_req *r)
+{
+    api_submit(r, api_trainings, NULL);
+}
+
+static void
+api_assistants_route(struct http_req *r)
+{
+    api_submit(r, api_assistants, NULL);
+}
+
 static void
 api_reports_route(struct http_req *r)
 {
@@ -913,6 +993,10 @@ static const struct http_route api_routes[] = {
     {NULL, "/api/v1/visits", EVHTTP_REQ_GET, HTTP_BODY_ANY, "api_visits", api_visits_route, NULL},
     {NULL, "/api/v1/graduations", EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE,
      HTTP_BODY_ANY, "api_graduations", api_graduations_route, NULL},
+    {NULL, "/api/v1/trainings", EVHTTP_REQ_GET, HTTP_BODY_ANY, "api_trainings", api_trainings_route,
+     NULL},
+    {NULL, "/api/v1/assistants", EVHTTP_REQ_GET, HTTP_BODY_ANY, "api_assistants",
+     api_assistants_route, NULL},
     {NULL, NULL, 0, HTTP_BODY_ANY, NULL, NULL, NULL},
 };
 

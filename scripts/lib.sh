@@ -140,7 +140,7 @@ kabar_configure() {
       "$KABAR_SRC/config/kabard.conf.in" > "$var/kabard.conf"
 }
 
-# kabar_database KABARD VAR [reports]: migrations, then the demo data and its graduates (all
+# kabar_database KABARD VAR [reports]: migrations, then the demo data, its graduates and a TOT (all
 # safe to run again); with "reports", also 12 weeks of demo reports, alerts and SMS for the
 # admin pages
 kabar_database() {
@@ -149,6 +149,7 @@ kabar_database() {
     { cat "$var/migrate.log" >&2; die "migrations failed"; }
   kabar_sql kabar < "$KABAR_SRC/sql/demo/demo.sql" || die "demo data failed to load"
   kabar_sql kabar < "$KABAR_SRC/sql/demo/demo_graduates.sql" || die "demo graduates failed to load"
+  kabar_sql kabar < "$KABAR_SRC/sql/demo/demo_trainings.sql" || die "demo trainings failed to load"
   if [ "$reports" = reports ]; then
     kabar_sql kabar < "$KABAR_SRC/sql/demo/demo_reports.sql" || die "demo reports failed to load"
   fi

@@ -54,7 +54,7 @@ const dialogs = [];
 let lastDoc = null;            // last main-frame document response
 let current = null;            // step being run
 const STEPS = ['login', 'dashboard', 'session cookie', 'queue filter', 'review',
-  'export csv', ...(xssId ? ['xss', 'graduation'] : []), 'logout'];
+  'export csv', ...(xssId ? ['xss', 'graduation'] : []), 'training', 'logout'];
 const done = new Set();
 
 // Watchdog: whatever hangs, the run ends well inside 60 s.
@@ -327,6 +327,39 @@ try {
     skipped += 2;
     console.log('# skip - xss, graduation: KABAR_XSS_KPM_ID not set');
   }
+
+  // i. create a TOT from the trainings page, enrol the assistants of a desa: its page shows
+  // its code, a 6-digit attendance code and the roster
+  await step('training', ['loggedIn'], async () => {
+    await clickNav((await need('a#nav-trainings')).first());
+    await need('table#trainings');
+    await clickNav((await need('a#training-new')).first());
+    const code = `E2E-${Date.now() % 100_000_000}`;
+    const wib = new Date(Date.now() + 7 * 3600_000).toISOString().slice(0, 10);
+    const form = (await need('form#training-form')).first();
+    await form.locator('input[name=code]').fill(code);
+    await form.locator('input[name=title]').fill(`TOT ${NOTE}`);
+    await form.locator('input[name=place]').fill('Aula');
+    await form.locator('input[name=region]').fill('3204132005');
+    await form.locator('input[name=start_date]').fill(wib);
+    await form.locator('input[name=end_date]').fill(wib);
+    await form.locator('select[name=audience]').selectOption('assistant');
+    await form.locator('select[name=kind]').selectOption('tot');
+    await clickNav(form.locator('button#training-save'));
+    const bad = [];
+    if (!pathIs('/training')) throw new Error(`after saving, on ${path()}, want /training`);
+    const shown = ((await (await need('#training-code')).first().textContent()) || '').trim();
+    if (shown !== code) bad.push(`#training-code is ${JSON.stringify(shown)}, want ${code}`);
+    const ac = ((await page.locator('#attendance-code').textContent()) || '').trim();
+    if (!/^\d{6}\b/.test(ac)) bad.push(`#attendance-code is ${JSON.stringify(ac)}, want 6 digits`);
+    const enrol = (await need('form#enrol-form')).first();
+    await enrol.locator('select[name=by]').selectOption('region');
+    await enrol.locator('input[name=value]').fill('3204132005');
+    await clickNav(enrol.locator('button#enrol-submit'));
+    await need('table#roster-table tr.participant[data-type="assistant"]', { min: 2, what: 'enrolled assistants' });
+    if (bad.length) throw new Error(bad.join('; '));
+    console.log(`# training ${code} created and enrolled on ${path()}`);
+  });
 
   // f. log out; / then redirects to /login
   await step('logout', ['loggedIn'], async () => {
