@@ -198,5 +198,9 @@ int admin_do_review(struct db_conn *c, struct admin_job *j);        /* admin_rev
 int admin_page_alerts(struct db_conn *c, struct admin_job *j);      /* admin_alerts.c */
 int admin_export_reports(struct db_conn *c, struct admin_job *j);   /* admin_export.c */
 int admin_export_attendance(struct db_conn *c, struct admin_job *j);
+int admin_export_lessons(struct db_conn *c, struct admin_job *j);
+int admin_page_lessons(struct db_conn *c, struct admin_job *j); /* admin_lessons.c */
+/* the KPM page's lesson history (admin_lessons.c) */
+int admin_lessons_history(struct db_conn *c, struct admin_job *j, uint64_t id);
 
 #endif
