@@ -464,6 +464,7 @@ struct alerts_assistant {
     uint64_t id;
     char msisdn[17];
     char day[11];
+    unsigned lessons; /* her KPM who have not started their course (lessons_not_started) */
     struct alerts_assistant *next;
 };
 
@@ -471,6 +472,7 @@ static int
 alerts_assistant_cb(void *arg, char **v, unsigned long *len, unsigned n)
 {
     struct alerts_assistant **list = arg, *s;
+    uint64_t lessons = 0;
 
     (void)len;
     if (n < 3 || v[0] == NULL || v[1] == NULL || v[2] == NULL || (s = calloc(1, sizeof *s)) == NULL)
@@ -481,9 +483,81 @@ alerts_assistant_cb(void *arg, char **v, unsigned long *len, unsigned n)
     }
     snprintf(s->msisdn, sizeof s->msisdn, "%s", v[1]);
     snprintf(s->day, sizeof s->day, "%s", v[2]);
+    if (n > 3 && v[3] != NULL)
+        (void)parse_u64(v[3], strlen(v[3]), 0, UINT32_MAX, &lessons);
+    s->lessons = (unsigned)lessons;
     s->next = *list;
     *list = s;
     return 0;
+}
+
+/*
+ * The assistants whose digest is due (alerts_send_digests()), with what lessons_not_started adds:
+ * per assistant, her KPM on the rule's tracks enrolled in a course on the day `weeks` before
+ * today (her zone) with no lesson progress in it. Read from the index on lesson_enrolments
+ * (course, enrolled_at): the courses by a loose scan, then each one's enrolments of three days
+ * around that day, never every enrolment. Parameters: now, weeks, now, weeks, now, now, weeks,
+ * the tracks (alerts_tracks()).
+ */
+#define ALERTS_LESSONS_NOT_STARTED                                                                 \
+    " LEFT JOIN (SELECT k.assistant_id, COUNT(DISTINCT e.kpm_id) n"                                \
+    "  FROM (SELECT course FROM lesson_enrolments GROUP BY course) cs"                             \
+    "  JOIN lesson_enrolments e ON e.course = cs.course"                                           \
+    "  AND e.enrolled_at > ? - INTERVAL ? WEEK - INTERVAL 2 DAY"                                   \
+    "  AND e.enrolled_at <= ? - INTERVAL ? WEEK + INTERVAL 1 DAY"                                  \
+    "  JOIN kpm k ON k.id = e.kpm_id JOIN assistants s ON s.id = k.assistant_id"                   \
+    "  WHERE DATE(" ALERTS_LOCAL("e.enrolled_at") ") = DATE(" ALERTS_LOCAL(                        \
+        "?") ") - INTERVAL ? WEEK"                                                                 \
+             "  AND" ALERTS_IN_TRACKS " AND NOT EXISTS (SELECT 1 FROM lesson_progress p"           \
+             "  WHERE p.kpm_id = e.kpm_id AND p.course = e.course)"                                \
+             "  GROUP BY k.assistant_id) ls ON ls.assistant_id = s.id"
+/* due: the digest hour has come in the assistant's zone (a late kabard catches up the same
+ * day), outside quiet hours, not yet sent today, and something to say (an alert, or what the
+ * lessons join `join` adds as column `lessons`, with `or` saying it counts) */
+#define ALERTS_DIGEST_DUE(lessons, join, or)                                                       \
+    "SELECT s.id, s.msisdn, DATE(" ALERTS_LOCAL(                                                   \
+        "?") "), " lessons " FROM assistants s" join                                               \
+             " WHERE HOUR(" ALERTS_LOCAL(                                                          \
+                 "?") ") >= ? AND NOT " ALERTS_QUIET                                               \
+                      " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.idempotency_key ="          \
+                      "  CONCAT('digest:', s.id, ':', DATE(" ALERTS_LOCAL(                         \
+                          "?") ")))"                                                               \
+                               " AND (EXISTS (SELECT 1 FROM alerts a WHERE a.assistant_id = s.id " \
+                               "AND a.state = 'new')" or                                           \
+        ") FOR UPDATE SKIP LOCKED"
+
+static int
+alerts_digests_due(struct db_conn *c, struct alerts_job *j, struct alerts_assistant **list)
+{
+    const struct config_alerts *a = &j->cfg->alerts;
+    const struct config_lessons_not_started *l = &a->lessons_not_started;
+    struct db_param p[8 + 10];
+    size_t n = 0;
+
+    p[n++] = DB_STR(j->now);
+    if (l->enabled) {
+        p[n++] = DB_STR(j->now);
+        p[n++] = DB_U64(l->weeks);
+        p[n++] = DB_STR(j->now);
+        p[n++] = DB_U64(l->weeks);
+        p[n++] = DB_STR(j->now);
+        p[n++] = DB_U64(l->weeks);
+        n += alerts_tracks(l->tracks, &p[n]);
+    }
+    p[n++] = DB_STR(j->now);
+    p[n++] = DB_I64(a->digest_hour);
+    p[n++] = DB_STR(j->now);
+    p[n++] = DB_I64(a->quiet_start);
+    p[n++] = DB_I64(a->quiet_end);
+    p[n++] = DB_I64(a->quiet_start);
+    p[n++] = DB_STR(j->now);
+    /* the assistant's row stays locked until this transaction ends, so a second kabard skips
+     * it and then finds the digest sent */
+    if (l->enabled)
+        return db_query(
+            c, ALERTS_DIGEST_DUE("COALESCE(ls.n, 0)", ALERTS_LESSONS_NOT_STARTED, " OR ls.n > 0"),
+            p, n, alerts_assistant_cb, list);
+    return db_query(c, ALERTS_DIGEST_DUE("0", "", ""), p, n, alerts_assistant_cb, list);
 }
 
 static int
@@ -493,31 +567,8 @@ alerts_send_digests(struct db_conn *c, struct alerts_job *j)
     struct alerts_assistant *list = NULL, *s;
     int err;
 
-    /* due: the digest hour has come in the assistant's zone (a late kabard catches up the
-     * same day), outside quiet hours, not yet sent today, and something to say; the
-     * assistant's row stays locked until this transaction ends, so a second kabard skips it
-     * and then finds the digest sent */
-    {
-        struct db_param p[] = {
-            DB_STR(j->now),         DB_STR(j->now),       DB_I64(a->digest_hour), DB_STR(j->now),
-            DB_I64(a->quiet_start), DB_I64(a->quiet_end), DB_I64(a->quiet_start), DB_STR(j->now)};
-
-        if ((err = db_query(
-                 c,
-                 "SELECT s.id, s.msisdn, DATE(" ALERTS_LOCAL(
-                     "?") ") FROM assistants s"
-                          " WHERE HOUR(" ALERTS_LOCAL(
-                              "?") ") >= ? AND NOT " ALERTS_QUIET
-                                   " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE "
-                                   "o.idempotency_key ="
-                                   "  CONCAT('digest:', s.id, ':', DATE(" ALERTS_LOCAL(
-                                       "?") ")))"
-                                            " AND EXISTS (SELECT 1 FROM alerts a WHERE "
-                                            "a.assistant_id = s.id"
-                                            "  AND a.state = 'new') FOR UPDATE SKIP LOCKED",
-                 p, 8, alerts_assistant_cb, &list)) != 0)
-            goto out;
-    }
+    if ((err = alerts_digests_due(c, j, &list)) != 0)
+        goto out;
     for (s = list; s != NULL && err == 0; s = s->next) {
         struct alerts_rows rows = {NULL, &rows.head, 0};
         struct db_param p[] = {DB_U64(s->id)};
@@ -548,7 +599,7 @@ alerts_send_digests(struct db_conn *c, struct alerts_job *j)
                 }
             }
         }
-        if (total == 0) {
+        if (total == 0 && s->lessons == 0) {
             alerts_rows_free(&rows);
             continue;
         }
@@ -556,10 +607,15 @@ alerts_send_digests(struct db_conn *c, struct alerts_job *j)
             if (counts[i] > 0)
                 snprintf(lines + strlen(lines), sizeof lines - strlen(lines), "%s%u %s",
                          lines[0] ? ", " : "", counts[i], alerts_label[i]);
+        if (s->lessons > 0)
+            snprintf(lines + strlen(lines), sizeof lines - strlen(lines), "%s%u %s",
+                     lines[0] ? ", " : "", s->lessons, "belum mulai belajar");
         for (i = 0; i < 3 && best[i] != NULL; i++)
             snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i > 0 ? ", " : "",
                      best[i]->kpm);
-        snprintf(count, sizeof count, "%zu", total);
+        if (names[0] == '\0')
+            snprintf(names, sizeof names, "-");
+        snprintf(count, sizeof count, "%zu", total + s->lessons);
         {
             const char *kv[] = {"count", count, "lines", lines, "names", names, NULL};
 

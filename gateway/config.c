@@ -405,11 +405,36 @@ config_get_tracks(struct cfgfile *st, const config_setting_t *g, const char *wha
 }
 
 static const char *const config_alerts_keys[] = {
-    "enabled",   "tick_seconds", "quiet_start",  "quiet_end",     "digest_hour",
-    "daily_cap", "window_days",  "provider",     "rules",         "remind_hours",
-    "nudge_day", "fake_now",     "nudge_tracks", "remind_tracks", NULL};
+    "enabled",      "tick_seconds",  "quiet_start",         "quiet_end",
+    "digest_hour",  "daily_cap",     "window_days",         "provider",
+    "rules",        "remind_hours",  "nudge_day",           "fake_now",
+    "nudge_tracks", "remind_tracks", "lessons_not_started", NULL};
 static const char *const config_rule_keys[] = {"enabled", "urgency", "days",   "weeks", "percent",
                                                "months",  "revenue", "tracks", NULL};
+
+/* alerts.lessons_not_started = { enabled; weeks; tracks; }: off, 2 weeks, KPM not graduated,
+ * unless the file says otherwise */
+static int
+config_load_lessons_not_started(struct cfgfile *st, const config_setting_t *alerts,
+                                struct config_lessons_not_started *l)
+{
+    static const char *const keys[] = {"enabled", "weeks", "tracks", NULL};
+    const config_setting_t *g;
+
+    l->enabled = 0;
+    l->weeks = 2;
+    l->tracks = TRACK_BIT(TRACK_NONE);
+    if (alerts == NULL || (g = config_setting_get_member(alerts, "lessons_not_started")) == NULL)
+        return 0;
+    if (!config_setting_is_group(g))
+        return cfgfile_fail(st, g, "'lessons_not_started' must be a group");
+    if (cfgfile_members(st, g, keys, "lessons_not_started") == -1 ||
+        cfgfile_bool(st, g, "enabled", &l->enabled) == -1 ||
+        cfgfile_unsigned(st, g, "weeks", 1, 52, &l->weeks) == -1 ||
+        config_get_tracks(st, g, "lessons_not_started", "tracks", &l->tracks) == -1)
+        return -1;
+    return 0;
+}
 
 /* The issue's defaults: a rule applies to KPM who have not graduated; silent also to welfare
  * graduates (inside their follow-up period), relapse to them alone; a help or phone-link request
@@ -461,7 +486,8 @@ config_load_alerts(struct cfgfile *st, struct config *c)
     a->rules[RULE_RELAPSE].tracks = TRACK_BIT(TRACK_WELFARE);
     a->nudge_tracks = TRACK_BIT(TRACK_NONE) | TRACK_BIT(TRACK_WELFARE);
     a->remind_tracks = a->nudge_tracks;
-    if (cfgfile_group(st, "alerts", config_alerts_keys, &g) == -1)
+    if (cfgfile_group(st, "alerts", config_alerts_keys, &g) == -1 ||
+        config_load_lessons_not_started(st, g, &a->lessons_not_started) == -1)
         return -1;
     if (g == NULL)
         return 0;

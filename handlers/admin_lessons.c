@@ -336,7 +336,8 @@ admin_lesson_level(const char *scope, const char *region)
     " FROM (SELECT MAX(LEFT(k.region_code, ?)) rg, MAX(k.assistant_id) assistant_id,"              \
     "  MAX(k.graduation) graduation, COUNT(p.module) started, COUNT(p.passed_at) passed"           \
     "  FROM lesson_enrolments e JOIN kpm k ON k.id = e.kpm_id"                                     \
-    "  LEFT JOIN lesson_progress p ON p.kpm_id = e.kpm_id AND p.course = e.course"                 \
+    "  LEFT JOIN lesson_progress p FORCE INDEX (PRIMARY)"                                          \
+    "  ON p.kpm_id = e.kpm_id AND p.course = e.course"                                             \
     "  WHERE e.course = ? AND" REVIEW_SCOPE " AND" REVIEW_SCOPE                                    \
     "  AND (? = 0 OR k.assistant_id = ?) AND (? = '' OR k.graduation = ?)"                         \
     "  GROUP BY e.kpm_id) x GROUP BY x.assistant_id, x.rg, x.graduation"

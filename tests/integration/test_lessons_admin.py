@@ -217,3 +217,49 @@ def test_lessons_csv_export(env):
         assert {x[1] for x in data} == {str(kp["b1"])}, data
         assert env.scalar("SELECT COUNT(*) FROM audit_log WHERE actor = %s AND action = 'export'"
                           " AND target_type = 'lessons'" % sq(admin)) != "0"
+
+
+NOT_STARTED_OFF = 'lessons_not_started = { enabled = false; weeks = 2; tracks = ["none"]; };'
+NOT_STARTED_ON = 'lessons_not_started = { enabled = true; weeks = 2; tracks = ["none"]; };'
+
+
+def digests(env, assistant):
+    return env.sql("SELECT idempotency_key, body FROM outbox WHERE idempotency_key LIKE 'digest:%d:%%'"
+                   " ORDER BY id" % assistant)
+
+
+def test_lessons_not_started_digest_line_on_and_off(env):
+    """Assistant 2 (WIB): of her KPM enrolled two weeks ago that day, the one on the rule's track
+    with no progress is counted; one who started, a welfare graduate and one enrolled a day later
+    are not (the later one is, the next day). Off by default: no digest at all."""
+    d = day(env)
+    env.sql("DELETE FROM outbox WHERE idempotency_key LIKE 'digest:2:%'")
+    env.sql("UPDATE alerts SET state = 'expired' WHERE state = 'new'")
+    with Lessons(env) as data:
+        course = "it-" + data.tag
+        two = env.scalar("SELECT DATE(%s) - INTERVAL 14 DAY" % sq(d))
+        n = {name: data.kpm("Belum %s %s" % (name, data.tag), region="3204132005", assistant=2)
+             for name in ("idle", "started", "welfare", "later")}
+        for name in ("idle", "started", "welfare"):
+            data.enrol(n[name], course, at=sq("%s 03:00:00" % two))   # 10:00 WIB that day
+        data.enrol(n["later"], course, at=sq("%s 03:00:00" % env.scalar("SELECT DATE(%s) + INTERVAL 1 DAY" % sq(two))))
+        data.progress(n["started"], course, "m1")
+        env.sql("UPDATE kpm SET graduation = 'welfare', graduated_on = %s WHERE id = %d" % (sq(two), n["welfare"]))
+        with Clock(env, "%s 10:30:00" % d, only=()) as c:               # 17:30 WIB, the rule off
+            assert NOT_STARTED_OFF in open(c.k.conf).read()
+            c.tick_at("%s 10:30:00" % d)
+            assert digests(env, 2) == [], "off by default: nothing to say"
+        with Clock(env, "%s 10:30:00" % d, only=(), replace={NOT_STARTED_OFF: NOT_STARTED_ON}) as c:
+            c.tick_at("%s 10:30:00" % d)
+            rows = digests(env, 2)
+            assert len(rows) == 1 and rows[0][0] == "digest:2:%s" % d, rows
+            assert "1 perlu perhatian" in rows[0][1] and "1 belum mulai belajar" in rows[0][1], rows
+            c.tick_at("%s 11:30:00" % d)
+            assert len(digests(env, 2)) == 1, "once a day"
+            nd = env.scalar("SELECT DATE(%s) + INTERVAL 1 DAY" % sq(d))
+            c.tick_at("%s 10:30:00" % nd)
+            rows = digests(env, 2)
+            assert len(rows) == 2 and "1 belum mulai belajar" in rows[1][1], ("the later one, a day later", rows)
+            c.tick_at("%s 10:30:00" % env.scalar("SELECT DATE(%s) + INTERVAL 2 DAY" % sq(d)))
+            assert len(digests(env, 2)) == 2, "nobody enrolled that day: no digest"
+    env.sql("DELETE FROM outbox WHERE idempotency_key LIKE 'digest:2:%'")
