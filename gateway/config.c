@@ -7,12 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <event2/http.h>
 
 #include "config.h"
 #include "dialog.h"
 #include "keyword.h"
+#include "lesson.h"
 #include "texts.h"
 #include "cfgfile.h"
 #include "log.h"
@@ -157,7 +159,7 @@ static const char *const config_http_keys[] = {
     "max_body_size", "max_headers_size", "timeout", "max_connections",
     "methods",       "shutdown_timeout", NULL};
 static const char *const config_log_keys[] = {"level", "personal_data", NULL};
-static const char *const config_paths_keys[] = {"sql", "dialogs", "keywords", NULL};
+static const char *const config_paths_keys[] = {"sql", "dialogs", "keywords", "lessons", NULL};
 static const char *const config_ussd_keys[] = {"session_idle",
                                                "resume_window",
                                                "screen_limit",
@@ -901,11 +903,14 @@ config_load_rest(struct cfgfile *st, struct config *c)
     snprintf(c->sql_dir, sizeof c->sql_dir, "%s/../sql", st->dir);
     snprintf(c->dialogs_path, sizeof c->dialogs_path, "%s/dialogs.conf", st->dir);
     snprintf(c->keywords_path, sizeof c->keywords_path, "%s/keywords.conf", st->dir);
+    snprintf(c->lessons_path, sizeof c->lessons_path, "%s/lessons.conf", st->dir);
     if (cfgfile_group(st, "paths", config_paths_keys, &g) == -1 ||
         cfgfile_path(st, g, "sql", c->sql_dir, sizeof c->sql_dir) == -1 ||
         cfgfile_path(st, g, "dialogs", c->dialogs_path, sizeof c->dialogs_path) == -1 ||
-        cfgfile_path(st, g, "keywords", c->keywords_path, sizeof c->keywords_path) == -1)
+        cfgfile_path(st, g, "keywords", c->keywords_path, sizeof c->keywords_path) == -1 ||
+        cfgfile_path(st, g, "lessons", c->lessons_path, sizeof c->lessons_path) == -1)
         return -1;
+    c->lessons_optional = g == NULL || config_setting_get_member(g, "lessons") == NULL;
     c->ussd.session_idle = 180;
     c->ussd.resume_window = 86400;
     c->ussd.screen_limit = 182;
@@ -992,6 +997,10 @@ config_load(const char *path, char *err, size_t errlen)
     if (config_load_keywords(c, err, errlen) == -1 ||
         (c->dialogs = dialog_set_load(c->dialogs_path, err, errlen)) == NULL)
         goto fail;
+    /* the micro-lessons: without paths.lessons, an absent default file means no course */
+    if (!(c->lessons_optional && access(c->lessons_path, F_OK) != 0) &&
+        (c->lessons = lesson_set_load(c->lessons_path, c->ussd.screen_limit, err, errlen)) == NULL)
+        goto fail;
     cfgfile_close(&st);
     return c;
 fail:
@@ -1023,6 +1032,7 @@ config_unref(struct config *c)
     if (c->keywords != NULL)
         keyword_set_free(c->keywords);
     texts_free(c->texts);
+    lesson_set_free(c->lessons);
     for (i = 0; i < c->nproviders; i++)
         sodium_memzero(c->providers[i].secret, sizeof c->providers[i].secret);
     free(c->providers);

@@ -11,6 +11,7 @@ enum config_protocol { PROTO_AT, PROTO_HUBTEL, PROTO_KANNEL };
 struct dialog_set;
 struct keyword_set;
 struct texts;
+struct lesson_set;
 
 struct config_net {
     int family; /* AF_INET or AF_INET6 */
@@ -207,6 +208,9 @@ struct config {
     struct dialog_set *dialogs;
     struct keyword_set *keywords;
     struct texts *texts;
+    char lessons_path[1024];
+    int lessons_optional;       /* paths.lessons not set: the default file may be absent */
+    struct lesson_set *lessons; /* config/lessons.conf; NULL: no course */
 };
 
 /* Returns a config with one reference, or NULL and "FILE:LINE: what is wrong" in err. */

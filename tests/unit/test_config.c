@@ -27,7 +27,7 @@ static const char *
 write_conf_n(const char *const *pairs)
 {
     static char path[512];
-    char in[512], buf[16384], out[20000], dialogs[512], keywords[512];
+    char in[512], buf[16384], out[20000], dialogs[512], keywords[512], lessons[512];
     FILE *f;
     size_t n;
     char *p;
@@ -35,6 +35,7 @@ write_conf_n(const char *const *pairs)
     snprintf(in, sizeof in, "%s/config/kabard.conf.in", srcdir());
     snprintf(dialogs, sizeof dialogs, "%s/config/dialogs.conf", srcdir());
     snprintf(keywords, sizeof keywords, "%s/config/keywords.conf", srcdir());
+    snprintf(lessons, sizeof lessons, "%s/config/lessons.conf", srcdir());
     ck_assert_ptr_nonnull(f = fopen(in, "r"));
     n = fread(buf, 1, sizeof buf - 1, f);
     fclose(f);
@@ -60,6 +61,8 @@ write_conf_n(const char *const *pairs)
             rep = dialogs, skip = 9;
         else if (strncmp(p, "@KEYWORDS@", 10) == 0)
             rep = keywords, skip = 10;
+        else if (strncmp(p, "@LESSONS@", 9) == 0)
+            rep = lessons, skip = 9;
         for (size_t i = 0; rep == NULL && pairs != NULL && pairs[i] != NULL; i += 2)
             if (strncmp(p, pairs[i], strlen(pairs[i])) == 0)
                 rep = pairs[i + 1], skip = strlen(pairs[i]);
