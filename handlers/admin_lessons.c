@@ -8,9 +8,10 @@
  *   enrolled   she has an enrolment row;
  *   started    she has at least one lesson_progress row of the course;
  *   passed     at least one of her modules has passed_at;
- *   completed  she passed every module: as many passed modules as the course has, the
- *              course's modules being the distinct modules of its progress rows (read from the
- *              index on (course, module, passed_at)).
+ *   completed  she passed every module: as many passed modules as the course has in
+ *              config/lessons.conf (gateway/lesson.h); for a course the file no longer has,
+ *              as many as the distinct modules of its progress rows (read from the index on
+ *              (course, module, passed_at)).
  * One statement reads the enrolments in scope once (index on course, then kpm by its key),
  * grouped by (region, assistant, track); the three tables are summed from its rows here.
  */
@@ -22,6 +23,7 @@
 #include "admin_int.h"
 #include "config.h"
 #include "db.h"
+#include "lesson.h"
 #include "parse.h"
 #include "review.h"
 
@@ -260,15 +262,24 @@ struct admin_lesson_courses {
     size_t n;
 };
 
+static void
+admin_lesson_course_add(struct admin_lesson_courses *cs, const char *id)
+{
+    size_t i;
+
+    for (i = 0; i < cs->n; i++)
+        if (strcmp(cs->id[i], id) == 0)
+            return;
+    if (cs->n < sizeof cs->id / sizeof cs->id[0])
+        snprintf(cs->id[cs->n++], sizeof cs->id[0], "%s", id);
+}
+
 static int
 admin_lesson_course_row(void *arg, char **v, unsigned long *lens, unsigned n)
 {
-    struct admin_lesson_courses *cs = arg;
-
     (void)lens;
-    if (n < 1 || v[0] == NULL || cs->n >= sizeof cs->id / sizeof cs->id[0])
-        return 0;
-    snprintf(cs->id[cs->n++], sizeof cs->id[0], "%s", v[0]);
+    if (n >= 1 && v[0] != NULL)
+        admin_lesson_course_add(arg, v[0]);
     return 0;
 }
 
@@ -348,24 +359,32 @@ admin_page_lessons(struct db_conn *c, struct admin_job *j)
     struct admin_lesson_query q;
     struct admin_lesson_courses cs = {0};
     struct admin_lesson_rates r = {0};
+    const struct lesson_set *set = j->cfg->lessons;
+    const struct lesson_course *lc;
     const char *track;
     char err_msg[128];
     uint64_t modules = 0;
+    size_t i;
     int err;
 
     if (admin_lesson_query_parse(j->query, j->s.user.region, &q, err_msg, sizeof err_msg) == -1)
         return admin_message(j, 400, L(j, "Permintaan salah", "Bad request"), err_msg);
-    /* the courses: one index entry each (loose scan of the index on course, enrolled_at) */
+    /* the courses: the file's, then any other with enrolments (a loose scan of the index on
+     * course, enrolled_at: one entry per course) */
+    for (i = 0; set != NULL && i < set->ncourses; i++)
+        admin_lesson_course_add(&cs, set->courses[i].id);
     if ((err = db_query(c, "SELECT course FROM lesson_enrolments GROUP BY course LIMIT 8", NULL, 0,
                         admin_lesson_course_row, &cs)) != 0)
         return err;
     if (q.course[0] == '\0' && cs.n > 0)
         snprintf(q.course, sizeof q.course, "%s", cs.id[0]);
-    if ((err = db_query(c,
-                        "SELECT COUNT(*) FROM (SELECT module FROM lesson_progress WHERE course = ?"
-                        " GROUP BY module) m",
-                        (struct db_param[]){DB_STR(q.course)}, 1, admin_lesson_count_row,
-                        &modules)) != 0)
+    if ((lc = set != NULL ? lesson_course(set, q.course) : NULL) != NULL)
+        modules = lc->nmodules;
+    else if ((err = db_query(
+                  c,
+                  "SELECT COUNT(*) FROM (SELECT module FROM lesson_progress WHERE course = ?"
+                  " GROUP BY module) m",
+                  (struct db_param[]){DB_STR(q.course)}, 1, admin_lesson_count_row, &modules)) != 0)
         return err;
     track = review_track_names[q.f.track];
     if ((err = db_query(c, ADMIN_LESSON_RATES,
@@ -387,10 +406,12 @@ admin_page_lessons(struct db_conn *c, struct admin_job *j)
     out(j, "<p id=\"lessons-course\" data-course=\"");
     esc(j, q.course);
     outf(j, "\" data-modules=\"%llu\">", (unsigned long long)modules);
-    outf(j, "%s <span id=\"lessons-modules\">%llu</span> %s",
+    outf(j, "%s <span id=\"lessons-modules\">%llu</span> %s %s",
          L(j, "Modul kursus:", "Modules of the course:"), (unsigned long long)modules,
-         L(j, "(modul yang berbeda dalam catatan kemajuan). Tamat: lulus sebanyak itu modul.",
-           "(the distinct modules of its progress rows). Completed: passed that many modules."));
+         lc != NULL ? L(j, "(berkas pelajaran).", "(the lessons file).")
+                    : L(j, "(modul yang berbeda dalam catatan kemajuan).",
+                        "(the distinct modules of its progress rows)."),
+         L(j, "Tamat: lulus sebanyak itu modul.", "Completed: passed that many modules."));
     /* the export of the rows counted here: this course and filter */
     out(j, " <a id=\"lessons-export\" href=\"/export/lessons.csv?course=");
     esc(j, q.course);

@@ -105,7 +105,6 @@ def test_lessons_rates_by_region_assistant_and_track(env):
         assert br.get("/lessons?course=%s&track=nope" % course).status == 400
         assert br.get("/lessons?course=%s&assistant=x" % course).status == 400
         assert br.get("/lessons?course=%3Cb%3E").status == 400
-        # English labels
         # a supervisor of province 52 sees her KPM only, by kabupaten
         sup, spw = make_user(env, k, "supervisor", region="52")
         s, _ = login(k, sup, spw)
@@ -263,3 +262,80 @@ def test_lessons_not_started_digest_line_on_and_off(env):
             c.tick_at("%s 10:30:00" % env.scalar("SELECT DATE(%s) + INTERVAL 2 DAY" % sq(d)))
             assert len(digests(env, 2)) == 2, "nobody enrolled that day: no digest"
     env.sql("DELETE FROM outbox WHERE idempotency_key LIKE 'digest:2:%'")
+
+
+def drips(env, kpm):
+    """The drip's SMS to a KPM: [(module, body)] in the order queued."""
+    return [(key.split(":")[2], body) for key, body in env.sql(
+        "SELECT o.idempotency_key, o.body FROM outbox o JOIN kpm k ON k.msisdn = o.recipient"
+        " WHERE k.id = %d AND o.idempotency_key LIKE 'drip:%%' ORDER BY o.id" % kpm)]
+
+
+def test_lessons_drip_quiet_hours_stop_opt_in_never_twice(env):
+    """The weekly lesson (course usaha of config/lessons.conf: pisah, harga, catat, jual,
+    tabung) to KPM of assistant 1 (WIB) who opted in: not in the quiet hours, not after STOP, not
+    without the opt-in, once a week, the next module she has neither passed nor been sent, and
+    never one twice, even when drip_last_at is lost."""
+    d = day(env)
+    with Lessons(env) as data:
+        n = {name: data.kpm("Tetes %s %s" % (name, data.tag), region="3204132005", assistant=1)
+             for name in ("en", "passed", "no", "stop")}
+        env.sql("UPDATE kpm SET lang = 'en' WHERE id = %d" % n["en"])
+        env.sql("UPDATE kpm SET reminders = 0 WHERE id = %d" % n["stop"])
+        for name in ("en", "passed", "stop"):
+            data.enrol(n[name], "usaha", drip=1)
+        data.enrol(n["no"], "usaha", drip=0)
+        data.progress(n["passed"], "usaha", "pisah", passed=True)
+        with Clock(env, "%s 15:00:00" % d, only=()) as c:
+            c.tick_at("%s 15:00:00" % d)                       # 22:00 WIB: quiet hours
+            assert [drips(env, k) for k in n.values()] == [[], [], [], []]
+            d1 = env.scalar("SELECT DATE(%s) + INTERVAL 1 DAY" % sq(d))
+            c.tick_at("%s 01:00:00" % d1)                      # 08:00 WIB
+            en = drips(env, n["en"])
+            assert [m for m, _ in en] == ["pisah"], en
+            assert en[0][1].startswith("Keep business money apart"), en[0][1]
+            assert [m for m, _ in drips(env, n["passed"])] == ["harga"], "the next module she has not passed"
+            assert drips(env, n["passed"])[0][1].startswith("Menghitung harga jual: "), drips(env, n["passed"])
+            assert drips(env, n["no"]) == [] and drips(env, n["stop"]) == [], "no opt-in, STOP"
+            purposes = env.sql("SELECT DISTINCT o.purpose, o.priority FROM outbox o JOIN kpm k ON"
+                               " k.msisdn = o.recipient WHERE k.id IN (%d, %d) AND o.idempotency_key"
+                               " LIKE 'drip:%%'" % (n["en"], n["passed"]))
+            assert purposes == [["reminder", "5"]], ("queued as the nudges are", purposes)
+            assert env.scalar("SELECT COUNT(*) FROM lesson_events WHERE kpm_id = %d AND channel = 'drip'"
+                              " AND event = 'drip:usaha:pisah'" % n["en"]) == "1"
+            c.tick_at("%s 09:00:00" % d1)                      # the same week: nothing more
+            assert len(drips(env, n["en"])) == 1 and len(drips(env, n["passed"])) == 1
+            d8 = env.scalar("SELECT DATE(%s) + INTERVAL 8 DAY" % sq(d))
+            c.tick_at("%s 01:00:00" % d8)                      # a week later: the next ones
+            assert [m for m, _ in drips(env, n["en"])] == ["pisah", "harga"]
+            assert [m for m, _ in drips(env, n["passed"])] == ["harga", "catat"]
+            # drip_last_at lost (a restored backup, say): still never a module twice
+            env.sql("UPDATE lesson_enrolments SET drip_last_at = NULL WHERE kpm_id = %d" % n["en"])
+            c.tick_at("%s 02:00:00" % d8)
+            assert [m for m, _ in drips(env, n["en"])] == ["pisah", "harga", "catat"]
+            # STOP taken back: her first lesson comes
+            env.sql("UPDATE kpm SET reminders = 1 WHERE id = %d" % n["stop"])
+            c.tick_at("%s 03:00:00" % d8)
+            assert [m for m, _ in drips(env, n["stop"])] == ["pisah"]
+            assert drips(env, n["no"]) == []
+
+
+def test_lessons_completed_counts_the_modules_of_the_lessons_file(env):
+    """Course usaha of config/lessons.conf has five modules: four passed is not completed, even
+    when nobody has a progress row of the fifth yet."""
+    with Kabard(env) as k, Lessons(env) as d:
+        desa = d.desa("520104")
+        five, four = d.kpm("Lima " + d.tag, region=desa, assistant=3), d.kpm("Empat " + d.tag, region=desa, assistant=3)
+        for kid in (five, four):
+            d.enrol(kid, "usaha")
+        for m in ("pisah", "harga", "catat", "jual", "tabung"):
+            d.progress(five, "usaha", m, passed=True, score=3)
+        for m in ("pisah", "harga", "catat", "jual"):
+            d.progress(four, "usaha", m, passed=True, score=3)
+        admin, apw = make_user(env, k)
+        br, _ = login(k, admin, apw)
+        r = br.get("/lessons?region=" + desa)                 # usaha: the file's first course
+        assert r.status == 200, r
+        assert 'data-course="usaha"' in r.text and '<span id="lessons-modules">5</span>' in r.text
+        assert "berkas pelajaran" in r.text
+        assert rates(r.text, "lessons-by-region") == {desa: (2, 2, 2, 1)}
