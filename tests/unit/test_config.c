@@ -283,6 +283,38 @@ START_TEST(remind_tracks_follow_nudge_tracks_unless_given)
 }
 END_TEST
 
+/* alerts.lessons_not_started: off in the sample, weeks and tracks as written, checked */
+START_TEST(lessons_not_started_off_by_default_and_checked)
+{
+    static const char from[] =
+        "lessons_not_started = { enabled = false; weeks = 2; tracks = [\"none\"]; };";
+    char err[512] = "";
+    struct config *c = config_load(write_conf(NULL, NULL), err, sizeof err);
+
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_int_eq(c->alerts.lessons_not_started.enabled, 0);
+    ck_assert_uint_eq(c->alerts.lessons_not_started.weeks, 2);
+    ck_assert_uint_eq(c->alerts.lessons_not_started.tracks, TRACK_BIT(TRACK_NONE));
+    config_unref(c);
+    c = config_load(write_conf(from, "lessons_not_started = { enabled = true; weeks = 3;"
+                                     " tracks = [\"none\", \"welfare\"]; };"),
+                    err, sizeof err);
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_int_eq(c->alerts.lessons_not_started.enabled, 1);
+    ck_assert_uint_eq(c->alerts.lessons_not_started.weeks, 3);
+    ck_assert_uint_eq(c->alerts.lessons_not_started.tracks,
+                      TRACK_BIT(TRACK_NONE) | TRACK_BIT(TRACK_WELFARE));
+    config_unref(c);
+    refused_at_line(write_conf(from, "lessons_not_started = { enabled = true; weeks = 0; };"),
+                    "weeks");
+    refused_at_line(
+        write_conf(from, "lessons_not_started = { enabled = true; tracks = [\"x\"]; };"),
+        "'lessons_not_started.tracks': unknown track 'x'");
+    refused_at_line(write_conf(from, "lessons_not_started = { enabled = true; days = 3; };"),
+                    "days");
+}
+END_TEST
+
 START_TEST(graduation_and_tracks_errors_name_the_line)
 {
     static const char *const cases[][3] = {
@@ -372,6 +404,7 @@ main(void)
     tcase_add_test(tc, remind_tracks_follow_nudge_tracks_unless_given);
     tcase_add_test(tc, track_values_bind_exactly_the_mask);
     tcase_add_test(tc, graduation_and_tracks_errors_name_the_line);
+    tcase_add_test(tc, lessons_not_started_off_by_default_and_checked);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
