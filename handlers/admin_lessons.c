@@ -351,7 +351,8 @@ admin_lesson_level(const char *scope, const char *region)
     "  ON p.kpm_id = e.kpm_id AND p.course = e.course"                                             \
     "  WHERE e.course = ? AND" REVIEW_SCOPE " AND" REVIEW_SCOPE                                    \
     "  AND (? = 0 OR k.assistant_id = ?) AND (? = '' OR k.graduation = ?)"                         \
-    "  GROUP BY e.kpm_id) x GROUP BY x.assistant_id, x.rg, x.graduation"
+    "  GROUP BY e.kpm_id) x GROUP BY x.assistant_id, x.rg, x.graduation"                           \
+    " ORDER BY x.assistant_id"
 
 int
 admin_page_lessons(struct db_conn *c, struct admin_job *j)
