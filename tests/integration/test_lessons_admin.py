@@ -6,6 +6,7 @@ KPM who have not started the course N weeks after enrolment.
 The real kabard and MariaDB. Every test enrols its own KPM (test_admin.Data) in a course of its
 own (a random id), writing lesson_enrolments and lesson_progress rows directly as the lesson
 store leaves them, and deletes them at the end."""
+import random
 import re
 
 from kabartest import Kabard
@@ -35,6 +36,17 @@ class Lessons(Data):
         return int(self.env.scalar("SELECT id FROM lesson_progress WHERE kpm_id = %d AND course = %s"
                                    " AND module = %s" % (kpm, sq(course), sq(module))))
 
+    assistants = ()
+
+    def assistant(self, region="3204132005"):
+        """An assistant of the test's own (WIB), so that no demo KPM counts in her digest."""
+        phone = "+62813%08d" % random.randint(0, 10 ** 8 - 1)
+        self.env.sql("INSERT INTO assistants (name, msisdn, region_code, tz) VALUES (%s, %s, %s, 'WIB')"
+                     % (sq("Pendamping " + self.tag), sq(phone), sq(region)))
+        aid = int(self.env.scalar("SELECT id FROM assistants WHERE msisdn = %s" % sq(phone)))
+        self.assistants += (aid,)
+        return aid
+
     def cleanup(self):
         if self.kpms:
             ids = ",".join(str(i) for i in self.kpms)
@@ -43,6 +55,10 @@ class Lessons(Data):
                          " DELETE FROM outbox WHERE recipient IN (SELECT msisdn FROM kpm WHERE id IN (%s))"
                          % (ids, ids, ids, ids))
         Data.cleanup(self)
+        for aid in self.assistants:
+            self.env.sql("DELETE FROM outbox WHERE idempotency_key LIKE 'digest:%d:%%';"
+                         " DELETE FROM alerts WHERE assistant_id = %d; DELETE FROM assistants WHERE id = %d"
+                         % (aid, aid, aid))
 
 
 def fixture(d):
@@ -228,16 +244,15 @@ def digests(env, assistant):
 
 
 def test_lessons_not_started_digest_line_on_and_off(env):
-    """Assistant 2 (WIB): of her KPM enrolled two weeks ago that day, the one on the rule's track
-    with no progress is counted; one who started, a welfare graduate and one enrolled a day later
-    are not (the later one is, the next day). Off by default: no digest at all."""
+    """An assistant (WIB) of the test's own: of her KPM enrolled two weeks ago that day, the one
+    on the rule's track with no progress is counted; one who started, a welfare graduate and one
+    enrolled a day later are not (the later one is, the next day). Off by default: no digest."""
     d = day(env)
-    env.sql("DELETE FROM outbox WHERE idempotency_key LIKE 'digest:2:%'")
-    env.sql("UPDATE alerts SET state = 'expired' WHERE state = 'new'")
     with Lessons(env) as data:
+        a = data.assistant()
         course = "it-" + data.tag
         two = env.scalar("SELECT DATE(%s) - INTERVAL 14 DAY" % sq(d))
-        n = {name: data.kpm("Belum %s %s" % (name, data.tag), region="3204132005", assistant=2)
+        n = {name: data.kpm("Belum %s %s" % (name, data.tag), region="3204132005", assistant=a)
              for name in ("idle", "started", "welfare", "later")}
         for name in ("idle", "started", "welfare"):
             data.enrol(n[name], course, at=sq("%s 03:00:00" % two))   # 10:00 WIB that day
@@ -247,21 +262,20 @@ def test_lessons_not_started_digest_line_on_and_off(env):
         with Clock(env, "%s 10:30:00" % d, only=()) as c:               # 17:30 WIB, the rule off
             assert NOT_STARTED_OFF in open(c.k.conf).read()
             c.tick_at("%s 10:30:00" % d)
-            assert digests(env, 2) == [], "off by default: nothing to say"
+            assert digests(env, a) == [], "off by default: nothing to say"
         with Clock(env, "%s 10:30:00" % d, only=(), replace={NOT_STARTED_OFF: NOT_STARTED_ON}) as c:
             c.tick_at("%s 10:30:00" % d)
-            rows = digests(env, 2)
-            assert len(rows) == 1 and rows[0][0] == "digest:2:%s" % d, rows
+            rows = digests(env, a)
+            assert len(rows) == 1 and rows[0][0] == "digest:%d:%s" % (a, d), rows
             assert "1 perlu perhatian" in rows[0][1] and "1 belum mulai belajar" in rows[0][1], rows
             c.tick_at("%s 11:30:00" % d)
-            assert len(digests(env, 2)) == 1, "once a day"
+            assert len(digests(env, a)) == 1, "once a day"
             nd = env.scalar("SELECT DATE(%s) + INTERVAL 1 DAY" % sq(d))
             c.tick_at("%s 10:30:00" % nd)
-            rows = digests(env, 2)
+            rows = digests(env, a)
             assert len(rows) == 2 and "1 belum mulai belajar" in rows[1][1], ("the later one, a day later", rows)
             c.tick_at("%s 10:30:00" % env.scalar("SELECT DATE(%s) + INTERVAL 2 DAY" % sq(d)))
-            assert len(digests(env, 2)) == 2, "nobody enrolled that day: no digest"
-    env.sql("DELETE FROM outbox WHERE idempotency_key LIKE 'digest:2:%'")
+            assert len(digests(env, a)) == 2, "nobody enrolled that day: no digest"
 
 
 def drips(env, kpm):
