@@ -9,6 +9,7 @@
 #include "alerts.h"
 #include "config.h"
 #include "db.h"
+#include "lesson.h"
 #include "log.h"
 #include "outbox.h"
 #include "parse.h"
@@ -464,6 +465,7 @@ struct alerts_assistant {
     uint64_t id;
     char msisdn[17];
     char day[11];
+    unsigned lessons; /* her KPM who have not started their course (lessons_not_started) */
     struct alerts_assistant *next;
 };
 
@@ -471,6 +473,7 @@ static int
 alerts_assistant_cb(void *arg, char **v, unsigned long *len, unsigned n)
 {
     struct alerts_assistant **list = arg, *s;
+    uint64_t lessons = 0;
 
     (void)len;
     if (n < 3 || v[0] == NULL || v[1] == NULL || v[2] == NULL || (s = calloc(1, sizeof *s)) == NULL)
@@ -481,9 +484,81 @@ alerts_assistant_cb(void *arg, char **v, unsigned long *len, unsigned n)
     }
     snprintf(s->msisdn, sizeof s->msisdn, "%s", v[1]);
     snprintf(s->day, sizeof s->day, "%s", v[2]);
+    if (n > 3 && v[3] != NULL)
+        (void)parse_u64(v[3], strlen(v[3]), 0, UINT32_MAX, &lessons);
+    s->lessons = (unsigned)lessons;
     s->next = *list;
     *list = s;
     return 0;
+}
+
+/*
+ * The assistants whose digest is due (alerts_send_digests()), with what lessons_not_started adds:
+ * per assistant, her KPM on the rule's tracks enrolled in a course on the day `weeks` before
+ * today (her zone) with no lesson progress in it. Read from the index on lesson_enrolments
+ * (course, enrolled_at): the courses by a loose scan, then each one's enrolments of three days
+ * around that day, never every enrolment. Parameters: now, weeks, now, weeks, now, now, weeks,
+ * the tracks (alerts_tracks()).
+ */
+#define ALERTS_LESSONS_NOT_STARTED                                                                 \
+    " LEFT JOIN (SELECT k.assistant_id, COUNT(DISTINCT e.kpm_id) n"                                \
+    "  FROM (SELECT course FROM lesson_enrolments GROUP BY course) cs"                             \
+    "  JOIN lesson_enrolments e ON e.course = cs.course"                                           \
+    "  AND e.enrolled_at > ? - INTERVAL ? WEEK - INTERVAL 2 DAY"                                   \
+    "  AND e.enrolled_at <= ? - INTERVAL ? WEEK + INTERVAL 1 DAY"                                  \
+    "  JOIN kpm k ON k.id = e.kpm_id JOIN assistants s ON s.id = k.assistant_id"                   \
+    "  WHERE DATE(" ALERTS_LOCAL("e.enrolled_at") ") = DATE(" ALERTS_LOCAL(                        \
+        "?") ") - INTERVAL ? WEEK"                                                                 \
+             "  AND" ALERTS_IN_TRACKS " AND NOT EXISTS (SELECT 1 FROM lesson_progress p"           \
+             "  WHERE p.kpm_id = e.kpm_id AND p.course = e.course)"                                \
+             "  GROUP BY k.assistant_id) ls ON ls.assistant_id = s.id"
+/* due: the digest hour has come in the assistant's zone (a late kabard catches up the same
+ * day), outside quiet hours, not yet sent today, and something to say (an alert, or what the
+ * lessons join `join` adds as column `lessons`, with `or` saying it counts) */
+#define ALERTS_DIGEST_DUE(lessons, join, or)                                                       \
+    "SELECT s.id, s.msisdn, DATE(" ALERTS_LOCAL(                                                   \
+        "?") "), " lessons " FROM assistants s" join                                               \
+             " WHERE HOUR(" ALERTS_LOCAL(                                                          \
+                 "?") ") >= ? AND NOT " ALERTS_QUIET                                               \
+                      " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.idempotency_key ="          \
+                      "  CONCAT('digest:', s.id, ':', DATE(" ALERTS_LOCAL(                         \
+                          "?") ")))"                                                               \
+                               " AND (EXISTS (SELECT 1 FROM alerts a WHERE a.assistant_id = s.id " \
+                               "AND a.state = 'new')" or                                           \
+        ") FOR UPDATE SKIP LOCKED"
+
+static int
+alerts_digests_due(struct db_conn *c, struct alerts_job *j, struct alerts_assistant **list)
+{
+    const struct config_alerts *a = &j->cfg->alerts;
+    const struct config_lessons_not_started *l = &a->lessons_not_started;
+    struct db_param p[8 + 10];
+    size_t n = 0;
+
+    p[n++] = DB_STR(j->now);
+    if (l->enabled) {
+        p[n++] = DB_STR(j->now);
+        p[n++] = DB_U64(l->weeks);
+        p[n++] = DB_STR(j->now);
+        p[n++] = DB_U64(l->weeks);
+        p[n++] = DB_STR(j->now);
+        p[n++] = DB_U64(l->weeks);
+        n += alerts_tracks(l->tracks, &p[n]);
+    }
+    p[n++] = DB_STR(j->now);
+    p[n++] = DB_I64(a->digest_hour);
+    p[n++] = DB_STR(j->now);
+    p[n++] = DB_I64(a->quiet_start);
+    p[n++] = DB_I64(a->quiet_end);
+    p[n++] = DB_I64(a->quiet_start);
+    p[n++] = DB_STR(j->now);
+    /* the assistant's row stays locked until this transaction ends, so a second kabard skips
+     * it and then finds the digest sent */
+    if (l->enabled)
+        return db_query(
+            c, ALERTS_DIGEST_DUE("COALESCE(ls.n, 0)", ALERTS_LESSONS_NOT_STARTED, " OR ls.n > 0"),
+            p, n, alerts_assistant_cb, list);
+    return db_query(c, ALERTS_DIGEST_DUE("0", "", ""), p, n, alerts_assistant_cb, list);
 }
 
 static int
@@ -493,31 +568,8 @@ alerts_send_digests(struct db_conn *c, struct alerts_job *j)
     struct alerts_assistant *list = NULL, *s;
     int err;
 
-    /* due: the digest hour has come in the assistant's zone (a late kabard catches up the
-     * same day), outside quiet hours, not yet sent today, and something to say; the
-     * assistant's row stays locked until this transaction ends, so a second kabard skips it
-     * and then finds the digest sent */
-    {
-        struct db_param p[] = {
-            DB_STR(j->now),         DB_STR(j->now),       DB_I64(a->digest_hour), DB_STR(j->now),
-            DB_I64(a->quiet_start), DB_I64(a->quiet_end), DB_I64(a->quiet_start), DB_STR(j->now)};
-
-        if ((err = db_query(
-                 c,
-                 "SELECT s.id, s.msisdn, DATE(" ALERTS_LOCAL(
-                     "?") ") FROM assistants s"
-                          " WHERE HOUR(" ALERTS_LOCAL(
-                              "?") ") >= ? AND NOT " ALERTS_QUIET
-                                   " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE "
-                                   "o.idempotency_key ="
-                                   "  CONCAT('digest:', s.id, ':', DATE(" ALERTS_LOCAL(
-                                       "?") ")))"
-                                            " AND EXISTS (SELECT 1 FROM alerts a WHERE "
-                                            "a.assistant_id = s.id"
-                                            "  AND a.state = 'new') FOR UPDATE SKIP LOCKED",
-                 p, 8, alerts_assistant_cb, &list)) != 0)
-            goto out;
-    }
+    if ((err = alerts_digests_due(c, j, &list)) != 0)
+        goto out;
     for (s = list; s != NULL && err == 0; s = s->next) {
         struct alerts_rows rows = {NULL, &rows.head, 0};
         struct db_param p[] = {DB_U64(s->id)};
@@ -548,7 +600,7 @@ alerts_send_digests(struct db_conn *c, struct alerts_job *j)
                 }
             }
         }
-        if (total == 0) {
+        if (total == 0 && s->lessons == 0) {
             alerts_rows_free(&rows);
             continue;
         }
@@ -556,10 +608,15 @@ alerts_send_digests(struct db_conn *c, struct alerts_job *j)
             if (counts[i] > 0)
                 snprintf(lines + strlen(lines), sizeof lines - strlen(lines), "%s%u %s",
                          lines[0] ? ", " : "", counts[i], alerts_label[i]);
+        if (s->lessons > 0)
+            snprintf(lines + strlen(lines), sizeof lines - strlen(lines), "%s%u %s",
+                     lines[0] ? ", " : "", s->lessons, "belum mulai belajar");
         for (i = 0; i < 3 && best[i] != NULL; i++)
             snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i > 0 ? ", " : "",
                      best[i]->kpm);
-        snprintf(count, sizeof count, "%zu", total);
+        if (names[0] == '\0')
+            snprintf(names, sizeof names, "-");
+        snprintf(count, sizeof count, "%zu", total + s->lessons);
         {
             const char *kv[] = {"count", count, "lines", lines, "names", names, NULL};
 
@@ -603,6 +660,8 @@ out:
 struct alerts_reminder {
     uint64_t kpm, training;
     char msisdn[17], lang[3], title[101], date[11], time[6], place[101];
+    /* a text of its own and its outbox key (the lesson drip), else "" */
+    char body[LESSON_SMS_MAX], key[80];
     struct alerts_reminder *next;
 };
 
@@ -643,7 +702,8 @@ alerts_reminders_free(struct alerts_reminder *list)
 }
 
 /* period NULL: training reminders (key remind:TRAINING:KPM); else one a month, keyed
- * PERIOD:KPM (nudge:YYYY-MM, checkin:YYYY-MM) */
+ * PERIOD:KPM (nudge:YYYY-MM, checkin:YYYY-MM); a reminder with a body and key of its own (the
+ * lesson drip) is sent as it is */
 static int
 alerts_queue_reminders(struct db_conn *c, struct alerts_job *j, struct alerts_reminder *list,
                        enum text_id text, const char *period)
@@ -664,7 +724,12 @@ alerts_queue_reminders(struct db_conn *c, struct alerts_job *j, struct alerts_re
                                alerts_provider(j->cfg),
                                j->cfg->outbox.max_segments};
 
-        texts_render(j->cfg->texts, text, strcmp(r->lang, "en") == 0, kv, body, sizeof body);
+        if (r->key[0] != '\0') {
+            m.key = r->key;
+            m.body = r->body;
+        } else {
+            texts_render(j->cfg->texts, text, strcmp(r->lang, "en") == 0, kv, body, sizeof body);
+        }
         if (period != NULL)
             snprintf(key, sizeof key, "%s:%llu", period, (unsigned long long)r->kpm);
         else
@@ -676,6 +741,167 @@ alerts_queue_reminders(struct db_conn *c, struct alerts_job *j, struct alerts_re
             err = 0;
     }
     alerts_reminders_free(list);
+    return err;
+}
+
+/* ---- the weekly lesson drip */
+
+#define ALERTS_DRIP_DAYS 7
+
+/* one due enrolment: KPM, course, phone, language, the modules she passed and those the drip
+ * sent (comma-separated) */
+struct alerts_drip {
+    uint64_t kpm;
+    char course[LESSON_ID_MAX + 1], msisdn[17], lang[3];
+    char *passed, *sent;
+    struct alerts_drip *next;
+};
+
+static int
+alerts_drip_cb(void *arg, char **v, unsigned long *len, unsigned n)
+{
+    struct alerts_drip **list = arg, *d;
+
+    (void)len;
+    if (n < 6 || v[0] == NULL || v[1] == NULL || v[2] == NULL || (d = calloc(1, sizeof *d)) == NULL)
+        return 0;
+    if (parse_u64(v[0], strlen(v[0]), 1, UINT64_MAX, &d->kpm) == -1 ||
+        (d->passed = strdup(v[4] != NULL ? v[4] : "")) == NULL ||
+        (d->sent = strdup(v[5] != NULL ? v[5] : "")) == NULL) {
+        free(d->passed);
+        free(d);
+        return 0;
+    }
+    snprintf(d->course, sizeof d->course, "%s", v[1]);
+    snprintf(d->msisdn, sizeof d->msisdn, "%s", v[2]);
+    snprintf(d->lang, sizeof d->lang, "%s", v[3] != NULL ? v[3] : "id");
+    d->next = *list;
+    *list = d;
+    return 0;
+}
+
+static void
+alerts_drips_free(struct alerts_drip *list)
+{
+    struct alerts_drip *d;
+
+    while ((d = list) != NULL) {
+        list = d->next;
+        free(d->passed);
+        free(d->sent);
+        free(d);
+    }
+}
+
+/* 1 when id is one of the comma-separated ids in list */
+static int
+alerts_drip_listed(const char *list, const char *id)
+{
+    size_t n = strlen(id);
+    const char *p;
+
+    for (p = list; (p = strstr(p, id)) != NULL; p += n)
+        if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+            return 1;
+    return 0;
+}
+
+/* The drip's next lesson for d: the first module of the course, in the file's order, that she
+ * has not passed and the drip has not sent; NULL when none is left (or the course is gone). */
+static const struct lesson_module *
+alerts_drip_next(const struct config *cfg, const struct alerts_drip *d)
+{
+    const struct lesson_course *course =
+        cfg->lessons != NULL ? lesson_course(cfg->lessons, d->course) : NULL;
+    unsigned i;
+
+    for (i = 0; course != NULL && i < course->nmodules; i++)
+        if (!alerts_drip_listed(d->passed, course->modules[i].id) &&
+            !alerts_drip_listed(d->sent, course->modules[i].id))
+            return &course->modules[i];
+    return NULL;
+}
+
+/*
+ * KPM who opted in to the weekly lesson (lesson_enrolments.drip) and had none for
+ * ALERTS_DRIP_DAYS: the next module as one SMS (lesson_sms_module()), queued as the nudge is
+ * (alerts_queue_reminders(): purpose reminder, the outbox's per-recipient limit), only to KPM who
+ * take reminders (STOP) and outside the quiet hours of their zone. A module goes once: the
+ * outbox key drip:COURSE:MODULE:KPM, and the lesson_events row drip:COURSE:MODULE that the next
+ * choice reads; drip_last_at moves even when nothing is left to send, so that the enrolment is
+ * looked at again only a week later. Read from the index on (drip, drip_last_at).
+ */
+static int
+alerts_drip(struct db_conn *c, struct alerts_job *j)
+{
+    const struct config_alerts *a = &j->cfg->alerts;
+    struct alerts_drip *due = NULL, *d;
+    struct alerts_reminder *list = NULL, *r;
+    struct db_param p[] = {DB_STR(j->now),         DB_U64(ALERTS_DRIP_DAYS), DB_STR(j->now),
+                           DB_I64(a->quiet_start), DB_I64(a->quiet_end),     DB_I64(a->quiet_start),
+                           DB_U64(ALERTS_BATCH)};
+    int err;
+
+    if ((err = db_query(
+             c,
+             "SELECT k.id, e.course, k.msisdn, k.lang,"
+             " (SELECT GROUP_CONCAT(p.module) FROM lesson_progress p WHERE p.kpm_id = k.id"
+             "  AND p.course = e.course AND p.passed_at IS NOT NULL),"
+             " (SELECT GROUP_CONCAT(SUBSTRING(v.event, LENGTH(e.course) + 7)) FROM lesson_events v"
+             "  WHERE v.kpm_id = k.id AND v.event LIKE CONCAT('drip:', e.course, ':%'))"
+             " FROM lesson_enrolments e JOIN kpm k ON k.id = e.kpm_id"
+             " JOIN assistants s ON s.id = k.assistant_id"
+             " WHERE e.drip = 1 AND (e.drip_last_at IS NULL"
+             "  OR e.drip_last_at <= ? - INTERVAL ? DAY)"
+             " AND k.reminders = 1 AND NOT " ALERTS_QUIET " LIMIT ?",
+             p, sizeof p / sizeof p[0], alerts_drip_cb, &due)) != 0)
+        goto out;
+    for (d = due; d != NULL && err == 0; d = d->next) {
+        const struct lesson_module *m = alerts_drip_next(j->cfg, d);
+        struct db_param q[] = {DB_STR(j->now), DB_U64(d->kpm), DB_STR(d->course)};
+        char kpm[24], event[64];
+
+        if ((err = db_exec(c,
+                           "UPDATE lesson_enrolments SET drip_last_at = ? WHERE kpm_id = ?"
+                           " AND course = ?",
+                           q, 3, NULL, NULL)) != 0 ||
+            m == NULL)
+            continue;
+        if ((r = calloc(1, sizeof *r)) == NULL) {
+            err = DB_EUNAVAILABLE;
+            break;
+        }
+        r->kpm = d->kpm;
+        snprintf(r->msisdn, sizeof r->msisdn, "%s", d->msisdn);
+        snprintf(r->lang, sizeof r->lang, "%s", d->lang);
+        snprintf(r->key, sizeof r->key, "drip:%s:%s:%llu", d->course, m->id,
+                 (unsigned long long)d->kpm);
+        /* lesson_set_load() checked that every module's form fits: a module that does not is
+         * passed over (its event is written), never sent cut */
+        if (lesson_sms_module(lesson_course(j->cfg->lessons, d->course), m, d->lang, r->body,
+                              sizeof r->body) == -1) {
+            log_error("lesson_drip_too_long", "course=%s module=%s", d->course, m->id);
+            free(r);
+        } else {
+            r->next = list;
+            list = r;
+        }
+        snprintf(kpm, sizeof kpm, "%llu", (unsigned long long)d->kpm);
+        snprintf(event, sizeof event, "drip:%s:%s", d->course, m->id);
+        err = db_exec(
+            c,
+            "INSERT IGNORE INTO lesson_events (channel, session_id, event, kpm_id, created_at)"
+            " VALUES ('drip', ?, ?, ?, ?)",
+            (struct db_param[]){DB_STR(kpm), DB_STR(event), DB_U64(d->kpm), DB_STR(j->now)}, 4,
+            NULL, NULL);
+    }
+    if (err == 0) {
+        err = alerts_queue_reminders(c, j, list, TEXT_NUDGE, NULL);
+        list = NULL;
+    }
+out:
+    alerts_reminders_free(list);
+    alerts_drips_free(due);
     return err;
 }
 
@@ -811,7 +1037,8 @@ alerts_tick_work(struct db_conn *c, void *arg)
     j->runs++;
     j->sent = j->digests = j->reminders = 0;
     if ((err = alerts_raise(c, j)) != 0 || (err = alerts_send_immediate(c, j)) != 0 ||
-        (err = alerts_send_digests(c, j)) != 0 || (err = alerts_reminders(c, j)) != 0)
+        (err = alerts_send_digests(c, j)) != 0 || (err = alerts_reminders(c, j)) != 0 ||
+        (err = alerts_drip(c, j)) != 0)
         return err;
     return 0;
 }

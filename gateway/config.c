@@ -7,12 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <event2/http.h>
 
 #include "config.h"
 #include "dialog.h"
 #include "keyword.h"
+#include "lesson.h"
 #include "texts.h"
 #include "cfgfile.h"
 #include "log.h"
@@ -158,7 +160,7 @@ static const char *const config_http_keys[] = {
     "max_body_size", "max_headers_size", "timeout", "max_connections",
     "methods",       "shutdown_timeout", NULL};
 static const char *const config_log_keys[] = {"level", "personal_data", NULL};
-static const char *const config_paths_keys[] = {"sql", "dialogs", "keywords", NULL};
+static const char *const config_paths_keys[] = {"sql", "dialogs", "keywords", "lessons", NULL};
 static const char *const config_ussd_keys[] = {"session_idle",
                                                "resume_window",
                                                "screen_limit",
@@ -406,11 +408,36 @@ config_get_tracks(struct cfgfile *st, const config_setting_t *g, const char *wha
 }
 
 static const char *const config_alerts_keys[] = {
-    "enabled",   "tick_seconds", "quiet_start",  "quiet_end",     "digest_hour",
-    "daily_cap", "window_days",  "provider",     "rules",         "remind_hours",
-    "nudge_day", "fake_now",     "nudge_tracks", "remind_tracks", NULL};
+    "enabled",      "tick_seconds",  "quiet_start",         "quiet_end",
+    "digest_hour",  "daily_cap",     "window_days",         "provider",
+    "rules",        "remind_hours",  "nudge_day",           "fake_now",
+    "nudge_tracks", "remind_tracks", "lessons_not_started", NULL};
 static const char *const config_rule_keys[] = {"enabled", "urgency", "days",   "weeks", "percent",
                                                "months",  "revenue", "tracks", NULL};
+
+/* alerts.lessons_not_started = { enabled; weeks; tracks; }: off, 2 weeks, KPM not graduated,
+ * unless the file says otherwise */
+static int
+config_load_lessons_not_started(struct cfgfile *st, const config_setting_t *alerts,
+                                struct config_lessons_not_started *l)
+{
+    static const char *const keys[] = {"enabled", "weeks", "tracks", NULL};
+    const config_setting_t *g;
+
+    l->enabled = 0;
+    l->weeks = 2;
+    l->tracks = TRACK_BIT(TRACK_NONE);
+    if (alerts == NULL || (g = config_setting_get_member(alerts, "lessons_not_started")) == NULL)
+        return 0;
+    if (!config_setting_is_group(g))
+        return cfgfile_fail(st, g, "'lessons_not_started' must be a group");
+    if (cfgfile_members(st, g, keys, "lessons_not_started") == -1 ||
+        cfgfile_bool(st, g, "enabled", &l->enabled) == -1 ||
+        cfgfile_unsigned(st, g, "weeks", 1, 52, &l->weeks) == -1 ||
+        config_get_tracks(st, g, "lessons_not_started", "tracks", &l->tracks) == -1)
+        return -1;
+    return 0;
+}
 
 /* The issue's defaults: a rule applies to KPM who have not graduated; silent also to welfare
  * graduates (inside their follow-up period), relapse to them alone; a help or phone-link request
@@ -462,7 +489,8 @@ config_load_alerts(struct cfgfile *st, struct config *c)
     a->rules[RULE_RELAPSE].tracks = TRACK_BIT(TRACK_WELFARE);
     a->nudge_tracks = TRACK_BIT(TRACK_NONE) | TRACK_BIT(TRACK_WELFARE);
     a->remind_tracks = a->nudge_tracks;
-    if (cfgfile_group(st, "alerts", config_alerts_keys, &g) == -1)
+    if (cfgfile_group(st, "alerts", config_alerts_keys, &g) == -1 ||
+        config_load_lessons_not_started(st, g, &a->lessons_not_started) == -1)
         return -1;
     if (g == NULL)
         return 0;
@@ -909,11 +937,14 @@ config_load_rest(struct cfgfile *st, struct config *c)
     snprintf(c->sql_dir, sizeof c->sql_dir, "%s/../sql", st->dir);
     snprintf(c->dialogs_path, sizeof c->dialogs_path, "%s/dialogs.conf", st->dir);
     snprintf(c->keywords_path, sizeof c->keywords_path, "%s/keywords.conf", st->dir);
+    snprintf(c->lessons_path, sizeof c->lessons_path, "%s/lessons.conf", st->dir);
     if (cfgfile_group(st, "paths", config_paths_keys, &g) == -1 ||
         cfgfile_path(st, g, "sql", c->sql_dir, sizeof c->sql_dir) == -1 ||
         cfgfile_path(st, g, "dialogs", c->dialogs_path, sizeof c->dialogs_path) == -1 ||
-        cfgfile_path(st, g, "keywords", c->keywords_path, sizeof c->keywords_path) == -1)
+        cfgfile_path(st, g, "keywords", c->keywords_path, sizeof c->keywords_path) == -1 ||
+        cfgfile_path(st, g, "lessons", c->lessons_path, sizeof c->lessons_path) == -1)
         return -1;
+    c->lessons_optional = g == NULL || config_setting_get_member(g, "lessons") == NULL;
     c->ussd.session_idle = 180;
     c->ussd.resume_window = 86400;
     c->ussd.screen_limit = 182;
@@ -1001,6 +1032,10 @@ config_load(const char *path, char *err, size_t errlen)
     if (config_load_keywords(c, err, errlen) == -1 ||
         (c->dialogs = dialog_set_load(c->dialogs_path, err, errlen)) == NULL)
         goto fail;
+    /* the micro-lessons: without paths.lessons, an absent default file means no course */
+    if (!(c->lessons_optional && access(c->lessons_path, F_OK) != 0) &&
+        (c->lessons = lesson_set_load(c->lessons_path, c->ussd.screen_limit, err, errlen)) == NULL)
+        goto fail;
     cfgfile_close(&st);
     return c;
 fail:
@@ -1032,6 +1067,7 @@ config_unref(struct config *c)
     if (c->keywords != NULL)
         keyword_set_free(c->keywords);
     texts_free(c->texts);
+    lesson_set_free(c->lessons);
     for (i = 0; i < c->nproviders; i++)
         sodium_memzero(c->providers[i].secret, sizeof c->providers[i].secret);
     free(c->providers);

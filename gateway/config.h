@@ -11,6 +11,7 @@ enum config_protocol { PROTO_AT, PROTO_HUBTEL, PROTO_KANNEL };
 struct dialog_set;
 struct keyword_set;
 struct texts;
+struct lesson_set;
 
 struct config_net {
     int family; /* AF_INET or AF_INET6 */
@@ -75,6 +76,14 @@ struct config_alert_rule {
 
 #define CONFIG_WINDOW_DAYS 7 /* alerts.window_days when the file does not say */
 
+/* A line of the assistant's digest: her KPM enrolled in a course `weeks` ago (that day, in her
+ * zone) who have no lesson progress yet (alerts.lessons_not_started). */
+struct config_lessons_not_started {
+    int enabled; /* off unless the file says so */
+    unsigned weeks;
+    unsigned tracks; /* TRACK_BIT()s of the KPM counted */
+};
+
 struct config_alerts {
     int enabled;
     unsigned tick_seconds;
@@ -89,6 +98,7 @@ struct config_alerts {
     unsigned nudge_tracks;  /* TRACK_BIT()s the nudge goes to (natural: else only with opt-in) */
     unsigned remind_tracks; /* and the training reminders (default: nudge_tracks) */
     char fake_now[20];      /* tests: the scheduler's clock, "YYYY-MM-DD HH:MM:SS" UTC */
+    struct config_lessons_not_started lessons_not_started;
 };
 
 /* A reason a graduation may be recorded for: its code (graduations.reason), its track, and
@@ -206,6 +216,9 @@ struct config {
     struct dialog_set *dialogs;
     struct keyword_set *keywords;
     struct texts *texts;
+    char lessons_path[1024];
+    int lessons_optional;       /* paths.lessons not set: the default file may be absent */
+    struct lesson_set *lessons; /* config/lessons.conf; NULL: no course */
 };
 
 /* Returns a config with one reference, or NULL and "FILE:LINE: what is wrong" in err. */

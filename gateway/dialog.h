@@ -32,6 +32,10 @@ unsigned dialog_set_version(const struct dialog_set *);
 int dialog_set_check(const struct dialog_set *, size_t screen_limit,
                      void (*report)(void *arg, int is_error, const char *msg), void *arg);
 
+/* How many pages the engine's 99 paging cuts len bytes of text into on a screen of limit
+ * septets, more being the "99" line; 0 when the limit is below the engine's least. */
+size_t dialog_text_pages(size_t limit, const char *text, size_t len, const char *more);
+
 /*
  * The texts of an assistant's own USSD menu (ussd_assistant.c), `assistant = { NAME = { id = ...;
  * en = ...; }; ... }` in dialogs.conf: optional, but all of them when the group is there. Their

@@ -548,6 +548,24 @@ layout_build(size_t limit, struct layout *L, const char *more)
     L->more = more;
 }
 
+/* How many 99 pages text takes on a screen of limit septets, with more as the "99" line. */
+size_t
+dialog_text_pages(size_t limit, const char *text, size_t len, const char *more)
+{
+    struct layout *L;
+    size_t n;
+
+    if (limit < MIN_LIMIT || len >= CONTENT_MAX || (L = malloc(sizeof(*L))) == NULL)
+        return 0;
+    memcpy(L->text, text, len);
+    L->text[len] = '\0';
+    L->len = len;
+    layout_build(limit, L, more);
+    n = L->npages;
+    free(L);
+    return n;
+}
+
 /* Writes page `page` (END: the first page only, no "99" line) of reason + content. */
 size_t
 dialog_emit(struct dialog_session *s, struct dialog_out *out, const char *content, int end,

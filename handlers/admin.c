@@ -2,8 +2,8 @@
  * The administrators' pages, on their own listener: the route table, the job every page request
  * is, and login, logout and the language switch. The pages themselves have a file each
  * (admin_dashboard.c, admin_queue.c, admin_kpm.c, admin_review.c, admin_alerts.c,
- * admin_export.c, admin_trainings.c, admin_assistants.c); their frame is admin_html.c.
- * Server-rendered HTML, no script, one stylesheet.
+ * admin_export.c, admin_lessons.c, admin_trainings.c, admin_assistants.c); their frame is
+ * admin_html.c. Server-rendered HTML, no script, one stylesheet.
  *
  * Each request is one database job: the worker checks the session (and the CSRF token of a
  * form), runs the page's queries and renders the page into an evbuffer; the loop only sends it.
@@ -496,6 +496,8 @@ static const struct http_route admin_routes[] = {
     ADMIN_GET("/assistants", "admin_assistants", NEED_SESSION, admin_page_assistants),
     ADMIN_GET("/export/reports.csv", "admin_export", NEED_SESSION, admin_export_reports),
     ADMIN_GET("/export/attendance.csv", "admin_export", NEED_SESSION, admin_export_attendance),
+    ADMIN_GET("/lessons", "admin_lessons", NEED_SESSION, admin_page_lessons),
+    ADMIN_GET("/export/lessons.csv", "admin_export", NEED_SESSION, admin_export_lessons),
     {NULL, "/static/admin.css", EVHTTP_REQ_GET, HTTP_BODY_ANY, "admin_static", admin_static_css,
      NULL},
     {NULL, NULL, 0, HTTP_BODY_ANY, NULL, NULL, NULL},

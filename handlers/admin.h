@@ -6,6 +6,7 @@
 
 #include "auth.h"
 #include "kerr.h"
+#include "review.h"
 
 struct db_conn;
 
@@ -39,5 +40,28 @@ int admin_review_record(struct db_conn *c, const struct auth_user *u, int type, 
 #define ADMIN_ACTOR_TAG_NAME(col)                                                                  \
     "CASE WHEN " col " LIKE 'assistant:%' THEN (SELECT aa.name FROM assistants aa"                 \
     " WHERE aa.id = CAST(SUBSTRING(" col ", 11) AS UNSIGNED)) ELSE SUBSTRING(" col ", 7) END"
+
+/*
+ * Lesson progress rows as the export and GET /api/v1/lessons/progress list them
+ * (admin_lessons.c): the review queue's region/assistant/track filter, and a KPM, a course and a
+ * module, all within the user's region `scope`.
+ */
+#define ADMIN_LESSON_ID_MAX 32 /* lesson_progress.course and .module */
+struct admin_lesson_query {
+    const char *scope;
+    struct review_filter f; /* region, assistant, track */
+    uint64_t kpm;           /* 0: any */
+    char course[ADMIN_LESSON_ID_MAX + 1];
+    char module[ADMIN_LESSON_ID_MAX + 1];
+};
+/* Pure: the query from a query string (region, assistant, track, kpm, course, module); -1 with a
+ * message naming the field. */
+int admin_lesson_query_parse(const char *query, const char *scope, struct admin_lesson_query *q,
+                             char *err, size_t errlen);
+/* the statement of one keyset page (id < before, 0: from the top; newest first), with the
+ * columns of admin_lesson_columns; -1 when it does not fit */
+int admin_lessons_list(struct sqlb *b, const struct admin_lesson_query *q, uint64_t before,
+                       unsigned limit);
+extern const char *const admin_lesson_columns[];
 
 #endif

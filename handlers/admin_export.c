@@ -1,7 +1,8 @@
 /*
  * The CSV exports (GET /export/reports.csv, /export/attendance.csv): every row of one report type
- * the user's filter and region allow, streamed: one keyset page of rows per database job, one
- * chunk on the wire at a time, so an export of any size holds one page in memory.
+ * the user's filter and region allow; /export/lessons.csv: the lesson progress rows its query's
+ * filter (admin_lesson_query_parse()) and the region allow. Streamed: one keyset page of rows per
+ * database job, one chunk on the wire at a time, so an export of any size holds one page in memory.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 
 #include <event2/buffer.h>
 
+#include "admin.h"
 #include "admin_int.h"
 #include "auth.h"
 #include "db.h"
@@ -19,6 +21,29 @@
 #include "review.h"
 
 #define ADMIN_EXPORT_PAGE 1000
+/* j->type of the lessons export: past the report types */
+#define ADMIN_EXPORT_LESSONS (REVIEW_HELP + 1)
+
+static const char *
+admin_export_name(const struct admin_job *j)
+{
+    return j->type == ADMIN_EXPORT_LESSONS ? "lessons" : review_type_names[j->type];
+}
+
+/* the statement of the next page; -1: none (the export ends) */
+static int
+admin_export_sql(struct sqlb *b, struct admin_job *j)
+{
+    struct admin_lesson_query q;
+    char err[96];
+
+    if (j->type != ADMIN_EXPORT_LESSONS)
+        return review_build(b, &j->filter, j->s.user.region, REVIEW_KEYSET, j->type, j->before,
+                            ADMIN_EXPORT_PAGE, 0);
+    if (admin_lesson_query_parse(j->query, j->s.user.region, &q, err, sizeof err) == -1)
+        return -1;
+    return admin_lessons_list(b, &q, j->before, ADMIN_EXPORT_PAGE);
+}
 
 /* One page being read: the job, and the worker's connection (for the tests' fault point). */
 struct admin_export_read {
@@ -64,8 +89,7 @@ admin_export_page(struct db_conn *c, void *arg)
     evbuffer_drain(j->out, evbuffer_get_length(j->out));
     if ((b = malloc(sizeof *b)) == NULL)
         return DB_EUNAVAILABLE;
-    if (review_build(b, &j->filter, j->s.user.region, REVIEW_KEYSET, j->type, j->before,
-                     ADMIN_EXPORT_PAGE, 0) == -1) {
+    if (admin_export_sql(b, j) == -1) {
         free(b);
         j->done = 1;
         return 0;
@@ -88,8 +112,8 @@ static void
 admin_export_finish(struct admin_job *j, const char *why)
 {
     log_info("admin_export", "req=%llu user_id=%llu type=%s rows=%zu end=%s",
-             (unsigned long long)j->r->id, (unsigned long long)j->s.user.id,
-             review_type_names[j->type], j->rows, why);
+             (unsigned long long)j->r->id, (unsigned long long)j->s.user.id, admin_export_name(j),
+             j->rows, why);
     if (strcmp(why, "complete") == 0)
         http_stream_end(j->r);
     else
@@ -148,7 +172,7 @@ admin_export_stream(struct admin_job *j)
     gmtime_r(&now, &tm);
     strftime(day, sizeof day, "%Y%m%d", &tm);
     snprintf(disp, sizeof disp, "attachment; filename=\"kabar-%s-%s.csv\"",
-             j->type == REVIEW_BUSINESS ? "reports" : "attendance", day);
+             j->type == REVIEW_BUSINESS ? "reports" : admin_export_name(j), day);
     admin_headers(r, 1);
     http_add_header(r, "Content-Disposition", disp);
     if (http_stream_start(r, 200, "text/csv; charset=utf-8") == -1) {
@@ -162,7 +186,8 @@ admin_export_stream(struct admin_job *j)
 static int
 admin_export_start(struct db_conn *c, struct admin_job *j, int type)
 {
-    const char *const *cols = review_export_columns(type);
+    const char *const *cols =
+        type == ADMIN_EXPORT_LESSONS ? admin_lesson_columns : review_export_columns(type);
     size_t i;
 
     j->type = type;
@@ -176,8 +201,7 @@ admin_export_start(struct db_conn *c, struct admin_job *j, int type)
     j->status = 200;
     j->stream = admin_export_stream;
     db_fault(c, "export_audit"); /* tests: the audit INSERT's answer lost, the job re-run */
-    return auth_audit_keyed(c, j->key, j->s.user.username, "export", review_type_names[j->type], 0,
-                            NULL);
+    return auth_audit_keyed(c, j->key, j->s.user.username, "export", admin_export_name(j), 0, NULL);
 }
 
 int
@@ -190,4 +214,16 @@ int
 admin_export_attendance(struct db_conn *c, struct admin_job *j)
 {
     return admin_export_start(c, j, REVIEW_ATTENDANCE);
+}
+
+/* a filter the page could not have made is a 400 before the stream starts */
+int
+admin_export_lessons(struct db_conn *c, struct admin_job *j)
+{
+    struct admin_lesson_query q;
+    char err[96];
+
+    if (admin_lesson_query_parse(j->query, j->s.user.region, &q, err, sizeof err) == -1)
+        return admin_message(j, 400, L(j, "Permintaan salah", "Bad request"), err);
+    return admin_export_start(c, j, ADMIN_EXPORT_LESSONS);
 }

@@ -276,10 +276,12 @@ admin_head_id(struct admin_job *j, const char *title, const char *main_id, const
              "<header><nav><a href=\"/\" id=\"nav-dashboard\">%s</a> "
              "<a href=\"/queue\" id=\"nav-queue\">%s</a> "
              "<a href=\"/alerts\" id=\"nav-alerts\">%s</a> "
-             "<a href=\"/trainings\" id=\"nav-trainings\">%s</a>"
+             "<a href=\"/trainings\" id=\"nav-trainings\">%s</a> "
+             "<a href=\"/lessons\" id=\"nav-lessons\">%s</a>"
              "<span class=\"who\">",
              L(j, "Dasbor", "Dashboard"), L(j, "Antrean tinjauan", "Review queue"),
-             L(j, "Peringatan", "Alerts"), L(j, "Pelatihan", "Trainings"));
+             L(j, "Peringatan", "Alerts"), L(j, "Pelatihan", "Trainings"),
+             L(j, "Pelajaran", "Lessons"));
         esc(j, j->s.user.username);
         if (!j->s.user.admin) {
             out(j, " &middot; ");

@@ -208,5 +208,9 @@ int admin_do_training_enrol(struct db_conn *c, struct admin_job *j);
 int admin_do_training_pass(struct db_conn *c, struct admin_job *j);
 int admin_do_training_close(struct db_conn *c, struct admin_job *j);
 int admin_page_assistants(struct db_conn *c, struct admin_job *j);
+int admin_export_lessons(struct db_conn *c, struct admin_job *j);
+int admin_page_lessons(struct db_conn *c, struct admin_job *j); /* admin_lessons.c */
+/* the KPM page's lesson history (admin_lessons.c) */
+int admin_lessons_history(struct db_conn *c, struct admin_job *j, uint64_t id);
 
 #endif

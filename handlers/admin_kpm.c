@@ -1,6 +1,7 @@
 /*
  * One KPM (GET /kpm?id=N): the profile, the revenue chart, every report with its reviews and the
- * review form (POSTed to /review, admin_review.c), the KPM's alerts and SMS both ways.
+ * review form (POSTed to /review, admin_review.c), the KPM's alerts, her lessons
+ * (admin_lessons.c) and SMS both ways.
  */
 #include <stdio.h>
 #include <string.h>
@@ -322,6 +323,7 @@ admin_kpm_show(struct db_conn *c, struct admin_job *j, uint64_t id, const struct
         (err = admin_kpm_revenue(c, j, id)) != 0 || (err = admin_kpm_reports(c, j, id)) != 0 ||
         (err = admin_graduation_alerts(c, j, id)) != 0 ||
         (err = admin_graduation_visits(c, j, id)) != 0 ||
+        (err = admin_lessons_history(c, j, id)) != 0 ||
         (err = admin_kpm_messages(c, j, nz(CELL(&prof, 0, 4)))) != 0)
         goto done;
     admin_foot(j);

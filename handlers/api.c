@@ -1,9 +1,9 @@
 /*
  * The JSON API under /api/v1, on the admin listener: reports, KPM, alerts, reviews,
- * graduations, trainings and assistants for the ministry's own tools. Bearer tokens (`kabard user
- * token`), the same region limits as the pages, cursor pagination: each list answers {"data":
- * [...], "next_cursor": "N" or null}, and the next page is ?cursor=N. Personal data never goes in a
- * URL: a search by name or phone number is not offered here.
+ * graduations, trainings, assistants and lesson progress for the ministry's own tools. Bearer
+ * tokens (`kabard user token`), the same region limits as the pages, cursor pagination: each
+ * list answers {"data": [...], "next_cursor": "N" or null}, and the next page is ?cursor=N.
+ * Personal data never goes in a URL: a search by name or phone number is not offered here.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +73,10 @@ static const char *const api_numeric[] = {"id",
                                           "tot_attended",
                                           "enrolled",
                                           "days",
+                                          "screens_seen",
+                                          "attempts",
+                                          "score",
+                                          "questions",
                                           NULL};
 
 static json_t *
@@ -784,6 +788,37 @@ api_visits(struct db_conn *c, struct api_job *j)
     return rc;
 }
 
+/* -- lesson progress: one row per KPM and module (admin_lessons.c builds the statement) */
+
+static int
+api_lessons(struct db_conn *c, struct api_job *j)
+{
+    struct admin_lesson_query q;
+    struct sqlb *b;
+    char err[128];
+    uint64_t cursor;
+    unsigned limit;
+    int rc;
+
+    if (admin_lesson_query_parse(j->query, j->user.region, &q, err, sizeof err) == -1) {
+        api_error(j, 400, err);
+        return 0;
+    }
+    if (api_page(j, &cursor, &limit) == -1)
+        return 0;
+    if ((b = malloc(sizeof *b)) == NULL)
+        return DB_EUNAVAILABLE;
+    if (admin_lessons_list(b, &q, cursor, limit) == -1) {
+        free(b);
+        api_error(j, 400, "filter too long");
+        return 0;
+    }
+    j->cols = admin_lesson_columns;
+    rc = api_list(c, j, b->sql, b->p, b->np, limit);
+    free(b);
+    return rc;
+}
+
 static int
 api_work(struct db_conn *c, void *arg)
 {
@@ -962,6 +997,12 @@ api_visits_route(struct http_req *r)
 }
 
 static void
+api_lessons_route(struct http_req *r)
+{
+    api_submit(r, api_lessons, NULL);
+}
+
+static void
 api_reviews_route(struct http_req *r)
 {
     if (r->method == EVHTTP_REQ_POST)
@@ -990,6 +1031,8 @@ static const struct http_route api_routes[] = {
     {NULL, "/api/v1/alerts", EVHTTP_REQ_GET, HTTP_BODY_ANY, "api_alerts", api_alerts_route, NULL},
     {NULL, "/api/v1/reviews", EVHTTP_REQ_GET | EVHTTP_REQ_POST, HTTP_BODY_ANY, "api_reviews",
      api_reviews_route, NULL},
+    {NULL, "/api/v1/lessons/progress", EVHTTP_REQ_GET, HTTP_BODY_ANY, "api_lessons",
+     api_lessons_route, NULL},
     {NULL, "/api/v1/visits", EVHTTP_REQ_GET, HTTP_BODY_ANY, "api_visits", api_visits_route, NULL},
     {NULL, "/api/v1/graduations", EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE,
      HTTP_BODY_ANY, "api_graduations", api_graduations_route, NULL},

@@ -136,7 +136,7 @@ kabar_configure() {
     ALTER USER 'kabar'@'localhost' IDENTIFIED BY '$pw';
     GRANT ALL ON kabar.* TO 'kabar'@'localhost';" || die "cannot create the database"
   sed -e "s|@PORT@|$port|" -e "s|@ADMINPORT@|$admin_port|" -e "s|@DBSOCKET@|$var/mysql.sock|" -e "s|@DBPASSFILE@|$var/db.password|" \
-      -e "s|@SQLDIR@|$KABAR_SRC/sql|" -e "s|@DIALOGS@|$KABAR_SRC/config/dialogs.conf|" -e "s|@KEYWORDS@|$KABAR_SRC/config/keywords.conf|" \
+      -e "s|@SQLDIR@|$KABAR_SRC/sql|" -e "s|@DIALOGS@|$KABAR_SRC/config/dialogs.conf|" -e "s|@KEYWORDS@|$KABAR_SRC/config/keywords.conf|" -e "s|@LESSONS@|$KABAR_SRC/config/lessons.conf|" \
       "$KABAR_SRC/config/kabard.conf.in" > "$var/kabard.conf"
 }
 

@@ -227,7 +227,8 @@ class Env:
                 .replace("@DBPASSFILE@", self.password_file)
                 .replace("@SQLDIR@", os.path.join(SRC, "sql"))
                 .replace("@DIALOGS@", over.get("dialogs", os.path.join(SRC, "config", "dialogs.conf")))
-                .replace("@KEYWORDS@", os.path.join(SRC, "config", "keywords.conf")))
+                .replace("@KEYWORDS@", os.path.join(SRC, "config", "keywords.conf"))
+                .replace("@LESSONS@", over.get("lessons", os.path.join(SRC, "config", "lessons.conf"))))
         text = text.replace('name = "kabar";', 'name = "%s";' % self.db)
         # the scheduler writes to the shared database: only the tests of alerts turn it on
         text = text.replace("alerts = {\n  enabled = true;", "alerts = {\n  enabled = %s;"

@@ -27,7 +27,7 @@ static const char *
 write_conf_n(const char *const *pairs)
 {
     static char path[512];
-    char in[512], buf[16384], out[20000], dialogs[512], keywords[512];
+    char in[512], buf[16384], out[20000], dialogs[512], keywords[512], lessons[512];
     FILE *f;
     size_t n;
     char *p;
@@ -35,6 +35,7 @@ write_conf_n(const char *const *pairs)
     snprintf(in, sizeof in, "%s/config/kabard.conf.in", srcdir());
     snprintf(dialogs, sizeof dialogs, "%s/config/dialogs.conf", srcdir());
     snprintf(keywords, sizeof keywords, "%s/config/keywords.conf", srcdir());
+    snprintf(lessons, sizeof lessons, "%s/config/lessons.conf", srcdir());
     ck_assert_ptr_nonnull(f = fopen(in, "r"));
     n = fread(buf, 1, sizeof buf - 1, f);
     fclose(f);
@@ -60,6 +61,8 @@ write_conf_n(const char *const *pairs)
             rep = dialogs, skip = 9;
         else if (strncmp(p, "@KEYWORDS@", 10) == 0)
             rep = keywords, skip = 10;
+        else if (strncmp(p, "@LESSONS@", 9) == 0)
+            rep = lessons, skip = 9;
         for (size_t i = 0; rep == NULL && pairs != NULL && pairs[i] != NULL; i += 2)
             if (strncmp(p, pairs[i], strlen(pairs[i])) == 0)
                 rep = pairs[i + 1], skip = strlen(pairs[i]);
@@ -280,6 +283,38 @@ START_TEST(remind_tracks_follow_nudge_tracks_unless_given)
 }
 END_TEST
 
+/* alerts.lessons_not_started: off in the sample, weeks and tracks as written, checked */
+START_TEST(lessons_not_started_off_by_default_and_checked)
+{
+    static const char from[] =
+        "lessons_not_started = { enabled = false; weeks = 2; tracks = [\"none\"]; };";
+    char err[512] = "";
+    struct config *c = config_load(write_conf(NULL, NULL), err, sizeof err);
+
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_int_eq(c->alerts.lessons_not_started.enabled, 0);
+    ck_assert_uint_eq(c->alerts.lessons_not_started.weeks, 2);
+    ck_assert_uint_eq(c->alerts.lessons_not_started.tracks, TRACK_BIT(TRACK_NONE));
+    config_unref(c);
+    c = config_load(write_conf(from, "lessons_not_started = { enabled = true; weeks = 3;"
+                                     " tracks = [\"none\", \"welfare\"]; };"),
+                    err, sizeof err);
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_int_eq(c->alerts.lessons_not_started.enabled, 1);
+    ck_assert_uint_eq(c->alerts.lessons_not_started.weeks, 3);
+    ck_assert_uint_eq(c->alerts.lessons_not_started.tracks,
+                      TRACK_BIT(TRACK_NONE) | TRACK_BIT(TRACK_WELFARE));
+    config_unref(c);
+    refused_at_line(write_conf(from, "lessons_not_started = { enabled = true; weeks = 0; };"),
+                    "weeks");
+    refused_at_line(
+        write_conf(from, "lessons_not_started = { enabled = true; tracks = [\"x\"]; };"),
+        "'lessons_not_started.tracks': unknown track 'x'");
+    refused_at_line(write_conf(from, "lessons_not_started = { enabled = true; days = 3; };"),
+                    "days");
+}
+END_TEST
+
 START_TEST(graduation_and_tracks_errors_name_the_line)
 {
     static const char *const cases[][3] = {
@@ -369,6 +404,7 @@ main(void)
     tcase_add_test(tc, remind_tracks_follow_nudge_tracks_unless_given);
     tcase_add_test(tc, track_values_bind_exactly_the_mask);
     tcase_add_test(tc, graduation_and_tracks_errors_name_the_line);
+    tcase_add_test(tc, lessons_not_started_off_by_default_and_checked);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
