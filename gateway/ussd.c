@@ -134,7 +134,7 @@ ussd_ctx_trainings(struct dialog_ctx *ctx, const char *json)
     "   AND r.attended = 1)) ORDER BY t.starts_at DESC, t.id)"                                     \
     "  FROM enrollments e JOIN trainings t ON t.id = e.training_id"                                \
     "  WHERE e.kpm_id = k.id AND t.starts_at >= NOW() - INTERVAL 30 DAY"                           \
-    "  AND t.starts_at <= NOW()),"                                                                 \
+    "  AND t.starts_at <= NOW() AND t.closed_at IS NULL),"                                         \
     " d.session_id, k.msisdn, " USSD_LOAD_TRACK                                                    \
     " FROM kpm k JOIN assistants a ON a.id = k.assistant_id"                                       \
     " LEFT JOIN business_reports b ON b.id = (SELECT r.id FROM business_reports r"                 \

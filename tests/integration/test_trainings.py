@@ -479,3 +479,31 @@ def test_training_closed_takes_no_kpm_hadir_either(env):
         assert "tidak cocok" in body, body
         assert env.scalar("SELECT COUNT(*) FROM attendance_reports WHERE training_id = %d" % tid) == "1"
         env.sql("DELETE FROM attendance_reports WHERE training_id = %d" % tid)
+
+
+def test_training_closed_is_not_in_the_kpm_ussd_attendance_list(env):
+    """The sibling of the SMS check above: the USSD attendance dialog listed a closed training
+    and took her attendance at it."""
+    from test_ussd import AT, option
+
+    with Kabard(env, name="tr-kpm-closed-ussd") as k, TrData(env) as d:
+        user, pw = make_user(env, k)
+        b, _ = login(k, user, pw)
+        kid = d.kpm("Hadir Ussd " + d.tag)
+        phone = env.scalar("SELECT msisdn FROM kpm WHERE id = %d" % kid)
+        pkh = env.scalar("SELECT pkh_number FROM kpm WHERE id = %d" % kid)
+        open_code, closed_code = d.code(), d.code()
+        t_open = create(b, env, open_code, audience="kpm", kind="in_person", start_time="00:00")
+        t_closed = create(b, env, closed_code, audience="kpm", kind="in_person",
+                          start_time="00:00")
+        for tid in (t_open, t_closed):
+            enrol(b, tid, "list", lst=pkh)
+        r = b.post("/training/close", form_of(b, t_closed, "close-form"))
+        assert r.status == 303
+        s = AT(k, phone=phone)
+        kind, menu = s.start()
+        assert kind == "CON", menu
+        kind, screen = s.send(option(menu, "Lapor pelatihan"))
+        assert open_code in screen, screen
+        assert closed_code not in screen, screen
+        env.sql("DELETE FROM ussd_drafts WHERE kpm_id = %d" % kid)
