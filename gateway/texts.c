@@ -44,6 +44,16 @@ static const char *const texts_names[TEXT_COUNT] = {
     "graduation_saved",
     "outcome_saved",
     "outcome_refused",
+    "lesson_none",
+    "lesson_done",
+    "lesson_reply",
+    "lesson_right",
+    "lesson_wrong",
+    "lesson_passed",
+    "lesson_failed",
+    "lesson_weekly",
+    "lesson_weekly_stop",
+    "usage_answer",
 };
 
 struct texts {
