@@ -975,6 +975,9 @@ config_load(const char *path, char *err, size_t errlen)
     if (!(c->lessons_optional && access(c->lessons_path, F_OK) != 0) &&
         (c->lessons = lesson_set_load(c->lessons_path, c->ussd.screen_limit, err, errlen)) == NULL)
         goto fail;
+    /* the dialog set owns the lessons: a session keeps the course it began with */
+    if (dialog_set_attach_lessons(c->dialogs, c->lessons, err, errlen) == -1)
+        goto fail;
     cfgfile_close(&st);
     return c;
 fail:
@@ -1006,7 +1009,6 @@ config_unref(struct config *c)
     if (c->keywords != NULL)
         keyword_set_free(c->keywords);
     texts_free(c->texts);
-    lesson_set_free(c->lessons);
     for (i = 0; i < c->nproviders; i++)
         sodium_memzero(c->providers[i].secret, sizeof c->providers[i].secret);
     free(c->providers);

@@ -133,3 +133,81 @@ def test_check_rejects_a_broken_lessons_file_with_file_and_line(env):
     k = Kabard(env)
     r = subprocess.run([env.kabard, "-t", "-c", k.conf], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+
+
+def learn_option(screen):
+    m = re.search(r"^(\d+) Belajar$", screen, re.M)
+    assert m, screen
+    return m.group(1)
+
+
+def test_lesson_by_ussd_with_a_drop_then_by_sms(env):
+    reset(env, NUR)
+    env.sql("DELETE FROM ussd_drafts WHERE msisdn = '%s'" % NUR)
+    with Kabard(env) as k:
+        a = AT(k, phone=NUR)
+        kind, menu = a.start()
+        kind, screen = a.send(learn_option(menu))
+        assert screen.startswith("Pisahkan uang usaha (1/3)\nSimpan uang usaha"), screen
+        assert screen.endswith("1 Lanjut"), screen
+        kind, screen = a.send("1")
+        assert screen.startswith("Pisahkan uang usaha (2/3)\nJangan dicampur"), screen
+        # progress is kept per screen
+        wait_for(lambda: progress(env, NUR, "pisah") == [["2", "1", "0", "NULL", "NULL", "0", "", "ussd"]],
+                 what="screens seen")
+        # the network drops the session in the middle of the lesson
+        a.end("Incomplete")
+        wait_for(lambda: env.scalar("SELECT COUNT(*) FROM ussd_drafts WHERE msisdn = '%s'" % NUR) == "1",
+                 what="draft written")
+        b = AT(k, phone=NUR)
+        kind, screen = b.start()
+        assert screen == "Anda punya pelajaran yang belum selesai.\n1 Lanjutkan laporan\n2 Mulai baru", screen
+        kind, screen = b.send("1")
+        assert screen.startswith("Pisahkan uang usaha (2/3)\nJangan dicampur"), screen   # the same screen
+        b.send("1")
+        kind, screen = b.send("1")
+        assert screen == ("Soal 1/2: Di mana uang usaha disimpan?\n1 Bersama uang belanja\n"
+                          "2 Di tempat sendiri"), screen
+        # a wrong answer shows the right one with one line of explanation
+        kind, screen = b.send("1")
+        assert screen == ("Salah. Jawaban benar: 2 Di tempat sendiri.\n"
+                          "Uang terpisah menunjukkan untung atau rugi.\n1 Lanjut"), screen
+        kind, screen = b.send("1")
+        assert screen.startswith("Soal 2/2: Perlu uang untuk rumah"), screen
+        kind, screen = b.send("1")
+        assert screen == "Benar!\n1 Lanjut", screen
+        kind, screen = b.send("1")
+        assert screen == "Belum lulus: 1/2 benar, perlu 2.\n1 Ulangi kuis\n00 Menu", screen
+        wait_for(lambda: progress(env, NUR, "pisah")[0][2:6] == ["1", "1", "2", "0"], what="attempt 1")
+        # the quiz again, passed
+        kind, screen = b.send("1")
+        assert screen.startswith("Soal 1/2:"), screen
+        for key in ("2", "1", "1"):
+            b.send(key)
+        kind, screen = b.send("1")
+        assert screen == "Lulus! 2/2 benar. Pelajaran Pisahkan uang usaha selesai.\n00 Menu", screen
+        wait_for(lambda: progress(env, NUR, "pisah") == [["3", "2", "2", "2", "2", "1", "ussd", "ussd"]],
+                 what="passed")
+        # the aggregator retries the last hop: the same screen, the pass counted once
+        kind, screen = b.post("*".join(b.inputs))
+        assert screen.startswith("Lulus!"), screen
+        wait_for(lambda: env.scalar("SELECT COUNT(*) FROM ussd_drafts WHERE msisdn = '%s'" % NUR) == "0",
+                 what="draft gone")
+        assert progress(env, NUR, "pisah")[0][2] == "2"
+        b.end("Success")
+        # the next module by SMS: the same rows, whichever channel
+        mid, body = say(env, k, NUR, "BELAJAR")
+        assert body.startswith("Menghitung harga jual:"), body
+        say(env, k, NUR, "B 2")
+        say(env, k, NUR, "2")
+        _, body = say(env, k, NUR, "B 1")
+        assert "Lulus Menghitung harga jual: 3/3 benar" in body, body
+        assert progress(env, NUR, "harga") == [["3", "2", "1", "3", "3", "1", "sms", "sms"]]
+        # and USSD goes on with the third
+        c = AT(k, phone=NUR)
+        kind, menu = c.start()
+        kind, screen = c.send(learn_option(menu))
+        assert screen.startswith("Catatan harian (1/3)"), screen
+        assert env.sql("SELECT module, passed_via FROM lesson_progress WHERE kpm_id = %s"
+                       " AND passed_at IS NOT NULL ORDER BY module" % kpm_id(env, NUR)) == \
+            [["harga", "sms"], ["pisah", "ussd"]]
