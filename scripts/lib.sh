@@ -149,6 +149,7 @@ kabar_database() {
     { cat "$var/migrate.log" >&2; die "migrations failed"; }
   kabar_sql kabar < "$KABAR_SRC/sql/demo/demo.sql" || die "demo data failed to load"
   kabar_sql kabar < "$KABAR_SRC/sql/demo/demo_graduates.sql" || die "demo graduates failed to load"
+  kabar_sql kabar < "$KABAR_SRC/sql/demo/demo_lessons.sql" || die "demo lessons failed to load"
   if [ "$reports" = reports ]; then
     kabar_sql kabar < "$KABAR_SRC/sql/demo/demo_reports.sql" || die "demo reports failed to load"
   fi

@@ -211,3 +211,30 @@ def test_lesson_by_ussd_with_a_drop_then_by_sms(env):
         assert env.sql("SELECT module, passed_via FROM lesson_progress WHERE kpm_id = %s"
                        " AND passed_at IS NOT NULL ORDER BY module" % kpm_id(env, NUR)) == \
             [["harga", "sms"], ["pisah", "ussd"]]
+
+
+def test_lesson_demo_keys_take_the_first_module_and_demo_file_reruns(env):
+    """The keys scripts/demo prints take a newcomer through her first module with kabar-phone;
+    sql/demo/demo_lessons.sql loads twice without a change (checked inside a rolled-back
+    transaction, so the shared test database keeps no demo progress)."""
+    with open(os.path.join(SRC, "scripts", "demo")) as f:
+        m = re.search(r"--phone \+628120000001 --keys '([0-9*]+)'", f.read())
+    assert m, "scripts/demo prints no lesson keys"
+    reset(env, ANI)
+    with Kabard(env) as k:
+        r = subprocess.run([env.phone, "--url", k.url("/c/at/demo/ussd"), "--phone", ANI,
+                            "--keys", m.group(1)], capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        assert "Lulus! 2/2 benar" in r.stdout, r.stdout
+        wait_for(lambda: progress(env, ANI, "pisah")[0][5:7] == ["1", "ussd"] if progress(env, ANI, "pisah") else False,
+                 what="passed")
+    with open(os.path.join(SRC, "sql", "demo", "demo_lessons.sql")) as f:
+        demo = f.read()
+    count = ("SELECT (SELECT COUNT(*) FROM lesson_enrolments WHERE course = 'usaha' AND kpm_id <= 100),"
+             " (SELECT COUNT(*) FROM lesson_progress WHERE kpm_id BETWEEN 2 AND 6);\n")
+    r = subprocess.run(["mariadb", "--no-defaults", "-S", env.socket, "-uroot", "-N", "-B", env.db],
+                       input="START TRANSACTION;\n" + demo + count + demo + count + "ROLLBACK;\n",
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert len(lines) == 2 and lines[0] == lines[1] and lines[0].split("\t")[1] == "6", lines
