@@ -238,3 +238,25 @@ def test_lesson_demo_keys_take_the_first_module_and_demo_file_reruns(env):
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     assert len(lines) == 2 and lines[0] == lines[1] and lines[0].split("\t")[1] == "6", lines
+
+
+def test_lesson_loads_and_pages_on_the_smallest_screen_limit(env):
+    """Bug: the course was checked against ussd.screen_limit, so a valid limit of 60 made the
+    shipped lessons refuse to load and kabard to stop. A small screen pages a lesson with 99."""
+    reset(env, "+628120009706")
+    conf = env.config(replace={"screen_limit = 182;": "screen_limit = 60;"})
+    with Kabard(env, conf_text=conf) as k:
+        s = AT(k, phone="+628120009706")
+        kind, screen = s.start()
+        while "Belajar" not in screen:
+            kind, screen = s.send("99")
+        kind, screen = s.send(learn_option(screen))
+        pages = [screen]
+        while pages[-1].endswith("99 Lanjut") and len(pages) < 8:
+            kind, page = s.send("99")
+            assert len(page) <= 60, page
+            pages.append(page)
+        text = "\n".join(pages)
+        assert "Pisahkan uang usaha" in text and "1 Lanjut" in text, pages
+        kind, screen = s.send("1")
+        assert screen.startswith("Pisahkan uang usaha (2/3)"), screen
