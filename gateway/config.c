@@ -14,6 +14,7 @@
 #include "config.h"
 #include "dialog.h"
 #include "keyword.h"
+#include "gsm7.h"
 #include "lesson.h"
 #include "texts.h"
 #include "cfgfile.h"
@@ -1032,9 +1033,14 @@ config_load(const char *path, char *err, size_t errlen)
     if (config_load_keywords(c, err, errlen) == -1 ||
         (c->dialogs = dialog_set_load(c->dialogs_path, err, errlen)) == NULL)
         goto fail;
-    /* the micro-lessons: without paths.lessons, an absent default file means no course */
+    /* the micro-lessons: without paths.lessons, an absent default file means no course. Its
+     * screens are checked against a whole USSD screen: a smaller ussd.screen_limit pages them
+     * with 99, as it does the menus, so the shipped course loads at any limit */
     if (!(c->lessons_optional && access(c->lessons_path, F_OK) != 0) &&
-        (c->lessons = lesson_set_load(c->lessons_path, c->ussd.screen_limit, err, errlen)) == NULL)
+        (c->lessons = lesson_set_load(c->lessons_path, GSM7_USSD_SEPTETS, err, errlen)) == NULL)
+        goto fail;
+    /* the dialog set owns the lessons: a session keeps the course it began with */
+    if (dialog_set_attach_lessons(c->dialogs, c->lessons, err, errlen) == -1)
         goto fail;
     cfgfile_close(&st);
     return c;
@@ -1067,7 +1073,6 @@ config_unref(struct config *c)
     if (c->keywords != NULL)
         keyword_set_free(c->keywords);
     texts_free(c->texts);
-    lesson_set_free(c->lessons);
     for (i = 0; i < c->nproviders; i++)
         sodium_memzero(c->providers[i].secret, sizeof c->providers[i].secret);
     free(c->providers);

@@ -218,7 +218,7 @@ struct config {
     struct texts *texts;
     char lessons_path[1024];
     int lessons_optional;       /* paths.lessons not set: the default file may be absent */
-    struct lesson_set *lessons; /* config/lessons.conf; NULL: no course */
+    struct lesson_set *lessons; /* config/lessons.conf, owned by dialogs; NULL: no course */
 };
 
 /* Returns a config with one reference, or NULL and "FILE:LINE: what is wrong" in err. */

@@ -32,6 +32,19 @@ unsigned dialog_set_version(const struct dialog_set *);
 int dialog_set_check(const struct dialog_set *, size_t screen_limit,
                      void (*report)(void *arg, int is_error, const char *msg), void *arg);
 
+/*
+ * The micro-lessons: a screen of kind "lesson" (`course = "ID";`) teaches the KPM her next module
+ * of that course, then its quiz. The set takes ownership of lessons (freed with the set, also on
+ * error); -1 with "FILE:LINE: ..." in err when a lesson screen names a course lessons lacks.
+ * lessons NULL: the lesson screens say there is no lesson.
+ */
+struct lesson_set;
+struct lesson_course;
+int dialog_set_attach_lessons(struct dialog_set *, struct lesson_set *lessons, char *err,
+                              size_t errlen);
+/* The course the lesson screens teach (NULL: none), and the lessons attached. */
+const struct lesson_course *dialog_set_lesson_course(const struct dialog_set *);
+
 /* How many pages the engine's 99 paging cuts len bytes of text into on a screen of limit
  * septets, more being the "99" line; 0 when the limit is below the engine's least. */
 size_t dialog_text_pages(size_t limit, const char *text, size_t len, const char *more);
@@ -112,6 +125,9 @@ struct dialog_ctx {
     int follow_up;        /* inside her track's follow-up period (graduation.follow_up_months) */
     int support_opt_in;   /* kpm.support_opt_in */
     int exit_survey_done; /* kpm.exit_survey_at is set */
+    /* The micro-lessons: her next module of the lesson screens' course, from 0 (-1: she passed
+     * them all). Fixed for the session, so that its inputs replay the same way. */
+    int lesson_module;
 };
 
 enum dialog_action {
@@ -138,6 +154,14 @@ struct dialog_out {
     char lang[3];     /* always the session's current language */
     /* "start over" on the resume prompt, cancel, 00 out of a report, restart, or saved */
     int draft_discard;
+    /* A lesson step to record (gateway/lesson_store.c), after the screen goes out. */
+    struct dialog_lesson_step {
+        enum { DIALOG_LESSON_NONE, DIALOG_LESSON_SCREEN, DIALOG_LESSON_QUIZ } kind;
+        char course[17], module[17];
+        unsigned screen, nscreens;       /* SCREEN: the screen shown, from 0, of nscreens */
+        unsigned right, questions, pass; /* QUIZ: the score, the quiz's size, its pass mark */
+        unsigned tag;                    /* QUIZ: tells two attempts of one session apart */
+    } lesson;
 };
 
 struct dialog_session;

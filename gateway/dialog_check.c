@@ -293,6 +293,7 @@ check_reach(struct checker *c)
 
         switch (sc->kind) {
         case KIND_END:
+        case KIND_LESSON: /* 0 back and 00 menu leave it */
             break;
         case KIND_CHOICE:
         case KIND_CONFIRM:

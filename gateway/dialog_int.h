@@ -19,6 +19,25 @@
 #include "dialog.h"
 
 struct cfgfile;
+struct lesson_set;
+struct lesson_course;
+
+/* The words of lesson screens, `lesson = { NAME = { id = ...; en = ...; }; ... }` in dialogs.conf;
+ * placeholders {1} to {4} as each comment says. */
+enum dialog_ltext {
+    DIALOG_L_SCREEN,   /* {1} module title, {2} screen number, {3} screens */
+    DIALOG_L_NEXT,     /* the "1 next" line */
+    DIALOG_L_QUESTION, /* {1} question number, {2} questions */
+    DIALOG_L_RIGHT,    /* an answer right */
+    DIALOG_L_WRONG,    /* {1} the right option's number, {2} its text; the explanation follows */
+    DIALOG_L_PASSED,   /* {1} right answers, {2} questions, {3} the module */
+    DIALOG_L_FAILED,   /* {1} right answers, {2} questions, {3} needed; "1 again" */
+    DIALOG_L_DONE,     /* every module passed */
+    DIALOG_L_NONE,     /* no lessons configured */
+    DIALOG_L_RESUME,   /* the redial offer's first line for a lesson left in the middle */
+    DIALOG_L_COUNT
+};
+extern const char *const dialog_ltext_names[DIALOG_L_COUNT + 1];
 
 #define LANGS 2
 #define NAME_MAX_LEN 32
@@ -88,6 +107,7 @@ enum kind {
     KIND_CONFIRM,
     KIND_INFO,
     KIND_END,
+    KIND_LESSON, /* the micro-lessons: its steps are the entries' `item` (dialog_lesson.c) */
     KIND_COUNT
 };
 
@@ -121,6 +141,7 @@ struct screen {
     int has_invalid;
     struct text invalid;
     struct rich empty;
+    char *course; /* lesson: the course's id in lessons.conf */
     int line;
 };
 
@@ -161,6 +182,10 @@ struct dialog_set {
     struct text msgs[MSG_COUNT];
     int has_atexts;
     struct text atexts[DIALOG_A_COUNT];
+    int has_ltexts;
+    struct text ltexts[DIALOG_L_COUNT]; /* the lesson screens' words: `lesson = { ... }` */
+    struct lesson_set *lessons;         /* owned (dialog_set_attach_lessons) */
+    const struct lesson_course *course; /* the lesson screens' course, in lessons */
 };
 
 /* Whether a screen of f asks for `field`; whether one of its first `before` screens is a list. */
@@ -340,6 +365,20 @@ void dialog_put_msg(const struct dialog_session *s, enum msg m, const struct xtr
                     struct sbuf *b);
 /* The content of the current screen (without the reason line). */
 void dialog_screen_content(const struct dialog_session *s, struct sbuf *b);
+
+/* The lesson screens (dialog_lesson.c): what one shows, and one input to it. */
+void dialog_lesson_content(const struct dialog_session *s, struct sbuf *b);
+/* The step of the lesson entry e: its `item`, 0 when not set. */
+unsigned dialog_lesson_step(const struct entry *e);
+/* Whether the current screen is a lesson begun and not finished (worth a draft). */
+int dialog_lesson_in_progress(const struct dialog_session *s);
+/* Right answers of the latest attempt on the stack. */
+unsigned dialog_lesson_score(const struct dialog_session *s);
+/* The step an input leads to (ev: what to record), or -1 when the input is not taken. */
+int dialog_lesson_next(const struct dialog_session *s, const char *in, size_t len,
+                       struct dialog_lesson_step *ev);
+/* What entering a lesson screen records: its first screen shown (kind NONE: no module). */
+void dialog_lesson_first(const struct dialog_session *s, struct dialog_lesson_step *ev);
 /* Writes page `page` (END: the first page only, no "99" line) of reason + content into out.
  * Returns the number of pages. */
 size_t dialog_emit(struct dialog_session *s, struct dialog_out *out, const char *content, int end,

@@ -13,6 +13,7 @@
 #include "cfgfile.h"
 #include "dialog.h"
 #include "dialog_int.h"
+#include "lesson.h"
 #include "gsm7.h"
 
 const char *const dialog_lang_names[LANGS] = {"id", "en"};
@@ -31,8 +32,8 @@ const char *const dialog_msg_names[MSG_COUNT + 1] = {"invalid_choice",
                                                      "resume_restart",
                                                      NULL};
 
-static const char *const kind_names[KIND_COUNT] = {"choice", "integer", "text", "code",
-                                                   "list",   "confirm", "info", "end"};
+static const char *const kind_names[KIND_COUNT] = {"choice",  "integer", "text", "code",  "list",
+                                                   "confirm", "info",    "end",  "lesson"};
 
 static const char *const todo_names[DO_COUNT] = {"", "submit", "restart", "cancel"};
 
@@ -126,6 +127,7 @@ screen_free(struct screen *sc)
     free(sc->opts);
     text_free(&sc->invalid);
     rich_free(&sc->empty);
+    free(sc->course);
 }
 
 static void
@@ -147,6 +149,9 @@ set_free(struct dialog_set *set)
         text_free(&set->msgs[i]);
     for (i = 0; i < DIALOG_A_COUNT; i++)
         text_free(&set->atexts[i]);
+    for (i = 0; i < DIALOG_L_COUNT; i++)
+        text_free(&set->ltexts[i]);
+    lesson_set_free(set->lessons);
     free(set->file);
     free(set);
 }
@@ -466,7 +471,8 @@ enum key {
     KEY_MINMAX = 1 << 2,
     KEY_LENGTH = 1 << 3,
     KEY_INVALID = 1 << 4,
-    KEY_LIST = 1 << 5
+    KEY_LIST = 1 << 5,
+    KEY_COURSE = 1 << 6
 };
 
 /* Settings each kind takes beyond name, kind, when, prompt, sep. */
@@ -479,6 +485,7 @@ static const unsigned kind_keys[KIND_COUNT] = {
     [KIND_CONFIRM] = KEY_OPTIONS,
     [KIND_INFO] = KEY_OPTIONS,
     [KIND_END] = 0,
+    [KIND_LESSON] = KEY_COURSE,
 };
 
 static const struct {
@@ -488,7 +495,7 @@ static const struct {
     {"field", KEY_FIELD},   {"options", KEY_OPTIONS},   {"min", KEY_MINMAX},
     {"max", KEY_MINMAX},    {"min_length", KEY_LENGTH}, {"max_length", KEY_LENGTH},
     {"digits", KEY_LENGTH}, {"invalid", KEY_INVALID},   {"source", KEY_LIST},
-    {"empty", KEY_LIST},
+    {"empty", KEY_LIST},    {"course", KEY_COURSE},
 };
 
 /* The screen's name and kind, and no setting its kind does not take. */
@@ -513,7 +520,8 @@ load_screen_kind(struct loader *ld, const config_setting_t *g, struct screen *sc
     if (i == KIND_COUNT)
         return cfgfile_fail_line(
             ld->f, kline,
-            "screen '%s': bad kind (choice, integer, text, code, list, confirm, info, end)",
+            "screen '%s': bad kind (choice, integer, text, code, list, confirm, info, end,"
+            " lesson)",
             sc->name);
     sc->kind = (enum kind)i;
     for (k = 0; k < sizeof(screen_keys) / sizeof(screen_keys[0]); k++)
@@ -604,8 +612,8 @@ static int
 load_screen(struct loader *ld, const config_setting_t *g, struct screen *sc)
 {
     static const char *const keys[] = {
-        "name", "kind",       "field",      "when",   "prompt",  "sep",    "options", "min",
-        "max",  "min_length", "max_length", "digits", "invalid", "source", "empty",   NULL};
+        "name",       "kind",       "field",  "when",    "prompt", "sep",   "options", "min", "max",
+        "min_length", "max_length", "digits", "invalid", "source", "empty", "course",  NULL};
     const config_setting_t *m;
 
     if (!config_setting_is_group(g))
@@ -623,6 +631,15 @@ load_screen(struct loader *ld, const config_setting_t *g, struct screen *sc)
                                  sc->field, NAME_MAX_LEN);
     if ((m = config_setting_get_member(g, "when")) != NULL && load_cond(ld, m, &sc->when) < 0)
         return -1;
+    if (sc->kind == KIND_LESSON) {
+        /* its texts are the course's and the `lesson` group's */
+        if (load_string(ld, g, "course", 1, &sc->course, NULL) < 0)
+            return -1;
+        if (config_setting_get_member(g, "prompt") != NULL)
+            return cfgfile_fail_line(ld->f, sc->line,
+                                     "screen '%s': kind 'lesson' takes no 'prompt'", sc->name);
+        return 0;
+    }
     if ((m = config_setting_get_member(g, "prompt")) == NULL)
         return cfgfile_fail_line(ld->f, sc->line, "screen '%s': missing 'prompt'", sc->name);
     if (load_rich(ld, m, &sc->prompt, "prompt") < 0 ||
@@ -948,6 +965,86 @@ load_atexts(struct loader *ld, const config_setting_t *root)
     return 0;
 }
 
+const char *const dialog_ltext_names[DIALOG_L_COUNT + 1] = {"screen", "next",   "question", "right",
+                                                            "wrong",  "passed", "failed",   "done",
+                                                            "none",   "resume", NULL};
+
+/* The lesson screens' words: required with a lesson screen, placeholders {1} to {3}. */
+static int
+load_ltexts(struct loader *ld, const config_setting_t *root)
+{
+    const config_setting_t *m = config_setting_get_member(root, "lesson");
+    struct dialog_set *set = ld->set;
+    const char *p;
+    size_t fi, si;
+    int i, l;
+
+    if (m == NULL) {
+        for (fi = 0; fi < set->nflows; fi++)
+            for (si = 0; si < set->flows[fi].nscreens; si++)
+                if (set->flows[fi].screens[si].kind == KIND_LESSON)
+                    return cfgfile_fail_line(
+                        ld->f, set->flows[fi].screens[si].line,
+                        "a lesson screen needs the group 'lesson' (its words)");
+        return 0;
+    }
+    if (!config_setting_is_group(m))
+        return cfgfile_fail(ld->f, m, "'lesson' must be a group { next = {...}; ... }");
+    if (cfgfile_members(ld->f, m, dialog_ltext_names, "lesson") < 0)
+        return -1;
+    for (i = 0; i < DIALOG_L_COUNT; i++) {
+        const config_setting_t *t = config_setting_get_member(m, dialog_ltext_names[i]);
+
+        if (t == NULL)
+            return cfgfile_fail(ld->f, m, "'lesson' misses '%s'", dialog_ltext_names[i]);
+        if (load_text(ld, t, &set->ltexts[i], NULL, dialog_ltext_names[i]) < 0)
+            return -1;
+        for (l = 0; l < LANGS; l++)
+            for (p = set->ltexts[i].s[l]; p != NULL && (p = strchr(p, '{')) != NULL; p++)
+                if (p[1] < '1' || p[1] > '3' || p[2] != '}')
+                    return cfgfile_fail_line(ld->f, set->ltexts[i].line[l],
+                                             "lesson '%s': the only placeholders are {1} to {3}",
+                                             dialog_ltext_names[i]);
+    }
+    set->has_ltexts = 1;
+    return 0;
+}
+
+int
+dialog_set_attach_lessons(struct dialog_set *set, struct lesson_set *lessons, char *err,
+                          size_t errlen)
+{
+    size_t fi, si;
+
+    set->lessons = lessons;
+    for (fi = 0; fi < set->nflows; fi++)
+        for (si = 0; si < set->flows[fi].nscreens; si++) {
+            const struct screen *sc = &set->flows[fi].screens[si];
+            const struct lesson_course *c;
+
+            if (sc->kind != KIND_LESSON || lessons == NULL)
+                continue;
+            if ((c = lesson_course(lessons, sc->course)) == NULL) {
+                snprintf(err, errlen, "%s:%d: screen '%s': course '%s' is not in the lessons file",
+                         set->file, sc->line, sc->name, sc->course);
+                return -1;
+            }
+            if (set->course != NULL && set->course != c) {
+                snprintf(err, errlen, "%s:%d: screen '%s': every lesson screen teaches one course",
+                         set->file, sc->line, sc->name);
+                return -1;
+            }
+            set->course = c;
+        }
+    return 0;
+}
+
+const struct lesson_course *
+dialog_set_lesson_course(const struct dialog_set *set)
+{
+    return set != NULL ? set->course : NULL;
+}
+
 const char *
 dialog_set_atext(const struct dialog_set *set, enum dialog_atext t, const char *lang)
 {
@@ -962,7 +1059,8 @@ static int
 load_root(struct loader *ld)
 {
     static const char *const keys[] = {"version",  "start", "start_unknown", "last_status_labels",
-                                       "messages", "flows", "assistant",     NULL};
+                                       "messages", "flows", "assistant",     "lesson",
+                                       NULL};
     const config_setting_t *root = cfgfile_root(ld->f);
     uint64_t v;
 
@@ -974,7 +1072,7 @@ load_root(struct loader *ld)
         return -1;
     ld->set->version = (unsigned)v;
     if (load_messages(ld, root) < 0 || load_flows(ld, root) < 0 || load_starts(ld, root) < 0 ||
-        load_atexts(ld, root) < 0)
+        load_atexts(ld, root) < 0 || load_ltexts(ld, root) < 0)
         return -1;
     return resolve(ld);
 }

@@ -155,6 +155,12 @@ enter(struct dialog_session *s, int flow, size_t from, struct dialog_out *out, i
     }
     push(s, flow, idx);
     fresh_screen(s);
+    if (sc->kind == KIND_LESSON) {
+        /* her next module's first screen, recorded as read */
+        s->stack[s->depth - 1].item = 0;
+        if (!replay)
+            dialog_lesson_first(s, &out->lesson);
+    }
     show(s, out);
     return STEP_OK;
 }
@@ -176,8 +182,9 @@ in_report(const struct dialog_session *s)
 {
     int flow = cur_flow(s);
 
-    return s->state == ST_ASK && s->set->flows[flow].action != DIALOG_ACT_NONE &&
-           has_answers(s, flow);
+    return s->state == ST_ASK &&
+           ((s->set->flows[flow].action != DIALOG_ACT_NONE && has_answers(s, flow)) ||
+            dialog_lesson_in_progress(s));
 }
 
 static void
@@ -390,6 +397,38 @@ input_list(struct dialog_session *s, struct dialog_out *out, const struct screen
     return accept(s, out, value, (int)i, replay);
 }
 
+/* A lesson step (dialog_lesson.c): the input kept on this entry, the next step pushed. */
+static enum step
+input_lesson(struct dialog_session *s, struct dialog_out *out, const struct screen *sc,
+             const char *in, size_t len, int replay)
+{
+    struct dialog_lesson_step ev;
+    struct entry *e = &s->stack[s->depth - 1];
+    int next = dialog_lesson_next(s, in, len, &ev);
+
+    if (next < 0)
+        return invalid(s, out, sc, MSG_INVALID_CHOICE, 0, 0, replay);
+    if (s->depth == DIALOG_MAX_INPUTS) {
+        if (replay)
+            return STEP_STOP;
+        finish(s, out, MSG_ENDED, -1, NULL, NULL);
+        return STEP_OK;
+    }
+    e->has_value = 1;
+    snprintf(e->value, sizeof(e->value), "%.*s", (int)len, in);
+    push(s, e->flow, e->screen);
+    s->stack[s->depth - 1].item = next;
+    fresh_screen(s);
+    if (ev.kind == DIALOG_LESSON_QUIZ) {
+        ev.right = dialog_lesson_score(s);
+        ev.tag = (unsigned)s->depth;
+    }
+    if (!replay)
+        out->lesson = ev;
+    show(s, out);
+    return STEP_OK;
+}
+
 static enum step input_resume(struct dialog_session *s, struct dialog_out *out, const char *in,
                               size_t len);
 
@@ -465,6 +504,8 @@ step(struct dialog_session *s, const char *in, size_t len, struct dialog_out *ou
         return input_code(s, out, sc, in, len, replay);
     case KIND_LIST:
         return input_list(s, out, sc, in, len, replay);
+    case KIND_LESSON:
+        return input_lesson(s, out, sc, in, len, replay);
     default:
         return invalid(s, out, sc, MSG_INVALID_CHOICE, 0, 0, replay);
     }

@@ -604,6 +604,22 @@ dialog_emit(struct dialog_session *s, struct dialog_out *out, const char *conten
     return npages;
 }
 
+/* The draft offered is a lesson left in the middle: its flow has a lesson screen. */
+static int
+draft_is_lesson(const struct dialog_session *s)
+{
+    size_t f, i;
+
+    if (!s->set->has_ltexts)
+        return 0;
+    for (f = 0; f < s->set->nflows; f++)
+        if (strcmp(s->set->flows[f].name, s->ctx.draft_flow) == 0)
+            for (i = 0; i < s->set->flows[f].nscreens; i++)
+                if (s->set->flows[f].screens[i].kind == KIND_LESSON)
+                    return 1;
+    return 0;
+}
+
 /* The content of the current screen (without the reason line). */
 void
 dialog_screen_content(const struct dialog_session *s, struct sbuf *b)
@@ -615,7 +631,10 @@ dialog_screen_content(const struct dialog_session *s, struct sbuf *b)
     size_t i;
 
     if (s->state == ST_RESUME || (e = top(s)) == NULL) {
-        dialog_put_msg(s, MSG_RESUME_PROMPT, NULL, b);
+        if (draft_is_lesson(s))
+            sb_puts(b, tr(s, &s->set->ltexts[DIALOG_L_RESUME]));
+        else
+            dialog_put_msg(s, MSG_RESUME_PROMPT, NULL, b);
         sb_puts(b, "\n1 ");
         dialog_put_msg(s, MSG_RESUME_CONTINUE, NULL, b);
         sb_puts(b, "\n2 ");
@@ -623,6 +642,10 @@ dialog_screen_content(const struct dialog_session *s, struct sbuf *b)
         return;
     }
     sc = entry_screen(s, e);
+    if (sc->kind == KIND_LESSON) {
+        dialog_lesson_content(s, b);
+        return;
+    }
     if (sc->kind == KIND_LIST)
         want_details(s);
     if (sc->kind == KIND_LIST && c->ntrainings == 0) {

@@ -50,13 +50,14 @@ struct keyword_set {
     struct klist visit_outcomes; /* visit: codes of graduation.visit_outcomes */
     struct klist answers;        /* visit: business seen running, 1 yes 2 no */
     struct klist tracks;         /* graduate */
+    struct klist lesson_modes;   /* lesson: KEYWORD_LESSON_WEEKLY, KEYWORD_LESSON_STOP */
     struct klist labels[LB_COUNT];
 };
 
 /* Indexed by enum keyword_cmd; NULL: not a configured command. */
-static const char *const cmd_names[] = {NULL,    "business", NULL,      "attend", "absent",
-                                        "help",  "info",     "stop",    "start",  "ack",
-                                        "check", "visit",    "graduate"};
+static const char *const cmd_names[] = {NULL,    "business", NULL,       "attend", "absent",
+                                        "help",  "info",     "stop",     "start",  "ack",
+                                        "check", "visit",    "graduate", "lesson", "answer"};
 #define CMD_COUNT (sizeof(cmd_names) / sizeof(cmd_names[0]))
 _Static_assert(CMD_COUNT == KW_COUNT, "a name for every command");
 
@@ -88,6 +89,7 @@ keyword_set_free(struct keyword_set *set)
     klist_free(&set->visit_outcomes);
     klist_free(&set->answers);
     klist_free(&set->tracks);
+    klist_free(&set->lesson_modes);
     for (i = 0; i < LB_COUNT; i++)
         klist_free(&set->labels[i]);
     free(set);
@@ -332,6 +334,8 @@ static const struct wordlist wordlists[] = {
      offsetof(struct keyword_set, visit_outcomes)},
     {KW_VISIT, "answers", "answer", ANSWER_MAX, 1, 0, offsetof(struct keyword_set, answers)},
     {KW_GRADUATE, "tracks", "track", TRACK_MAX, 1, 1, offsetof(struct keyword_set, tracks)},
+    {KW_LESSON, "modes", "mode", KEYWORD_LESSON_STOP, 0, 0,
+     offsetof(struct keyword_set, lesson_modes)},
 };
 #define WORDLISTS (sizeof(wordlists) / sizeof(wordlists[0]))
 
@@ -348,6 +352,7 @@ load_wordlists(struct loader *ld, struct keyword_set *set, const config_setting_
         {"outcomes", "commands 'ack' and 'visit' have"},
         {"answers", "command 'visit' has"},
         {"tracks", "command 'graduate' has"},
+        {"modes", "command 'lesson' has"},
     };
     const config_setting_t *m;
     size_t i, w;
@@ -379,7 +384,7 @@ static int
 load_command(struct loader *ld, struct keyword_set *set, const config_setting_t *g, int *seen_line)
 {
     static const char *const allowed[] = {"command",  "id",      "en",     "states", "reasons",
-                                          "outcomes", "answers", "tracks", NULL};
+                                          "outcomes", "answers", "tracks", "modes",  NULL};
     const config_setting_t *m;
     const char *name;
     size_t c;
@@ -405,7 +410,7 @@ load_command(struct loader *ld, struct keyword_set *set, const config_setting_t 
     if (c == CMD_COUNT) {
         lerr(ld, LINE(m),
              "unknown command \"%.40s\" (business, attend, absent, help, info, stop, start, ack,"
-             " check, visit, graduate)",
+             " check, visit, graduate, lesson, answer)",
              name);
         return -1;
     }
@@ -538,7 +543,8 @@ load_root(struct loader *ld, struct keyword_set *set, config_t *cfg)
         if (load_command(ld, set, config_setting_get_elem(m, (unsigned)i), seen_line) < 0)
             return -1;
     for (i = 0; i < CMD_COUNT; i++) {
-        if (cmd_names[i] && !seen_line[i]) {
+        /* the micro-lessons' words are optional: without them SMS has no lessons */
+        if (cmd_names[i] && !seen_line[i] && i != KW_LESSON && i != KW_ANSWER) {
             lerr(ld, LINE(m), "missing command '%s'", cmd_names[i]);
             return -1;
         }
@@ -1235,6 +1241,39 @@ parse_graduate(struct kp *kp, struct keyword_msg *out)
     return kp_trailing(kp);
 }
 
+/* BELAJAR [MINGGUAN|STOP]: words after them are hers ("belajar dong") and ignored */
+static enum keyword_error
+parse_lesson(struct kp *kp, struct keyword_msg *out)
+{
+    const struct kname *w;
+
+    if ((w = kp_match(kp, &kp->set->lesson_modes)) != NULL) {
+        out->lesson_mode = (unsigned)w->value;
+        kp->langs = w->langs;
+    }
+    return KWE_OK;
+}
+
+/* B <n>: one number, 1..KEYWORD_ANSWER_MAX, nothing after it */
+static enum keyword_error
+parse_answer(struct kp *kp, struct keyword_msg *out)
+{
+    enum keyword_error e;
+    struct tok t;
+    uint64_t v;
+
+    if (!kp_has_content(kp))
+        return KWE_MISSING;
+    kp_peek(kp, &t);
+    if ((e = tok_u64(&t, 1, KEYWORD_ANSWER_MAX, &v)) != KWE_OK)
+        return e;
+    kp->pos = t.end;
+    if (kp_glued(kp))
+        return KWE_BAD_NUMBER;
+    out->answer = (unsigned)v;
+    return kp_trailing(kp);
+}
+
 static void
 set_lang(struct keyword_msg *out, unsigned cmd_langs, unsigned arg_langs)
 {
@@ -1298,6 +1337,12 @@ keyword_parse(const struct keyword_set *set, const char *text, size_t len, struc
             break;
         case KW_GRADUATE:
             e = parse_graduate(&kp, out);
+            break;
+        case KW_LESSON:
+            e = parse_lesson(&kp, out);
+            break;
+        case KW_ANSWER:
+            e = parse_answer(&kp, out);
             break;
         default:
             break; /* INFO, STOP, MULAI: whatever follows, STOP must always work */

@@ -22,6 +22,9 @@
 #define KEYWORD_INPUT_MAX 1600         /* bytes: the longest SMS text a handler passes */
 #define KEYWORD_PKH_MAX 20             /* digits of a PKH participant number (kpm.pkh_number) */
 #define KEYWORD_VISIT_OUTCOME_MAX 99   /* home visit outcome codes (graduation.visit_outcomes) */
+#define KEYWORD_LESSON_WEEKLY 1        /* BELAJAR MINGGUAN */
+#define KEYWORD_LESSON_STOP 2          /* BELAJAR STOP */
+#define KEYWORD_ANSWER_MAX 9           /* B <n>: a lesson question's option */
 
 /* Immutable after load. */
 struct keyword_set;
@@ -49,6 +52,8 @@ enum keyword_cmd {
     KW_CHECK,    /* CEK <pkh>: an assistant looks up one of her KPM */
     KW_VISIT,    /* KUNJUNG <pkh> <outcome> [YA|TIDAK]: an assistant's home visit today */
     KW_GRADUATE, /* LULUS <pkh> <track>: an assistant records a graduation */
+    KW_LESSON,   /* BELAJAR [MINGGUAN|STOP]: the next micro-lesson, or the weekly drip on/off */
+    KW_ANSWER,   /* B <n>: the answer to the lesson question waiting for her */
     KW_COUNT
 };
 
@@ -102,6 +107,9 @@ struct keyword_msg {
     unsigned visit_outcome;          /* visit: 1..KEYWORD_VISIT_OUTCOME_MAX */
     unsigned running;                /* visit: the business seen running: 1 yes, 2 no, 0 not said */
     unsigned track;                  /* graduate: 1 natural, 2 welfare (enum config_track) */
+    unsigned lesson_mode;            /* lesson: 0 the next lesson, KEYWORD_LESSON_WEEKLY, or
+                                        KEYWORD_LESSON_STOP (the weekly drip on, off) */
+    unsigned answer;                 /* answer: 1..KEYWORD_ANSWER_MAX, the option chosen */
 };
 
 /*

@@ -182,9 +182,9 @@ lesson_question_read(struct lesson_load *L, const config_setting_t *g, struct le
         const config_setting_t *o = config_setting_get_elem(opts, i);
         int right = 0;
 
+        q->nopts = i + 1; /* freed from here on, whatever is read */
         if (lesson_text_read(L, o, "option", opt_keys, &q->opts[i]) == -1)
             return -1;
-        q->nopts = i + 1;
         if (cfgfile_bool(L->f, o, "right", &right) == -1)
             return -1;
         if (right) {
@@ -217,9 +217,9 @@ lesson_module_read(struct lesson_load *L, const config_setting_t *g, struct less
     for (i = 0; i < (unsigned)config_setting_length(screens); i++) {
         const config_setting_t *s = config_setting_get_elem(screens, i);
 
+        m->nscreens = i + 1;
         if (lesson_text_read(L, s, "screen", screen_keys, &m->screens[i]) == -1)
             return -1;
-        m->nscreens = i + 1;
         if (cfgfile_bool(L->f, s, "paged", &m->paged[i]) == -1 ||
             lesson_screen_fits(L, s, &m->screens[i], m->paged[i], "screen") == -1)
             return -1;

@@ -62,7 +62,8 @@ struct lesson_set {
 
 /*
  * Reads and checks path: NULL on error with err = "FILE:LINE: what is wrong". A screen must fit
- * one USSD screen of screen_limit septets (GSM-7; scaled for UCS-2) with LESSON_NAV_RESERVE to
+ * one USSD screen of screen_limit septets (kabard passes GSM7_USSD_SEPTETS: a smaller configured
+ * limit pages every screen) (GSM-7; scaled for UCS-2) with LESSON_NAV_RESERVE to
  * spare, or say `paged = true` and fit LESSON_PAGES_MAX pages of the dialog engine's 99 paging;
  * a module's SMS form must fit LESSON_SMS_PARTS parts.
  */

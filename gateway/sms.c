@@ -8,6 +8,7 @@
 #include "dialog.h"
 #include "http.h"
 #include "keyword.h"
+#include "lesson.h"
 #include "log.h"
 #include "metrics.h"
 #include "outbox.h"
@@ -16,6 +17,7 @@
 #include "sms.h"
 #include "sms_assistant.h"
 #include "sms_dialog.h"
+#include "sms_lesson.h"
 #include "texts.h"
 
 #include <mysqld_error.h>
@@ -46,6 +48,7 @@ struct sms_job {
     int duplicate;
     int processed;
     char reply[1601];
+    char follow[LESSON_SMS_MAX]; /* a second message after the reply (a lesson's question) */
 };
 
 static void
@@ -142,6 +145,7 @@ struct sms_act {
     uint64_t id;     /* ... with this number (the report's, or the alert acknowledged) ... */
     char title[101]; /* ... and this training's title */
     int written;     /* the business dialog wrote the reply itself */
+    int en;          /* the reply's language is English */
 };
 
 /* A report from this message: its key is the aggregator's message id, so a retried callback
@@ -398,6 +402,23 @@ sms_act_reminders(struct sms_act *x)
     return 0;
 }
 
+/* BELAJAR, B n, or a bare n while a lesson question waits (sms_lesson.c) */
+static int
+sms_act_lesson(struct sms_act *x)
+{
+    struct sms_job *j = x->j;
+    struct sms_lesson_msg m = {j->cfg,        &x->k,      j->text,   j->text_len,
+                               x->who.kpm_id, j->channel, j->msg_id, x->en};
+    int handled = 0, err;
+
+    if ((err = sms_lesson_act(x->c, &m, j->reply, sizeof j->reply, j->follow, sizeof j->follow,
+                              &handled)) != 0)
+        return err;
+    x->written = handled;
+    x->t = TEXT_USAGE;
+    return 0;
+}
+
 static const struct sms_action {
     int (*act)(struct sms_act *x); /* the keyword well-formed */
     enum text_id usage;            /* the reply to it malformed */
@@ -417,6 +438,8 @@ static const struct sms_action {
     [KW_CHECK] = {sms_act_usage, TEXT_USAGE},
     [KW_VISIT] = {sms_act_usage, TEXT_USAGE},
     [KW_GRADUATE] = {sms_act_usage, TEXT_USAGE},
+    [KW_LESSON] = {sms_act_lesson, TEXT_USAGE},
+    [KW_ANSWER] = {sms_act_lesson, TEXT_USAGE_ANSWER},
 };
 _Static_assert(sizeof sms_actions / sizeof sms_actions[0] == KW_COUNT,
                "one action per keyword command");
@@ -517,6 +540,15 @@ sms_reply_queue(struct db_conn *c, struct sms_job *j, int en)
     }
     if (err != 0)
         return err == OUTBOX_TOO_LONG ? 1 : err;
+    if (j->follow[0] != '\0') {
+        /* after the reply, in the same commit: the lesson's first question */
+        struct outbox_msg f = {
+            key, j->from, j->follow, "reply", 2, j->provider, j->cfg->outbox.max_segments};
+
+        snprintf(key, sizeof key, "reply:%s:%s:2", j->channel, j->msg_id);
+        if ((err = outbox_queue(c, &f, &oid)) != 0 && err != OUTBOX_TOO_LONG)
+            return err;
+    }
     return db_exec(c, "UPDATE inbound_messages SET state = 'processed', reply = ? WHERE id = ?", p,
                    2, NULL, NULL);
 }
@@ -543,7 +575,11 @@ sms_process_work(struct db_conn *c, void *arg)
         x.k.error = KWE_UNKNOWN;
     }
     en = strcmp(x.k.lang_known ? x.k.lang : x.who.lang, "en") == 0;
+    x.en = en;
     if (x.who.kpm && (err = sms_dialog_pending(&x)) != 0)
+        return err;
+    /* a bare number answers a lesson question waiting for her, if one is */
+    if (x.who.kpm && !x.written && x.k.error == KWE_UNKNOWN && (err = sms_act_lesson(&x)) != 0)
         return err;
     if (!x.written && (err = sms_act(&x, en)) != 0)
         return err;

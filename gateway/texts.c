@@ -51,6 +51,16 @@ static const char *const texts_names[TEXT_COUNT] = {
     "usage_lecturer",
     "ussd_training_item",
     "ussd_training_code",
+    "lesson_none",
+    "lesson_done",
+    "lesson_reply",
+    "lesson_right",
+    "lesson_wrong",
+    "lesson_passed",
+    "lesson_failed",
+    "lesson_weekly",
+    "lesson_weekly_stop",
+    "usage_answer",
 };
 
 struct texts {

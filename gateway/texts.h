@@ -55,6 +55,17 @@ enum text_id {
     TEXT_USAGE_LECTURER,     /* a lecturer's message that is no HADIR <code> */
     TEXT_USSD_TRAINING_ITEM, /* the line of the assistant's USSD menu (gateway/ussd_assistant.c) */
     TEXT_USSD_TRAINING_CODE, /* its screen asking for the code */
+    /* the micro-lessons (gateway/sms_lesson.c, and the weekly drip) */
+    TEXT_LESSON_NONE,        /* no course configured (or she is no KPM of one) */
+    TEXT_LESSON_DONE,        /* every module of the course passed */
+    TEXT_LESSON_REPLY,       /* the line under a question: how to answer it */
+    TEXT_LESSON_RIGHT,       /* an answer right */
+    TEXT_LESSON_WRONG,       /* an answer wrong: the right option and its explanation follow */
+    TEXT_LESSON_PASSED,      /* {title} {right} {total}: the quiz passed */
+    TEXT_LESSON_FAILED,      /* {right} {total} {pass}: the quiz not passed */
+    TEXT_LESSON_WEEKLY,      /* BELAJAR MINGGUAN */
+    TEXT_LESSON_WEEKLY_STOP, /* BELAJAR STOP */
+    TEXT_USAGE_ANSWER,       /* B n with no question waiting, or malformed */
     TEXT_COUNT
 };
 

@@ -16,6 +16,8 @@
 #include "db.h"
 #include "dialog.h"
 #include "http.h"
+#include "lesson.h"
+#include "lesson_store.h"
 #include "log.h"
 #include "metrics.h"
 #include "parse.h"
@@ -79,6 +81,7 @@ struct ussd_load {
     uint64_t asst_id;
     char asst_name[41], asst_lang[3];
     unsigned asst_open;
+    char lesson_passed[1024]; /* "course:module ..." she has passed */
 };
 
 static void
@@ -123,7 +126,8 @@ ussd_ctx_trainings(struct dialog_ctx *ctx, const char *json)
  * decided on the loop), support_opt_in, whether the exit survey was answered */
 #define USSD_LOAD_TRACK                                                                            \
     "k.graduation, TIMESTAMPDIFF(MONTH, k.graduated_on, UTC_DATE()), k.support_opt_in,"            \
-    " k.exit_survey_at IS NOT NULL"
+    " k.exit_survey_at IS NOT NULL, (SELECT GROUP_CONCAT(CONCAT(p.course, ':', p.module)"          \
+    " SEPARATOR ' ') FROM lesson_progress p WHERE p.kpm_id = k.id AND p.passed_at IS NOT NULL)"
 #define USSD_LOAD_DETAILS                                                                          \
     "b.status, b.revenue, b.workers,"                                                              \
     " DATE_FORMAT(b.created_at, '%Y-%m-%d'), d.flow, d.input_path,"                                \
@@ -203,6 +207,7 @@ ussd_row_ctx(void *arg, char **v, unsigned long *len, unsigned n)
         l->ctx = ctx;
         l->ctx.details = l->full;
         l->grad_months = months;
+        snprintf(l->lesson_passed, sizeof l->lesson_passed, "%s", n >= 18 && v[17] ? v[17] : "");
         /* a session's own draft is not offered to it (a replay after a restart) */
         if (v[8] != NULL && v[9] != NULL && (v[11] == NULL || strcmp(v[11], l->session_id) != 0)) {
             l->ctx.has_draft = 1;
@@ -343,6 +348,30 @@ ussd_take_hand(struct ussd_load *l)
     snprintf(c->draft_path, sizeof c->draft_path, "%s", c->has_draft ? l->hand_path : "");
 }
 
+/* Her next module of the course the lesson screens teach: the first she has not passed. */
+static void
+ussd_lesson_next(struct ussd_load *l, const struct dialog_set *set)
+{
+    const struct lesson_course *c = dialog_set_lesson_course(set);
+    char want[LESSON_ID_MAX * 2 + 3];
+    unsigned i;
+
+    l->ctx.lesson_module = -1;
+    for (i = 0; c != NULL && i < c->nmodules; i++) {
+        const char *p = l->lesson_passed;
+        size_t n;
+
+        n = (size_t)snprintf(want, sizeof want, "%s:%s", c->id, c->modules[i].id);
+        while ((p = strstr(p, want)) != NULL &&
+               !((p == l->lesson_passed || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0')))
+            p += n;
+        if (p == NULL) {
+            l->ctx.lesson_module = (int)i;
+            return;
+        }
+    }
+}
+
 /* Inside her track's follow-up period: graduated_on + graduation.follow_up_months, decided on
  * the loop, which owns the configuration. */
 static void
@@ -380,6 +409,7 @@ ussd_load_done(int err, void *arg)
     } else {
         ussd_take_hand(l);
         ussd_follow_up(l);
+        ussd_lesson_next(l, s->set);
         if (ussd_session_set_ctx(s, &l->ctx) == -1 || (ds = ussd_session_dialog(s, &out)) == NULL) {
             ussd_session_kill(s, ussd_busy_text(s));
         } else {
@@ -575,6 +605,57 @@ ussd_lang_save(struct ussd_session *s, const char *lang)
         free(l);
 }
 
+/* ---- a lesson step: written behind, keyed by the session, so a retried hop counts once */
+
+struct ussd_lesson {
+    uint64_t kpm_id;
+    char channel[33];
+    char session_id[65];
+    struct dialog_lesson_step st;
+};
+
+static int
+ussd_lesson_work(struct db_conn *c, void *arg)
+{
+    struct ussd_lesson *l = arg;
+    struct lesson_key key = {l->channel, l->session_id};
+    char tag[16];
+
+    db_txn_name(c, "ussd_lesson");
+    if (l->st.kind == DIALOG_LESSON_SCREEN)
+        return lesson_screen_seen(c, l->kpm_id, l->st.course, l->st.module, l->st.screen,
+                                  l->st.nscreens, LESSON_VIA_USSD, &key);
+    snprintf(tag, sizeof tag, "%u", l->st.tag);
+    return lesson_quiz_finished(c, l->kpm_id, l->st.course, l->st.module, l->st.right,
+                                l->st.questions, l->st.pass, LESSON_VIA_USSD, &key, tag, NULL);
+}
+
+static void
+ussd_lesson_done(int err, void *arg)
+{
+    if (err != 0)
+        log_warn("ussd_lesson_failed", "err=%d", err);
+    free(arg);
+}
+
+static void
+ussd_lesson_save(struct ussd_session *s, const struct dialog_out *out)
+{
+    struct ussd_lesson *l;
+
+    if (out->lesson.kind == DIALOG_LESSON_NONE || !s->registered ||
+        (l = calloc(1, sizeof *l)) == NULL)
+        return;
+    l->kpm_id = s->kpm_id;
+    snprintf(l->channel, sizeof l->channel, "%s", ussd_channel(s));
+    snprintf(l->session_id, sizeof l->session_id, "%s", ussd_session_id(s));
+    l->st = out->lesson;
+    if (db_submit(ussd_lesson_work, ussd_lesson_done, l, DB_TXN) == -1) {
+        log_warn("ussd_lesson_failed", "err=queue");
+        free(l);
+    }
+}
+
 /* Feeds inputs to the dialog, each recorded in the path first. */
 static void
 ussd_run_inputs(struct ussd_session *s, struct dialog_session *ds, const char *text, size_t len,
@@ -591,6 +672,7 @@ ussd_run_inputs(struct ussd_session *s, struct dialog_session *ds, const char *t
         dialog_session_input(ds, text + start, i - start, out);
         if (out->lang_changed)
             ussd_lang_save(s, out->lang);
+        ussd_lesson_save(s, out);
         /* an action or an END stops the walk: what follows cannot be meant */
         if (out->action != DIALOG_ACT_NONE || out->end)
             break;
@@ -678,6 +760,7 @@ ussd_walk(struct ussd_session *s, struct dialog_session **ds, enum ussd_input_ki
         dialog_session_input(*ds, text, len, out);
         if (out->lang_changed)
             ussd_lang_save(s, out->lang);
+        ussd_lesson_save(s, out);
     } else if (run) {
         ussd_run_inputs(s, *ds, in, n, out);
     }

@@ -93,7 +93,8 @@ struct ussd_session {
     uint8_t lead_empty; /* empty inputs fed before the path had any: the path cannot show them */
     uint8_t nwaiters;
     uint8_t screen_limit;
-    uint8_t state; /* enum ussd_state */
+    uint8_t state;        /* enum ussd_state */
+    int8_t lesson_module; /* dialog_ctx.lesson_module: her next module, -1 all passed */
     unsigned registered : 1, details_loaded : 1, has_draft : 1, end : 1, over : 1;
     unsigned draft_written : 1, draft_dirty : 1, draft_delete : 1, draft_inflight : 1;
     unsigned indexed : 1, in_lru : 1, in_dirty : 1;

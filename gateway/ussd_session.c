@@ -517,6 +517,8 @@ ussd_session_set_ctx(struct ussd_session *s, const struct dialog_ctx *c)
     s->follow_up = c->follow_up != 0;
     s->support_opt_in = c->support_opt_in != 0;
     s->exit_survey_done = c->exit_survey_done != 0;
+    s->lesson_module =
+        (int8_t)(c->lesson_module < 0 || c->lesson_module > 127 ? -1 : c->lesson_module);
     snprintf(s->lang0, sizeof s->lang0, "%s", c->lang);
     memcpy(s->lang, s->lang0, sizeof s->lang);
     if (!s->registered && !s->in_lru)
@@ -565,6 +567,7 @@ ussd_session_ctx(const struct ussd_session *s, struct dialog_ctx *c)
     c->follow_up = s->follow_up;
     c->support_opt_in = s->support_opt_in;
     c->exit_survey_done = s->exit_survey_done;
+    c->lesson_module = s->lesson_module;
     if (s->details != NULL) {
         const struct ussd_details *d = s->details;
 

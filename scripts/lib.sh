@@ -150,6 +150,7 @@ kabar_database() {
   kabar_sql kabar < "$KABAR_SRC/sql/demo/demo.sql" || die "demo data failed to load"
   kabar_sql kabar < "$KABAR_SRC/sql/demo/demo_graduates.sql" || die "demo graduates failed to load"
   kabar_sql kabar < "$KABAR_SRC/sql/demo/demo_trainings.sql" || die "demo trainings failed to load"
+  kabar_sql kabar < "$KABAR_SRC/sql/demo/demo_lessons.sql" || die "demo lessons failed to load"
   if [ "$reports" = reports ]; then
     kabar_sql kabar < "$KABAR_SRC/sql/demo/demo_reports.sql" || die "demo reports failed to load"
   fi

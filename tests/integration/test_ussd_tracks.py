@@ -24,7 +24,7 @@ def AT(k, phone):
     return _AT(k, phone=phone, sid="%s-%d-%d" % (TAG, os.getpid(), next(_sids)))
 
 NONE_MENU = ("Kabar KPM - Halo Ibu %s\n1 Lapor usaha\n2 Lapor pelatihan\n"
-             "3 Minta bantuan pendamping\n4 Laporan saya\n5 Bahasa/Language")
+             "3 Minta bantuan pendamping\n4 Laporan saya\n5 Bahasa/Language\n6 Belajar")
 
 
 class TrackData(Data):

@@ -13,13 +13,15 @@ static const char MENU_ID[] = "Kabar KPM - Halo Ibu Siti Aminah\n"
                               "2 Lapor pelatihan\n"
                               "3 Minta bantuan pendamping\n"
                               "4 Laporan saya\n"
-                              "5 Bahasa/Language";
+                              "5 Bahasa/Language\n"
+                              "6 Belajar";
 static const char MENU_EN[] = "Kabar KPM - Hello Siti Aminah\n"
                               "1 Business report\n"
                               "2 Training attendance\n"
                               "3 Ask my assistant to call\n"
                               "4 My reports\n"
-                              "5 Bahasa/Language";
+                              "5 Bahasa/Language\n"
+                              "6 Learn";
 
 static char conf_path[4096];
 
@@ -672,7 +674,7 @@ START_TEST(test_paging_60)
     ck_assert_str_eq(o.screen, "2 Lapor pelatihan\n3 Minta bantuan pendamping\n99 Lanjut");
     ck_assert(fits_limit(o.screen, 60));
     in(s, "99", &o);
-    ck_assert_str_eq(o.screen, "4 Laporan saya\n5 Bahasa/Language\n99 Lanjut");
+    ck_assert_str_eq(o.screen, "4 Laporan saya\n5 Bahasa/Language\n6 Belajar\n99 Lanjut");
     in(s, "99", &o); /* after the last page: the first again */
     ck_assert(starts_with(o.screen, "Kabar KPM - Halo Ibu Siti Aminah\n"));
     /* an option on another page can be chosen from any page */

@@ -15,7 +15,8 @@ static const char MENU_NONE[] = "Kabar KPM - Halo Ibu Siti Aminah\n"
                                 "2 Lapor pelatihan\n"
                                 "3 Minta bantuan pendamping\n"
                                 "4 Laporan saya\n"
-                                "5 Bahasa/Language";
+                                "5 Bahasa/Language\n"
+                                "6 Belajar";
 
 static struct dialog_set *
 load_shipped(void)

@@ -47,6 +47,8 @@ struct row {
     unsigned vout;
     unsigned running;
     unsigned track;
+    unsigned lmode;
+    unsigned answer;
 };
 
 #define B KW_BUSINESS
@@ -298,6 +300,25 @@ static const struct row rows[] = {
     R("LULUS 1000000001 kaya", KW_GRADUATE, KWE_BAD_STATE, "id"),
     R("LULUS sejahtera 1000000001", KW_GRADUATE, KWE_BAD_NUMBER, "id"),
     R("LULUS 1000000001 sejahtera 2", KW_GRADUATE, KWE_BAD_NUMBER, "id"),
+    /* the micro-lessons */
+    R("BELAJAR", KW_LESSON, OK, "id"),
+    R("belajar dong", KW_LESSON, OK, "id"),
+    R("learn", KW_LESSON, OK, "en"),
+    R("BELAJAR MINGGUAN", KW_LESSON, OK, "id", .lmode = KEYWORD_LESSON_WEEKLY),
+    R("learn weekly", KW_LESSON, OK, "en", .lmode = KEYWORD_LESSON_WEEKLY),
+    R("Belajar stop", KW_LESSON, OK, "id", .lmode = KEYWORD_LESSON_STOP),
+    R("belajar berhenti", KW_LESSON, OK, "id", .lmode = KEYWORD_LESSON_STOP),
+    R("LEARN STOP", KW_LESSON, OK, "en", .lmode = KEYWORD_LESSON_STOP),
+    R("B 2", KW_ANSWER, OK, "id", .answer = 2),
+    R("b2", KW_ANSWER, OK, "id", .answer = 2),
+    R("jawab 3.", KW_ANSWER, OK, "id", .answer = 3),
+    R("A 1", KW_ANSWER, OK, "en", .answer = 1),
+    R("B", KW_ANSWER, KWE_MISSING, "id"),
+    R("B 0", KW_ANSWER, KWE_RANGE, "id"),
+    R("B 10", KW_ANSWER, KWE_RANGE, "id"),
+    R("B 2 3", KW_ANSWER, KWE_BAD_NUMBER, "id"),
+    R("B dua", KW_ANSWER, KWE_BAD_NUMBER, "id"),
+    R("Bu saya mau tanya", KW_NONE, KWE_UNKNOWN, "?"),
     /* not keywords */
     R("", KW_NONE, KWE_UNKNOWN, "?"),
     R("   ", KW_NONE, KWE_UNKNOWN, "?"),
@@ -314,9 +335,9 @@ static const struct row rows[] = {
     R("??", KW_INFO, OK, "?"),
 };
 
-static const char *const cmd_s[] = {"NONE",  "BUSINESS", "DIALOG",  "ATTEND", "ABSENT",
-                                    "HELP",  "INFO",     "STOP",    "START",  "ACK",
-                                    "CHECK", "VISIT",    "GRADUATE"};
+static const char *const cmd_s[] = {"NONE",  "BUSINESS", "DIALOG",   "ATTEND", "ABSENT",
+                                    "HELP",  "INFO",     "STOP",     "START",  "ACK",
+                                    "CHECK", "VISIT",    "GRADUATE", "LESSON", "ANSWER"};
 static const char *const err_s[] = {"OK",    "UNKNOWN",   "MISSING", "BAD_NUMBER",
                                     "RANGE", "BAD_STATE", "TOO_LONG"};
 
@@ -347,6 +368,8 @@ START_TEST(test_table)
     ck_assert_msg(m.visit_outcome == r->vout && m.running == r->running,
                   "\"%s\": visit outcome %u running %u", r->in, m.visit_outcome, m.running);
     ck_assert_msg(m.track == r->track, "\"%s\": track %u", r->in, m.track);
+    ck_assert_msg(m.lesson_mode == r->lmode && m.answer == r->answer,
+                  "\"%s\": lesson mode %u answer %u", r->in, m.lesson_mode, m.answer);
 }
 END_TEST
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dialog.h"
 #include "gsm7.h"
 #include "lesson.h"
 
@@ -265,6 +266,151 @@ START_TEST(test_refuses_screen_and_question_counts)
 }
 END_TEST
 
+/* The lesson screen of the shipped dialogs, with the shipped course attached. */
+static struct dialog_set *
+dialogs_with_lessons(void)
+{
+    const char *dir = getenv("KABAR_SRCDIR");
+    char path[4096], err[512];
+    struct dialog_set *set;
+
+    snprintf(path, sizeof(path), "%s/config/dialogs.conf", dir && *dir ? dir : ".");
+    set = dialog_set_load(path, err, sizeof(err));
+    ck_assert_msg(set != NULL, "%s", err);
+    ck_assert_int_eq(dialog_set_attach_lessons(set, load_shipped(182), err, sizeof(err)), 0);
+    ck_assert_ptr_nonnull(dialog_set_lesson_course(set));
+    return set;
+}
+
+static struct dialog_session *
+lesson_session(struct dialog_set *set, int module, const char *draft, struct dialog_out *o)
+{
+    struct dialog_ctx c;
+    struct dialog_session *s;
+
+    memset(&c, 0, sizeof(c));
+    c.registered = 1;
+    c.kpm_id = 7;
+    strcpy(c.lang, "id");
+    strcpy(c.kpm_name, "Siti");
+    strcpy(c.track, "none");
+    c.details = 1;
+    c.lesson_module = module;
+    if (draft != NULL) {
+        c.has_draft = 1;
+        strcpy(c.draft_flow, "learn");
+        snprintf(c.draft_path, sizeof(c.draft_path), "%s", draft);
+    }
+    ck_assert_ptr_nonnull(s = dialog_session_new(set, &c, 182));
+    dialog_session_begin(s, o);
+    return s;
+}
+
+static void
+key(struct dialog_session *s, const char *k, struct dialog_out *o)
+{
+    dialog_session_input(s, k, strlen(k), o);
+}
+
+START_TEST(test_ussd_lesson_steps_and_events)
+{
+    struct dialog_set *set = dialogs_with_lessons();
+    struct dialog_out o;
+    struct dialog_session *s = lesson_session(set, 0, NULL, &o);
+
+    key(s, "6", &o);
+    ck_assert(strncmp(o.screen, "Pisahkan uang usaha (1/3)\nSimpan", 32) == 0);
+    ck_assert_int_eq(o.lesson.kind, DIALOG_LESSON_SCREEN);
+    ck_assert_str_eq(o.lesson.module, "pisah");
+    ck_assert_uint_eq(o.lesson.screen, 0);
+    ck_assert_int_eq(dialog_session_in_report(s), 0); /* nothing read yet: no draft */
+    key(s, "2", &o);                                  /* not an answer here */
+    ck_assert(strncmp(o.screen, "Pilihan tidak ada.\nPisahkan", 27) == 0);
+    ck_assert_int_eq(o.lesson.kind, DIALOG_LESSON_NONE);
+    key(s, "1", &o);
+    ck_assert_uint_eq(o.lesson.screen, 1);
+    ck_assert_int_eq(dialog_session_in_report(s), 1);
+    ck_assert_str_eq(dialog_session_draft_path(s), "6*1");
+    key(s, "1", &o);
+    key(s, "1", &o);
+    ck_assert_str_eq(o.screen, "Soal 1/2: Di mana uang usaha disimpan?\n1 Bersama uang belanja\n"
+                               "2 Di tempat sendiri");
+    key(s, "5", &o); /* no such option */
+    ck_assert(strncmp(o.screen, "Pilihan tidak ada.\nSoal 1/2", 27) == 0);
+    key(s, "2", &o);
+    ck_assert_str_eq(o.screen, "Benar!\n1 Lanjut");
+    key(s, "1", &o);
+    key(s, "3", &o);
+    ck_assert(strncmp(o.screen, "Salah. Jawaban benar: 1 Ambil gaji tetap.\nGaji tetap", 50) == 0);
+    key(s, "1", &o);
+    ck_assert_str_eq(o.screen, "Belum lulus: 1/2 benar, perlu 2.\n1 Ulangi kuis\n00 Menu");
+    ck_assert_int_eq(o.lesson.kind, DIALOG_LESSON_QUIZ);
+    ck_assert_uint_eq(o.lesson.right, 1);
+    ck_assert_uint_eq(o.lesson.questions, 2);
+    ck_assert_int_eq(dialog_session_in_report(s), 0); /* finished: the draft goes */
+    key(s, "1", &o);                                  /* again */
+    ck_assert(strncmp(o.screen, "Soal 1/2:", 9) == 0);
+    key(s, "2", &o);
+    key(s, "1", &o);
+    key(s, "1", &o);
+    key(s, "1", &o);
+    ck_assert_str_eq(o.screen, "Lulus! 2/2 benar. Pelajaran Pisahkan uang usaha selesai.\n00 Menu");
+    ck_assert_int_eq(o.lesson.kind, DIALOG_LESSON_QUIZ);
+    ck_assert_uint_eq(o.lesson.right, 2);
+    key(s, "1", &o); /* passed: nothing to take again */
+    ck_assert(strncmp(o.screen, "Pilihan tidak ada.\nLulus!", 25) == 0);
+    key(s, "00", &o);
+    ck_assert(strncmp(o.screen, "Kabar KPM", 9) == 0);
+    dialog_session_free(s);
+    /* every module passed */
+    s = lesson_session(set, -1, NULL, &o);
+    key(s, "6", &o);
+    ck_assert_str_eq(o.screen, "Selamat! Semua pelajaran sudah lulus.\n00 Menu");
+    ck_assert_int_eq(o.lesson.kind, DIALOG_LESSON_NONE);
+    dialog_session_free(s);
+    /* the draft of a lesson left in the middle: offered, and replayed to the same screen */
+    s = lesson_session(set, 0, "6*1", &o);
+    ck_assert_str_eq(o.screen,
+                     "Anda punya pelajaran yang belum selesai.\n1 Lanjutkan laporan\n2 Mulai baru");
+    key(s, "1", &o);
+    ck_assert(strncmp(o.screen, "Pisahkan uang usaha (2/3)", 25) == 0);
+    ck_assert_int_eq(o.lesson.kind, DIALOG_LESSON_NONE); /* read before, not counted again */
+    dialog_session_free(s);
+    dialog_set_unref(set);
+}
+END_TEST
+
+START_TEST(test_lesson_screen_course_must_exist)
+{
+    const char *dir = getenv("KABAR_SRCDIR");
+    char path[4096], err[512], text[1 << 16];
+    const char *tmp;
+    struct dialog_set *set;
+    FILE *f;
+    size_t n;
+
+    snprintf(path, sizeof(path), "%s/config/dialogs.conf", dir && *dir ? dir : ".");
+    ck_assert_ptr_nonnull(f = fopen(path, "r"));
+    n = fread(text, 1, sizeof(text) - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    {
+        char *p = strstr(text, "course = \"usaha\"");
+
+        ck_assert_ptr_nonnull(p);
+        memcpy(p, "course = \"nope0\"", 16);
+    }
+    tmp = write_file(text);
+    set = dialog_set_load(tmp, err, sizeof(err));
+    ck_assert_msg(set != NULL, "%s", err);
+    ck_assert_int_eq(dialog_set_attach_lessons(set, load_shipped(182), err, sizeof(err)), -1);
+    ck_assert_msg(strstr(err, "course 'nope0' is not in the lessons file") != NULL, "%s", err);
+    ck_assert_msg(strncmp(err, tmp, strlen(tmp)) == 0, "%s", err);
+    dialog_set_unref(set);
+    unlink(tmp);
+}
+END_TEST
+
 static Suite *
 lesson_suite(void)
 {
@@ -281,6 +427,8 @@ lesson_suite(void)
     tcase_add_test(tc, test_refuses_missing_language);
     tcase_add_test(tc, test_refuses_pass_above_questions);
     tcase_add_test(tc, test_refuses_screen_and_question_counts);
+    tcase_add_test(tc, test_ussd_lesson_steps_and_events);
+    tcase_add_test(tc, test_lesson_screen_course_must_exist);
     suite_add_tcase(s, tc);
     return s;
 }
