@@ -211,6 +211,18 @@ def test_lesson_by_ussd_with_a_drop_then_by_sms(env):
         assert env.sql("SELECT module, passed_via FROM lesson_progress WHERE kpm_id = %s"
                        " AND passed_at IS NOT NULL ORDER BY module" % kpm_id(env, NUR)) == \
             [["harga", "sms"], ["pisah", "ussd"]]
+        # and the administrators' figures count her once per module, whichever channel
+        from test_admin import make_token, make_user, raw_request
+
+        admin, _ = make_user(env, k)
+        r = raw_request(k.admin_port, "GET", "/api/v1/lessons/progress?kpm=%s&limit=50"
+                        % kpm_id(env, NUR), headers={"Authorization": "Bearer "
+                                                     + make_token(env, k, admin)})
+        assert r.status == 200, r
+        rows = r.json()["data"]
+        passed = sorted(x["module"] for x in rows if x.get("passed_at"))
+        assert passed == ["harga", "pisah"], rows
+        assert len([x for x in rows if x["module"] == "pisah"]) == 1, rows
 
 
 def test_lesson_demo_keys_take_the_first_module_and_demo_file_reruns(env):
