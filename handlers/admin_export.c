@@ -30,19 +30,19 @@ admin_export_name(const struct admin_job *j)
     return j->type == ADMIN_EXPORT_LESSONS ? "lessons" : review_type_names[j->type];
 }
 
-/* the statement of the next page; -1: none (the export ends) */
+/* the statement of the next page; -1: none (the export ends). The statement's parameters point
+ * into *q, which must outlive the query (the caller's, not this function's frame). */
 static int
-admin_export_sql(struct sqlb *b, struct admin_job *j)
+admin_export_sql(struct sqlb *b, struct admin_job *j, struct admin_lesson_query *q)
 {
-    struct admin_lesson_query q;
     char err[96];
 
     if (j->type != ADMIN_EXPORT_LESSONS)
         return review_build(b, &j->filter, j->s.user.region, REVIEW_KEYSET, j->type, j->before,
                             ADMIN_EXPORT_PAGE, 0);
-    if (admin_lesson_query_parse(j->query, j->s.user.region, &q, err, sizeof err) == -1)
+    if (admin_lesson_query_parse(j->query, j->s.user.region, q, err, sizeof err) == -1)
         return -1;
-    return admin_lessons_list(b, &q, j->before, ADMIN_EXPORT_PAGE);
+    return admin_lessons_list(b, q, j->before, ADMIN_EXPORT_PAGE);
 }
 
 /* One page being read: the job, and the worker's connection (for the tests' fault point). */
@@ -81,6 +81,7 @@ admin_export_page(struct db_conn *c, void *arg)
 {
     struct admin_job *j = arg;
     struct admin_export_read x = {j, c, j->rows};
+    struct admin_lesson_query q; /* the lessons export's filter: the statement points into it */
     struct sqlb *b;
     size_t before_rows = j->rows;
     uint64_t before = j->before;
@@ -89,7 +90,7 @@ admin_export_page(struct db_conn *c, void *arg)
     evbuffer_drain(j->out, evbuffer_get_length(j->out));
     if ((b = malloc(sizeof *b)) == NULL)
         return DB_EUNAVAILABLE;
-    if (admin_export_sql(b, j) == -1) {
+    if (admin_export_sql(b, j, &q) == -1) {
         free(b);
         j->done = 1;
         return 0;

@@ -400,8 +400,11 @@ admin_page_lessons(struct db_conn *c, struct admin_job *j)
         err = DB_EUNAVAILABLE;
         goto done;
     }
-    qsort(r.region.g, r.region.n, sizeof *r.region.g, admin_lesson_by_enrolled);
-    qsort(r.assistant.g, r.assistant.n, sizeof *r.assistant.g, admin_lesson_by_enrolled);
+    /* an empty group has no array: qsort must not be handed NULL */
+    if (r.region.n > 1)
+        qsort(r.region.g, r.region.n, sizeof *r.region.g, admin_lesson_by_enrolled);
+    if (r.assistant.n > 1)
+        qsort(r.assistant.g, r.assistant.n, sizeof *r.assistant.g, admin_lesson_by_enrolled);
     admin_head(j, L(j, "Pelajaran", "Lessons"), "lessons-page");
     admin_lesson_form(j, &q, &cs);
     out(j, "<p id=\"lessons-course\" data-course=\"");
