@@ -60,7 +60,9 @@ lesson_screen_seen(struct db_conn *c, uint64_t kpm_id, const char *course, const
                    "INSERT INTO lesson_progress (kpm_id, course, module, started_via, screens_seen,"
                    " last_screen) VALUES (?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE"
                    " screens_seen = GREATEST(screens_seen, VALUES(screens_seen)),"
-                   " last_screen = VALUES(last_screen)",
+                   /* the furthest screen read: two hops' jobs may commit out of order on two
+                    * workers, and the later screen must win whichever commits last */
+                   " last_screen = GREATEST(last_screen, VALUES(last_screen))",
                    p, 6, NULL, NULL);
 }
 

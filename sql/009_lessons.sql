@@ -30,7 +30,7 @@ CREATE TABLE IF NOT EXISTS lesson_progress (
     started_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
     started_via ENUM('ussd', 'sms') NOT NULL,
     screens_seen SMALLINT UNSIGNED NOT NULL DEFAULT 0 COMMENT 'lesson screens read, at most all',
-    last_screen SMALLINT UNSIGNED NOT NULL DEFAULT 0 COMMENT 'where a dropped session resumes',
+    last_screen SMALLINT UNSIGNED NOT NULL DEFAULT 0 COMMENT 'the furthest screen read',
     attempts SMALLINT UNSIGNED NOT NULL DEFAULT 0 COMMENT 'quizzes finished',
     score TINYINT UNSIGNED NULL COMMENT 'best quiz score: right answers',
     questions TINYINT UNSIGNED NULL COMMENT 'questions in the quiz when scored',
