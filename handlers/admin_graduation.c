@@ -249,27 +249,27 @@ admin_graduation_alerts(struct db_conn *c, struct admin_job *j, uint64_t id)
     size_t i;
     int err;
 
-    if ((
-            err = admin_rows_query(
-                c,
-                "SELECT a.id, " REVIEW_WIB(
-                    "a.created_at") ", a.rule, a.state,"
-                                    " a.urgency, a.detail, a.outcome, " ADMIN_ACTOR_TAG_TYPE("a."
-                                                                                             "outco"
-                                                                                             "me_"
-                                                                                             "by") ", " ADMIN_ACTOR_TAG_NAME(
-                                        "a.outcome_by") ", " REVIEW_WIB("a.outcome_at") ", "
-                                                                                        "a.outcome_"
-                                                                                        "note"
-                                                                                        " FROM "
-                                                                                        "alerts a "
-                                                                                        "WHERE "
-                                                                                        "a.kpm_id "
-                                                                                        "= ? ORDER "
-                                                                                        "BY a.id "
-                                                                                        "DESC "
-                                                                                        "LIMIT 50",
-                &p, 1, &rs)) != 0)
+    if ((err = admin_rows_query(
+             c,
+             "SELECT a.id, " REVIEW_WIB(
+                 "a.created_at") ", a.rule, a.state,"
+                                 " a.urgency, a.detail, a.outcome, " ADMIN_ACTOR_TAG_TYPE(
+                                     "a."
+                                     "outco"
+                                     "me_"
+                                     "by") ", " ADMIN_ACTOR_TAG_NAME("a.outcome_by") ","
+                                                                                     " " REVIEW_WIB("a.outcome_at") ", "
+                                                                                                                    "a.outcome_"
+                                                                                                                    "note"
+                                                                                                                    " FROM "
+                                                                                                                    "alerts a "
+                                                                                                                    "WHERE "
+                                                                                                                    "a.kpm_id "
+                                                                                                                    "= ? ORDER "
+                                                                                                                    "BY a.id "
+                                                                                                                    "DESC "
+                                                                                                                    "LIMIT 50",
+             &p, 1, &rs)) != 0)
         return err;
     outf(j,
          "<section id=\"alerts\"><h2>%s</h2><table id=\"kpm-alerts\"><thead><tr><th>%s</th>"
@@ -436,6 +436,9 @@ admin_do_graduation_revoke(struct db_conn *c, struct admin_job *j)
     uint64_t id, gid, of = 0;
     int err;
 
+    const char *bad_reason = L(j, "Tulis alasan pencabutan (paling panjang 255 byte).",
+                               "Write why the graduation is revoked (at most 255 bytes).");
+
     memset(&g, 0, sizeof g);
     if (admin_form(j, f, sizeof f / sizeof f[0]) == -1 || (id = admin_grad_kpm(j, kpm)) == 0)
         return 0;
@@ -443,20 +446,14 @@ admin_do_graduation_revoke(struct db_conn *c, struct admin_job *j)
         return admin_message(j, 400, L(j, "Permintaan salah", "Bad request"), "id");
     if (reason[0] == '\0' || strlen(reason) > GRADUATION_REASON_MAX ||
         !parse_utf8_valid(reason, strlen(reason)))
-        return admin_grad_again(c, j, id, &g,
-                                L(j, "Tulis alasan pencabutan (paling panjang 255 byte).",
-                                  "Write why the graduation is revoked (at most 255 bytes)."),
-                                1);
+        return admin_grad_again(c, j, id, &g, bad_reason, 1);
     err = graduation_revoke(c, &scope, &actor, gid, reason, &of);
     if (err == KERR_NOT_FOUND)
         return admin_message(j, 404, L(j, "Tidak ditemukan", "Not found"),
                              L(j, "Graduasi ini tidak ada, atau di luar wilayah Anda.",
                                "This graduation does not exist, or is outside your region."));
     if (err == KERR_INVALID)
-        return admin_grad_again(c, j, id, &g,
-                                L(j, "Tulis alasan pencabutan (paling panjang 255 byte).",
-                                  "Write why the graduation is revoked (at most 255 bytes)."),
-                                1);
+        return admin_grad_again(c, j, id, &g, bad_reason, 1);
     if (err != 0)
         return err;
     snprintf(loc, sizeof loc, "/kpm?id=%llu#graduation", (unsigned long long)of);

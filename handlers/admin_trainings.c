@@ -505,6 +505,36 @@ tr_not_found(struct admin_job *j)
                            "This training does not exist, or is outside your region."));
 }
 
+/* the training of a form, within the region, open or closed: 1, or 0 with the 404 written; a
+ * MariaDB error as *err */
+static int
+tr_find(struct db_conn *c, struct admin_job *j, uint64_t id, struct admin_rows *t, int *err)
+{
+    if ((*err = tr_load(c, j, id, t)) != 0)
+        return 0;
+    if (t->n == 0) {
+        tr_not_found(j);
+        return 0;
+    }
+    return 1;
+}
+
+/* A form whose key was done already (sent twice, or its job re-run after a lost COMMIT): 1 with
+ * the redirect to the training written, else 0; a MariaDB error as *err. */
+static int
+tr_replayed(struct db_conn *c, struct admin_job *j, const char *key, uint64_t id,
+            const char *anchor, int *err)
+{
+    uint64_t done;
+
+    if ((*err = tr_done(c, key, &done)) != 0)
+        return 0;
+    if (done == 0)
+        return 0;
+    tr_redirect(j, id, anchor);
+    return 1;
+}
+
 static void
 tr_details(struct admin_job *j, struct admin_rows *t)
 {
@@ -672,12 +702,8 @@ tr_show(struct db_conn *c, struct admin_job *j, uint64_t id, const struct tr_for
     int err;
 
     evbuffer_drain(j->out, evbuffer_get_length(j->out));
-    if ((err = tr_load(c, j, id, &t)) != 0)
+    if (!tr_find(c, j, id, &t, &err))
         goto done;
-    if (t.n == 0) {
-        tr_not_found(j);
-        goto done;
-    }
     j->status = status;
     admin_head_id(j, nz(CELL(&t, 0, TR_TITLE)), "training-page", "training-title");
     tr_details(j, &t);
@@ -737,12 +763,8 @@ admin_page_training(struct db_conn *c, struct admin_job *j)
 static int
 tr_open(struct db_conn *c, struct admin_job *j, uint64_t id, struct admin_rows *t, int *err)
 {
-    if ((*err = tr_load(c, j, id, t)) != 0)
+    if (!tr_find(c, j, id, t, err))
         return 0;
-    if (t->n == 0) {
-        tr_not_found(j);
-        return 0;
-    }
     if (CELL(t, 0, TR_CLOSED) != NULL) {
         admin_message(j, 422, L(j, "Pelatihan ditutup", "Training closed"),
                       L(j, "Pelatihan ini sudah ditutup dan tidak bisa diubah.",
@@ -759,19 +781,15 @@ admin_do_training_edit(struct db_conn *c, struct admin_job *j)
     struct admin_rows t = {0};
     const char *key, *why;
     struct tr_form f;
-    uint64_t id, done;
+    uint64_t id;
     int err = 0;
 
     if (tr_form_read(j, &f, nonce, sizeof nonce, idbuf, sizeof idbuf) == -1 ||
         (id = tr_id(j, idbuf)) == 0)
         return 0;
     key = tr_key(j, nonce);
-    if ((err = tr_done(c, key, &done)) != 0)
+    if (tr_replayed(c, j, key, id, "", &err) || err != 0)
         return err;
-    if (done > 0) {
-        tr_redirect(j, id, "");
-        return 0;
-    }
     if (!tr_open(c, j, id, &t, &err))
         goto done;
     if ((err = tr_check(c, j, &f, id, &why)) != 0)
@@ -907,19 +925,15 @@ admin_do_training_enrol(struct db_conn *c, struct admin_job *j)
     const char *reg = j->s.user.region, *key, *why = NULL, *audience;
     struct admin_rows t = {0};
     enum tr_who who;
-    uint64_t id, done, n = 0, num = 0, missing = 0, lines = 0;
+    uint64_t id, n = 0, num = 0, missing = 0, lines = 0;
     int too_many = 0, err = 0;
     size_t m = 0;
 
     if (admin_form(j, pf, sizeof pf / sizeof pf[0]) == -1 || (id = tr_id(j, idbuf)) == 0)
         return 0;
     key = tr_key(j, nonce);
-    if ((err = tr_done(c, key, &done)) != 0)
+    if (tr_replayed(c, j, key, id, "#roster", &err) || err != 0)
         return err;
-    if (done > 0) {
-        tr_redirect(j, id, "#roster");
-        return 0;
-    }
     if (!tr_open(c, j, id, &t, &err))
         goto done;
     audience = nz(CELL(&t, 0, TR_AUDIENCE));
@@ -1048,7 +1062,7 @@ admin_do_training_pass(struct db_conn *c, struct admin_job *j)
     };
     struct admin_rows t = {0};
     const char *key;
-    uint64_t id, who, done, affected = 0;
+    uint64_t id, who, affected = 0;
     int err = 0;
 
     if (admin_form(j, pf, sizeof pf / sizeof pf[0]) == -1 || (id = tr_id(j, idbuf)) == 0)
@@ -1058,18 +1072,10 @@ admin_do_training_pass(struct db_conn *c, struct admin_job *j)
         (strcmp(passed, "1") != 0 && strcmp(passed, "0") != 0))
         return admin_message(j, 400, L(j, "Permintaan salah", "Bad request"), "type, pid, passed");
     key = tr_key(j, nonce);
-    if ((err = tr_done(c, key, &done)) != 0)
+    if (tr_replayed(c, j, key, id, "#roster", &err) || err != 0)
         return err;
-    if (done > 0) {
-        tr_redirect(j, id, "#roster");
-        return 0;
-    }
-    if ((err = tr_load(c, j, id, &t)) != 0)
+    if (!tr_find(c, j, id, &t, &err))
         goto done;
-    if (t.n == 0) {
-        tr_not_found(j);
-        goto done;
-    }
     {
         struct db_param p[] = {DB_U64(passed[0] == '1'), DB_U64(id), DB_STR(type), DB_U64(who)};
 
@@ -1101,24 +1107,16 @@ admin_do_training_close(struct db_conn *c, struct admin_job *j)
     };
     struct admin_rows t = {0};
     const char *key;
-    uint64_t id, done;
+    uint64_t id;
     int err = 0;
 
     if (admin_form(j, pf, sizeof pf / sizeof pf[0]) == -1 || (id = tr_id(j, idbuf)) == 0)
         return 0;
     key = tr_key(j, nonce);
-    if ((err = tr_done(c, key, &done)) != 0)
+    if (tr_replayed(c, j, key, id, "", &err) || err != 0)
         return err;
-    if (done > 0) {
-        tr_redirect(j, id, "");
-        return 0;
-    }
-    if ((err = tr_load(c, j, id, &t)) != 0)
+    if (!tr_find(c, j, id, &t, &err))
         goto done;
-    if (t.n == 0) {
-        tr_not_found(j);
-        goto done;
-    }
     if (CELL(&t, 0, TR_CLOSED) == NULL) {
         struct db_param p = DB_U64(id);
 

@@ -450,6 +450,8 @@ api_reviews_post(struct db_conn *c, struct api_job *j)
 
 /* -- graduations: recorded, revoked, listed (the store is gateway/graduation.c) */
 
+/* a graduation's fields; the list adds the last two, who decided and who revoked by name (an
+ * administrator's username, an assistant's name): a row names as many fields as it has columns */
 static const char *const api_graduation_cols[] = {"id",
                                                   "kpm_id",
                                                   "track",
@@ -464,47 +466,23 @@ static const char *const api_graduation_cols[] = {"id",
                                                   "revoked_by_type",
                                                   "revoked_by_id",
                                                   "revoke_reason",
+                                                  "decided_by_name",
+                                                  "revoked_by_name",
                                                   NULL};
 
-#define API_GRADUATION_SELECT                                                                      \
+#define API_GRADUATION_COLUMNS                                                                     \
     "SELECT g.id, g.kpm_id, g.track, g.reason, DATE_FORMAT(g.effective_date, '%Y-%m-%d'),"         \
     " g.decided_by_type, g.decided_by_id, g.decided_via, g.note,"                                  \
     " DATE_FORMAT(g.created_at, '%Y-%m-%dT%H:%i:%sZ'),"                                            \
     " DATE_FORMAT(g.revoked_at, '%Y-%m-%dT%H:%i:%sZ'), g.revoked_by_type, g.revoked_by_id,"        \
-    " g.revoke_reason FROM graduations g JOIN kpm k ON k.id = g.kpm_id WHERE" REVIEW_SCOPE
-
-/* the list adds who decided and who revoked by name: an administrator's username, an
- * assistant's name */
-static const char *const api_graduation_list_cols[] = {"id",
-                                                       "kpm_id",
-                                                       "track",
-                                                       "reason",
-                                                       "effective_date",
-                                                       "decided_by_type",
-                                                       "decided_by_id",
-                                                       "decided_via",
-                                                       "note",
-                                                       "created_at",
-                                                       "revoked_at",
-                                                       "revoked_by_type",
-                                                       "revoked_by_id",
-                                                       "revoke_reason",
-                                                       "decided_by_name",
-                                                       "revoked_by_name",
-                                                       NULL};
+    " g.revoke_reason"
+#define API_GRADUATION_FROM " FROM graduations g JOIN kpm k ON k.id = g.kpm_id WHERE" REVIEW_SCOPE
+#define API_GRADUATION_SELECT API_GRADUATION_COLUMNS API_GRADUATION_FROM
 
 #define API_GRADUATION_LIST                                                                        \
-    "SELECT g.id, g.kpm_id, g.track, g.reason, DATE_FORMAT(g.effective_date, '%Y-%m-%d'),"         \
-    " g.decided_by_type, g.decided_by_id, g.decided_via, g.note,"                                  \
-    " DATE_FORMAT(g.created_at, '%Y-%m-%dT%H:%i:%sZ'),"                                            \
-    " DATE_FORMAT(g.revoked_at, '%Y-%m-%dT%H:%i:%sZ'), g.revoked_by_type, g.revoked_by_id,"        \
-    " g.revoke_reason, " ADMIN_ACTOR_NAME(                                                         \
-        "g.decided_by_type",                                                                       \
-        "g.decided_by_id") ","                                                                     \
-                           " " ADMIN_ACTOR_NAME(                                                   \
-                               "g.revoked_by_type",                                                \
-                               "g.revoked_by_id") " FROM graduations g JOIN kpm k ON k.id = "      \
-                                                  "g.kpm_id WHERE" REVIEW_SCOPE
+    API_GRADUATION_COLUMNS                                                                         \
+        ", " ADMIN_ACTOR_NAME("g.decided_by_type", "g.decided_by_id") ", " ADMIN_ACTOR_NAME(       \
+            "g.revoked_by_type", "g.revoked_by_id") API_GRADUATION_FROM
 
 /* graduation gid as the answer, with this status */
 static int
@@ -723,7 +701,7 @@ api_graduations_get(struct db_conn *c, struct api_job *j)
     }
     if (api_page(j, &cursor, &limit) == -1)
         return 0;
-    j->cols = api_graduation_list_cols;
+    j->cols = api_graduation_cols;
     return api_list(c, j,
                     API_GRADUATION_LIST " AND (? = 0 OR g.kpm_id = ?) AND (? = '' OR g.track = ?)"
                                         " AND (? = 0 OR g.id < ?) ORDER BY g.id DESC LIMIT ?",
