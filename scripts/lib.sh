@@ -69,8 +69,10 @@ kabar_build() {
 }
 
 free_port() {
-  # a port that could be bound a moment ago (a connect test alone can pick one that cannot)
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' ||
+  # a port that could be bound a moment ago (a connect test alone can pick one that cannot),
+  # below the ephemeral range: one the kernel hands out for bind(0) can meanwhile become the
+  # source port of some outgoing connection, and the server then fails to bind it
+  python3 -c "import sys; sys.path.insert(0, '$KABAR_SRC/tests/integration'); import kabartest; print(kabartest.free_port())" ||
     die "no free port"
 }
 
