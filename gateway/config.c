@@ -139,9 +139,9 @@ config_read_secret(struct cfgfile *st, const config_setting_t *g, const char *ke
 }
 
 static const char *const config_top_keys[] = {
-    "listen", "database",        "http",       "log",       "paths",
-    "ussd",   "trusted_proxies", "channels",   "providers", "outbox",
-    "alerts", "admin",           "graduation", "training",  NULL};
+    "listen",          "database", "http",      "log",    "paths",  "ussd",
+    "trusted_proxies", "channels", "providers", "outbox", "alerts", "admin",
+    "graduation",      "training", "import",    NULL};
 static const char *const config_admin_keys[] = {"enabled",
                                                 "address",
                                                 "port",
@@ -858,6 +858,33 @@ config_load_training(struct cfgfile *st, struct config *c)
     return 0;
 }
 
+/* -- import: the NIK key and the batch size of kabard import */
+
+static const char *const config_import_keys[] = {"nik_key_file", "batch_rows", NULL};
+
+static int
+config_load_import(struct cfgfile *st, struct config *c)
+{
+    const config_setting_t *g;
+    char keyfile[1024] = "";
+
+    c->import.batch_rows = 5000;
+    if (cfgfile_group(st, "import", config_import_keys, &g) == -1)
+        return -1;
+    if (cfgfile_path(st, g, "nik_key_file", keyfile, sizeof keyfile) == -1 ||
+        cfgfile_unsigned(st, g, "batch_rows", 1, 100000, &c->import.batch_rows) == -1)
+        return -1;
+    if (keyfile[0] == '\0')
+        return 0;
+    if (config_read_secret(st, g, "nik_key_file", keyfile, c->import.nik_key,
+                           sizeof c->import.nik_key) == -1)
+        return -1;
+    if (strlen(c->import.nik_key) < 32)
+        return cfgfile_fail(st, config_setting_get_member(g, "nik_key_file"),
+                            "the NIK key in %s must be at least 32 characters", keyfile);
+    return 0;
+}
+
 const struct config_reason *
 config_reason_find(const struct config *c, const char *code)
 {
@@ -1014,7 +1041,7 @@ config_load(const char *path, char *err, size_t errlen)
         config_load_db(&st, c) == -1 || config_load_providers(&st, c) == -1 ||
         config_load_alerts(&st, c) == -1 || config_load_channels(&st, c) == -1 ||
         config_load_admin(&st, c) == -1 || config_load_graduation(&st, c) == -1 ||
-        config_load_training(&st, c) == -1)
+        config_load_training(&st, c) == -1 || config_load_import(&st, c) == -1)
         goto fail;
     for (size_t i = 0; i < c->nchannels; i++) {
         const struct config_channel *ch = &c->channels[i];

@@ -189,6 +189,13 @@ struct config_training {
     int cert_passed;       /* its course marked passed on the roster */
 };
 
+/* kabard import: the key of nik_hmac (HMAC-SHA256 of the NIK), read from import.nik_key_file;
+ * "" when unset, and then a file with NIKs is refused. */
+struct config_import {
+    char nik_key[257];
+    unsigned batch_rows; /* rows per transaction */
+};
+
 struct config {
     int refs;
     char path[1024];
@@ -212,6 +219,7 @@ struct config {
     struct config_admin admin;
     struct config_graduation graduation;
     struct config_training training;
+    struct config_import import;
     char keywords_path[1024];
     struct dialog_set *dialogs;
     struct keyword_set *keywords;

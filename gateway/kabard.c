@@ -25,6 +25,7 @@
 #include "auth.h"
 #include "migrate.h"
 #include "users.h"
+#include "import.h"
 #include "outbox.h"
 #include "ussd.h"
 
@@ -55,6 +56,7 @@ kabard_usage(void)
     fprintf(stderr, "usage: kabard [-t | -m] -c FILE\n"
                     "       kabard -c FILE user add NAME --role admin|supervisor [--region CODE]\n"
                     "       kabard -c FILE user token NAME [--label TEXT]\n"
+                    "       kabard -c FILE import kpm|assistants FILE.csv [--dry-run]\n"
                     "  -c, --config FILE  configuration file\n"
                     "  -t, --check        check the configuration and dialogs, then exit\n"
                     "  -m, --migrate      apply the database migrations, then exit\n"
@@ -349,8 +351,9 @@ main(int argc, char **argv)
             return ch == 'h' ? 0 : 2;
         }
     }
-    if (path != NULL && optind < argc && strcmp(argv[optind], "user") == 0 && !check && !migrate)
-        user = 1;
+    if (path != NULL && optind < argc && !check && !migrate &&
+        (strcmp(argv[optind], "user") == 0 || strcmp(argv[optind], "import") == 0))
+        user = strcmp(argv[optind], "user") == 0 ? 1 : 2;
     if (path == NULL || (optind != argc && !user) || (check && migrate)) {
         kabard_usage();
         return 2;
@@ -376,7 +379,8 @@ main(int argc, char **argv)
         if (migrate)
             rc = migrate_run(cfg) == 0 ? 0 : 1;
         else
-            rc = users_cli(cfg, argc - optind - 1, argv + optind + 1);
+            rc = user == 1 ? users_cli(cfg, argc - optind - 1, argv + optind + 1)
+                           : import_cli(cfg, argc - optind - 1, argv + optind + 1);
         config_unref(cfg);
     } else {
         rc = kabard_run(path);

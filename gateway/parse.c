@@ -484,6 +484,21 @@ parse_msisdn(const char *in, size_t len, char out[PARSE_MSISDN_SIZE])
     return 0;
 }
 
+int
+parse_msisdn_id(const char *in, size_t len, char out[PARSE_MSISDN_SIZE])
+{
+    size_t n;
+
+    if (parse_msisdn(in, len, out) == -1)
+        return -1;
+    n = strlen(out);
+    if (strncmp(out, "+628", 4) != 0 || n < 12 || n > 15) {
+        out[0] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
 void
 parse_mask_msisdn(const char *msisdn, char *out, size_t outlen)
 {

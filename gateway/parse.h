@@ -118,6 +118,12 @@ int parse_value(const struct parse_spec *f, const char *raw, size_t len, char *e
 int parse_msisdn(const char *in, size_t len, char out[PARSE_MSISDN_SIZE]);
 
 /*
+ * An Indonesian mobile number as a registry writes it ("0812...", "62812...", "+62 812-...",
+ * dots, spaces): parse_msisdn(), then "+628" and 9 to 12 digits after the 62. 0 or -1 (out "").
+ */
+int parse_msisdn_id(const char *in, size_t len, char out[PARSE_MSISDN_SIZE]);
+
+/*
  * For logs: the first 3 and last 3 characters stay, everything between becomes '*'
  * ("+628123456001" -> "+62*******001"); strings of 6 characters or fewer are all '*'.
  * Visible characters other than digits and '+' show as '?'. out is always NUL-terminated

@@ -1,0 +1,753 @@
+/*
+ * kabard -c FILE import kpm|assistants FILE.csv [--dry-run]
+ *     reads a district registry's CSV export (csv.c) and writes its rows, keyed on the
+ *     registry's own ids (a KPM's PKH number, an assistant's registry id), so that a second
+ *     import of the same file changes nothing. A row that cannot be taken is printed as
+ *     `line=N reason=...` and the rest goes on; rows go to the database in batches of
+ *     import.batch_rows, one transaction each, as one JSON parameter read by JSON_TABLE (the
+ *     statement API takes at most 512 parameters). --dry-run checks every row against the
+ *     database and writes nothing. A real run ends with one audit_log row with its counts.
+ *
+ * Like `user add`, this is a synchronous command: the file is read on the main thread and
+ * each batch runs as one job on db.c's workers while the main thread waits for it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <sodium.h>
+
+#include "auth.h"
+#include "config.h"
+#include "csv.h"
+#include "db.h"
+#include "import.h"
+#include "parse.h"
+
+/* A set of short strings (phone numbers, PKH numbers, registry ids): a second one in a file. */
+#define IMPORT_KEY_MAX 40
+
+struct import_set {
+    char (*slot)[IMPORT_KEY_MAX];
+    size_t cap, n;
+};
+
+/* What one batch job reads and what it found; a re-run of the job starts it over. */
+struct import_batch {
+    json_t *rows;   /* the rows to check: [line, ...the kind's fields] */
+    json_t *accept; /* the rows to write, with what the check resolved appended */
+    json_t *moved;  /* PKH numbers of KPM whose assistant changes */
+    char *rejects;  /* "line=N reason=...\n" lines */
+    size_t nrejects_len, rejects_cap;
+    size_t inserted, updated, unchanged, rejected;
+};
+
+struct import {
+    const struct config *cfg;
+    const struct import_kind *kind;
+    const char *path;
+    int dry_run;
+    int idx[8];
+    int has_tz;
+    int failed; /* exit status once the file is refused or the database fails */
+    struct import_set seen_a, seen_b;
+    struct import_batch b;
+    size_t lines, inserted, updated, unchanged, rejected;
+    struct timespec t0;
+    struct event_base *base;
+    int err, finished;
+    char key[AUTH_KEY_HEX];
+};
+
+struct import_kind {
+    const char *name;
+    const struct csv_column *cols;
+    size_t ncols;
+    /* the row's fields checked and appended to im->b.rows, or a reject reason */
+    const char *(*row)(struct import *im, const struct csv_record *r);
+    db_work_fn work;
+};
+
+/* -- small helpers */
+
+static int
+import_set_add(struct import_set *s, const char *k)
+{
+    uint64_t h = 1469598103934665603ull;
+    size_t i;
+
+    if (s->n * 2 >= s->cap) {
+        struct import_set g = {calloc(s->cap ? s->cap * 2 : 4096, IMPORT_KEY_MAX),
+                               s->cap ? s->cap * 2 : 4096, 0};
+
+        if (g.slot == NULL)
+            return -1;
+        for (i = 0; i < s->cap; i++)
+            if (s->slot[i][0] != '\0')
+                import_set_add(&g, s->slot[i]);
+        free(s->slot);
+        *s = g;
+    }
+    for (i = 0; k[i] != '\0'; i++)
+        h = (h ^ (unsigned char)k[i]) * 1099511628211ull;
+    for (i = h % s->cap;; i = (i + 1) % s->cap) {
+        if (s->slot[i][0] == '\0') {
+            snprintf(s->slot[i], IMPORT_KEY_MAX, "%s", k);
+            s->n++;
+            return 0;
+        }
+        if (strcmp(s->slot[i], k) == 0)
+            return 1;
+    }
+}
+
+static void
+import_reject(struct import_batch *b, size_t line, const char *reason)
+{
+    size_t need = 64 + strlen(reason);
+
+    if (b->nrejects_len + need > b->rejects_cap) {
+        size_t cap = (b->rejects_cap + need) * 2;
+        char *p = realloc(b->rejects, cap);
+
+        if (p == NULL)
+            return;
+        b->rejects = p;
+        b->rejects_cap = cap;
+    }
+    b->nrejects_len +=
+        (size_t)snprintf(b->rejects + b->nrejects_len, b->rejects_cap - b->nrejects_len,
+                         "line=%zu reason=%s\n", line, reason);
+    b->rejected++;
+}
+
+/* Field i of the kind's columns, trimmed of spaces, into out (cap bytes); its length, or -1
+ * when longer. A column the file lacks is "". */
+static long
+import_field(const struct import *im, const struct csv_record *r, int col, char *out, size_t cap)
+{
+    const char *s;
+    size_t n;
+
+    out[0] = '\0';
+    if (im->idx[col] < 0)
+        return 0;
+    s = r->fields[im->idx[col]];
+    n = r->lens[im->idx[col]];
+    while (n > 0 && (*s == ' ' || *s == '\t'))
+        s++, n--;
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    if (n >= cap)
+        return -1;
+    memcpy(out, s, n);
+    out[n] = '\0';
+    return (long)n;
+}
+
+static int
+import_digits(const char *s, size_t min, size_t max)
+{
+    size_t n = strlen(s);
+
+    return n >= min && n <= max && strspn(s, "0123456789") == n;
+}
+
+/* A name: 1 to 100 characters (VARCHAR(100) counts characters, not bytes). */
+static const char *
+import_name(const char *s, long n)
+{
+    long i, chars = 0;
+
+    if (n == 0)
+        return "missing name";
+    if (n < 0)
+        return "name too long";
+    for (i = 0; i < n; i++)
+        chars += ((unsigned char)s[i] & 0xc0) != 0x80;
+    return chars > 100 ? "name too long" : NULL;
+}
+
+/* A value of a db_row_fn row as a number (0 for NULL) */
+static uint64_t
+import_u64(char **v, unsigned long *lens, unsigned i)
+{
+    uint64_t x = 0;
+
+    if (v[i] != NULL && parse_u64(v[i], lens[i], 0, UINT64_MAX, &x) == -1)
+        x = 0;
+    return x;
+}
+
+/* Columns 1, 2 and 3 of both kinds: the name (char[404]), the phone and the region code. */
+#define IMPORT_NAME 1
+#define IMPORT_PHONE 2
+#define IMPORT_REGION 3
+
+static const char *
+import_person(const struct import *im, const struct csv_record *r, char *name,
+              char msisdn[PARSE_MSISDN_SIZE], char region[16])
+{
+    char raw[40];
+    long nname = import_field(im, r, IMPORT_NAME, name, 404);
+
+    if (import_name(name, nname) != NULL)
+        return import_name(name, nname);
+    if (import_field(im, r, IMPORT_PHONE, raw, sizeof raw) <= 0)
+        return raw[0] == '\0' ? "missing phone" : "bad phone";
+    if (parse_msisdn_id(raw, strlen(raw), msisdn) == -1)
+        return "bad phone";
+    if (import_field(im, r, IMPORT_REGION, region, 16) == 0)
+        return "missing region";
+    if (!import_digits(region, 2, 13))
+        return "unknown region";
+    return NULL;
+}
+
+/* -- KPM: keyed on the PKH number */
+
+enum {
+    KPM_PKH,
+    KPM_NAME = IMPORT_NAME,
+    KPM_PHONE = IMPORT_PHONE,
+    KPM_REGION = IMPORT_REGION,
+    KPM_ASSISTANT,
+    KPM_NIK
+};
+
+static const struct csv_column import_kpm_cols[] = {
+    [KPM_PKH] = {"no_pkh|pkh_number|nomor_pkh|pkh", 1},
+    [KPM_NAME] = {"nama|name|nama_kpm|nama_pengurus", 1},
+    [KPM_PHONE] = {"hp|msisdn|phone|no_hp|nomor_hp|telepon", 1},
+    [KPM_REGION] = {"kode_wilayah|region_code|kode_desa|region", 1},
+    [KPM_ASSISTANT] = {"id_pendamping|assistant_registry_id|assistant_id|pendamping", 1},
+    [KPM_NIK] = {"nik", 0},
+};
+
+static const char *
+import_kpm_row(struct import *im, const struct csv_record *r)
+{
+    char pkh[24], name[404], msisdn[PARSE_MSISDN_SIZE], region[16], asst[36], nik[20];
+    char hex[65] = "", last4[5] = "";
+    const char *why;
+    json_t *row;
+
+    long npkh = import_field(im, r, KPM_PKH, pkh, sizeof pkh);
+
+    if (npkh == 0)
+        return "missing pkh_number";
+    if (npkh < 0 || !import_digits(pkh, 1, 20))
+        return "bad pkh_number";
+    if ((why = import_person(im, r, name, msisdn, region)) != NULL)
+        return why;
+    if (import_field(im, r, KPM_ASSISTANT, asst, sizeof asst) == 0)
+        return "missing assistant";
+    if (asst[0] == '\0' || !parse_id_valid(asst, strlen(asst)))
+        return "unknown assistant";
+    if (import_field(im, r, KPM_NIK, nik, sizeof nik) != 0) {
+        unsigned char mac[crypto_auth_hmacsha256_BYTES];
+        crypto_auth_hmacsha256_state st;
+
+        if (!import_digits(nik, 16, 16))
+            return "NIK not 16 digits";
+        crypto_auth_hmacsha256_init(&st, (const unsigned char *)im->cfg->import.nik_key,
+                                    strlen(im->cfg->import.nik_key));
+        crypto_auth_hmacsha256_update(&st, (const unsigned char *)nik, 16);
+        crypto_auth_hmacsha256_final(&st, mac);
+        sodium_bin2hex(hex, sizeof hex, mac, sizeof mac);
+        memcpy(last4, nik + 12, 4);
+        sodium_memzero(nik, sizeof nik);
+    }
+    if (import_set_add(&im->seen_a, pkh) == 1)
+        return "duplicate pkh_number in the file";
+    if (import_set_add(&im->seen_b, msisdn) == 1)
+        return "duplicate phone in the file";
+    row = json_pack("[I s s s s s s? s?]", (json_int_t)r->line, pkh, name, msisdn, region, asst,
+                    hex[0] ? hex : NULL, last4[0] ? last4 : NULL);
+    if (row == NULL || json_array_append_new(im->b.rows, row) == -1)
+        return "out of memory";
+    return NULL;
+}
+
+#define IMPORT_KPM_TABLE(extra)                                                                    \
+    "JSON_TABLE(?, '$[*]' COLUMNS (n FOR ORDINALITY, line BIGINT UNSIGNED PATH '$[0]',"            \
+    " pkh VARCHAR(20) PATH '$[1]', name VARCHAR(100) PATH '$[2]', msisdn VARCHAR(16) PATH '$[3]'," \
+    " region VARCHAR(13) PATH '$[4]', asst VARCHAR(32) PATH '$[5]', nik CHAR(64) PATH '$[6]',"     \
+    " last4 CHAR(4) PATH '$[7]'" extra ")) j"
+
+/* One row of the check: n, a.id, region known, k.id, k.assistant_id, same, phone taken. */
+static int
+import_kpm_checked(void *arg, char **v, unsigned long *lens, unsigned ncols)
+{
+    struct import_batch *b = arg;
+    uint64_t n = import_u64(v, lens, 0), aid = import_u64(v, lens, 1);
+    uint64_t kid = import_u64(v, lens, 3), kaid = import_u64(v, lens, 4);
+    json_t *row = json_array_get(b->rows, (size_t)n - 1);
+    size_t line = (size_t)json_integer_value(json_array_get(row, 0));
+
+    if (ncols != 7 || row == NULL)
+        return 1;
+    if (aid == 0)
+        import_reject(b, line, "unknown assistant");
+    else if (v[2][0] != '1')
+        import_reject(b, line, "unknown region");
+    else if (v[6][0] == '1')
+        import_reject(b, line, "phone held by another KPM");
+    else if (kid != 0 && v[5] != NULL && v[5][0] == '1')
+        b->unchanged++;
+    else {
+        json_t *w = json_copy(row);
+
+        json_array_append_new(w, json_integer((json_int_t)aid));
+        json_array_append_new(b->accept, w);
+        if (kid == 0)
+            b->inserted++;
+        else
+            b->updated++;
+        if (kid != 0 && kaid != aid)
+            json_array_append(b->moved, json_array_get(row, 1));
+    }
+    return 0;
+}
+
+static void
+import_batch_reset(struct import_batch *b)
+{
+    json_array_clear(b->accept);
+    json_array_clear(b->moved);
+    b->nrejects_len = 0;
+    b->inserted = b->updated = b->unchanged = b->rejected = 0;
+}
+
+/* Runs the JSON array a through sql (whose only parameter it is); nothing when a is empty. */
+static int
+import_exec_json(struct db_conn *c, const char *sql, json_t *a)
+{
+    char *s;
+    struct db_param p;
+    int err;
+
+    if (json_array_size(a) == 0)
+        return 0;
+    if ((s = json_dumps(a, JSON_COMPACT)) == NULL)
+        return KERR_UNAVAILABLE;
+    p = DB_STR(s);
+    err = db_exec(c, sql, &p, 1, NULL, NULL);
+    free(s);
+    return err;
+}
+
+static int
+import_query_json(struct db_conn *c, const char *sql, json_t *a, db_row_fn fn, void *arg)
+{
+    char *s;
+    struct db_param p;
+    int err;
+
+    if ((s = json_dumps(a, JSON_COMPACT)) == NULL)
+        return KERR_UNAVAILABLE;
+    p = DB_STR(s);
+    err = db_query(c, sql, &p, 1, fn, arg);
+    free(s);
+    return err;
+}
+
+static int import_dry;    /* the run writes nothing: the checks only */
+static int import_has_tz; /* the assistants' file has a tz column */
+
+/* The batch, checked against the database, then written in one transaction: the new and
+ * changed KPM, and the open alerts of a KPM given to another assistant moved with her. */
+static int
+import_kpm_work(struct db_conn *c, void *arg)
+{
+    struct import_batch *b = arg;
+    int err;
+
+    db_txn_name(c, "import_kpm");
+    import_batch_reset(b);
+    err = import_query_json(
+        c,
+        "SELECT j.n, a.id, r.code IS NOT NULL, k.id, k.assistant_id,"
+        " k.id IS NOT NULL AND BINARY k.name = BINARY j.name AND k.msisdn = j.msisdn"
+        "  AND k.region_code = j.region AND k.assistant_id = a.id AND (j.nik IS NULL"
+        "  OR (k.nik_hmac = UNHEX(j.nik) AND k.nik_last4 = j.last4)),"
+        " EXISTS (SELECT 1 FROM kpm o WHERE o.msisdn = j.msisdn AND o.pkh_number <> j.pkh)"
+        " FROM " IMPORT_KPM_TABLE("") " LEFT JOIN assistants a ON a.registry_id = j.asst"
+                                      " LEFT JOIN regions r ON r.code = j.region"
+                                      " LEFT JOIN kpm k ON k.pkh_number = j.pkh ORDER BY j.n",
+        b->rows, import_kpm_checked, b);
+    if (err != 0 || import_dry)
+        return err;
+    if ((err = import_exec_json(
+             c,
+             "INSERT INTO kpm (pkh_number, name, msisdn, region_code, assistant_id, nik_hmac,"
+             " nik_last4) SELECT j.pkh, j.name, j.msisdn, j.region, j.aid, UNHEX(j.nik), j.last4"
+             " FROM " IMPORT_KPM_TABLE(
+                 ", aid INT UNSIGNED PATH '$[8]'") " ON DUPLICATE KEY UPDATE"
+                                                   " name = VALUES(name), msisdn = VALUES(msisdn), "
+                                                   "region_code = VALUES(region_code),"
+                                                   " assistant_id = VALUES(assistant_id),"
+                                                   " nik_hmac = COALESCE(VALUES(nik_hmac), "
+                                                   "nik_hmac),"
+                                                   " nik_last4 = COALESCE(VALUES(nik_last4), "
+                                                   "nik_last4)",
+             b->accept)) != 0)
+        return err;
+    return import_exec_json(c,
+                            "UPDATE alerts al JOIN kpm k ON k.id = al.kpm_id"
+                            " JOIN JSON_TABLE(?, '$[*]' COLUMNS (pkh VARCHAR(20) PATH '$')) j"
+                            " ON k.pkh_number = j.pkh SET al.assistant_id = k.assistant_id"
+                            " WHERE al.state IN ('new', 'sent')"
+                            " AND NOT (al.assistant_id <=> k.assistant_id)",
+                            b->moved);
+}
+
+/* -- assistants: keyed on the registry id */
+
+enum { AS_ID, AS_NAME = IMPORT_NAME, AS_PHONE = IMPORT_PHONE, AS_REGION = IMPORT_REGION, AS_TZ };
+
+static const struct csv_column import_assistant_cols[] = {
+    [AS_ID] = {"id_pendamping|registry_id|assistant_registry_id|assistant_id|nip", 1},
+    [AS_NAME] = {"nama|name|nama_pendamping", 1},
+    [AS_PHONE] = {"hp|msisdn|phone|no_hp|nomor_hp|telepon", 1},
+    [AS_REGION] = {"kode_wilayah|region_code|kode_desa|region", 1},
+    [AS_TZ] = {"zona_waktu|tz|timezone|zona", 0},
+};
+
+static const char *
+import_assistant_row(struct import *im, const struct csv_record *r)
+{
+    char id[36], name[404], msisdn[PARSE_MSISDN_SIZE], region[16], tz[8];
+    const char *why;
+    json_t *row;
+
+    if (import_field(im, r, AS_ID, id, sizeof id) == 0)
+        return "missing registry_id";
+    if (id[0] == '\0' || !parse_id_valid(id, strlen(id)))
+        return "bad registry_id";
+    if ((why = import_person(im, r, name, msisdn, region)) != NULL)
+        return why;
+    if (import_field(im, r, AS_TZ, tz, sizeof tz) < 0)
+        return "bad tz";
+    if (im->has_tz && tz[0] == '\0')
+        snprintf(tz, sizeof tz, "WIB");
+    for (char *p = tz; *p; p++)
+        if (*p >= 'a' && *p <= 'z')
+            *p = (char)(*p - 'a' + 'A');
+    if (im->has_tz && strcmp(tz, "WIB") != 0 && strcmp(tz, "WITA") != 0 && strcmp(tz, "WIT") != 0)
+        return "bad tz";
+    if (import_set_add(&im->seen_a, id) == 1)
+        return "duplicate registry_id in the file";
+    if (import_set_add(&im->seen_b, msisdn) == 1)
+        return "duplicate phone in the file";
+    row = json_pack("[I s s s s s?]", (json_int_t)r->line, id, name, msisdn, region,
+                    im->has_tz ? tz : NULL);
+    if (row == NULL || json_array_append_new(im->b.rows, row) == -1)
+        return "out of memory";
+    return NULL;
+}
+
+#define IMPORT_AS_TABLE                                                                            \
+    "JSON_TABLE(?, '$[*]' COLUMNS (n FOR ORDINALITY, line BIGINT UNSIGNED PATH '$[0]',"            \
+    " reg VARCHAR(32) PATH '$[1]', name VARCHAR(100) PATH '$[2]', msisdn VARCHAR(16) PATH '$[3]'," \
+    " region VARCHAR(13) PATH '$[4]', tz VARCHAR(4) PATH '$[5]')) j"
+
+/* One row of the check: n, a.id, region known, holder of the phone, holder has no registry id,
+ * same. A phone held by an assistant without a registry id (made by hand, or before 013) is
+ * hers: the import gives her the registry id. */
+static int
+import_assistant_checked(void *arg, char **v, unsigned long *lens, unsigned ncols)
+{
+    struct import_batch *b = arg;
+    uint64_t n = import_u64(v, lens, 0), aid = import_u64(v, lens, 1), hid = import_u64(v, lens, 3);
+    json_t *row = json_array_get(b->rows, (size_t)n - 1);
+    size_t line = (size_t)json_integer_value(json_array_get(row, 0));
+
+    if (ncols != 6 || row == NULL)
+        return 1;
+    if (v[2][0] != '1')
+        import_reject(b, line, "unknown region");
+    else if (hid != 0 && (aid != 0 ? hid != aid : v[4][0] != '1'))
+        import_reject(b, line, "phone held by another assistant");
+    else if (aid != 0 && v[5] != NULL && v[5][0] == '1')
+        b->unchanged++;
+    else {
+        json_array_append(b->accept, row);
+        if (aid == 0 && hid == 0)
+            b->inserted++;
+        else
+            b->updated++;
+    }
+    return 0;
+}
+
+#define IMPORT_AS_UPSERT                                                                           \
+    "INSERT INTO assistants (registry_id, name, msisdn, region_code, tz)"                          \
+    " SELECT j.reg, j.name, j.msisdn, j.region, COALESCE(j.tz, 'WIB') FROM " IMPORT_AS_TABLE       \
+    " ON DUPLICATE KEY UPDATE registry_id = VALUES(registry_id), name = VALUES(name),"             \
+    " msisdn = VALUES(msisdn), region_code = VALUES(region_code),"
+
+static int
+import_assistant_work(struct db_conn *c, void *arg)
+{
+    struct import_batch *b = arg;
+    int err;
+
+    db_txn_name(c, "import_assistants");
+    import_batch_reset(b);
+    err = import_query_json(
+        c,
+        "SELECT j.n, a.id, r.code IS NOT NULL, h.id, h.registry_id IS NULL,"
+        " BINARY a.name = BINARY j.name AND a.msisdn = j.msisdn AND a.region_code = j.region"
+        " AND (j.tz IS NULL OR a.tz = j.tz)"
+        " FROM " IMPORT_AS_TABLE " LEFT JOIN assistants a ON a.registry_id = j.reg"
+        " LEFT JOIN regions r ON r.code = j.region LEFT JOIN assistants h ON h.msisdn = j.msisdn"
+        " ORDER BY j.n",
+        b->rows, import_assistant_checked, b);
+    if (err != 0 || import_dry)
+        return err;
+    /* a file without a tz column leaves it as it is (WIB for a new assistant) */
+    return import_exec_json(c,
+                            import_has_tz ? IMPORT_AS_UPSERT " tz = VALUES(tz)"
+                                          : IMPORT_AS_UPSERT " tz = assistants.tz",
+                            b->accept);
+}
+
+static const struct import_kind import_kinds[] = {
+    {"kpm", import_kpm_cols, sizeof import_kpm_cols / sizeof *import_kpm_cols, import_kpm_row,
+     import_kpm_work},
+    {"assistants", import_assistant_cols,
+     sizeof import_assistant_cols / sizeof *import_assistant_cols, import_assistant_row,
+     import_assistant_work},
+};
+
+/* -- the command */
+
+static void
+import_done(int err, void *arg)
+{
+    struct import *im = arg;
+
+    im->err = err;
+    im->finished = 1;
+    event_base_loopbreak(im->base);
+}
+
+static int
+import_run_job(struct import *im, db_work_fn work, void *arg)
+{
+    im->finished = 0;
+    im->err = 0;
+    if (db_submit(work, import_done, arg == NULL ? im : arg, import_dry ? 0 : DB_TXN) == -1)
+        return DB_EUNAVAILABLE;
+    while (!im->finished)
+        event_base_dispatch(im->base);
+    return im->err;
+}
+
+/* The job's done callback is import_done on im; work gets the batch. */
+static struct import *import_current;
+
+static int
+import_batch_work(struct db_conn *c, void *arg)
+{
+    (void)arg;
+    return import_current->kind->work(c, &import_current->b);
+}
+
+static double
+import_elapsed(const struct import *im)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - im->t0.tv_sec) + (double)(t.tv_nsec - im->t0.tv_nsec) / 1e9;
+}
+
+static int
+import_flush(struct import *im)
+{
+    int err;
+
+    if (json_array_size(im->b.rows) == 0)
+        return 0;
+    if ((err = import_run_job(im, import_batch_work, NULL)) != 0) {
+        fprintf(stderr,
+                "kabard: import: the database said %d at the batch ending on line %zu"
+                " (nothing of that batch was written)\n",
+                err, im->lines);
+        im->failed = 1;
+        return -1;
+    }
+    if (im->b.nrejects_len > 0)
+        fwrite(im->b.rejects, 1, im->b.nrejects_len, stdout);
+    im->inserted += im->b.inserted;
+    im->updated += im->b.updated;
+    im->unchanged += im->b.unchanged;
+    im->rejected += im->b.rejected;
+    json_array_clear(im->b.rows);
+    fprintf(stderr,
+            "import kind=%s line=%zu inserted=%zu updated=%zu unchanged=%zu rejected=%zu"
+            " elapsed_s=%.1f\n",
+            im->kind->name, im->lines, im->inserted, im->updated, im->unchanged, im->rejected,
+            import_elapsed(im));
+    return 0;
+}
+
+static int
+import_record(void *arg, const struct csv_record *r)
+{
+    struct import *im = arg;
+    const char *why;
+    char err[128];
+
+    im->lines = r->line;
+    if (r->header) {
+        if (csv_header_map(r, im->kind->cols, im->kind->ncols, im->idx, err, sizeof err) == -1) {
+            fprintf(stderr, "kabard: %s: %s\n", im->path, err);
+            im->failed = 2;
+            return 1;
+        }
+        if (strcmp(im->kind->name, "kpm") == 0 && im->idx[KPM_NIK] >= 0 &&
+            im->cfg->import.nik_key[0] == '\0') {
+            fprintf(stderr,
+                    "kabard: %s has a NIK column: set import.nik_key_file in the"
+                    " configuration\n",
+                    im->path);
+            im->failed = 2;
+            return 1;
+        }
+        im->has_tz = strcmp(im->kind->name, "assistants") == 0 && im->idx[AS_TZ] >= 0;
+        import_has_tz = im->has_tz;
+        return 0;
+    }
+    why = r->reject != NULL ? r->reject : im->kind->row(im, r);
+    if (why != NULL) {
+        printf("line=%zu reason=%s\n", r->line, why);
+        im->rejected++;
+        return 0;
+    }
+    if (json_array_size(im->b.rows) >= im->cfg->import.batch_rows && import_flush(im) == -1)
+        return 1;
+    return 0;
+}
+
+static int
+import_audit_work(struct db_conn *c, void *arg)
+{
+    struct import *im = arg;
+    char detail[512];
+    const char *base = strrchr(im->path, '/');
+
+    db_txn_name(c, "import_audit");
+    snprintf(
+        detail, sizeof detail, "file=%.200s inserted=%zu updated=%zu unchanged=%zu rejected=%zu",
+        base != NULL ? base + 1 : im->path, im->inserted, im->updated, im->unchanged, im->rejected);
+    return auth_audit_keyed(c, im->key, "cli",
+                            strcmp(im->kind->name, "kpm") == 0 ? "import.kpm" : "import.assistants",
+                            "import", 0, detail);
+}
+
+static int
+import_usage(void)
+{
+    fprintf(stderr, "usage: kabard -c FILE import kpm|assistants FILE.csv [--dry-run]\n");
+    return 2;
+}
+
+static int
+import_read(struct import *im, FILE *f)
+{
+    static char buf[1 << 18];
+    struct csv_reader *r = csv_new(import_record, im);
+    size_t n;
+    int rc = 0;
+
+    if (r == NULL)
+        return -1;
+    while (rc == 0 && (n = fread(buf, 1, sizeof buf, f)) > 0)
+        rc = csv_feed(r, buf, n);
+    if (rc == 0 && ferror(f)) {
+        fprintf(stderr, "kabard: cannot read %s\n", im->path);
+        im->failed = 1;
+    }
+    if (rc == 0 && !im->failed)
+        rc = csv_finish(r);
+    if (rc == 0 && !im->failed && im->idx[0] == -1 && im->lines == 0) {
+        fprintf(stderr, "kabard: %s: no header row\n", im->path);
+        im->failed = 2;
+    }
+    csv_free(r);
+    if (rc == 0 && !im->failed)
+        import_flush(im);
+    return im->failed ? -1 : 0;
+}
+
+int
+import_cli(const struct config *cfg, int argc, char **argv)
+{
+    static struct import im;
+    FILE *f;
+    size_t k;
+    int i, rc = 1;
+
+    memset(&im, 0, sizeof im);
+    im.cfg = cfg;
+    im.idx[0] = -1;
+    if (argc < 2)
+        return import_usage();
+    for (k = 0; k < sizeof import_kinds / sizeof *import_kinds; k++)
+        if (strcmp(argv[0], import_kinds[k].name) == 0)
+            im.kind = &import_kinds[k];
+    if (im.kind == NULL)
+        return import_usage();
+    im.path = argv[1];
+    for (i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--dry-run") == 0)
+            im.dry_run = 1;
+        else
+            return import_usage();
+    }
+    import_dry = im.dry_run;
+    setvbuf(stdout, NULL, _IOLBF, 0); /* the rejected lines between the progress lines */
+    if ((f = fopen(im.path, "rb")) == NULL) {
+        fprintf(stderr, "kabard: cannot open %s\n", im.path);
+        return 2;
+    }
+    im.b.rows = json_array();
+    im.b.accept = json_array();
+    im.b.moved = json_array();
+    if ((im.base = event_base_new()) == NULL || db_start(im.base, &cfg->db) == -1) {
+        fprintf(stderr, "kabard: cannot start the database client\n");
+        fclose(f);
+        return 1;
+    }
+    import_current = &im;
+    auth_key_new(im.key);
+    clock_gettime(CLOCK_MONOTONIC, &im.t0);
+    if (import_read(&im, f) == 0) {
+        if (!im.dry_run && (i = import_run_job(&im, import_audit_work, &im)) != 0)
+            fprintf(stderr, "kabard: import: the database said %d writing the audit row\n", i);
+        else
+            rc = 0;
+        printf("import=%s inserted=%zu updated=%zu unchanged=%zu rejected=%zu dry_run=%d"
+               " elapsed_s=%.1f\n",
+               im.kind->name, im.inserted, im.updated, im.unchanged, im.rejected, im.dry_run,
+               import_elapsed(&im));
+    } else {
+        rc = im.failed;
+    }
+    fclose(f);
+    db_stop();
+    event_base_free(im.base);
+    json_decref(im.b.rows);
+    json_decref(im.b.accept);
+    json_decref(im.b.moved);
+    free(im.b.rejects);
+    free(im.seen_a.slot);
+    free(im.seen_b.slot);
+    return rc;
+}
