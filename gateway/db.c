@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -54,13 +55,16 @@ struct db_conn {
 #ifdef KABAR_FAULTS
     const char *txn_name; /* db_txn_name(), for the run of the work in progress */
     int cut_next;         /* db_fault() fired: the next statement's answer is lost */
+    int slow_next;        /* slow:POINT fired: the next statement runs until it is stopped */
 #endif
 };
 
 #ifdef KABAR_FAULTS
 static void db_fault_before_execute(struct db_conn *c);
+static int db_fault_slow(struct db_conn *c);
 #else
 #define db_fault_before_execute(c) ((void)(c))
+#define db_fault_slow(c) 0
 #endif
 
 struct db_queue {
@@ -133,6 +137,12 @@ db_is_retryable(int err)
     return 0;
 }
 
+int
+db_is_timeout(int err)
+{
+    return err == ER_STATEMENT_TIMEOUT;
+}
+
 static int
 db_is_link_error(int err)
 {
@@ -168,7 +178,10 @@ static int
 db_conn_open(struct db_conn *c)
 {
     const struct config_db *cfg = &db.cfg;
-    unsigned ct = cfg->connect_timeout, qt = cfg->query_timeout;
+    /* the server stops a statement at query_timeout (error 1969, not retried); the client's own
+     * read timeout, a little later, is only for a server that stopped answering at all */
+    unsigned ct = cfg->connect_timeout, qt = cfg->query_timeout + 5;
+    char init[96];
     my_bool off = 0;
     MYSQL *m;
 
@@ -185,7 +198,9 @@ db_conn_open(struct db_conn *c)
     mysql_options(m, MYSQL_OPT_RECONNECT, &off);
     mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
     /* UTC in the database; the assistants' time zones are applied when rendering */
-    mysql_options(m, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'");
+    snprintf(init, sizeof init, "SET time_zone = '+00:00', max_statement_time = %u",
+             cfg->query_timeout);
+    mysql_options(m, MYSQL_INIT_COMMAND, init);
     if (mysql_real_connect(m, cfg->socket[0] != '\0' ? NULL : cfg->host, cfg->user,
                            cfg->password[0] != '\0' ? cfg->password : NULL, cfg->name, cfg->port,
                            cfg->socket[0] != '\0' ? cfg->socket : NULL, 0) == NULL) {
@@ -309,6 +324,8 @@ db_bind_exec(struct db_conn *c, const char *sql, const struct db_param *p, size_
         }
     }
     db_fault_before_execute(c);
+    if ((err = db_fault_slow(c)) != 0)
+        return err;
     if ((np > 0 && mysql_stmt_bind_param(st, b) != 0) || mysql_stmt_execute(st) != 0) {
         err = (int)mysql_stmt_errno(st);
         metrics_add(METRIC_DB_ERRORS, 1);
@@ -488,6 +505,28 @@ db_fault(struct db_conn *c, const char *point)
 {
     if (c->mysql != NULL && db_fault_fires(FAULT_LINK, point))
         c->cut_next = 1;
+    if (c->mysql != NULL && db_fault_fires(FAULT_SLOW, point))
+        c->slow_next = 1;
+}
+
+/* slow:POINT: a statement that runs until the server stops it, in the next one's place; its
+ * error (1969 at max_statement_time) is the statement's */
+static int
+db_fault_slow(struct db_conn *c)
+{
+    int err;
+
+    if (!c->slow_next)
+        return 0;
+    c->slow_next = 0;
+    /* the server's error may come with the query's answer or after its columns, in the rows */
+    if (mysql_query(c->mysql, "SELECT SLEEP(3600)") == 0)
+        mysql_free_result(mysql_store_result(c->mysql));
+    if ((err = (int)mysql_errno(c->mysql)) == 0)
+        return 0;
+    metrics_add(METRIC_DB_ERRORS, 1);
+    log_error("db_statement_failed", "errno=%d error=\"%s\"", err, mysql_error(c->mysql));
+    return err;
 }
 
 static void
@@ -504,7 +543,8 @@ db_txn_name(struct db_conn *c, const char *name)
 {
     c->txn_name = name;
     if (name == NULL)
-        c->cut_next = 0; /* a new run: a cut no statement took does not carry over */
+        c->cut_next = c->slow_next =
+            0; /* a new run: a fault no statement took does not carry over */
 }
 
 /* After a COMMIT that succeeded: 0, or 2013 with the link cut when commit_lost:NAME fires. */

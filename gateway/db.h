@@ -105,6 +105,8 @@ int db_exec(struct db_conn *c, const char *sql, const struct db_param *p, size_t
 int db_query(struct db_conn *c, const char *sql, const struct db_param *p, size_t np, db_row_fn fn,
              void *arg);
 int db_is_retryable(int err);
+/* 1 when err says the server stopped a statement at db.query_timeout (max_statement_time) */
+int db_is_timeout(int err);
 
 /*
  * Fault injection, for the tests: compiled only by ./configure --enable-faults (which defines
@@ -122,6 +124,9 @@ int db_is_retryable(int err);
  *                    then its link is cut and db_run sees 2013, as if the COMMIT's answer had
  *                    been lost: the work is re-run after a commit that happened, which every
  *                    DB_TXN job must survive.
+ *   slow:POINT       db_fault(c, "POINT") makes the next statement one that never ends on the
+ *                    server (SELECT SLEEP(3600) runs in its place), so that db.query_timeout
+ *                    (the session's max_statement_time) stops it with error 1969.
  * Each firing logs "fault_fired point=KIND:NAME n=N" (N counts that entry's firings).
  */
 #ifdef KABAR_FAULTS

@@ -6,6 +6,7 @@
 static const char *const fault_kinds[] = {
     [FAULT_LINK] = "link",
     [FAULT_COMMIT_LOST] = "commit_lost",
+    [FAULT_SLOW] = "slow",
 };
 
 const char *
@@ -36,7 +37,7 @@ fault_parse_one(const char *e, size_t len, struct fault_spec *f, char *err, size
             memcmp(e, fault_kinds[k], (size_t)(colon - e)) == 0)
             break;
     if (k == sizeof fault_kinds / sizeof fault_kinds[0]) {
-        parse_seterr(err, errlen, "kind is not link or commit_lost");
+        parse_seterr(err, errlen, "kind is not link, commit_lost or slow");
         return -1;
     }
     f->kind = (enum fault_kind)k;

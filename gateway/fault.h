@@ -16,6 +16,7 @@
 enum fault_kind {
     FAULT_LINK,        /* link:POINT, a db_fault() in a work function */
     FAULT_COMMIT_LOST, /* commit_lost:TXN, a DB_TXN job named by db_txn_name() */
+    FAULT_SLOW,        /* slow:POINT, a db_fault() in a work function */
 };
 
 struct fault_spec {
@@ -26,7 +27,7 @@ struct fault_spec {
 };
 
 /*
- * "KIND:NAME=TIMES[@SKIP]" entries separated by ',' (no spaces): KIND is link or commit_lost,
+ * "KIND:NAME=TIMES[@SKIP]" entries separated by ',' (no spaces): KIND is link, commit_lost or slow,
  * NAME 1-47 of [a-z0-9_], TIMES 1-1000000, SKIP 0-1000000. The same KIND:NAME twice, an empty
  * entry or more than max entries is an error; an empty string arms nothing. Returns the number
  * of entries written to out, or -1 with the reason in err.
@@ -34,7 +35,7 @@ struct fault_spec {
 int fault_parse(const char *s, size_t len, struct fault_spec *out, size_t max, char *err,
                 size_t errlen);
 
-/* "link" or "commit_lost" */
+/* "link", "commit_lost" or "slow" */
 const char *fault_kind_name(enum fault_kind kind);
 
 #endif

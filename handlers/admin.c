@@ -324,6 +324,12 @@ admin_done(int err, void *arg)
     static const char unavailable[] =
         "<!doctype html><title>Kabar</title><p>Basis data sedang tidak tersedia. "
         "Coba lagi sebentar. / The database is unavailable. Try again shortly.</p>\n";
+    /* a statement stopped at db.query_timeout: the page, not the database, is the trouble */
+    static const char timeout[] =
+        "<!doctype html><title>Kabar</title><p id=\"query-timeout\">Halaman ini terlalu lama "
+        "disiapkan dan dihentikan (db.query_timeout). Persempit filter atau coba lagi nanti. / "
+        "This page took too long to prepare and was stopped (db.query_timeout). Narrow the "
+        "filter or try again later.</p>\n";
     struct admin_job *j = arg;
     struct http_req *r = j->r;
     void (*stream)(struct admin_job *) = j->stream;
@@ -338,6 +344,14 @@ admin_done(int err, void *arg)
     if (j->page == admin_do_login)
         admin_logins--;
     admin_headers(r, 1);
+    if (err != 0 && db_is_timeout(err)) {
+        log_warn("admin_query_timeout", "req=%llu err=%d timeout_s=%u", (unsigned long long)r->id,
+                 err, j->cfg->db.query_timeout);
+        http_add_header(r, "Retry-After", "5");
+        http_reply(r, 503, "text/html; charset=utf-8", timeout, sizeof timeout - 1);
+        admin_job_free(j);
+        return;
+    }
     if (err != 0) {
         log_warn("admin_db_error", "req=%llu err=%d", (unsigned long long)r->id, err);
         http_add_header(r, "Retry-After", "5");

@@ -563,6 +563,7 @@ admin_page_dashboard(struct db_conn *c, struct admin_job *j)
     const char *lp[12];
     int err;
 
+    db_fault(c, "admin_dashboard");
     admin_head(j, L(j, "Dasbor", "Dashboard"), "dashboard");
     out(j, "<section class=\"figures\">");
     if ((err = admin_dashboard_week(c, j)) != 0 || (err = admin_dashboard_running(c, j)) != 0 ||

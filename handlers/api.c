@@ -481,8 +481,8 @@ static const char *const api_graduation_cols[] = {"id",
 
 #define API_GRADUATION_LIST                                                                        \
     API_GRADUATION_COLUMNS                                                                         \
-        ", " ADMIN_ACTOR_NAME("g.decided_by_type", "g.decided_by_id") ", " ADMIN_ACTOR_NAME(       \
-            "g.revoked_by_type", "g.revoked_by_id") API_GRADUATION_FROM
+    ", " ADMIN_ACTOR_NAME("g.decided_by_type", "g.decided_by_id") ", " ADMIN_ACTOR_NAME(           \
+        "g.revoked_by_type", "g.revoked_by_id") API_GRADUATION_FROM
 
 /* graduation gid as the answer, with this status */
 static int
@@ -825,7 +825,14 @@ api_done(int err, void *arg)
 
     http_add_header(r, "Cache-Control", "no-store");
     http_add_header(r, "X-Content-Type-Options", "nosniff");
-    if (err != 0) {
+    if (err != 0 && db_is_timeout(err)) {
+        log_warn("api_query_timeout", "req=%llu err=%d timeout_s=%u", (unsigned long long)r->id,
+                 err, j->cfg->db.query_timeout);
+        http_add_header(r, "Retry-After", "5");
+        http_reply_json(r, 503,
+                        "{\"error\":\"the query took longer than db.query_timeout and was "
+                        "stopped; narrow the filter or try again later\"}\n");
+    } else if (err != 0) {
         log_warn("api_db_error", "req=%llu err=%d", (unsigned long long)r->id, err);
         http_add_header(r, "Retry-After", "5");
         http_reply_json(r, 503, "{\"error\":\"database unavailable, try again shortly\"}\n");

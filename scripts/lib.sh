@@ -77,6 +77,7 @@ free_port() {
 }
 
 # kabar_mariadb_start VAR: initialise (first time) and start a private server in VAR/mysql.
+# KABAR_MARIADB_OPTS: more server options, after ours (scripts/bench-scale: a bigger buffer pool)
 kabar_mariadb_start() {
   local var=$1 port user=root
   [ "$(id -u)" -eq 0 ] || user=$(id -un)
@@ -100,6 +101,7 @@ kabar_mariadb_start() {
 mariadbd --no-defaults --datadir=$var/mysql --socket=$var/mysql.sock --port=$port
 --bind-address=127.0.0.1 --pid-file=$var/mysqld.pid --log-error=$var/mysql.err --user=$user
 --skip-name-resolve --innodb-buffer-pool-size=256M --innodb-log-file-size=256M --max-connections=500
+${KABAR_MARIADB_OPTS:-}
 CMD
   # its own session, so that Ctrl-C on the demo reaches kabard and not the database
   # shellcheck disable=SC2046

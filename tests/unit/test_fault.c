@@ -43,6 +43,15 @@ START_TEST(several_entries_with_a_skip)
 }
 END_TEST
 
+START_TEST(a_slow_point)
+{
+    ck_assert_int_eq(parse("slow:admin_dashboard=1"), 1);
+    ck_assert_int_eq(f[0].kind, FAULT_SLOW);
+    ck_assert_str_eq(f[0].name, "admin_dashboard");
+    ck_assert_str_eq(fault_kind_name(f[0].kind), "slow");
+}
+END_TEST
+
 START_TEST(one_name_may_have_both_kinds)
 {
     ck_assert_int_eq(parse("link:x=1,commit_lost:x=1"), 2);
@@ -147,6 +156,7 @@ fault_suite(void)
     tcase_add_test(tc, empty_arms_nothing);
     tcase_add_test(tc, one_link_point);
     tcase_add_test(tc, several_entries_with_a_skip);
+    tcase_add_test(tc, a_slow_point);
     tcase_add_test(tc, one_name_may_have_both_kinds);
     tcase_add_test(tc, limits_are_inclusive);
     tcase_add_test(tc, malformed_is_refused_with_a_reason);
