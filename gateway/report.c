@@ -32,6 +32,21 @@ static const char *const report_business_ids_sql[DB_BATCH_SIZES] =
                  " WHERE (channel, session_id) IN (",
                  "(?, ?)", ")");
 
+/* kpm.last_report_at follows the reports saved (migration 014), in their transaction: the
+ * latest created_at of the given reports per KPM, never moved back by a late commit */
+static const char *const report_last_at_sql[DB_BATCH_SIZES] = DB_BATCH_SQL(
+    "UPDATE kpm k JOIN (SELECT kpm_id, MAX(created_at) m FROM business_reports WHERE id IN (", "?",
+    ") GROUP BY kpm_id) b ON b.kpm_id = k.id"
+    " SET k.last_report_at = GREATEST(COALESCE(k.last_report_at, b.m), b.m)");
+
+static int
+report_last_at(struct db_conn *c, uint64_t id)
+{
+    struct db_param p[] = {DB_U64(id)};
+
+    return id == 0 ? 0 : db_exec(c, report_last_at_sql[0], p, 1, NULL, NULL);
+}
+
 static void
 report_answer(struct report_num *n, const struct dialog_session *ds, const char *field)
 {
@@ -230,7 +245,7 @@ report_save_checkin(struct db_conn *c, struct report *r)
                                             " FROM_UNIXTIME(? / 1000), 'checkin')"
                                             " ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)",
                        p, REPORT_BUSINESS_PARAMS, NULL, &r->id)) != 0 ||
-        !r->topic.have)
+        (err = report_last_at(c, r->id)) != 0 || !r->topic.have)
         return err;
     id = r->id;
     err = report_save_help(c, r);
@@ -275,6 +290,8 @@ report_save_exit_survey(struct db_conn *c, struct report *r)
         r->id = 0;
         return err;
     }
+    if ((err = report_last_at(c, r->id)) != 0)
+        return err;
     return db_exec(c, "UPDATE kpm SET exit_survey_at = NOW(3) WHERE id = ?", u, 1, NULL, NULL);
 }
 
@@ -301,11 +318,14 @@ int
 report_save(struct db_conn *c, struct report *r)
 {
     struct db_param p[REPORT_BUSINESS_PARAMS];
+    int err;
 
     switch (r->kind) {
     case REPORT_BUSINESS:
         report_business_params(r, p);
-        return db_exec(c, report_business_sql, p, REPORT_BUSINESS_PARAMS, NULL, &r->id);
+        if ((err = db_exec(c, report_business_sql, p, REPORT_BUSINESS_PARAMS, NULL, &r->id)) != 0)
+            return err;
+        return report_last_at(c, r->id);
     case REPORT_ATTENDANCE:
         return report_save_attendance(c, r);
     case REPORT_HELP:
@@ -375,5 +395,7 @@ report_save_business(struct db_conn *c, struct report *const *r, size_t n)
     for (i = 0; i < n; i++)
         if (r[i]->id == 0)
             return ER_NO_REFERENCED_ROW; /* cannot happen after the insert: say so loudly */
-    return 0;
+    for (i = 0; i < rows; i++)
+        p[i] = DB_U64(r[i < n ? i : n - 1]->id);
+    return db_exec(c, report_last_at_sql[k], p, rows, NULL, NULL);
 }

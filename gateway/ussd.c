@@ -456,6 +456,7 @@ ussd_save_batch(struct db_conn *c, void **items, size_t n)
     struct report *reps[DB_BATCH_MAX];
     size_t i;
 
+    db_txn_name(c, "ussd_save_batch");
     for (i = 0; i < n && i < DB_BATCH_MAX; i++)
         reps[i] = &((struct ussd_save *)items[i])->rep;
     return report_save_business(c, reps, i);
@@ -1017,7 +1018,8 @@ ussd_start(struct event_base *base, struct config *cfg)
     ussd_session_limits(cfg);
     db_batcher_init(&ussd.loads, ussd_load_batch, ussd_load_done, DB_BATCH_MAX, 0);
     db_batcher_init(&ussd.details, ussd_load_batch, ussd_load_done, DB_BATCH_MAX, 0);
-    db_batcher_init(&ussd.saves, ussd_save_batch, ussd_save_done, DB_BATCH_MAX, 0);
+    /* a transaction: the reports and their KPM's last_report_at commit together */
+    db_batcher_init(&ussd.saves, ussd_save_batch, ussd_save_done, DB_BATCH_MAX, DB_TXN);
     ussd.flush_ev = event_new(base, -1, EV_PERSIST, ussd_flush_tick, NULL);
     ussd.sweep_ev = event_new(base, -1, EV_PERSIST, ussd_sweep_tick, NULL);
     if (ussd_session_start(base) == -1 || ussd.flush_ev == NULL || ussd.sweep_ev == NULL ||

@@ -130,4 +130,8 @@ ON DUPLICATE KEY UPDATE
     outcome_by = NULL, outcome_note = NULL;
 
 DROP TEMPORARY TABLE demo_grad;
+-- kpm.last_report_at follows the reports above (migration 014; kabard sets it as it saves).
+UPDATE kpm k JOIN (SELECT kpm_id, MAX(created_at) m FROM business_reports GROUP BY kpm_id) b
+    ON b.kpm_id = k.id SET k.last_report_at = b.m;
+
 COMMIT;

@@ -507,4 +507,8 @@ ON DUPLICATE KEY UPDATE
     provider_msg_id = VALUES(provider_msg_id), last_error = NULL, segments = VALUES(segments),
     encoding = VALUES(encoding), created_at = VALUES(created_at), updated_at = VALUES(updated_at);
 
+-- kpm.last_report_at follows the reports above (migration 014; kabard sets it as it saves).
+UPDATE kpm k JOIN (SELECT kpm_id, MAX(created_at) m FROM business_reports GROUP BY kpm_id) b
+    ON b.kpm_id = k.id SET k.last_report_at = b.m;
+
 COMMIT;

@@ -330,6 +330,7 @@ class Data:
                      "'sms', 1 + s.seq MOD 4, 1, 1000 * s.seq, 1, '{}', '', "
                      "NOW(3) - INTERVAL s.seq SECOND FROM seq_1_to_%d s"
                      % (kpm, kpm, sq(CHANNEL), sq("%s-%s-" % (self.tag, prefix)), n))
+        self.env.sync_last_report([kpm])
 
     def alert(self, kpm, assistant=1, rule="silent", state="new"):
         key = "%s:%s" % (self.tag, self.sid())

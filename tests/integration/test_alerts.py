@@ -66,6 +66,7 @@ def clean(env, kpms):
     env.sql("DELETE FROM alerts WHERE kpm_id IN (%s)" % ids)
     env.sql("DELETE FROM business_reports WHERE kpm_id IN (%s)" % ids)
     env.sql("DELETE FROM attendance_reports WHERE kpm_id IN (%s)" % ids)
+    env.sync_last_report(kpms)
 
 
 def report(env, kpm, status, revenue, at):
@@ -73,6 +74,7 @@ def report(env, kpm, status, revenue, at):
             " revenue, workers, answers, input_path, created_at) SELECT id, msisdn, 'test',"
             " CONCAT('t-', UUID()), 'ussd', %d, %s, 1, '{}', '', '%s' FROM kpm WHERE id = %d"
             % (status, "NULL" if revenue is None else revenue, at, kpm))
+    env.sync_last_report([kpm])
 
 
 def alerts_of(env, kpm, rule):

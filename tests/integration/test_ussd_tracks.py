@@ -45,6 +45,7 @@ class TrackData(Data):
                          "DELETE FROM ussd_drafts WHERE kpm_id IN (%s); "
                          "DELETE FROM audit_log WHERE target_type = 'kpm' AND target_id IN (%s)"
                          % (ids, ids, ids, ids, ids))
+            self.env.sync_last_report(self.kpms)
         Data.cleanup(self)
 
 
