@@ -299,3 +299,46 @@ def test_import_in_small_batches_with_progress(env):
                           % ",".join(sq(x) for x in pkhs)) == "5"
     finally:
         cleanup(env, regs, pkhs)
+
+
+def test_import_kube_trainings_and_enrolments_keyed_on_their_codes(env):
+    k = conf(env)
+    regs, ids = make_assistants(env, k, 1)
+    tag = rand_tag(6).upper()
+    kube, tr = "KB-" + tag, "TR-" + tag
+    pkhs = [pkh() for _ in range(2)]
+    kpm = "no_pkh,nama,hp,kode_wilayah,id_pendamping\n" + "".join(
+        "%s,Ibu %d,%s,%s,%s\n" % (x, i, phone(), DESA, regs[0]) for i, x in enumerate(pkhs))
+    try:
+        assert run_import(env, k, "kpm", kpm).count("inserted") == 2
+        res = run_import(env, k, "kube", "kode_kube;nama;kode_wilayah\n%s;Kube Mawar;%s\n"
+                         "%s;Kube Lain;3299999999\n%s;Lagi;%s\n" % (kube, DESA, kube + "X", kube, DESA))
+        assert res.rejects == {3: "unknown region", 4: "duplicate code in the file"}, res
+        assert env.sql("SELECT name, region_code FROM kube_groups WHERE code = %s" % sq(kube)) == \
+            [["Kube Mawar", DESA]]
+        trains = ("kode_pelatihan,judul,tanggal,jam,tempat,kode_wilayah,kode_hadir,tanggal_selesai\n"
+                  "%s,Pembukuan,2030-03-04,08:30,Balai Desa,%s,4821,2030-03-05\n"
+                  "%s,Salah,2030-02-30,,Aula,%s,4822,\n"
+                  "%s,Pendek,2030-03-04,,Aula,%s,48,\n") % (tr, DESA, tr + "B", DESA, tr + "C", DESA)
+        res = run_import(env, k, "trainings", trains)
+        assert res.rejects == {3: "bad date", 4: "bad attendance_code"} and res.count("inserted") == 1, res
+        # WIB in the file, UTC in the table
+        assert env.sql("SELECT starts_at, ends_at, attendance_code FROM trainings WHERE code = %s"
+                       % sq(tr)) == [["2030-03-04 01:30:00", "2030-03-05 01:30:00", "4821"]]
+        again = run_import(env, k, "trainings", trains.replace("Balai Desa", "Aula Kecamatan"))
+        assert (again.count("updated"), again.count("unchanged")) == (1, 0), again
+        enrol = ("kode_pelatihan,no_pkh\n" + "".join("%s,%s\n" % (tr, x) for x in pkhs)
+                 + "%s,%s\n%s,123\n%s,%s\n" % (tr + "Z", pkhs[0], tr, tr, pkhs[0]))
+        res = run_import(env, k, "enrolments", enrol)
+        assert res.rejects == {4: "unknown training", 5: "unknown KPM",
+                               6: "duplicate enrolment in the file"}, res
+        assert res.count("inserted") == 2, res
+        assert env.scalar("SELECT COUNT(*) FROM enrollments e JOIN trainings t ON t.id = e.training_id"
+                          " WHERE t.code = %s" % sq(tr)) == "2"
+        again = run_import(env, k, "enrolments", enrol)
+        assert (again.count("inserted"), again.count("unchanged")) == (0, 2), again
+        assert len(audit_rows(env, "import.enrolments")) >= 2
+    finally:
+        env.sql("DELETE FROM trainings WHERE code = %s; DELETE FROM kube_groups WHERE code = %s"
+                % (sq(tr), sq(kube)))
+        cleanup(env, regs, pkhs)
