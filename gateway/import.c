@@ -275,7 +275,8 @@ import_kpm_row(struct import *im, const struct csv_record *r)
 #define IMPORT_KPM_TABLE(extra)                                                                    \
     "JSON_TABLE(?, '$[*]' COLUMNS (n FOR ORDINALITY, line BIGINT UNSIGNED PATH '$[0]',"            \
     " pkh VARCHAR(20) PATH '$[1]', name VARCHAR(100) PATH '$[2]', msisdn VARCHAR(16) PATH '$[3]'," \
-    " region VARCHAR(13) PATH '$[4]', asst VARCHAR(32) PATH '$[5]', nik CHAR(64) PATH '$[6]',"     \
+    " region VARCHAR(13) PATH '$[4]', asst VARCHAR(32) CHARACTER SET ascii PATH '$[5]', nik "      \
+    "CHAR(64) PATH '$[6]',"                                                                        \
     " last4 CHAR(4) PATH '$[7]'" extra ")) j"
 
 /* One row of the check: n, a.id, region known, k.id, k.assistant_id, same, phone taken. */
@@ -452,7 +453,8 @@ import_assistant_row(struct import *im, const struct csv_record *r)
 
 #define IMPORT_AS_TABLE                                                                            \
     "JSON_TABLE(?, '$[*]' COLUMNS (n FOR ORDINALITY, line BIGINT UNSIGNED PATH '$[0]',"            \
-    " reg VARCHAR(32) PATH '$[1]', name VARCHAR(100) PATH '$[2]', msisdn VARCHAR(16) PATH '$[3]'," \
+    " reg VARCHAR(32) CHARACTER SET ascii PATH '$[1]', name VARCHAR(100) PATH '$[2]', msisdn "     \
+    "VARCHAR(16) PATH '$[3]',"                                                                     \
     " region VARCHAR(13) PATH '$[4]', tz VARCHAR(4) PATH '$[5]')) j"
 
 /* One row of the check: n, a.id, region known, holder of the phone, holder has no registry id,
@@ -601,7 +603,8 @@ import_kube_row(struct import *im, const struct csv_record *r)
 }
 
 #define IMPORT_KUBE_TABLE                                                                          \
-    "JSON_TABLE(?, '$[*]' COLUMNS (n FOR ORDINALITY, code VARCHAR(32) PATH '$[1]',"                \
+    "JSON_TABLE(?, '$[*]' COLUMNS (n FOR ORDINALITY, code VARCHAR(32) CHARACTER SET ascii PATH "   \
+    "'$[1]',"                                                                                      \
     " name VARCHAR(100) PATH '$[2]', region VARCHAR(13) PATH '$[3]')) j"
 
 static int
@@ -684,7 +687,8 @@ import_training_row(struct import *im, const struct csv_record *r)
 }
 
 #define IMPORT_TR_TABLE                                                                            \
-    "JSON_TABLE(?, '$[*]' COLUMNS (n FOR ORDINALITY, code VARCHAR(16) PATH '$[1]',"                \
+    "JSON_TABLE(?, '$[*]' COLUMNS (n FOR ORDINALITY, code VARCHAR(16) CHARACTER SET ascii PATH "   \
+    "'$[1]',"                                                                                      \
     " title VARCHAR(100) PATH '$[2]', starts VARCHAR(16) PATH '$[3]',"                             \
     " place VARCHAR(100) PATH '$[4]', region VARCHAR(13) PATH '$[5]', att VARCHAR(8) PATH '$[6]'," \
     " ends VARCHAR(16) PATH '$[7]')) j"
@@ -784,7 +788,8 @@ import_enrolment_work(struct db_conn *c, void *arg)
     err = import_query_json(
         c,
         "SELECT j.n, t.id, k.id, e.kpm_id IS NOT NULL FROM JSON_TABLE(?, '$[*]' COLUMNS"
-        " (n FOR ORDINALITY, code VARCHAR(16) PATH '$[1]', pkh VARCHAR(20) PATH '$[2]')) j"
+        " (n FOR ORDINALITY, code VARCHAR(16) CHARACTER SET ascii PATH '$[1]', pkh VARCHAR(20) "
+        "PATH '$[2]')) j"
         " LEFT JOIN trainings t ON t.code = j.code LEFT JOIN kpm k ON k.pkh_number = j.pkh"
         " LEFT JOIN enrollments e ON e.training_id = t.id AND e.kpm_id = k.id ORDER BY j.n",
         b->rows, import_enrolment_checked, b);
