@@ -1,5 +1,5 @@
 /*
- * kabard -c FILE import kpm|assistants FILE.csv [--dry-run]
+ * kabard -c FILE import kpm|assistants|kube|trainings|enrolments FILE.csv [--dry-run]
  *     reads a district registry's CSV export (csv.c) and writes its rows, keyed on the
  *     registry's own ids (a KPM's PKH number, an assistant's registry id), so that a second
  *     import of the same file changes nothing. A row that cannot be taken is printed as
@@ -275,7 +275,8 @@ import_kpm_row(struct import *im, const struct csv_record *r)
 #define IMPORT_KPM_TABLE(extra)                                                                    \
     "JSON_TABLE(?, '$[*]' COLUMNS (n FOR ORDINALITY, line BIGINT UNSIGNED PATH '$[0]',"            \
     " pkh VARCHAR(20) PATH '$[1]', name VARCHAR(100) PATH '$[2]', msisdn VARCHAR(16) PATH '$[3]'," \
-    " region VARCHAR(13) PATH '$[4]', asst VARCHAR(32) PATH '$[5]', nik CHAR(64) PATH '$[6]',"     \
+    " region VARCHAR(13) PATH '$[4]', asst VARCHAR(32) CHARACTER SET ascii PATH '$[5]', nik "      \
+    "CHAR(64) PATH '$[6]',"                                                                        \
     " last4 CHAR(4) PATH '$[7]'" extra ")) j"
 
 /* One row of the check: n, a.id, region known, k.id, k.assistant_id, same, phone taken. */
@@ -452,7 +453,8 @@ import_assistant_row(struct import *im, const struct csv_record *r)
 
 #define IMPORT_AS_TABLE                                                                            \
     "JSON_TABLE(?, '$[*]' COLUMNS (n FOR ORDINALITY, line BIGINT UNSIGNED PATH '$[0]',"            \
-    " reg VARCHAR(32) PATH '$[1]', name VARCHAR(100) PATH '$[2]', msisdn VARCHAR(16) PATH '$[3]'," \
+    " reg VARCHAR(32) CHARACTER SET ascii PATH '$[1]', name VARCHAR(100) PATH '$[2]', msisdn "     \
+    "VARCHAR(16) PATH '$[3]',"                                                                     \
     " region VARCHAR(13) PATH '$[4]', tz VARCHAR(4) PATH '$[5]')) j"
 
 /* One row of the check: n, a.id, region known, holder of the phone, holder has no registry id,
@@ -516,12 +518,303 @@ import_assistant_work(struct db_conn *c, void *arg)
                             b->accept);
 }
 
+/* -- KUBE groups and trainings: keyed on their code; the check's row is n, the id of the row
+ * with the code, whether the region is known, and whether nothing would change */
+
+static int
+import_coded_checked(void *arg, char **v, unsigned long *lens, unsigned ncols)
+{
+    struct import_batch *b = arg;
+    uint64_t n = import_u64(v, lens, 0), id = import_u64(v, lens, 1);
+    json_t *row = json_array_get(b->rows, (size_t)n - 1);
+    size_t line = (size_t)json_integer_value(json_array_get(row, 0));
+
+    if (ncols != 4 || row == NULL)
+        return 1;
+    if (v[2][0] != '1')
+        import_reject(b, line, "unknown region");
+    else if (id != 0 && v[3] != NULL && v[3][0] == '1')
+        b->unchanged++;
+    else {
+        json_array_append(b->accept, row);
+        if (id == 0)
+            b->inserted++;
+        else
+            b->updated++;
+    }
+    return 0;
+}
+
+/* The check, then (unless a dry run) the upsert, each reading the batch through JSON_TABLE. */
+static int
+import_coded_run(struct db_conn *c, struct import_batch *b, const char *check, const char *upsert)
+{
+    int err;
+
+    import_batch_reset(b);
+    err = import_query_json(c, check, b->rows, import_coded_checked, b);
+    if (err != 0 || import_dry)
+        return err;
+    return import_exec_json(c, upsert, b->accept);
+}
+
+/* A code: 2 to 16 letters, digits or dashes (as the trainings page takes it) */
+static int
+import_code_ok(const char *s)
+{
+    size_t n = strlen(s);
+
+    return n >= 2 && n <= 16 &&
+           strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-") == n;
+}
+
+enum { KUBE_CODE, KUBE_NAME, KUBE_REGION };
+
+static const struct csv_column import_kube_cols[] = {
+    [KUBE_CODE] = {"kode_kube|kube_code|code", 1},
+    [KUBE_NAME] = {"nama|name|nama_kube", 1},
+    [KUBE_REGION] = {"kode_wilayah|region_code|kode_desa|region", 1},
+};
+
+static const char *
+import_kube_row(struct import *im, const struct csv_record *r)
+{
+    char code[36], name[404], region[16];
+    long n;
+    json_t *row;
+
+    if (import_field(im, r, KUBE_CODE, code, sizeof code) == 0)
+        return "missing code";
+    if (!import_code_ok(code))
+        return "bad code";
+    n = import_field(im, r, KUBE_NAME, name, sizeof name);
+    if (import_name(name, n) != NULL)
+        return import_name(name, n);
+    if (import_field(im, r, KUBE_REGION, region, sizeof region) == 0)
+        return "missing region";
+    if (!import_digits(region, 2, 13))
+        return "unknown region";
+    if (import_set_add(&im->seen_a, code) == 1)
+        return "duplicate code in the file";
+    row = json_pack("[I s s s]", (json_int_t)r->line, code, name, region);
+    if (row == NULL || json_array_append_new(im->b.rows, row) == -1)
+        return "out of memory";
+    return NULL;
+}
+
+#define IMPORT_KUBE_TABLE                                                                          \
+    "JSON_TABLE(?, '$[*]' COLUMNS (n FOR ORDINALITY, code VARCHAR(32) CHARACTER SET ascii PATH "   \
+    "'$[1]',"                                                                                      \
+    " name VARCHAR(100) PATH '$[2]', region VARCHAR(13) PATH '$[3]')) j"
+
+static int
+import_kube_work(struct db_conn *c, void *arg)
+{
+    db_txn_name(c, "import_kube");
+    return import_coded_run(
+        c, arg,
+        "SELECT j.n, g.id, r.code IS NOT NULL, BINARY g.name = BINARY j.name"
+        " AND g.region_code = j.region FROM " IMPORT_KUBE_TABLE
+        " LEFT JOIN kube_groups g ON g.code = j.code LEFT JOIN regions r ON r.code = j.region"
+        " ORDER BY j.n",
+        "INSERT INTO kube_groups (code, name, region_code) SELECT j.code, j.name, j.region"
+        " FROM " IMPORT_KUBE_TABLE " ON DUPLICATE KEY UPDATE name = VALUES(name),"
+        " region_code = VALUES(region_code)");
+}
+
+enum { TR_CODE, TR_TITLE, TR_DATE, TR_TIME, TR_PLACE, TR_REGION, TR_ATTEND, TR_END };
+
+static const struct csv_column import_training_cols[] = {
+    [TR_CODE] = {"kode_pelatihan|training_code|code", 1},
+    [TR_TITLE] = {"judul|title|nama_pelatihan", 1},
+    [TR_DATE] = {"tanggal|date|start_date|tanggal_mulai", 1},
+    [TR_TIME] = {"jam|time|start_time|jam_mulai", 0},
+    [TR_PLACE] = {"tempat|place|lokasi", 1},
+    [TR_REGION] = {"kode_wilayah|region_code|kode_desa|region", 1},
+    [TR_ATTEND] = {"kode_hadir|attendance_code", 1},
+    [TR_END] = {"tanggal_selesai|end_date", 0},
+};
+
+/* A training's dates and time are WIB, the ministry's clock, as on the trainings page. */
+static const char *
+import_training_row(struct import *im, const struct csv_record *r)
+{
+    char code[36], title[404], date[16], tm[8], place[404], region[16], att[12], end[16];
+    char starts[24], ends[24];
+    uint32_t d, e;
+    uint64_t h, m;
+    long n;
+    json_t *row;
+
+    if (import_field(im, r, TR_CODE, code, sizeof code) == 0)
+        return "missing code";
+    if (!import_code_ok(code))
+        return "bad code";
+    n = import_field(im, r, TR_TITLE, title, sizeof title);
+    if (n == 0 || import_name(title, n) != NULL)
+        return n == 0 ? "missing title" : "title too long";
+    if (import_field(im, r, TR_DATE, date, sizeof date) < 0 ||
+        parse_date(date, strlen(date), &d) == -1)
+        return "bad date";
+    if (import_field(im, r, TR_TIME, tm, sizeof tm) < 0)
+        return "bad time";
+    if (tm[0] == '\0')
+        snprintf(tm, sizeof tm, "09:00");
+    if (strlen(tm) != 5 || tm[2] != ':' || parse_u64(tm, 2, 0, 23, &h) == -1 ||
+        parse_u64(tm + 3, 2, 0, 59, &m) == -1)
+        return "bad time";
+    n = import_field(im, r, TR_PLACE, place, sizeof place);
+    if (n == 0 || import_name(place, n) != NULL)
+        return n == 0 ? "missing place" : "place too long";
+    if (import_field(im, r, TR_REGION, region, sizeof region) == 0)
+        return "missing region";
+    if (!import_digits(region, 2, 13))
+        return "unknown region";
+    if (import_field(im, r, TR_ATTEND, att, sizeof att) < 0 || !import_digits(att, 4, 8))
+        return "bad attendance_code";
+    if (import_field(im, r, TR_END, end, sizeof end) < 0 ||
+        (end[0] != '\0' && (parse_date(end, strlen(end), &e) == -1 || e < d)))
+        return "bad end_date";
+    if (import_set_add(&im->seen_a, code) == 1)
+        return "duplicate code in the file";
+    snprintf(starts, sizeof starts, "%s %s", date, tm);
+    snprintf(ends, sizeof ends, "%s %s", end, tm);
+    row = json_pack("[I s s s s s s s?]", (json_int_t)r->line, code, title, starts, place, region,
+                    att, end[0] != '\0' ? ends : NULL);
+    if (row == NULL || json_array_append_new(im->b.rows, row) == -1)
+        return "out of memory";
+    return NULL;
+}
+
+#define IMPORT_TR_TABLE                                                                            \
+    "JSON_TABLE(?, '$[*]' COLUMNS (n FOR ORDINALITY, code VARCHAR(16) CHARACTER SET ascii PATH "   \
+    "'$[1]',"                                                                                      \
+    " title VARCHAR(100) PATH '$[2]', starts VARCHAR(16) PATH '$[3]',"                             \
+    " place VARCHAR(100) PATH '$[4]', region VARCHAR(13) PATH '$[5]', att VARCHAR(8) PATH '$[6]'," \
+    " ends VARCHAR(16) PATH '$[7]')) j"
+#define IMPORT_TR_UTC(x) "CAST(" x " AS DATETIME) - INTERVAL 7 HOUR"
+
+static int
+import_training_work(struct db_conn *c, void *arg)
+{
+    db_txn_name(c, "import_trainings");
+    return import_coded_run(
+        c, arg,
+        "SELECT j.n, t.id, r.code IS NOT NULL, BINARY t.title = BINARY j.title"
+        " AND t.starts_at = " IMPORT_TR_UTC(
+            "j.starts") " AND BINARY t.place = BINARY j.place"
+                        " AND t.region_code = j.region AND t.attendance_code = j.att"
+                        " AND t.ends_at <=> " IMPORT_TR_UTC(
+                            "j.ends") " FROM " IMPORT_TR_TABLE
+                                      " LEFT JOIN trainings t ON t.code = j.code LEFT JOIN regions "
+                                      "r ON r.code = j.region"
+                                      " ORDER BY j.n",
+        "INSERT INTO trainings (code, title, starts_at, place, region_code, attendance_code,"
+        " ends_at, created_by) SELECT j.code, j.title, " IMPORT_TR_UTC(
+            "j.starts") ", j.place,"
+                        " j.region, j.att, " IMPORT_TR_UTC(
+                            "j.ends") ", 'import' FROM " IMPORT_TR_TABLE
+                                      " ON DUPLICATE KEY UPDATE title = VALUES(title), starts_at = "
+                                      "VALUES(starts_at),"
+                                      " place = VALUES(place), region_code = VALUES(region_code),"
+                                      " attendance_code = VALUES(attendance_code), ends_at = "
+                                      "VALUES(ends_at)");
+}
+
+/* -- enrolments of KPM in trainings: a pair is there or not (nothing to update) */
+
+enum { EN_TRAINING, EN_PKH };
+
+static const struct csv_column import_enrolment_cols[] = {
+    [EN_TRAINING] = {"kode_pelatihan|training_code|code", 1},
+    [EN_PKH] = {"no_pkh|pkh_number|nomor_pkh|pkh", 1},
+};
+
+static const char *
+import_enrolment_row(struct import *im, const struct csv_record *r)
+{
+    char code[36], pkh[24], pair[IMPORT_KEY_MAX];
+    json_t *row;
+
+    if (import_field(im, r, EN_TRAINING, code, sizeof code) == 0)
+        return "missing code";
+    if (!import_code_ok(code))
+        return "unknown training";
+    if (import_field(im, r, EN_PKH, pkh, sizeof pkh) == 0)
+        return "missing pkh_number";
+    if (!import_digits(pkh, 1, 20))
+        return "bad pkh_number";
+    snprintf(pair, sizeof pair, "%.16s|%.20s", code, pkh);
+    if (import_set_add(&im->seen_a, pair) == 1)
+        return "duplicate enrolment in the file";
+    row = json_pack("[I s s]", (json_int_t)r->line, code, pkh);
+    if (row == NULL || json_array_append_new(im->b.rows, row) == -1)
+        return "out of memory";
+    return NULL;
+}
+
+/* One row of the check: n, t.id, k.id, already enrolled. */
+static int
+import_enrolment_checked(void *arg, char **v, unsigned long *lens, unsigned ncols)
+{
+    struct import_batch *b = arg;
+    uint64_t n = import_u64(v, lens, 0), tid = import_u64(v, lens, 1), kid = import_u64(v, lens, 2);
+    json_t *row = json_array_get(b->rows, (size_t)n - 1);
+    size_t line = (size_t)json_integer_value(json_array_get(row, 0));
+
+    if (ncols != 4 || row == NULL)
+        return 1;
+    if (tid == 0)
+        import_reject(b, line, "unknown training");
+    else if (kid == 0)
+        import_reject(b, line, "unknown KPM");
+    else if (v[3][0] == '1')
+        b->unchanged++;
+    else {
+        json_array_append_new(b->accept, json_pack("[I I]", (json_int_t)tid, (json_int_t)kid));
+        b->inserted++;
+    }
+    return 0;
+}
+
+static int
+import_enrolment_work(struct db_conn *c, void *arg)
+{
+    struct import_batch *b = arg;
+    int err;
+
+    db_txn_name(c, "import_enrolments");
+    import_batch_reset(b);
+    err = import_query_json(
+        c,
+        "SELECT j.n, t.id, k.id, e.kpm_id IS NOT NULL FROM JSON_TABLE(?, '$[*]' COLUMNS"
+        " (n FOR ORDINALITY, code VARCHAR(16) CHARACTER SET ascii PATH '$[1]', pkh VARCHAR(20) "
+        "PATH '$[2]')) j"
+        " LEFT JOIN trainings t ON t.code = j.code LEFT JOIN kpm k ON k.pkh_number = j.pkh"
+        " LEFT JOIN enrollments e ON e.training_id = t.id AND e.kpm_id = k.id ORDER BY j.n",
+        b->rows, import_enrolment_checked, b);
+    if (err != 0 || import_dry)
+        return err;
+    return import_exec_json(c,
+                            "INSERT IGNORE INTO enrollments (training_id, kpm_id)"
+                            " SELECT j.t, j.k FROM JSON_TABLE(?, '$[*]' COLUMNS"
+                            " (t INT UNSIGNED PATH '$[0]', k BIGINT UNSIGNED PATH '$[1]')) j",
+                            b->accept);
+}
+
 static const struct import_kind import_kinds[] = {
     {"kpm", import_kpm_cols, sizeof import_kpm_cols / sizeof *import_kpm_cols, import_kpm_row,
      import_kpm_work},
     {"assistants", import_assistant_cols,
      sizeof import_assistant_cols / sizeof *import_assistant_cols, import_assistant_row,
      import_assistant_work},
+    {"kube", import_kube_cols, sizeof import_kube_cols / sizeof *import_kube_cols, import_kube_row,
+     import_kube_work},
+    {"trainings", import_training_cols, sizeof import_training_cols / sizeof *import_training_cols,
+     import_training_row, import_training_work},
+    {"enrolments", import_enrolment_cols,
+     sizeof import_enrolment_cols / sizeof *import_enrolment_cols, import_enrolment_row,
+     import_enrolment_work},
 };
 
 /* -- the command */
@@ -639,22 +932,22 @@ static int
 import_audit_work(struct db_conn *c, void *arg)
 {
     struct import *im = arg;
-    char detail[512];
+    char detail[512], action[32];
     const char *base = strrchr(im->path, '/');
 
     db_txn_name(c, "import_audit");
     snprintf(
         detail, sizeof detail, "file=%.200s inserted=%zu updated=%zu unchanged=%zu rejected=%zu",
         base != NULL ? base + 1 : im->path, im->inserted, im->updated, im->unchanged, im->rejected);
-    return auth_audit_keyed(c, im->key, "cli",
-                            strcmp(im->kind->name, "kpm") == 0 ? "import.kpm" : "import.assistants",
-                            "import", 0, detail);
+    snprintf(action, sizeof action, "import.%s", im->kind->name);
+    return auth_audit_keyed(c, im->key, "cli", action, "import", 0, detail);
 }
 
 static int
 import_usage(void)
 {
-    fprintf(stderr, "usage: kabard -c FILE import kpm|assistants FILE.csv [--dry-run]\n");
+    fprintf(stderr, "usage: kabard -c FILE import kpm|assistants|kube|trainings|enrolments "
+                    "FILE.csv [--dry-run]\n");
     return 2;
 }
 
