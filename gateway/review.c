@@ -378,7 +378,7 @@ review_build(struct sqlb *b, const struct review_filter *f, const char *scope,
             sqlb_add(b, " UNION ALL ");
         first = 0;
         if (mode == REVIEW_COUNT) {
-            sqlb_add(b, "(SELECT COUNT(*) AS n");
+            sqlb_add(b, "(SELECT COUNT(*) AS n FROM (SELECT 1");
         } else {
             sqlb_add(b, "(SELECT '");
             sqlb_add(b, review_type_names[t]);
@@ -394,6 +394,9 @@ review_build(struct sqlb *b, const struct review_filter *f, const char *scope,
         if (mode == REVIEW_PAGE) {
             snprintf(num, sizeof num, " ORDER BY x.created_at DESC, x.id DESC LIMIT %u",
                      offset + limit);
+            sqlb_add(b, num);
+        } else {
+            snprintf(num, sizeof num, " LIMIT %u) l", REVIEW_COUNT_CAP + 1);
             sqlb_add(b, num);
         }
         sqlb_add(b, ")");

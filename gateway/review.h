@@ -98,9 +98,13 @@ struct sqlb {
 void sqlb_add(struct sqlb *b, const char *text);
 void sqlb_param(struct sqlb *b, const char *text, struct db_param p);
 
+/* A count past this is shown as "10,000+": counting every unreviewed report of a million KPM
+ * is a scan of the year's reports per page view; no page deeper than this is shown anyway */
+#define REVIEW_COUNT_CAP 10000
+
 enum review_mode {
     REVIEW_PAGE,  /* union of the types, newest first: limit, offset */
-    REVIEW_COUNT, /* one row: how many */
+    REVIEW_COUNT, /* one row: how many, at most REVIEW_COUNT_CAP + 1 of each type */
     REVIEW_KEYSET /* one type, id descending, id < before (0: from the top), limit */
 };
 

@@ -183,11 +183,16 @@ admin_page_queue(struct db_conn *c, struct admin_job *j)
         goto done;
     total = rs.n ? num(CELL(&rs, 0, 0)) : 0;
     admin_rows_free(&rs);
-    /* past the end: the last page. Deeper than ADMIN_QUEUE_DEPTH rows is a sort of that many
+    /* past the end: the last page (a capped count has no known end: the depth below stops it).
+     * Deeper than ADMIN_QUEUE_DEPTH rows is a sort of that many
      * rows per page view, on workers the aggregators share: narrow the filter, or export */
-    if (page > 0 && (double)page * size >= total)
+    if (page > 0 && total <= REVIEW_COUNT_CAP && (double)page * size >= total)
         page = total > 0 ? (uint64_t)((total - 1) / size) : 0;
-    outf(j, "<p id=\"count\">%.0f %s</p>", total, L(j, "laporan", "reports"));
+    if (total > REVIEW_COUNT_CAP)
+        outf(j, "<p id=\"count\">%s %s</p>", L(j, "10.000+", "10,000+"),
+             L(j, "laporan", "reports"));
+    else
+        outf(j, "<p id=\"count\">%.0f %s</p>", total, L(j, "laporan", "reports"));
     if (page * size > ADMIN_QUEUE_DEPTH) {
         outf(j, "<p class=\"message\" id=\"too-deep\">%s</p>",
              L(j,
