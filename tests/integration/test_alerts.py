@@ -34,9 +34,9 @@ def alerts_conf(env, now, extra=None):
 class Clock:
     """A kabard whose scheduler time the test moves: rewrite fake_now, SIGHUP, wait the tick."""
 
-    def __init__(self, env, now, extra=None, name="alerts"):
+    def __init__(self, env, now, extra=None, name="alerts", environ=None):
         self.env, self.extra = env, extra
-        self.k = Kabard(env, conf_text=alerts_conf(env, now, extra), name=name)
+        self.k = Kabard(env, conf_text=alerts_conf(env, now, extra), name=name, environ=environ)
 
     def __enter__(self):
         self.k.start()
