@@ -892,6 +892,10 @@ alerts_queue_reminders(struct db_conn *c, struct alerts_job *j, struct alerts_re
                                alerts_provider(j->cfg),
                                j->cfg->outbox.max_segments};
 
+        /* the nudges (a million a month) go through every provider, in turn by KPM */
+        if (period != NULL && strncmp(period, "nudge:", 6) == 0 &&
+            j->cfg->alerts.provider[0] == '\0' && j->cfg->nproviders > 1)
+            m.provider = j->cfg->providers[r->kpm % j->cfg->nproviders].name;
         if (r->key[0] != '\0') {
             m.key = r->key;
             m.body = r->body;
@@ -1078,6 +1082,138 @@ out:
 #define ALERTS_AUDIENCE                                                                            \
     " (" ALERTS_IN_TRACKS " OR (k.graduation = 'natural' AND k.support_opt_in = 1))"
 
+/* ---- the monthly nudge */
+
+static const char *const alerts_zones[] = {"WIB", "WITA", "WIT"};
+static const unsigned alerts_zone_hours[] = {7, 8, 9};
+#define ALERTS_ZONES 3
+
+/* How many KPM the nudge walks in a tick: what the providers it sends through can send in one
+ * tick, and a tenth more, so the outbox is never idle waiting for the next tick. */
+static uint64_t
+alerts_nudge_amount(const struct config *cfg)
+{
+    const struct config_provider *p;
+    uint64_t rate = 0;
+    unsigned i;
+
+    if (cfg->alerts.provider[0] != '\0')
+        rate = (p = config_provider_find(cfg, cfg->alerts.provider)) != NULL ? p->rate : 0;
+    else
+        for (i = 0; i < cfg->nproviders; i++)
+            rate += cfg->providers[i].rate;
+    if (rate == 0)
+        rate = 1;
+    return (rate * cfg->alerts.tick_seconds * 11 + 9) / 10;
+}
+
+/* 1 when the nudge waits in zone z: before the nudge day, or in the quiet hours */
+static int
+alerts_nudge_waits(struct db_conn *c, struct alerts_job *j, int z, uint64_t *waits)
+{
+    const struct config_alerts *a = &j->cfg->alerts;
+    struct db_param p[] = {DB_STR(j->now),
+                           DB_U64(alerts_zone_hours[z]),
+                           DB_I64(a->quiet_start),
+                           DB_I64(a->quiet_end),
+                           DB_I64(a->quiet_start),
+                           DB_STR(j->now),
+                           DB_U64(alerts_zone_hours[z]),
+                           DB_I64(a->nudge_day)};
+
+    *waits = 1;
+    return db_query(c,
+                    "SELECT MOD(HOUR(? + INTERVAL ? HOUR) - ? + 24, 24) < MOD(? - ? + 24, 24)"
+                    " OR DAY(? + INTERVAL ? HOUR) < ?",
+                    p, sizeof p / sizeof p[0], alerts_count_cb, waits);
+}
+
+/* the next `amount` KPM of a zone after the cursor, by id (the primary key, the assistant's
+ * row for the zone); parameters: zone, cursor, amount */
+#define ALERTS_NUDGE_WINDOW                                                                        \
+    " (SELECT k.id FROM kpm k JOIN assistants s ON s.id = k.assistant_id"                          \
+    "  WHERE s.tz = ? AND k.id > ? ORDER BY k.id LIMIT ?) w"
+
+/*
+ * The monthly nudge, from the nudge day of the month (the KPM's zone), to KPM who take
+ * reminders and have not reported this month, once a month (outbox key nudge:MONTH:KPM). Each
+ * zone is walked by KPM id from a cursor in alert_marks ('nudge:ZONE', with its month), as many
+ * KPM a tick as the providers can send (alerts_nudge_amount(), shared by the zones not in their
+ * quiet hours); the cursor moves in the transaction that queues the window's SMS, so a restart
+ * neither repeats nor skips anyone, and a new month starts the walk again.
+ */
+static int
+alerts_nudge(struct db_conn *c, struct alerts_job *j)
+{
+    const struct config_alerts *a = &j->cfg->alerts;
+    uint64_t waits[ALERTS_ZONES], amount = alerts_nudge_amount(j->cfg), active = 0;
+    char period[24], month[8];
+    int z, err = 0;
+
+    snprintf(period, sizeof period, "nudge:%.7s", j->now);
+    snprintf(month, sizeof month, "%.7s", j->now);
+    for (z = 0; z < ALERTS_ZONES && err == 0; z++)
+        if ((err = alerts_nudge_waits(c, j, z, &waits[z])) == 0 && !waits[z])
+            active++;
+    if (err != 0 || active == 0)
+        return err;
+    amount = (amount + active - 1) / active;
+    for (z = 0; z < ALERTS_ZONES && err == 0; z++) {
+        struct alerts_reminder *list = NULL;
+        struct alerts_walk cur = {0, 0, ""};
+        uint64_t end = 0;
+        char name[16];
+        struct db_param m[1];
+        struct db_param w[] = {DB_STR(alerts_zones[z]), DB_U64(0), DB_U64(amount)};
+        struct db_param p[16];
+        size_t n = 0;
+
+        if (waits[z])
+            continue;
+        snprintf(name, sizeof name, "nudge:%s", alerts_zones[z]);
+        m[0] = DB_STR(name); /* its length, once written */
+        if ((err = db_exec(c, "INSERT IGNORE INTO alert_marks (name, period) VALUES (?, '')", m, 1,
+                           NULL, NULL)) != 0 ||
+            (err = db_query(c, "SELECT last_id, period FROM alert_marks WHERE name = ? FOR UPDATE",
+                            m, 1, alerts_walk_cb, &cur)) != 0)
+            break;
+        if (strcmp(cur.at, month) != 0)
+            cur.id = 0; /* a new month: the walk starts again */
+        w[1] = DB_U64(cur.id);
+        end = cur.id;
+        if ((err = db_query(c, "SELECT MAX(w.id) FROM" ALERTS_NUDGE_WINDOW, w, 3, alerts_count_cb,
+                            &end)) != 0)
+            break;
+        p[n++] = w[0];
+        p[n++] = w[1];
+        p[n++] = w[2];
+        n += alerts_tracks(a->nudge_tracks, &p[n]);
+        p[n++] = DB_STR(j->now);
+        p[n++] = DB_STR(j->now);
+        if ((err = db_query(
+                 c,
+                 "SELECT k.id, 0, k.msisdn, k.lang, '', '', '', '' FROM" ALERTS_NUDGE_WINDOW
+                 " JOIN kpm k ON k.id = w.id WHERE k.reminders = 1 AND" ALERTS_AUDIENCE
+                 " AND NOT EXISTS (SELECT 1 FROM business_reports b WHERE b.kpm_id = k.id"
+                 "  AND b.created_at >= DATE_FORMAT(?, '%Y-%m-01'))"
+                 " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.idempotency_key ="
+                 "  CONCAT('nudge:', DATE_FORMAT(?, '%Y-%m'), ':', k.id))",
+                 p, n, alerts_reminder_cb, &list)) != 0) {
+            alerts_reminders_free(list);
+            break;
+        }
+        if ((err = alerts_queue_reminders(c, j, list, TEXT_NUDGE, period)) != 0)
+            break;
+        {
+            struct db_param u[] = {DB_U64(end), DB_STR(month), DB_STR(name)};
+
+            err = db_exec(c, "UPDATE alert_marks SET last_id = ?, period = ? WHERE name = ?", u, 3,
+                          NULL, NULL);
+        }
+    }
+    return err;
+}
+
 static int
 alerts_reminders(struct db_conn *c, struct alerts_job *j)
 {
@@ -1129,39 +1265,8 @@ alerts_reminders(struct db_conn *c, struct alerts_job *j)
             return err;
         list = NULL;
     }
-    if (a->nudge_day > 0) {
-        n = 0;
-        p[n++] = DB_STR(j->now);
-        p[n++] = DB_I64(a->nudge_day);
-        n += alerts_tracks(a->nudge_tracks, &p[n]);
-        p[n++] = DB_STR(j->now);
-        p[n++] = DB_I64(a->quiet_start);
-        p[n++] = DB_I64(a->quiet_end);
-        p[n++] = DB_I64(a->quiet_start);
-        p[n++] = DB_STR(j->now);
-        p[n++] = DB_STR(j->now);
-        p[n++] = DB_U64(ALERTS_BATCH);
-        snprintf(period, sizeof period, "nudge:%.7s", j->now);
-        /* from the nudge day of the month (their zone), KPM who take reminders and have not
-         * reported this month, once a month */
-        if ((err = db_query(
-                 c,
-                 "SELECT k.id, 0, k.msisdn, k.lang, '', '', '', '' FROM kpm k"
-                 " JOIN assistants s ON s.id = k.assistant_id"
-                 " WHERE k.reminders = 1 AND DAY(" ALERTS_LOCAL(
-                     "?") ") >= ? AND" ALERTS_AUDIENCE " AND NOT " ALERTS_QUIET
-                          " AND NOT EXISTS (SELECT 1 FROM business_reports b WHERE b.kpm_id = k.id"
-                          "  AND b.created_at >= DATE_FORMAT(?, '%Y-%m-01'))"
-                          " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.idempotency_key ="
-                          "  CONCAT('nudge:', DATE_FORMAT(?, '%Y-%m'), ':', k.id)) LIMIT ?",
-                 p, n, alerts_reminder_cb, &list)) != 0) {
-            alerts_reminders_free(list);
-            return err;
-        }
-        if ((err = alerts_queue_reminders(c, j, list, TEXT_NUDGE, period)) != 0)
-            return err;
-        list = NULL;
-    }
+    if (a->nudge_day > 0 && (err = alerts_nudge(c, j)) != 0)
+        return err;
     if (g->checkin_day > 0 && g->follow_up_months[TRACK_WELFARE] > 0) {
         struct db_param q[] = {DB_STR(j->now),         DB_I64(g->checkin_day),
                                DB_STR(j->now),         DB_U64(g->follow_up_months[TRACK_WELFARE]),

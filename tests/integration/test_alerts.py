@@ -18,7 +18,12 @@ def day(env, offset_days=0):
 def alerts_conf(env, now, extra=None):
     extra = dict(extra or {})
     rules_off = extra.pop("rules_off", ())
+    rate = extra.pop("provider_rate", None)
     text = env.config(alerts=True)
+    if rate is not None:
+        old = '{ name = "log"; type = "log"; }'
+        assert old in text
+        text = text.replace(old, '{ name = "log"; type = "log"; rate = %d; }' % rate)
     for rule in rules_off:
         old = "    %s = { enabled = true;" % rule
         assert old in text, rule

@@ -3,6 +3,8 @@ only the reports above the watermark (alert_marks 'reports') and move it in the 
 transaction, the silent rule reads kpm.last_report_at through its index, and a tick that
 crashes between raising and committing raises each alert once when it runs again."""
 import re
+import signal
+import time
 
 from kabartest import Kabard, wait_for
 from test_alerts import Clock, clean, day, report
@@ -35,13 +37,20 @@ def closed_alerts(env, kpm):
     return int(env.scalar("SELECT COUNT(*) FROM alerts WHERE kpm_id = %d AND rule = 'business_closed'" % kpm))
 
 
+def after_every_report(env):
+    """A day after every report already in the database: the mark stops below a report younger
+    than the settle time, and other tests leave reports dated ahead of today."""
+    return env.scalar("SELECT DATE(GREATEST(UTC_TIMESTAMP(), COALESCE(MAX(created_at), 0)) + INTERVAL 1 DAY)"
+                      " FROM business_reports")
+
+
 def mark(env):
     return int(env.scalar("SELECT COALESCE(MAX(last_id), 0) FROM alert_marks WHERE name = 'reports'"))
 
 
 def test_alerts_scale_watermark_reads_only_new_reports(env):
     clean(env, [470])
-    d = day(env)
+    d = after_every_report(env)
     off = {"rules_off": OTHERS_OFF + ("silent",)}
     with Ticker(env, "%s 02:00:00" % d, extra=off, name="scale") as t:
         t.tick_at("%s 02:00:00" % d)
@@ -67,7 +76,7 @@ def test_alerts_scale_watermark_waits_for_reports_to_settle(env):
     """A report younger than the settle time keeps the mark below it, so a report that took its
     id earlier and commits late is still read."""
     clean(env, [471])
-    d = day(env)
+    d = after_every_report(env)
     off = {"rules_off": OTHERS_OFF + ("silent",)}
     with Ticker(env, "%s 05:00:00" % d, extra=off) as t:
         t.tick_at("%s 05:00:00" % d)
@@ -82,7 +91,7 @@ def test_alerts_scale_watermark_waits_for_reports_to_settle(env):
 def test_alerts_scale_crash_between_raising_and_commit_raises_once(env):
     _need_faults(env)
     clean(env, [472, 473])
-    d = day(env)
+    d = after_every_report(env)
     off = {"rules_off": OTHERS_OFF + ("silent",)}
     report(env, 472, 3, None, "%s 07:00:00" % d)
     report(env, 473, 2, None, "%s 07:00:00" % d)
@@ -104,7 +113,7 @@ def test_alerts_scale_crash_between_raising_and_commit_raises_once(env):
 def test_alerts_scale_commit_lost_tick_raises_nothing_twice(env):
     _need_faults(env)
     clean(env, [474])
-    d = day(env)
+    d = after_every_report(env)
     off = {"rules_off": OTHERS_OFF + ("silent",)}
     report(env, 474, 3, None, "%s 08:00:00" % d)
     with Ticker(env, "%s 08:30:00" % d, extra=off, environ={"KABAR_FAULTS": "commit_lost:alerts_tick=1"},
@@ -153,3 +162,63 @@ def test_alerts_scale_report_saved_sets_last_report_at(env):
                  what="the report")
         assert env.scalar("SELECT last_report_at = (SELECT created_at FROM business_reports"
                           " WHERE kpm_id = 478) FROM kpm WHERE id = 478") == "1"
+
+
+ALL_RULES = OTHERS_OFF + ("business_closed", "silent")
+
+
+def test_alerts_scale_nudge_walk_follows_the_rate_and_a_restart_neither_repeats_nor_skips(env):
+    """The nudge walks each zone by KPM id, rate x tick_seconds x 1.1 KPM a tick (2 SMS/s x 5 s:
+    11), from a cursor that moves with the SMS it queues: after two kabard, the second started
+    after the first was killed mid-walk, the nudged KPM are exactly those who qualify up to the
+    cursor, and the cursor has walked 11 KPM of the zone per tick."""
+    stopped = [r[0] for r in env.sql("SELECT id FROM kpm WHERE reminders = 0")]
+    env.sql("UPDATE kpm SET reminders = 1")
+    env.sql("DELETE FROM alert_marks WHERE name LIKE 'nudge:%'")
+    month, now = "2031-03", "2031-03-26 13:30:00"       # 20:30 WIB; WITA and WIT are quiet
+    extra = {"rules_off": ALL_RULES, "nudge_day": 25, "remind_hours": 0, "tick_seconds": 5,
+             "provider_rate": 2}
+    wib = " FROM kpm k JOIN assistants s ON s.id = k.assistant_id WHERE s.tz = 'WIB'"
+
+    def settled(t):
+        """(ticks logged, cursor, WIB KPM up to the cursor), read between two ticks"""
+        while True:
+            n = len(t.lines())
+            cur = int(env.scalar("SELECT COALESCE(MAX(last_id), 0) FROM alert_marks WHERE name = 'nudge:WIB'"))
+            walked = int(env.scalar("SELECT COUNT(*)" + wib + " AND k.id <= %d" % cur))
+            if len(t.lines()) == n and walked == 11 * n:
+                return n, cur, walked
+            if len(t.lines()) == n:
+                time.sleep(0.3)                  # a tick committed, its line not written yet
+                if len(t.lines()) == n:
+                    return n, cur, walked
+
+    def check(cur):
+        nudged = {int(r[0]) for r in env.sql("SELECT SUBSTRING_INDEX(idempotency_key, ':', -1) FROM outbox"
+                                            " WHERE idempotency_key LIKE 'nudge:%s:%%'" % month)}
+        due = {int(r[0]) for r in env.sql("SELECT k.id" + wib + " AND k.id <= %d AND k.reminders = 1"
+                                          " AND (k.graduation IN ('none', 'welfare') OR k.support_opt_in = 1)"
+                                          % cur)}
+        assert nudged == due, ("skipped", sorted(due - nudged)[:5], "extra", sorted(nudged - due)[:5])
+        return nudged
+
+    try:
+        with Ticker(env, now, extra=extra, name="scale-nudge") as t:
+            t.tick_at(now)
+            wait_for(lambda: len(t.lines()) >= 3, timeout=30, what="three ticks")
+            t.k.stop(signal.SIGKILL)            # mid-walk, between two ticks or inside one
+            n1, cur1, walked1 = settled(t)
+            assert walked1 == 11 * n1, (walked1, n1)
+            first = check(cur1)
+            assert 0 < len(first) <= walked1
+            t.k.start()
+            wait_for(lambda: len(t.lines()) >= n1 + 2, timeout=30, what="two more ticks")
+            t.k.stop(signal.SIGKILL)
+            n2, cur2, walked2 = settled(t)
+            assert cur2 > cur1 and walked2 == 11 * n2, (cur1, cur2, walked2, n2)
+            second = check(cur2)
+            assert first < second
+    finally:
+        env.sql("UPDATE kpm SET reminders = 1")
+        if stopped:
+            env.sql("UPDATE kpm SET reminders = 0 WHERE id IN (%s)" % ",".join(stopped))
