@@ -38,12 +38,17 @@ struct alerts_job {
     char now[20];
     unsigned sent, digests, reminders;
     unsigned runs; /* of the work: more than one, and what an earlier run queued may be unsent */
+    uint64_t mark, next_mark; /* the watermark read, and where this tick moves it */
+    uint64_t new_reports, raised;
+    struct timespec t0;
 };
 
 /* In the quiet hours of the zone: the local hour within [start, end), which may wrap
  * midnight (21-7). Parameters: now, start, end, start. */
 /* (hours are bound signed: with an unsigned operand MariaDB subtracts unsigned) */
 #define ALERTS_QUIET "(MOD(HOUR(" ALERTS_LOCAL("?") ") - ? + 24, 24) < MOD(? - ? + 24, 24))"
+
+static int alerts_count_cb(void *arg, char **v, unsigned long *len, unsigned n);
 
 /* ---- raising */
 
@@ -59,12 +64,13 @@ enum alerts_param {
     ALERTS_MONTHS,
     ALERTS_MONTHS_1, /* months - 1 */
     ALERTS_REVENUE,
-    ALERTS_TRACKS,   /* the rule's tracks: three parameters, for ALERTS_IN_TRACKS */
-    ALERTS_FOLLOW_UP /* follow-up months: welfare's, then natural's (two parameters) */
+    ALERTS_TRACKS,    /* the rule's tracks: three parameters, for ALERTS_IN_TRACKS */
+    ALERTS_FOLLOW_UP, /* follow-up months: welfare's, then natural's (two parameters) */
+    ALERTS_MARK       /* the watermark: the business_reports id the report rules read above */
 };
 
-#define ALERTS_KINDS 16  /* of a rule's list */
-#define ALERTS_PARAMS 20 /* what they stand for, at most */
+#define ALERTS_KINDS 18  /* of a rule's list */
+#define ALERTS_PARAMS 24 /* what they stand for, at most */
 /* the KPM (k) is on one of the given tracks; parameters: alerts_tracks() */
 #define ALERTS_IN_TRACKS " k.graduation IN (?, ?, ?)"
 /* inside her follow-up period, or never graduated; parameters: the follow-up months of welfare
@@ -86,12 +92,13 @@ enum alerts_param {
                                                         " AND x.created_at > ? - INTERVAL ? DAY)"
 #define ALERTS_UPSERT " ON DUPLICATE KEY UPDATE id = alerts.id"
 
-static const char alerts_business_closed[] = ALERTS_INSERT(
-    "business_closed") "CONCAT('business_closed:', MIN(b.id)), ?, ?"
-                       " FROM business_reports b JOIN kpm k ON k.id = b.kpm_id"
-                       " WHERE b.status IN (2, 3) AND b.created_at > ? - INTERVAL 2 DAY"
-                       " AND b.created_at <= ? AND" ALERTS_IN_TRACKS ALERTS_RECENT(
-                           "business_closed") " GROUP BY k.id" ALERTS_UPSERT;
+static const char alerts_business_closed[] =
+    ALERTS_INSERT("business_closed") "CONCAT('business_closed:', MIN(b.id)), ?, ?"
+                                     " FROM business_reports b JOIN kpm k ON k.id = b.kpm_id"
+                                     " WHERE b.id > ? AND b.status IN (2, 3) AND b.created_at > ? "
+                                     "- INTERVAL 2 DAY"
+                                     " AND b.created_at <= ? AND" ALERTS_IN_TRACKS ALERTS_RECENT(
+                                         "business_closed") " GROUP BY k.id" ALERTS_UPSERT;
 
 /* reported absent, or silent N days after a training the KPM was enrolled in */
 static const char alerts_training_missed[] = ALERTS_INSERT(
@@ -105,12 +112,35 @@ static const char alerts_training_missed[] = ALERTS_INSERT(
                        "  OR (ar.id IS NULL AND t.starts_at <= ? - INTERVAL ? DAY))" ALERTS_RECENT(
                            "training_missed") " GROUP BY k.id" ALERTS_UPSERT;
 
-static const char alerts_silent[] = ALERTS_INSERT(
-    "silent") "CONCAT('silent:', k.id, ':', DATE_FORMAT(?, '%Y-%m-%d')), ?, ?"
-              " FROM kpm k WHERE" ALERTS_IN_TRACKS " AND" ALERTS_FOLLOWED_UP
-              " AND k.created_at <= ? - INTERVAL ? WEEK"
-              " AND NOT EXISTS (SELECT 1 FROM business_reports b WHERE b.kpm_id = k.id"
-              "  AND b.created_at > ? - INTERVAL ? WEEK)" ALERTS_RECENT("silent") ALERTS_UPSERT;
+/* The silent rule walks idx_kpm_last_report (never-reported KPM first, by id, then by the
+ * time of the last report) from the cursor in alert_marks, ALERTS_SILENT_CAP entries a tick:
+ * a tick costs the same whether ten or nine hundred thousand KPM are silent. Parameters: the
+ * cursor (its id, or its time twice and its id), now, weeks, the cap. */
+#define ALERTS_SILENT_CAP 20000
+#define ALERTS_SILENT_ORDER                                                                        \
+    " AND (w.last_report_at IS NULL OR w.last_report_at <= ? - INTERVAL ? WEEK)"                   \
+    " ORDER BY w.last_report_at, w.id LIMIT ?"
+static const char alerts_silent_window_null[] =
+    "SELECT w.id, w.last_report_at FROM kpm w FORCE INDEX (idx_kpm_last_report)"
+    " WHERE ((w.last_report_at IS NULL AND w.id > ?) OR w.last_report_at IS NOT "
+    "NULL)" ALERTS_SILENT_ORDER;
+static const char alerts_silent_window_at[] =
+    "SELECT w.id, w.last_report_at FROM kpm w FORCE INDEX (idx_kpm_last_report)"
+    " WHERE (w.last_report_at > ? OR (w.last_report_at = ? AND w.id > ?))" ALERTS_SILENT_ORDER;
+/* the KPM of the window (alerts_silent()); first parameters: date, urgency, now, then the
+ * window's; last: tracks, follow-up, now, now, weeks, now, window_days */
+#define ALERTS_SILENT(window)                                                                      \
+    ALERTS_INSERT("silent")                                                                        \
+    "CONCAT('silent:', k.id, ':', DATE_FORMAT(?, '%Y-%m-%d')), ?, ?"                               \
+    " FROM (SELECT w.id" window ") ww JOIN kpm k ON k.id = ww.id"                                  \
+    " WHERE" ALERTS_IN_TRACKS " AND" ALERTS_FOLLOWED_UP                                            \
+    " AND k.created_at <= ? - INTERVAL ? WEEK" ALERTS_RECENT("silent") ALERTS_UPSERT
+static const char alerts_silent_null[] =
+    ALERTS_SILENT(" FROM kpm w FORCE INDEX (idx_kpm_last_report) WHERE ((w.last_report_at IS NULL"
+                  " AND w.id > ?) OR w.last_report_at IS NOT NULL)" ALERTS_SILENT_ORDER);
+static const char alerts_silent_at[] =
+    ALERTS_SILENT(" FROM kpm w FORCE INDEX (idx_kpm_last_report) WHERE (w.last_report_at > ?"
+                  " OR (w.last_report_at = ? AND w.id > ?))" ALERTS_SILENT_ORDER);
 
 static const char alerts_revenue_drop[] = ALERTS_INSERT(
     "revenue_drop") "CONCAT('revenue_drop:', MAX(b.id)), ?, ?"
@@ -119,7 +149,8 @@ static const char alerts_revenue_drop[] = ALERTS_INSERT(
                     "  WHERE p2.kpm_id = b.kpm_id AND p2.revenue IS NOT NULL"
                     "  AND (p2.created_at, p2.id) < (b.created_at, b.id)"
                     "  ORDER BY p2.created_at DESC, p2.id DESC LIMIT 1)"
-                    " WHERE b.revenue IS NOT NULL AND b.created_at > ? - INTERVAL 2 DAY"
+                    " WHERE b.id > ? AND b.revenue IS NOT NULL AND b.created_at > ? - INTERVAL 2 "
+                    "DAY"
                     " AND b.created_at <= ? AND p.revenue > 0"
                     " AND b.revenue * 100 <= p.revenue * ? AND" ALERTS_IN_TRACKS ALERTS_RECENT(
                         "revenue_drop") " GROUP BY k.id" ALERTS_UPSERT;
@@ -133,7 +164,7 @@ static const char alerts_revenue_drop[] = ALERTS_INSERT(
 static const char alerts_graduation[] = ALERTS_INSERT(
     "graduation") "CONCAT('graduation:', k.id, ':', DATE_FORMAT(?, '%Y-%m')), ?, ?"
                   " FROM (SELECT DISTINCT r.kpm_id FROM business_reports r"
-                  "  WHERE r.created_at > ? - INTERVAL 2 DAY AND r.created_at <= ?) rr"
+                  "  WHERE r.id > ? AND r.created_at > ? - INTERVAL 2 DAY AND r.created_at <= ?) rr"
                   " JOIN kpm k ON k.id = rr.kpm_id"
                   " WHERE k.graduation = 'none' AND" ALERTS_IN_TRACKS
                   " AND (k.candidate_snooze_until IS NULL"
@@ -162,7 +193,8 @@ static const char alerts_relapse[] = ALERTS_INSERT(
                "  WHERE p2.kpm_id = b.kpm_id AND p2.revenue IS NOT NULL"
                "  AND (p2.created_at, p2.id) < (b.created_at, b.id)"
                "  ORDER BY p2.created_at DESC, p2.id DESC LIMIT 1)"
-               " WHERE b.created_at > ? - INTERVAL 2 DAY AND b.created_at <= ? AND" ALERTS_IN_TRACKS
+               " WHERE b.id > ? AND b.created_at > ? - INTERVAL 2 DAY AND b.created_at <= ? "
+               "AND" ALERTS_IN_TRACKS
                " AND k.graduated_on IS NOT NULL AND b.created_at >= k.graduated_on"
                " AND b.created_at < k.graduated_on + INTERVAL ? MONTH"
                " AND (b.status IN (2, 3) OR (b.revenue IS NOT NULL AND p.revenue > 0"
@@ -175,28 +207,26 @@ static const struct alerts_rule {
     enum alerts_param p[ALERTS_KINDS + 1];
 } alerts_rules[RULE_COUNT] = {
     [RULE_BUSINESS_CLOSED] = {alerts_business_closed,
-                              {ALERTS_URGENCY, ALERTS_NOW, ALERTS_NOW, ALERTS_NOW, ALERTS_TRACKS,
-                               ALERTS_NOW, ALERTS_WINDOW}},
+                              {ALERTS_URGENCY, ALERTS_NOW, ALERTS_MARK, ALERTS_NOW, ALERTS_NOW,
+                               ALERTS_TRACKS, ALERTS_NOW, ALERTS_WINDOW}},
     [RULE_HELP_REQUESTED] = {NULL, {ALERTS_END}},
     [RULE_TRAINING_MISSED] = {alerts_training_missed,
                               {ALERTS_URGENCY, ALERTS_NOW, ALERTS_NOW, ALERTS_TRACKS, ALERTS_NOW,
                                ALERTS_DAYS, ALERTS_NOW, ALERTS_WINDOW}},
-    [RULE_SILENT] = {alerts_silent,
-                     {ALERTS_NOW, ALERTS_URGENCY, ALERTS_NOW, ALERTS_TRACKS, ALERTS_FOLLOW_UP,
-                      ALERTS_NOW, ALERTS_NOW, ALERTS_WEEKS, ALERTS_NOW, ALERTS_WEEKS, ALERTS_NOW,
-                      ALERTS_WINDOW}},
+    /* its own walk: alerts_silent() */
+    [RULE_SILENT] = {NULL, {ALERTS_END}},
     [RULE_REVENUE_DROP] = {alerts_revenue_drop,
-                           {ALERTS_URGENCY, ALERTS_NOW, ALERTS_NOW, ALERTS_NOW, ALERTS_KEEP,
-                            ALERTS_TRACKS, ALERTS_NOW, ALERTS_WINDOW}},
+                           {ALERTS_URGENCY, ALERTS_NOW, ALERTS_MARK, ALERTS_NOW, ALERTS_NOW,
+                            ALERTS_KEEP, ALERTS_TRACKS, ALERTS_NOW, ALERTS_WINDOW}},
     [RULE_GRADUATION] = {alerts_graduation,
-                         {ALERTS_NOW, ALERTS_URGENCY, ALERTS_NOW, ALERTS_NOW, ALERTS_NOW,
-                          ALERTS_TRACKS, ALERTS_NOW, ALERTS_NOW, ALERTS_MONTHS_1, ALERTS_REVENUE,
-                          ALERTS_MONTHS, ALERTS_NOW, ALERTS_MONTHS_1, ALERTS_REVENUE, ALERTS_NOW,
-                          ALERTS_WINDOW}},
+                         {ALERTS_NOW, ALERTS_URGENCY, ALERTS_NOW, ALERTS_MARK, ALERTS_NOW,
+                          ALERTS_NOW, ALERTS_TRACKS, ALERTS_NOW, ALERTS_NOW, ALERTS_MONTHS_1,
+                          ALERTS_REVENUE, ALERTS_MONTHS, ALERTS_NOW, ALERTS_MONTHS_1,
+                          ALERTS_REVENUE, ALERTS_NOW, ALERTS_WINDOW}},
     [RULE_LINK_REQUEST] = {NULL, {ALERTS_END}},
     [RULE_RELAPSE] = {alerts_relapse,
-                      {ALERTS_URGENCY, ALERTS_NOW, ALERTS_NOW, ALERTS_NOW, ALERTS_TRACKS,
-                       ALERTS_MONTHS, ALERTS_KEEP}},
+                      {ALERTS_URGENCY, ALERTS_NOW, ALERTS_MARK, ALERTS_NOW, ALERTS_NOW,
+                       ALERTS_TRACKS, ALERTS_MONTHS, ALERTS_KEEP}},
 };
 
 static struct db_param
@@ -221,6 +251,8 @@ alerts_param_one(enum alerts_param k, const struct alerts_job *j, const struct c
         return DB_U64(r->months - 1);
     case ALERTS_REVENUE:
         return DB_U64(r->revenue);
+    case ALERTS_MARK:
+        return DB_U64(j->mark);
     case ALERTS_TRACKS:
     case ALERTS_FOLLOW_UP:
     case ALERTS_END:
@@ -262,6 +294,140 @@ alerts_param(enum alerts_param k, const struct alerts_job *j, const struct confi
     }
 }
 
+/* an INSERT ... SELECT of a rule, counting the alerts it raised (a duplicate key counts 0) */
+static int
+alerts_insert(struct db_conn *c, struct alerts_job *j, const char *sql, const struct db_param *p,
+              size_t n)
+{
+    uint64_t affected = 0;
+    int err = db_exec(c, sql, p, n, &affected, NULL);
+
+    j->raised += affected;
+    return err;
+}
+
+/*
+ * The report rules' watermark (alert_marks 'reports'), read locked so two kabard take turns.
+ * The rules read the reports above it; it then moves to just below the first report younger
+ * than ALERTS_SETTLE_SECONDS (or to the last one), in the tick's transaction: a report whose
+ * transaction took its id earlier but commits later is still above the mark when it appears,
+ * as long as it commits within the settle time, and a tick that crashes moves nothing. The
+ * reports of the last settle time are read again by the next tick; the alerts' dedupe keys and
+ * windows make that a no-op.
+ */
+#define ALERTS_SETTLE_SECONDS 300
+static int
+alerts_watermark(struct db_conn *c, struct alerts_job *j)
+{
+    struct db_param p[] = {DB_U64(0)};
+    struct db_param q[] = {DB_U64(0), DB_STR(j->now), DB_U64(ALERTS_SETTLE_SECONDS), DB_U64(0),
+                           DB_U64(0)};
+    int err;
+
+    j->mark = j->next_mark = j->new_reports = 0;
+    if ((err = db_exec(c, "INSERT IGNORE INTO alert_marks (name) VALUES ('reports')", NULL, 0, NULL,
+                       NULL)) != 0 ||
+        (err = db_query(c, "SELECT last_id FROM alert_marks WHERE name = 'reports' FOR UPDATE",
+                        NULL, 0, alerts_count_cb, &j->mark)) != 0)
+        return err;
+    p[0] = DB_U64(j->mark);
+    if ((err = db_query(c, "SELECT COUNT(*) FROM business_reports WHERE id > ?", p, 1,
+                        alerts_count_cb, &j->new_reports)) != 0)
+        return err;
+    q[0] = q[3] = q[4] = DB_U64(j->mark);
+    return db_query(c,
+                    "SELECT COALESCE((SELECT MIN(id) - 1 FROM business_reports WHERE id > ?"
+                    "  AND created_at > ? - INTERVAL ? SECOND),"
+                    " (SELECT COALESCE(MAX(id), ?) FROM business_reports WHERE id > ?))",
+                    q, 5, alerts_count_cb, &j->next_mark);
+}
+
+static int
+alerts_watermark_move(struct db_conn *c, struct alerts_job *j)
+{
+    struct db_param p[] = {DB_U64(j->next_mark)};
+
+    if (j->next_mark == j->mark)
+        return 0;
+    return db_exec(c, "UPDATE alert_marks SET last_id = ? WHERE name = 'reports'", p, 1, NULL,
+                   NULL);
+}
+
+/* the silent walk's cursor and the window read from it */
+struct alerts_walk {
+    uint64_t id, n;
+    char at[24]; /* "" in the never-reported part */
+};
+
+static int
+alerts_walk_cb(void *arg, char **v, unsigned long *len, unsigned n)
+{
+    struct alerts_walk *w = arg;
+
+    (void)len;
+    if (n < 2 || v[0] == NULL || parse_u64(v[0], strlen(v[0]), 0, UINT64_MAX, &w->id) == -1)
+        return 0;
+    snprintf(w->at, sizeof w->at, "%s", v[1] != NULL ? v[1] : "");
+    w->n++;
+    return 0;
+}
+
+/*
+ * The silent rule: the next ALERTS_SILENT_CAP KPM of idx_kpm_last_report that are silent
+ * (never reported, or last reported `weeks` ago), from the cursor in alert_marks 'silent'; a
+ * window shorter than the cap ends the sweep and the next tick starts again from the first.
+ * The cursor moves in the tick's transaction, with the alerts the window raised.
+ */
+static int
+alerts_silent(struct db_conn *c, struct alerts_job *j)
+{
+    const struct config_alert_rule *r = &j->cfg->alerts.rules[RULE_SILENT];
+    struct alerts_walk cur = {0, 0, ""}, end = {0, 0, ""};
+    struct db_param w[8], p[8 + ALERTS_PARAMS];
+    size_t nw = 0, n = 0, i;
+    int err;
+
+    if ((err = db_exec(c, "INSERT IGNORE INTO alert_marks (name) VALUES ('silent')", NULL, 0, NULL,
+                       NULL)) != 0 ||
+        (err = db_query(c, "SELECT last_id, last_at FROM alert_marks WHERE name = 'silent'", NULL,
+                        0, alerts_walk_cb, &cur)) != 0)
+        return err;
+    if (cur.at[0] != '\0') {
+        w[nw++] = DB_STR(cur.at);
+        w[nw++] = DB_STR(cur.at);
+    }
+    w[nw++] = DB_U64(cur.id);
+    w[nw++] = DB_STR(j->now);
+    w[nw++] = DB_U64(r->weeks);
+    w[nw++] = DB_U64(ALERTS_SILENT_CAP);
+    if ((err = db_query(c, cur.at[0] != '\0' ? alerts_silent_window_at : alerts_silent_window_null,
+                        w, nw, alerts_walk_cb, &end)) != 0)
+        return err;
+    p[n++] = DB_STR(j->now);
+    p[n++] = alerts_param_one(ALERTS_URGENCY, j, r);
+    p[n++] = DB_STR(j->now);
+    for (i = 0; i < nw; i++)
+        p[n++] = w[i];
+    n += alerts_tracks(r->tracks, &p[n]);
+    n += alerts_param(ALERTS_FOLLOW_UP, j, r, &p[n]);
+    p[n++] = DB_STR(j->now);
+    p[n++] = DB_STR(j->now);
+    p[n++] = DB_U64(r->weeks);
+    p[n++] = DB_STR(j->now);
+    p[n++] = DB_U64(j->cfg->alerts.window_days);
+    if ((err = alerts_insert(c, j, cur.at[0] != '\0' ? alerts_silent_at : alerts_silent_null, p,
+                             n)) != 0)
+        return err;
+    if (end.n < ALERTS_SILENT_CAP)
+        return db_exec(c,
+                       "UPDATE alert_marks SET last_id = 0, last_at = NULL WHERE name = 'silent'",
+                       NULL, 0, NULL, NULL);
+    w[0] = DB_U64(end.id);
+    w[1] = end.at[0] != '\0' ? DB_STR(end.at) : DB_NULL();
+    return db_exec(c, "UPDATE alert_marks SET last_id = ?, last_at = ? WHERE name = 'silent'", w, 2,
+                   NULL, NULL);
+}
+
 static int
 alerts_raise(struct db_conn *c, struct alerts_job *j)
 {
@@ -294,8 +460,10 @@ alerts_raise(struct db_conn *c, struct alerts_job *j)
             continue;
         for (n = 0, k = 0; k < ALERTS_KINDS && rule->p[k] != ALERTS_END && n <= ALERTS_PARAMS; k++)
             n += alerts_param(rule->p[k], j, &a->rules[i], &p[n]);
-        err = db_exec(c, rule->sql, p, n, NULL, NULL);
+        err = alerts_insert(c, j, rule->sql, p, n);
     }
+    if (err == 0 && a->rules[RULE_SILENT].enabled)
+        err = alerts_silent(c, j);
     return err;
 }
 
@@ -724,6 +892,10 @@ alerts_queue_reminders(struct db_conn *c, struct alerts_job *j, struct alerts_re
                                alerts_provider(j->cfg),
                                j->cfg->outbox.max_segments};
 
+        /* the nudges (a million a month) go through every provider, in turn by KPM */
+        if (period != NULL && strncmp(period, "nudge:", 6) == 0 &&
+            j->cfg->alerts.provider[0] == '\0' && j->cfg->nproviders > 1)
+            m.provider = j->cfg->providers[r->kpm % j->cfg->nproviders].name;
         if (r->key[0] != '\0') {
             m.key = r->key;
             m.body = r->body;
@@ -910,6 +1082,138 @@ out:
 #define ALERTS_AUDIENCE                                                                            \
     " (" ALERTS_IN_TRACKS " OR (k.graduation = 'natural' AND k.support_opt_in = 1))"
 
+/* ---- the monthly nudge */
+
+static const char *const alerts_zones[] = {"WIB", "WITA", "WIT"};
+static const unsigned alerts_zone_hours[] = {7, 8, 9};
+#define ALERTS_ZONES 3
+
+/* How many KPM the nudge walks in a tick: what the providers it sends through can send in one
+ * tick, and a tenth more, so the outbox is never idle waiting for the next tick. */
+static uint64_t
+alerts_nudge_amount(const struct config *cfg)
+{
+    const struct config_provider *p;
+    uint64_t rate = 0;
+    unsigned i;
+
+    if (cfg->alerts.provider[0] != '\0')
+        rate = (p = config_provider_find(cfg, cfg->alerts.provider)) != NULL ? p->rate : 0;
+    else
+        for (i = 0; i < cfg->nproviders; i++)
+            rate += cfg->providers[i].rate;
+    if (rate == 0)
+        rate = 1;
+    return (rate * cfg->alerts.tick_seconds * 11 + 9) / 10;
+}
+
+/* 1 when the nudge waits in zone z: before the nudge day, or in the quiet hours */
+static int
+alerts_nudge_waits(struct db_conn *c, struct alerts_job *j, int z, uint64_t *waits)
+{
+    const struct config_alerts *a = &j->cfg->alerts;
+    struct db_param p[] = {DB_STR(j->now),
+                           DB_U64(alerts_zone_hours[z]),
+                           DB_I64(a->quiet_start),
+                           DB_I64(a->quiet_end),
+                           DB_I64(a->quiet_start),
+                           DB_STR(j->now),
+                           DB_U64(alerts_zone_hours[z]),
+                           DB_I64(a->nudge_day)};
+
+    *waits = 1;
+    return db_query(c,
+                    "SELECT MOD(HOUR(? + INTERVAL ? HOUR) - ? + 24, 24) < MOD(? - ? + 24, 24)"
+                    " OR DAY(? + INTERVAL ? HOUR) < ?",
+                    p, sizeof p / sizeof p[0], alerts_count_cb, waits);
+}
+
+/* the next `amount` KPM of a zone after the cursor, by id (the primary key, the assistant's
+ * row for the zone); parameters: zone, cursor, amount */
+#define ALERTS_NUDGE_WINDOW                                                                        \
+    " (SELECT k.id FROM kpm k JOIN assistants s ON s.id = k.assistant_id"                          \
+    "  WHERE s.tz = ? AND k.id > ? ORDER BY k.id LIMIT ?) w"
+
+/*
+ * The monthly nudge, from the nudge day of the month (the KPM's zone), to KPM who take
+ * reminders and have not reported this month, once a month (outbox key nudge:MONTH:KPM). Each
+ * zone is walked by KPM id from a cursor in alert_marks ('nudge:ZONE', with its month), as many
+ * KPM a tick as the providers can send (alerts_nudge_amount(), shared by the zones not in their
+ * quiet hours); the cursor moves in the transaction that queues the window's SMS, so a restart
+ * neither repeats nor skips anyone, and a new month starts the walk again.
+ */
+static int
+alerts_nudge(struct db_conn *c, struct alerts_job *j)
+{
+    const struct config_alerts *a = &j->cfg->alerts;
+    uint64_t waits[ALERTS_ZONES], amount = alerts_nudge_amount(j->cfg), active = 0;
+    char period[24], month[8];
+    int z, err = 0;
+
+    snprintf(period, sizeof period, "nudge:%.7s", j->now);
+    snprintf(month, sizeof month, "%.7s", j->now);
+    for (z = 0; z < ALERTS_ZONES && err == 0; z++)
+        if ((err = alerts_nudge_waits(c, j, z, &waits[z])) == 0 && !waits[z])
+            active++;
+    if (err != 0 || active == 0)
+        return err;
+    amount = (amount + active - 1) / active;
+    for (z = 0; z < ALERTS_ZONES && err == 0; z++) {
+        struct alerts_reminder *list = NULL;
+        struct alerts_walk cur = {0, 0, ""};
+        uint64_t end = 0;
+        char name[16];
+        struct db_param m[1];
+        struct db_param w[] = {DB_STR(alerts_zones[z]), DB_U64(0), DB_U64(amount)};
+        struct db_param p[16];
+        size_t n = 0;
+
+        if (waits[z])
+            continue;
+        snprintf(name, sizeof name, "nudge:%s", alerts_zones[z]);
+        m[0] = DB_STR(name); /* its length, once written */
+        if ((err = db_exec(c, "INSERT IGNORE INTO alert_marks (name, period) VALUES (?, '')", m, 1,
+                           NULL, NULL)) != 0 ||
+            (err = db_query(c, "SELECT last_id, period FROM alert_marks WHERE name = ? FOR UPDATE",
+                            m, 1, alerts_walk_cb, &cur)) != 0)
+            break;
+        if (strcmp(cur.at, month) != 0)
+            cur.id = 0; /* a new month: the walk starts again */
+        w[1] = DB_U64(cur.id);
+        end = cur.id;
+        if ((err = db_query(c, "SELECT MAX(w.id) FROM" ALERTS_NUDGE_WINDOW, w, 3, alerts_count_cb,
+                            &end)) != 0)
+            break;
+        p[n++] = w[0];
+        p[n++] = w[1];
+        p[n++] = w[2];
+        n += alerts_tracks(a->nudge_tracks, &p[n]);
+        p[n++] = DB_STR(j->now);
+        p[n++] = DB_STR(j->now);
+        if ((err = db_query(
+                 c,
+                 "SELECT k.id, 0, k.msisdn, k.lang, '', '', '', '' FROM" ALERTS_NUDGE_WINDOW
+                 " JOIN kpm k ON k.id = w.id WHERE k.reminders = 1 AND" ALERTS_AUDIENCE
+                 " AND NOT EXISTS (SELECT 1 FROM business_reports b WHERE b.kpm_id = k.id"
+                 "  AND b.created_at >= DATE_FORMAT(?, '%Y-%m-01'))"
+                 " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.idempotency_key ="
+                 "  CONCAT('nudge:', DATE_FORMAT(?, '%Y-%m'), ':', k.id))",
+                 p, n, alerts_reminder_cb, &list)) != 0) {
+            alerts_reminders_free(list);
+            break;
+        }
+        if ((err = alerts_queue_reminders(c, j, list, TEXT_NUDGE, period)) != 0)
+            break;
+        {
+            struct db_param u[] = {DB_U64(end), DB_STR(month), DB_STR(name)};
+
+            err = db_exec(c, "UPDATE alert_marks SET last_id = ?, period = ? WHERE name = ?", u, 3,
+                          NULL, NULL);
+        }
+    }
+    return err;
+}
+
 static int
 alerts_reminders(struct db_conn *c, struct alerts_job *j)
 {
@@ -961,39 +1265,8 @@ alerts_reminders(struct db_conn *c, struct alerts_job *j)
             return err;
         list = NULL;
     }
-    if (a->nudge_day > 0) {
-        n = 0;
-        p[n++] = DB_STR(j->now);
-        p[n++] = DB_I64(a->nudge_day);
-        n += alerts_tracks(a->nudge_tracks, &p[n]);
-        p[n++] = DB_STR(j->now);
-        p[n++] = DB_I64(a->quiet_start);
-        p[n++] = DB_I64(a->quiet_end);
-        p[n++] = DB_I64(a->quiet_start);
-        p[n++] = DB_STR(j->now);
-        p[n++] = DB_STR(j->now);
-        p[n++] = DB_U64(ALERTS_BATCH);
-        snprintf(period, sizeof period, "nudge:%.7s", j->now);
-        /* from the nudge day of the month (their zone), KPM who take reminders and have not
-         * reported this month, once a month */
-        if ((err = db_query(
-                 c,
-                 "SELECT k.id, 0, k.msisdn, k.lang, '', '', '', '' FROM kpm k"
-                 " JOIN assistants s ON s.id = k.assistant_id"
-                 " WHERE k.reminders = 1 AND DAY(" ALERTS_LOCAL(
-                     "?") ") >= ? AND" ALERTS_AUDIENCE " AND NOT " ALERTS_QUIET
-                          " AND NOT EXISTS (SELECT 1 FROM business_reports b WHERE b.kpm_id = k.id"
-                          "  AND b.created_at >= DATE_FORMAT(?, '%Y-%m-01'))"
-                          " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.idempotency_key ="
-                          "  CONCAT('nudge:', DATE_FORMAT(?, '%Y-%m'), ':', k.id)) LIMIT ?",
-                 p, n, alerts_reminder_cb, &list)) != 0) {
-            alerts_reminders_free(list);
-            return err;
-        }
-        if ((err = alerts_queue_reminders(c, j, list, TEXT_NUDGE, period)) != 0)
-            return err;
-        list = NULL;
-    }
+    if (a->nudge_day > 0 && (err = alerts_nudge(c, j)) != 0)
+        return err;
     if (g->checkin_day > 0 && g->follow_up_months[TRACK_WELFARE] > 0) {
         struct db_param q[] = {DB_STR(j->now),         DB_I64(g->checkin_day),
                                DB_STR(j->now),         DB_U64(g->follow_up_months[TRACK_WELFARE]),
@@ -1036,9 +1309,14 @@ alerts_tick_work(struct db_conn *c, void *arg)
     db_txn_name(c, "alerts_tick");
     j->runs++;
     j->sent = j->digests = j->reminders = 0;
-    if ((err = alerts_raise(c, j)) != 0 || (err = alerts_send_immediate(c, j)) != 0 ||
-        (err = alerts_send_digests(c, j)) != 0 || (err = alerts_reminders(c, j)) != 0 ||
-        (err = alerts_drip(c, j)) != 0)
+    j->raised = 0;
+    if ((err = alerts_watermark(c, j)) != 0 || (err = alerts_raise(c, j)) != 0 ||
+        (err = alerts_watermark_move(c, j)) != 0)
+        return err;
+    /* a crash here loses the alerts and the moved marks together (tests: link:alerts_raised) */
+    db_fault(c, "alerts_raised");
+    if ((err = alerts_send_immediate(c, j)) != 0 || (err = alerts_send_digests(c, j)) != 0 ||
+        (err = alerts_reminders(c, j)) != 0 || (err = alerts_drip(c, j)) != 0)
         return err;
     return 0;
 }
@@ -1052,8 +1330,17 @@ alerts_tick_done(int err, void *arg)
     if (err != 0) {
         log_warn("alerts_tick_failed", "err=%d now=\"%s\"", err, j->now);
     } else {
-        log_info("alerts_tick", "now=\"%s\" alerts_sent=%u digests=%u reminders=%u runs=%u", j->now,
-                 j->sent, j->digests, j->reminders, j->runs);
+        struct timespec t1;
+
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        log_info("alerts_tick",
+                 "ms=%lld new_reports=%llu raised=%llu queued=%u now=\"%s\" alerts_sent=%u"
+                 " digests=%u reminders=%u mark=%llu runs=%u",
+                 (long long)(t1.tv_sec - j->t0.tv_sec) * 1000 +
+                     (t1.tv_nsec - j->t0.tv_nsec) / 1000000,
+                 (unsigned long long)j->new_reports, (unsigned long long)j->raised,
+                 j->sent + j->digests + j->reminders, j->now, j->sent, j->digests, j->reminders,
+                 (unsigned long long)j->next_mark, j->runs);
         if (j->sent + j->digests + j->reminders > 0 || j->runs > 1)
             outbox_kick();
     }
@@ -1076,6 +1363,7 @@ alerts_tick(evutil_socket_t fd, short what, void *arg)
     if ((j = calloc(1, sizeof *j)) == NULL)
         return;
     j->cfg = config_ref(al.cfg);
+    clock_gettime(CLOCK_MONOTONIC, &j->t0);
     if (j->cfg->alerts.fake_now[0] != '\0') {
         snprintf(j->now, sizeof j->now, "%s", j->cfg->alerts.fake_now);
     } else {

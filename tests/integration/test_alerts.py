@@ -18,7 +18,12 @@ def day(env, offset_days=0):
 def alerts_conf(env, now, extra=None):
     extra = dict(extra or {})
     rules_off = extra.pop("rules_off", ())
+    rate = extra.pop("provider_rate", None)
     text = env.config(alerts=True)
+    if rate is not None:
+        old = '{ name = "log"; type = "log"; }'
+        assert old in text
+        text = text.replace(old, '{ name = "log"; type = "log"; rate = %d; }' % rate)
     for rule in rules_off:
         old = "    %s = { enabled = true;" % rule
         assert old in text, rule
@@ -34,9 +39,9 @@ def alerts_conf(env, now, extra=None):
 class Clock:
     """A kabard whose scheduler time the test moves: rewrite fake_now, SIGHUP, wait the tick."""
 
-    def __init__(self, env, now, extra=None, name="alerts"):
+    def __init__(self, env, now, extra=None, name="alerts", environ=None):
         self.env, self.extra = env, extra
-        self.k = Kabard(env, conf_text=alerts_conf(env, now, extra), name=name)
+        self.k = Kabard(env, conf_text=alerts_conf(env, now, extra), name=name, environ=environ)
 
     def __enter__(self):
         self.k.start()
