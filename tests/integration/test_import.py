@@ -16,6 +16,7 @@ import subprocess
 
 from kabartest import Kabard
 from test_admin import rand_tag, sq
+from test_faults import _need_faults
 
 DESA = "3204132005"
 NIK_KEY = "import-test-key-0123456789abcdef-0123456789"
@@ -66,12 +67,13 @@ class Result:
         return "rc=%d out=%r err=%r" % (self.rc, self.out, self.err[-2000:])
 
 
-def run_import(env, k, kind, data, *extra):
+def run_import(env, k, kind, data, *extra, faults=None):
     path = os.path.join(k.dir, "in-%s.csv" % rand_tag())
     with open(path, "wb") as f:
         f.write(data if isinstance(data, bytes) else data.encode())
+    environ = dict(os.environ, KABAR_FAULTS=faults) if faults else None
     r = subprocess.run([env.kabard, "-c", k.conf, "import", kind, path] + list(extra),
-                       capture_output=True, timeout=120)
+                       capture_output=True, timeout=120, env=environ)
     return Result(r)
 
 
@@ -341,4 +343,27 @@ def test_import_kube_trainings_and_enrolments_keyed_on_their_codes(env):
     finally:
         env.sql("DELETE FROM trainings WHERE code = %s; DELETE FROM kube_groups WHERE code = %s"
                 % (sq(tr), sq(kube)))
+        cleanup(env, regs, pkhs)
+
+
+def test_import_batch_and_audit_commit_lost_write_each_row_and_the_audit_row_once(env):
+    """A batch committed and its answer lost: db.c runs it again, which finds every row of it
+    as written (the counts then say unchanged: the data is what counts); the audit row, keyed,
+    is written once although its job also ran twice."""
+    _need_faults(env)
+    k = conf(env, batch_rows=2)
+    regs, ids = make_assistants(env, k, 1)
+    pkhs = [pkh() for _ in range(3)]
+    text = "no_pkh,nama,hp,kode_wilayah,id_pendamping\n" + "".join(
+        "%s,Ibu %d,%s,%s,%s\n" % (x, i, phone(), DESA, regs[0]) for i, x in enumerate(pkhs))
+    audits = len(audit_rows(env, "import.kpm"))
+    try:
+        res = run_import(env, k, "kpm", text, faults="commit_lost:import_kpm=1,commit_lost:import_audit=1")
+        assert res.rc == 0 and res.rejects == {}, res
+        assert "point=commit_lost:import_kpm " in res.err and "point=commit_lost:import_audit " in res.err, res
+        assert res.count("inserted") + res.count("unchanged") == 3, res
+        assert env.scalar("SELECT COUNT(*) FROM kpm WHERE pkh_number IN (%s)"
+                          % ",".join(sq(x) for x in pkhs)) == "3"
+        assert len(audit_rows(env, "import.kpm")) == audits + 1
+    finally:
         cleanup(env, regs, pkhs)
