@@ -318,6 +318,15 @@ def test_import_kube_trainings_and_enrolments_keyed_on_their_codes(env):
         assert res.rejects == {3: "unknown region", 4: "duplicate code in the file"}, res
         assert env.sql("SELECT name, region_code FROM kube_groups WHERE code = %s" % sq(kube)) == \
             [["Kube Mawar", DESA]]
+        # a KPM's KUBE by its code; an unknown one refuses the row
+        members = kpm.replace("id_pendamping\n", "id_pendamping,kode_kube\n")
+        members = members.replace(regs[0] + "\n", regs[0] + ",%s\n", 1) % kube
+        members = members.replace(regs[0] + "\n", regs[0] + ",KB-NOPE\n", 1)
+        res = run_import(env, k, "kpm", members)
+        assert res.rejects == {3: "unknown KUBE"} and res.count("updated") == 1, res
+        assert env.scalar("SELECT g.code FROM kpm k JOIN kube_groups g ON g.id = k.kube_id"
+                          " WHERE k.pkh_number = %s" % sq(pkhs[0])) == kube
+        assert run_import(env, k, "kpm", members).count("unchanged") == 1
         trains = ("kode_pelatihan,judul,tanggal,jam,tempat,kode_wilayah,kode_hadir,tanggal_selesai\n"
                   "%s,Pembukuan,2030-03-04,08:30,Balai Desa,%s,4821,2030-03-05\n"
                   "%s,Salah,2030-02-30,,Aula,%s,4822,\n"
@@ -341,9 +350,9 @@ def test_import_kube_trainings_and_enrolments_keyed_on_their_codes(env):
         assert (again.count("inserted"), again.count("unchanged")) == (0, 2), again
         assert len(audit_rows(env, "import.enrolments")) >= 2
     finally:
+        cleanup(env, regs, pkhs)
         env.sql("DELETE FROM trainings WHERE code = %s; DELETE FROM kube_groups WHERE code = %s"
                 % (sq(tr), sq(kube)))
-        cleanup(env, regs, pkhs)
 
 
 def test_import_batch_and_audit_commit_lost_write_each_row_and_the_audit_row_once(env):
