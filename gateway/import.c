@@ -73,11 +73,18 @@ struct import_kind {
 
 /* -- small helpers */
 
+/* 1 when k (case aside: registry ids and codes are ascii_general_ci) was added before, 0 when it
+ * is new, -1 out of memory */
 static int
-import_set_add(struct import_set *s, const char *k)
+import_set_add(struct import_set *s, const char *key)
 {
     uint64_t h = 1469598103934665603ull;
+    char k[IMPORT_KEY_MAX];
     size_t i;
+
+    for (i = 0; key[i] != '\0' && i < sizeof k - 1; i++)
+        k[i] = key[i] >= 'a' && key[i] <= 'z' ? (char)(key[i] - 'a' + 'A') : key[i];
+    k[i] = '\0';
 
     if (s->n * 2 >= s->cap) {
         struct import_set g = {calloc(s->cap ? s->cap * 2 : 4096, IMPORT_KEY_MAX),

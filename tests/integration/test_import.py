@@ -109,13 +109,15 @@ def test_import_assistants_bom_semicolon_crlf_then_again_unchanged(env):
     text = ("\ufeffID_Pendamping;Nama;No_HP;Kode_Wilayah;Zona_Waktu\r\n"
             "%s;Ani Rahayu;%s;%s;WIB\r\n"
             "%s;\"Budi; S.Sos\";+62 %s-%s-%s;%s;wita\r\n"
-            "%s;Cici;62.%s;%s;\r\n") % (
+            "%s;Cici;62.%s;%s;\r\n"
+            "%s;Ani Lagi;%s;%s;WIB\r\n") % (
         regs[0], phones[0], DESA,
         regs[1], phones[1][1:4], phones[1][4:8], phones[1][8:], DESA,
-        regs[2], phones[2][1:], DESA)
+        regs[2], phones[2][1:], DESA,
+        regs[0].lower(), phone(), DESA)  # registry ids compare without case, as the key does
     try:
         res = run_import(env, k, "assistants", text)
-        assert res.rc == 0 and res.rejects == {}, res
+        assert res.rc == 0 and res.rejects == {5: "duplicate registry_id in the file"}, res
         assert (res.count("inserted"), res.count("updated"), res.count("unchanged")) == (3, 0, 0), res
         rows = env.sql("SELECT registry_id, name, msisdn, region_code, tz FROM assistants"
                        " WHERE registry_id IN (%s) ORDER BY registry_id" % ",".join(sq(r) for r in regs))
@@ -124,12 +126,12 @@ def test_import_assistants_bom_semicolon_crlf_then_again_unchanged(env):
                        [regs[2], "Cici", canon(phones[2]), DESA, "WIB"]])
         assert rows == want, rows
         again = run_import(env, k, "assistants", text)
-        assert again.rc == 0 and again.rejects == {}, again
+        assert again.rc == 0 and again.rejects == res.rejects, again
         assert (again.count("inserted"), again.count("updated"), again.count("unchanged")) == (0, 0, 3), again
         details = audit_rows(env, "import.assistants")[audits:]
         assert len(details) == 2, details
-        assert "inserted=3 updated=0 unchanged=0 rejected=0" in details[0][0], details
-        assert "inserted=0 updated=0 unchanged=3 rejected=0" in details[1][0], details
+        assert "inserted=3 updated=0 unchanged=0 rejected=1" in details[0][0], details
+        assert "inserted=0 updated=0 unchanged=3 rejected=1" in details[1][0], details
     finally:
         cleanup(env, regs, [])
 
