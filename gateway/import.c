@@ -73,11 +73,18 @@ struct import_kind {
 
 /* -- small helpers */
 
+/* 1 when k (case aside: registry ids and codes are ascii_general_ci) was added before, 0 when it
+ * is new, -1 out of memory */
 static int
-import_set_add(struct import_set *s, const char *k)
+import_set_add(struct import_set *s, const char *key)
 {
     uint64_t h = 1469598103934665603ull;
+    char k[IMPORT_KEY_MAX];
     size_t i;
+
+    for (i = 0; key[i] != '\0' && i < sizeof k - 1; i++)
+        k[i] = key[i] >= 'a' && key[i] <= 'z' ? (char)(key[i] - 'a' + 'A') : key[i];
+    k[i] = '\0';
 
     if (s->n * 2 >= s->cap) {
         struct import_set g = {calloc(s->cap ? s->cap * 2 : 4096, IMPORT_KEY_MAX),
@@ -207,6 +214,16 @@ import_person(const struct import *im, const struct csv_record *r, char *name,
     return NULL;
 }
 
+/* A code: 2 to 16 letters, digits or dashes (as the trainings page takes it) */
+static int
+import_code_ok(const char *s)
+{
+    size_t n = strlen(s);
+
+    return n >= 2 && n <= 16 &&
+           strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-") == n;
+}
+
 /* -- KPM: keyed on the PKH number */
 
 enum {
@@ -215,7 +232,8 @@ enum {
     KPM_PHONE = IMPORT_PHONE,
     KPM_REGION = IMPORT_REGION,
     KPM_ASSISTANT,
-    KPM_NIK
+    KPM_NIK,
+    KPM_KUBE
 };
 
 static const struct csv_column import_kpm_cols[] = {
@@ -225,12 +243,13 @@ static const struct csv_column import_kpm_cols[] = {
     [KPM_REGION] = {"kode_wilayah|region_code|kode_desa|region", 1},
     [KPM_ASSISTANT] = {"id_pendamping|assistant_registry_id|assistant_id|pendamping", 1},
     [KPM_NIK] = {"nik", 0},
+    [KPM_KUBE] = {"kode_kube|kube_code", 0},
 };
 
 static const char *
 import_kpm_row(struct import *im, const struct csv_record *r)
 {
-    char pkh[24], name[404], msisdn[PARSE_MSISDN_SIZE], region[16], asst[36], nik[20];
+    char pkh[24], name[404], msisdn[PARSE_MSISDN_SIZE], region[16], asst[36], nik[20], kube[36];
     char hex[65] = "", last4[5] = "";
     const char *why;
     json_t *row;
@@ -265,8 +284,11 @@ import_kpm_row(struct import *im, const struct csv_record *r)
         return "duplicate pkh_number in the file";
     if (import_set_add(&im->seen_b, msisdn) == 1)
         return "duplicate phone in the file";
-    row = json_pack("[I s s s s s s? s?]", (json_int_t)r->line, pkh, name, msisdn, region, asst,
-                    hex[0] ? hex : NULL, last4[0] ? last4 : NULL);
+    if (import_field(im, r, KPM_KUBE, kube, sizeof kube) < 0 ||
+        (kube[0] != '\0' && !import_code_ok(kube)))
+        return "unknown KUBE";
+    row = json_pack("[I s s s s s s? s? s?]", (json_int_t)r->line, pkh, name, msisdn, region, asst,
+                    hex[0] ? hex : NULL, last4[0] ? last4 : NULL, kube[0] ? kube : NULL);
     if (row == NULL || json_array_append_new(im->b.rows, row) == -1)
         return "out of memory";
     return NULL;
@@ -275,11 +297,48 @@ import_kpm_row(struct import *im, const struct csv_record *r)
 #define IMPORT_KPM_TABLE(extra)                                                                    \
     "JSON_TABLE(?, '$[*]' COLUMNS (n FOR ORDINALITY, line BIGINT UNSIGNED PATH '$[0]',"            \
     " pkh VARCHAR(20) PATH '$[1]', name VARCHAR(100) PATH '$[2]', msisdn VARCHAR(16) PATH '$[3]'," \
-    " region VARCHAR(13) PATH '$[4]', asst VARCHAR(32) CHARACTER SET ascii PATH '$[5]', nik "      \
-    "CHAR(64) PATH '$[6]',"                                                                        \
-    " last4 CHAR(4) PATH '$[7]'" extra ")) j"
+    " region VARCHAR(13) PATH '$[4]', asst VARCHAR(32) CHARACTER SET ascii PATH '$[5]',"           \
+    " nik CHAR(64) PATH '$[6]', last4 CHAR(4) PATH '$[7]',"                                        \
+    " kube VARCHAR(32) CHARACTER SET ascii PATH '$[8]'" extra ")) j"
 
-/* One row of the check: n, a.id, region known, k.id, k.assistant_id, same, phone taken. */
+/* n, a.id, region known, k.id, k.assistant_id, nothing changes, phone taken, KUBE unknown, g.id */
+#define IMPORT_KPM_CHECK                                                                           \
+    "SELECT j.n, a.id, r.code IS NOT NULL, k.id, k.assistant_id,"                                  \
+    " k.id IS NOT NULL AND BINARY k.name = BINARY j.name AND k.msisdn = j.msisdn"                  \
+    " AND k.region_code = j.region AND k.assistant_id = a.id AND (j.nik IS NULL"                   \
+    " OR (k.nik_hmac = UNHEX(j.nik) AND k.nik_last4 = j.last4))"                                   \
+    " AND (j.kube IS NULL OR k.kube_id <=> g.id),"                                                 \
+    " EXISTS (SELECT 1 FROM kpm o WHERE o.msisdn = j.msisdn AND o.pkh_number <> j.pkh),"           \
+    " j.kube IS NOT NULL AND g.id IS NULL, g.id"                                                   \
+    " FROM " IMPORT_KPM_TABLE(                                                                     \
+        "") " LEFT JOIN assistants a ON a.registry_id = j.asst"                                    \
+            " LEFT JOIN regions r ON r.code = j.region LEFT JOIN kpm k ON k.pkh_number = j.pkh"    \
+            " LEFT JOIN kube_groups g ON g.code = j.kube ORDER BY j.n"
+
+/* An empty NIK or KUBE leaves the stored one. */
+#define IMPORT_KPM_UPSERT                                                                          \
+    "INSERT INTO kpm (pkh_number, name, msisdn, region_code, assistant_id, nik_hmac, nik_last4,"   \
+    " kube_id) SELECT j.pkh, j.name, j.msisdn, j.region, j.aid, UNHEX(j.nik), j.last4, j.gid"      \
+    " FROM " IMPORT_KPM_TABLE(                                                                     \
+        ", aid INT UNSIGNED PATH '$[9]', gid INT UNSIGNED PATH '$[10]'") " ON DUPLICATE KEY "      \
+                                                                         "UPDATE name = "          \
+                                                                         "VALUES(name), msisdn = " \
+                                                                         "VALUES(msisdn),"         \
+                                                                         " region_code = "         \
+                                                                         "VALUES(region_code), "   \
+                                                                         "assistant_id = "         \
+                                                                         "VALUES(assistant_id),"   \
+                                                                         " nik_hmac = "            \
+                                                                         "COALESCE(VALUES(nik_"    \
+                                                                         "hmac), nik_hmac),"       \
+                                                                         " nik_last4 = "           \
+                                                                         "COALESCE(VALUES(nik_"    \
+                                                                         "last4), nik_last4),"     \
+                                                                         " kube_id = "             \
+                                                                         "COALESCE(VALUES(kube_"   \
+                                                                         "id), kube_id)"
+
+/* One row of IMPORT_KPM_CHECK. */
 static int
 import_kpm_checked(void *arg, char **v, unsigned long *lens, unsigned ncols)
 {
@@ -289,10 +348,12 @@ import_kpm_checked(void *arg, char **v, unsigned long *lens, unsigned ncols)
     json_t *row = json_array_get(b->rows, (size_t)n - 1);
     size_t line = (size_t)json_integer_value(json_array_get(row, 0));
 
-    if (ncols != 7 || row == NULL)
+    if (ncols != 9 || row == NULL)
         return 1;
     if (aid == 0)
         import_reject(b, line, "unknown assistant");
+    else if (v[7][0] == '1')
+        import_reject(b, line, "unknown KUBE");
     else if (v[2][0] != '1')
         import_reject(b, line, "unknown region");
     else if (v[6][0] == '1')
@@ -303,6 +364,8 @@ import_kpm_checked(void *arg, char **v, unsigned long *lens, unsigned ncols)
         json_t *w = json_copy(row);
 
         json_array_append_new(w, json_integer((json_int_t)aid));
+        json_array_append_new(w, v[8] != NULL ? json_integer((json_int_t)import_u64(v, lens, 8))
+                                              : json_null());
         json_array_append_new(b->accept, w);
         if (kid == 0)
             b->inserted++;
@@ -369,33 +432,10 @@ import_kpm_work(struct db_conn *c, void *arg)
 
     db_txn_name(c, "import_kpm");
     import_batch_reset(b);
-    err = import_query_json(
-        c,
-        "SELECT j.n, a.id, r.code IS NOT NULL, k.id, k.assistant_id,"
-        " k.id IS NOT NULL AND BINARY k.name = BINARY j.name AND k.msisdn = j.msisdn"
-        "  AND k.region_code = j.region AND k.assistant_id = a.id AND (j.nik IS NULL"
-        "  OR (k.nik_hmac = UNHEX(j.nik) AND k.nik_last4 = j.last4)),"
-        " EXISTS (SELECT 1 FROM kpm o WHERE o.msisdn = j.msisdn AND o.pkh_number <> j.pkh)"
-        " FROM " IMPORT_KPM_TABLE("") " LEFT JOIN assistants a ON a.registry_id = j.asst"
-                                      " LEFT JOIN regions r ON r.code = j.region"
-                                      " LEFT JOIN kpm k ON k.pkh_number = j.pkh ORDER BY j.n",
-        b->rows, import_kpm_checked, b);
+    err = import_query_json(c, IMPORT_KPM_CHECK, b->rows, import_kpm_checked, b);
     if (err != 0 || import_dry)
         return err;
-    if ((err = import_exec_json(
-             c,
-             "INSERT INTO kpm (pkh_number, name, msisdn, region_code, assistant_id, nik_hmac,"
-             " nik_last4) SELECT j.pkh, j.name, j.msisdn, j.region, j.aid, UNHEX(j.nik), j.last4"
-             " FROM " IMPORT_KPM_TABLE(
-                 ", aid INT UNSIGNED PATH '$[8]'") " ON DUPLICATE KEY UPDATE"
-                                                   " name = VALUES(name), msisdn = VALUES(msisdn), "
-                                                   "region_code = VALUES(region_code),"
-                                                   " assistant_id = VALUES(assistant_id),"
-                                                   " nik_hmac = COALESCE(VALUES(nik_hmac), "
-                                                   "nik_hmac),"
-                                                   " nik_last4 = COALESCE(VALUES(nik_last4), "
-                                                   "nik_last4)",
-             b->accept)) != 0)
+    if ((err = import_exec_json(c, IMPORT_KPM_UPSERT, b->accept)) != 0)
         return err;
     return import_exec_json(c,
                             "UPDATE alerts al JOIN kpm k ON k.id = al.kpm_id"
@@ -556,16 +596,6 @@ import_coded_run(struct db_conn *c, struct import_batch *b, const char *check, c
     if (err != 0 || import_dry)
         return err;
     return import_exec_json(c, upsert, b->accept);
-}
-
-/* A code: 2 to 16 letters, digits or dashes (as the trainings page takes it) */
-static int
-import_code_ok(const char *s)
-{
-    size_t n = strlen(s);
-
-    return n >= 2 && n <= 16 &&
-           strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-") == n;
 }
 
 enum { KUBE_CODE, KUBE_NAME, KUBE_REGION };

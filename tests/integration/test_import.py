@@ -16,6 +16,7 @@ import subprocess
 
 from kabartest import Kabard
 from test_admin import rand_tag, sq
+from test_faults import _need_faults
 
 DESA = "3204132005"
 NIK_KEY = "import-test-key-0123456789abcdef-0123456789"
@@ -66,12 +67,13 @@ class Result:
         return "rc=%d out=%r err=%r" % (self.rc, self.out, self.err[-2000:])
 
 
-def run_import(env, k, kind, data, *extra):
+def run_import(env, k, kind, data, *extra, faults=None):
     path = os.path.join(k.dir, "in-%s.csv" % rand_tag())
     with open(path, "wb") as f:
         f.write(data if isinstance(data, bytes) else data.encode())
+    environ = dict(os.environ, KABAR_FAULTS=faults) if faults else None
     r = subprocess.run([env.kabard, "-c", k.conf, "import", kind, path] + list(extra),
-                       capture_output=True, timeout=120)
+                       capture_output=True, timeout=120, env=environ)
     return Result(r)
 
 
@@ -107,13 +109,15 @@ def test_import_assistants_bom_semicolon_crlf_then_again_unchanged(env):
     text = ("\ufeffID_Pendamping;Nama;No_HP;Kode_Wilayah;Zona_Waktu\r\n"
             "%s;Ani Rahayu;%s;%s;WIB\r\n"
             "%s;\"Budi; S.Sos\";+62 %s-%s-%s;%s;wita\r\n"
-            "%s;Cici;62.%s;%s;\r\n") % (
+            "%s;Cici;62.%s;%s;\r\n"
+            "%s;Ani Lagi;%s;%s;WIB\r\n") % (
         regs[0], phones[0], DESA,
         regs[1], phones[1][1:4], phones[1][4:8], phones[1][8:], DESA,
-        regs[2], phones[2][1:], DESA)
+        regs[2], phones[2][1:], DESA,
+        regs[0].lower(), phone(), DESA)  # registry ids compare without case, as the key does
     try:
         res = run_import(env, k, "assistants", text)
-        assert res.rc == 0 and res.rejects == {}, res
+        assert res.rc == 0 and res.rejects == {5: "duplicate registry_id in the file"}, res
         assert (res.count("inserted"), res.count("updated"), res.count("unchanged")) == (3, 0, 0), res
         rows = env.sql("SELECT registry_id, name, msisdn, region_code, tz FROM assistants"
                        " WHERE registry_id IN (%s) ORDER BY registry_id" % ",".join(sq(r) for r in regs))
@@ -122,12 +126,12 @@ def test_import_assistants_bom_semicolon_crlf_then_again_unchanged(env):
                        [regs[2], "Cici", canon(phones[2]), DESA, "WIB"]])
         assert rows == want, rows
         again = run_import(env, k, "assistants", text)
-        assert again.rc == 0 and again.rejects == {}, again
+        assert again.rc == 0 and again.rejects == res.rejects, again
         assert (again.count("inserted"), again.count("updated"), again.count("unchanged")) == (0, 0, 3), again
         details = audit_rows(env, "import.assistants")[audits:]
         assert len(details) == 2, details
-        assert "inserted=3 updated=0 unchanged=0 rejected=0" in details[0][0], details
-        assert "inserted=0 updated=0 unchanged=3 rejected=0" in details[1][0], details
+        assert "inserted=3 updated=0 unchanged=0 rejected=1" in details[0][0], details
+        assert "inserted=0 updated=0 unchanged=3 rejected=1" in details[1][0], details
     finally:
         cleanup(env, regs, [])
 
@@ -316,6 +320,15 @@ def test_import_kube_trainings_and_enrolments_keyed_on_their_codes(env):
         assert res.rejects == {3: "unknown region", 4: "duplicate code in the file"}, res
         assert env.sql("SELECT name, region_code FROM kube_groups WHERE code = %s" % sq(kube)) == \
             [["Kube Mawar", DESA]]
+        # a KPM's KUBE by its code; an unknown one refuses the row
+        members = kpm.replace("id_pendamping\n", "id_pendamping,kode_kube\n")
+        members = members.replace(regs[0] + "\n", regs[0] + ",%s\n", 1) % kube
+        members = members.replace(regs[0] + "\n", regs[0] + ",KB-NOPE\n", 1)
+        res = run_import(env, k, "kpm", members)
+        assert res.rejects == {3: "unknown KUBE"} and res.count("updated") == 1, res
+        assert env.scalar("SELECT g.code FROM kpm k JOIN kube_groups g ON g.id = k.kube_id"
+                          " WHERE k.pkh_number = %s" % sq(pkhs[0])) == kube
+        assert run_import(env, k, "kpm", members).count("unchanged") == 1
         trains = ("kode_pelatihan,judul,tanggal,jam,tempat,kode_wilayah,kode_hadir,tanggal_selesai\n"
                   "%s,Pembukuan,2030-03-04,08:30,Balai Desa,%s,4821,2030-03-05\n"
                   "%s,Salah,2030-02-30,,Aula,%s,4822,\n"
@@ -339,6 +352,29 @@ def test_import_kube_trainings_and_enrolments_keyed_on_their_codes(env):
         assert (again.count("inserted"), again.count("unchanged")) == (0, 2), again
         assert len(audit_rows(env, "import.enrolments")) >= 2
     finally:
+        cleanup(env, regs, pkhs)
         env.sql("DELETE FROM trainings WHERE code = %s; DELETE FROM kube_groups WHERE code = %s"
                 % (sq(tr), sq(kube)))
+
+
+def test_import_batch_and_audit_commit_lost_write_each_row_and_the_audit_row_once(env):
+    """A batch committed and its answer lost: db.c runs it again, which finds every row of it
+    as written (the counts then say unchanged: the data is what counts); the audit row, keyed,
+    is written once although its job also ran twice."""
+    _need_faults(env)
+    k = conf(env, batch_rows=2)
+    regs, ids = make_assistants(env, k, 1)
+    pkhs = [pkh() for _ in range(3)]
+    text = "no_pkh,nama,hp,kode_wilayah,id_pendamping\n" + "".join(
+        "%s,Ibu %d,%s,%s,%s\n" % (x, i, phone(), DESA, regs[0]) for i, x in enumerate(pkhs))
+    audits = len(audit_rows(env, "import.kpm"))
+    try:
+        res = run_import(env, k, "kpm", text, faults="commit_lost:import_kpm=1,commit_lost:import_audit=1")
+        assert res.rc == 0 and res.rejects == {}, res
+        assert "point=commit_lost:import_kpm " in res.err and "point=commit_lost:import_audit " in res.err, res
+        assert res.count("inserted") + res.count("unchanged") == 3, res
+        assert env.scalar("SELECT COUNT(*) FROM kpm WHERE pkh_number IN (%s)"
+                          % ",".join(sq(x) for x in pkhs)) == "3"
+        assert len(audit_rows(env, "import.kpm")) == audits + 1
+    finally:
         cleanup(env, regs, pkhs)

@@ -156,6 +156,47 @@ START_TEST(bad_values_refused)
 }
 END_TEST
 
+/* import.nik_key_file: the sample has none (a file with NIKs is then refused by the import);
+ * a key is its file's first line, at least 32 characters; batch_rows is bounded */
+START_TEST(import_key_and_batch_rows)
+{
+    char key[512], conf[700], err[512] = "";
+    struct config *c = config_load(write_conf(NULL, NULL), err, sizeof err);
+    FILE *f;
+
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_str_eq(c->import.nik_key, "");
+    ck_assert_uint_eq(c->import.batch_rows, 5000);
+    config_unref(c);
+    snprintf(key, sizeof key, "%s/nik.key", dir);
+    ck_assert_ptr_nonnull(f = fopen(key, "w"));
+    fputs("0123456789abcdef0123456789abcdef\nnot this line\n", f);
+    fclose(f);
+    snprintf(conf, sizeof conf, "import = { nik_key_file = \"%s\"; batch_rows = 200; };", key);
+    c = config_load(
+        write_conf("# import = { nik_key_file = \"/etc/kabar/nik.key\"; batch_rows = 5000; };",
+                   conf),
+        err, sizeof err);
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_str_eq(c->import.nik_key, "0123456789abcdef0123456789abcdef");
+    ck_assert_uint_eq(c->import.batch_rows, 200);
+    config_unref(c);
+    snprintf(conf, sizeof conf, "import = { nik_key_file = \"%s\"; batch_rows = 0; };", key);
+    refused_at_line(
+        write_conf("# import = { nik_key_file = \"/etc/kabar/nik.key\"; batch_rows = 5000; };",
+                   conf),
+        "batch_rows");
+    ck_assert_ptr_nonnull(f = fopen(key, "w"));
+    fputs("short\n", f);
+    fclose(f);
+    snprintf(conf, sizeof conf, "import = { nik_key_file = \"%s\"; };", key);
+    refused_at_line(
+        write_conf("# import = { nik_key_file = \"/etc/kabar/nik.key\"; batch_rows = 5000; };",
+                   conf),
+        "at least 32 characters");
+}
+END_TEST
+
 START_TEST(graduation_and_tracks_of_the_sample)
 {
     char err[512] = "";
@@ -398,6 +439,7 @@ main(void)
     tcase_add_test(tc, sample_loads);
     tcase_add_test(tc, unknown_key_names_line);
     tcase_add_test(tc, bad_values_refused);
+    tcase_add_test(tc, import_key_and_batch_rows);
     tcase_add_test(tc, net_match);
     tcase_add_test(tc, graduation_and_tracks_of_the_sample);
     tcase_add_test(tc, graduation_and_tracks_defaults);
