@@ -10,17 +10,21 @@ from test_admin import Data, login, make_user, queue_page, set_filter
 from test_faults import _need_faults
 
 
+def _slow(env, point):
+    """kabard with query_timeout = 1 whose db_fault(c, POINT) fires once as slow:POINT"""
+    _need_faults(env)
+    conf = env.config(replace={"query_timeout = 10;": "query_timeout = 1;"})
+    return Kabard(env, conf_text=conf, name="slow-" + point,
+                  environ={"KABAR_FAULTS": "slow:%s=1" % point})
+
+
 def test_query_timeout_stops_a_slow_dashboard_statement_with_a_clear_503(env):
     """slow:admin_dashboard puts a statement that would run for an hour in the dashboard's
     place. With query_timeout = 1 the server stops it after a second (error 1969), not retried:
     the page answers 503 naming db.query_timeout within a few seconds (before, the client's read
     timeout lost the link and the job was run again), and the next dashboard is a 200."""
-    _need_faults(env)
-    conf = env.config(replace={"query_timeout = 10;": "query_timeout = 1;"})
-    with Kabard(env, conf_text=conf, name="query-timeout",
-                environ={"KABAR_FAULTS": "slow:admin_dashboard=1"}) as k:
-        admin, apw = make_user(env, k)
-        b, _ = login(k, admin, apw)
+    with _slow(env, "admin_dashboard") as k:
+        b, _ = login(k, *make_user(env, k))
         t0 = time.monotonic()
         r = b.get("/", timeout=60)
         took = time.monotonic() - t0
@@ -41,12 +45,8 @@ def test_dashboard_running_figure_past_its_time_shows_a_dash_not_a_503(env):
     time of its own; past it (here the slow fault, stopped at query_timeout = 1) the running
     share and the median revenue show "-" and "took too long to count", and every other figure
     and chart is there, with a 200."""
-    _need_faults(env)
-    conf = env.config(replace={"query_timeout = 10;": "query_timeout = 1;"})
-    with Kabard(env, conf_text=conf, name="figure-timeout",
-                environ={"KABAR_FAULTS": "slow:admin_dashboard_running=1"}) as k:
-        admin, apw = make_user(env, k)
-        b, _ = login(k, admin, apw)
+    with _slow(env, "admin_dashboard_running") as k:
+        b, _ = login(k, *make_user(env, k))
         r = b.get("/")
         assert r.status == 200, r
         figs = {f: (v, n) for f, v, n in re.findall(
