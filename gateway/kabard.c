@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "alerts.h"
+#include "summary.h"
 #include "config.h"
 #include "db.h"
 #include "dialog.h"
@@ -169,6 +170,7 @@ kabard_signal(evutil_socket_t sig, short what, void *arg)
     ussd_stop();
     outbox_stop();
     alerts_stop();
+    summary_stop();
     http_stop_accepting();
     tv.tv_sec = kabard.cfg->http.shutdown_timeout;
     tv.tv_usec = 0;
@@ -287,6 +289,10 @@ kabard_run(const char *path)
         log_error("startup_failed", "reason=\"alerts\"");
         return 1;
     }
+    if (summary_start(kabard.base) == -1) {
+        log_error("startup_failed", "reason=\"summary\"");
+        return 1;
+    }
     metrics_gauge_fn("kabar_db_up", "1 when the last database round trip succeeded.",
                      kabard_gauge_db_up);
     metrics_gauge_fn("kabar_db_queued_jobs", "Database jobs queued or running.",
@@ -312,6 +318,7 @@ kabard_run(const char *path)
     ussd_free();
     outbox_free();
     alerts_free();
+    summary_free();
     http_free();
     for (i = 0; i < 3; i++)
         event_free(sigs[i]);

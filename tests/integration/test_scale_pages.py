@@ -2,11 +2,20 @@
 db.query_timeout is stopped by the server (max_statement_time on every pool connection) and
 answered 503 with a message that says so, instead of hanging a worker and the administrator."""
 import re
+import signal
 import time
 
-from kabartest import Kabard
+from kabartest import Kabard, wait_for
 from test_admin import Data, login, make_user, queue_page, set_filter
 from test_faults import _need_faults
+
+
+def _slow(env, point):
+    """kabard with query_timeout = 1 whose db_fault(c, POINT) fires once as slow:POINT"""
+    _need_faults(env)
+    conf = env.config(replace={"query_timeout = 10;": "query_timeout = 1;"})
+    return Kabard(env, conf_text=conf, name="slow-" + point,
+                  environ={"KABAR_FAULTS": "slow:%s=1" % point})
 
 
 def test_query_timeout_stops_a_slow_dashboard_statement_with_a_clear_503(env):
@@ -14,12 +23,8 @@ def test_query_timeout_stops_a_slow_dashboard_statement_with_a_clear_503(env):
     place. With query_timeout = 1 the server stops it after a second (error 1969), not retried:
     the page answers 503 naming db.query_timeout within a few seconds (before, the client's read
     timeout lost the link and the job was run again), and the next dashboard is a 200."""
-    _need_faults(env)
-    conf = env.config(replace={"query_timeout = 10;": "query_timeout = 1;"})
-    with Kabard(env, conf_text=conf, name="query-timeout",
-                environ={"KABAR_FAULTS": "slow:admin_dashboard=1"}) as k:
-        admin, apw = make_user(env, k)
-        b, _ = login(k, admin, apw)
+    with _slow(env, "admin_dashboard") as k:
+        b, _ = login(k, *make_user(env, k))
         t0 = time.monotonic()
         r = b.get("/", timeout=60)
         took = time.monotonic() - t0
@@ -32,6 +37,30 @@ def test_query_timeout_stops_a_slow_dashboard_statement_with_a_clear_503(env):
         assert "event=admin_query_timeout " in log and "err=1969" in log, log[-2000:]
         r = b.get("/")
         assert r.status == 200 and 'id="fig-week"' in r.text, ("the next dashboard", r)
+
+
+def test_dashboard_running_figure_past_its_time_shows_a_dash_not_a_503(env):
+    """At a million KPM each KPM's latest report of 90 days is a sort of three million reports,
+    minutes long: the whole dashboard answered 503 at query_timeout. That statement now has a
+    time of its own; past it (here the slow fault, stopped at query_timeout = 1) the running
+    share and the median revenue show "-" and "took too long to count", and every other figure
+    and chart is there, with a 200."""
+    with _slow(env, "admin_dashboard_running") as k:
+        b, _ = login(k, *make_user(env, k))
+        r = b.get("/")
+        assert r.status == 200, r
+        figs = {f: (v, n) for f, v, n in re.findall(
+            r'<div class="figure" id="(fig-[a-z]+)"><span class="value">([^<]*)</span>'
+            r'<span class="label">[^<]*</span><span class="note">([^<]*)', r.text)}
+        assert figs["fig-running"][0] == "-" and figs["fig-revenue"][0] == "-", figs
+        assert figs["fig-running"][1] == "terlalu lama dihitung", figs
+        assert "event=admin_figure_timeout figure=running" in k.logtext()
+        for fid in ("fig-week", "fig-attendance", "fig-alerts", "fig-silent"):
+            assert 'id="%s"' % fid in r.text, fid
+        assert 'id="chart-status"' in r.text and 'id="chart-cohort"' in r.text
+        r = b.get("/")
+        assert r.status == 200 and not re.search(
+            r'id="fig-running"><span class="value">-<', r.text), "the next view counts again"
 
 
 def test_queue_count_stops_at_10000_and_shows_10000_plus(env):
@@ -54,3 +83,100 @@ def test_queue_count_stops_at_10000_and_shows_10000_plus(env):
         env.sql("DELETE FROM business_reports WHERE kpm_id = %d ORDER BY id LIMIT 1" % kid)
         total, rows, _ = queue_page(b)
         assert total == 10000 and len(rows) == 50, (total, len(rows))
+
+
+PROVINCE = "97"  # a province of this test only: report_hours is kept by province
+
+
+def _province(env, d):
+    env.sql("DELETE FROM report_hours WHERE province = '%s'" % PROVINCE)
+    chain = [(PROVINCE, "province", None), (PROVINCE + "01", "kabupaten", PROVINCE),
+             (PROVINCE + "0101", "kecamatan", PROVINCE + "01"),
+             (PROVINCE + "01010001", "desa", PROVINCE + "0101")]
+    for code, level, parent in chain:
+        env.sql("INSERT INTO regions (code, level, name, parent_code) VALUES ('%s', '%s', 'Uji %s',"
+                " %s)" % (code, level, d.tag, "NULL" if parent is None else "'%s'" % parent))
+    return chain[-1][0]
+
+
+def _province_drop(env):
+    """after Data's cleanup (its KPM are in the desa); children first, for the foreign key"""
+    env.sql("DELETE FROM report_hours WHERE province = '%s'" % PROVINCE)
+    env.sql("DELETE FROM admin_users WHERE region_code LIKE '%s%%'" % PROVINCE)
+    for n in (10, 6, 4, 2):
+        env.sql("DELETE FROM regions WHERE code LIKE '%s%%' AND LENGTH(code) = %d" % (PROVINCE, n))
+
+
+def _hours(env):
+    """report_hours of the test's province: {(kind, source, status, attended): n}"""
+    return {(int(r[0]), r[1], int(r[2]), int(r[3])): int(r[4]) for r in env.sql(
+        "SELECT kind, source, status, attended, SUM(n) FROM report_hours WHERE province = '%s'"
+        " GROUP BY 1, 2, 3, 4" % PROVINCE)}
+
+
+def _mark(env, table):
+    return int(env.scalar("SELECT last_id FROM summary_marks WHERE name = '%s'" % table))
+
+
+def _week(b):
+    r = b.get("/")
+    assert r.status == 200, r
+    m = re.search(r'<div class="figure" id="fig-week"><span class="value">(\d+)</span>'
+                  r'<span class="label">[^<]*</span><span class="note">[^<]* (\d+)', r.text)
+    assert m, r.text[:800]
+    return int(m.group(1)), int(m.group(2))
+
+
+def test_summary_step_sums_a_report_once_across_a_restart_and_a_kill_9(env):
+    """The summary step (gateway/summary.c) sums reports past each table's mark into
+    report_hours and moves the mark in the same transaction. Saved reports are in the summary
+    after the step; one younger than SUMMARY_LAG_SECONDS is not yet, and the dashboard counts it
+    from the reports past the mark; a restart and a kill -9 then a start sum nothing twice; the
+    dashboard of a province (the summed path) shows the exact counts throughout."""
+    try:
+        with Data(env) as d:
+            _summary_steps(env, d)
+    finally:
+        _province_drop(env)
+
+
+def _summary_steps(env, d):
+    _province_drop(env)
+    desa = _province(env, d)
+    kid = d.kpm("Ringkas %s" % d.tag, region=desa)
+    old = "NOW(3) - INTERVAL 2 DAY"
+    ids = [d.business(kid, status=1, at=old), d.business(kid, status=1, at=old),
+           d.business(kid, status=2, at=old, source="sms"),
+           d.attendance(kid, training=1, attended=0, reason=1, at="NOW(3) - INTERVAL 10 DAY"),
+           d.help(kid, at=old)]
+    want = {(1, "ussd", 1, 0): 2, (1, "sms", 2, 0): 1, (2, "ussd", 0, 0): 1, (3, "sms", 0, 0): 1}
+    k = Kabard(env, name="summary")
+    try:
+        k.start()
+        wait_for(lambda: _mark(env, "business_reports") >= ids[2]
+                 and _mark(env, "attendance_reports") >= ids[3]
+                 and _mark(env, "help_requests") >= ids[4], timeout=20, what="the summary step")
+        assert _hours(env) == want, _hours(env)
+        sup, spw = make_user(env, k, "supervisor", region=PROVINCE)
+        b, _ = login(k, sup, spw)
+        assert _week(b) == (4, 1), _week(b)  # 3 business and the help; the attendance
+        # a restart, then a crash: the step that runs at each start adds nothing twice
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            k.stop(sig)
+            later = d.business(kid, status=4, at="NOW(3) - INTERVAL 3 DAY")
+            want[(1, "ussd", 4, 0)] = want.get((1, "ussd", 4, 0), 0) + 1
+            if sig == signal.SIGKILL:
+                young = d.business(kid, status=3)
+            # a new process on a new port (the log of each start is its own)
+            k = Kabard(env, name="summary")
+            k.start()
+            wait_for(lambda: _mark(env, "business_reports") >= later, timeout=20,
+                     what="the summary step after a start")
+            assert _hours(env) == want, (sig, _hours(env), want)
+        # younger than the lag: not summed yet, counted from the reports past the mark
+        assert _mark(env, "business_reports") < young, "a report younger than the lag summed"
+        b, _ = login(k, sup, spw)
+        assert _week(b) == (7, 1), _week(b)
+        assert "event=summary_step " in k.logtext()
+    finally:
+        k.stop()

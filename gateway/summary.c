@@ -1,0 +1,180 @@
+/*
+ * The summary step: every SUMMARY_SECONDS, one DB_TXN job per step sums the reports past each
+ * table's mark (summary_marks) into report_hours and moves the mark in the same transaction, so
+ * a crash or a lost link leaves the rows and the mark together, and a re-run sums nothing twice.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "db.h"
+#include "log.h"
+#include "parse.h"
+#include "summary.h"
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+static struct {
+    struct event *tick;
+    int running, stopping;
+} sm;
+
+struct summary_job {
+    uint64_t rows; /* summed in this step, all tables */
+    int full;      /* a table had a full batch: step again at once */
+};
+
+/* what one table's rows add to report_hours: (hour, province, kind, source, status, attended) */
+static const struct summary_table {
+    const char *name;
+    const char *next_sql; /* the upper end of the batch past the mark */
+    const char *young_sql;
+    const char *sum_sql;
+} summary_tables[] = {
+#define SUMMARY_TABLE(table, kind, status, attended)                                               \
+    {                                                                                              \
+        table,                                                                                     \
+            "SELECT COALESCE(MAX(id), 0) FROM (SELECT id FROM " table " WHERE id > ? ORDER BY id"  \
+            " LIMIT " STR(SUMMARY_BATCH) ") b",                                                    \
+            "SELECT COALESCE(MIN(id), 0) FROM " table " WHERE id > ? AND id <= ?"                  \
+            " AND created_at >= NOW(3) - INTERVAL " STR(SUMMARY_LAG_SECONDS) " SECOND",            \
+            "INSERT INTO report_hours (hour, province, kind, source, status, attended, n)"         \
+            " SELECT DATE_FORMAT(x.created_at, '%Y-%m-%d %H:00:00'), LEFT(k.region_code, "         \
+            "2), " kind ","                                                                        \
+            " x.source, " status ", " attended ", COUNT(*) FROM " table                            \
+            " x JOIN kpm k ON k.id = x.kpm_id"                                                     \
+            " WHERE x.id > ? AND x.id <= ? GROUP BY 1, 2, 4, 5, 6 ON DUPLICATE KEY UPDATE n = n "  \
+            "+ VALUES(n)"                                                                          \
+    }
+    SUMMARY_TABLE("business_reports", "1", "x.status", "0"),
+    SUMMARY_TABLE("attendance_reports", "2", "0", "x.attended"),
+    SUMMARY_TABLE("help_requests", "3", "0", "0"),
+#undef SUMMARY_TABLE
+};
+
+static int
+summary_u64(void *arg, char **vals, unsigned long *lens, unsigned ncols)
+{
+    *(uint64_t *)arg = 0;
+    if (ncols > 0 && vals[0] != NULL &&
+        parse_u64(vals[0], lens[0], 0, UINT64_MAX, (uint64_t *)arg) == -1)
+        return -1;
+    return 0;
+}
+
+/* one table: the mark (locked), the batch's end short of the young rows, the sum, the mark */
+static int
+summary_table_step(struct db_conn *c, const struct summary_table *t, struct summary_job *j)
+{
+    struct db_param p[2] = {DB_STR(t->name)};
+    uint64_t mark = 0, upto = 0, young = 0, n = 0;
+    int err;
+
+    if ((err = db_query(c, "SELECT last_id FROM summary_marks WHERE name = ? FOR UPDATE", p, 1,
+                        summary_u64, &mark)) != 0 ||
+        (err = db_query(c, t->next_sql, (struct db_param[]){DB_U64(mark)}, 1, summary_u64,
+                        &upto)) != 0)
+        return err;
+    if (upto <= mark)
+        return 0;
+    if ((err = db_query(c, t->young_sql, (struct db_param[]){DB_U64(mark), DB_U64(upto)}, 2,
+                        summary_u64, &young)) != 0)
+        return err;
+    if (young != 0)
+        upto = young - 1;
+    else if (upto - mark >= SUMMARY_BATCH - 1)
+        j->full = 1;
+    if (upto <= mark)
+        return 0;
+    if ((err = db_exec(c, t->sum_sql, (struct db_param[]){DB_U64(mark), DB_U64(upto)}, 2, &n,
+                       NULL)) != 0)
+        return err;
+    p[0] = DB_U64(upto);
+    p[1] = DB_STR(t->name);
+    if ((err =
+             db_exec(c, "UPDATE summary_marks SET last_id = ?, updated_at = NOW(3) WHERE name = ?",
+                     p, 2, NULL, NULL)) != 0)
+        return err;
+    j->rows += upto - mark;
+    return 0;
+}
+
+static int
+summary_work(struct db_conn *c, void *arg)
+{
+    struct summary_job *j = arg;
+    size_t i;
+    int err;
+
+    db_txn_name(c, "summary_step");
+    /* a re-run after a rollback starts over */
+    j->rows = 0;
+    j->full = 0;
+    for (i = 0; i < sizeof summary_tables / sizeof summary_tables[0]; i++)
+        if ((err = summary_table_step(c, &summary_tables[i], j)) != 0)
+            return err;
+    return 0;
+}
+
+static void
+summary_done(int err, void *arg)
+{
+    struct summary_job *j = arg;
+
+    sm.running = 0;
+    if (err != 0)
+        log_warn("summary_step_failed", "err=%d", err);
+    else if (j->rows > 0)
+        log_info("summary_step", "rows=%llu more=%d", (unsigned long long)j->rows, j->full);
+    /* catching up (the first start on a big table): the next batch at once */
+    if (err == 0 && j->full && !sm.stopping)
+        event_active(sm.tick, EV_TIMEOUT, 0);
+    free(j);
+}
+
+static void
+summary_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct summary_job *j;
+
+    (void)fd;
+    (void)what;
+    (void)arg;
+    if (sm.running || sm.stopping || !db_is_up() || (j = calloc(1, sizeof *j)) == NULL)
+        return;
+    sm.running = 1;
+    /* read committed: the sums must not lock ranges that new reports insert into */
+    if (db_submit(summary_work, summary_done, j, DB_TXN | DB_READ_COMMITTED) == -1) {
+        sm.running = 0;
+        free(j);
+    }
+}
+
+int
+summary_start(struct event_base *base)
+{
+    struct timeval tv = {SUMMARY_SECONDS, 0};
+
+    if ((sm.tick = event_new(base, -1, EV_PERSIST, summary_tick, NULL)) == NULL)
+        return -1;
+    event_add(sm.tick, &tv);
+    event_active(sm.tick, EV_TIMEOUT, 0); /* the first step at start */
+    return 0;
+}
+
+void
+summary_stop(void)
+{
+    sm.stopping = 1;
+}
+
+void
+summary_free(void)
+{
+    if (sm.tick != NULL)
+        event_free(sm.tick);
+    sm.tick = NULL;
+}
