@@ -222,3 +222,27 @@ def test_alerts_scale_nudge_walk_follows_the_rate_and_a_restart_neither_repeats_
         env.sql("UPDATE kpm SET reminders = 1")
         if stopped:
             env.sql("UPDATE kpm SET reminders = 0 WHERE id IN (%s)" % ",".join(stopped))
+
+
+def test_alerts_scale_a_backlog_is_read_a_thousand_reports_a_tick(env):
+    """A tick reads at most 1,000 reports above the mark (ALERTS_REPORTS_CAP), so a backlog
+    is read over several ticks, each inside db.query_timeout; nothing is skipped."""
+    clean(env, [480])
+    d = after_every_report(env)
+    off = {"rules_off": OTHERS_OFF + ("silent",)}
+    with Ticker(env, "%s 02:00:00" % d, extra=off, name="scale-cap") as t:
+        t.tick_at("%s 02:00:00" % d)
+        before = mark(env)
+        env.sql("INSERT INTO business_reports (kpm_id, msisdn, channel, session_id, source, status,"
+                " workers, answers, input_path, created_at) SELECT k.id, k.msisdn, 'test',"
+                " CONCAT('cap-', UUID(), s.seq), 'sms', 1, 1, '{}', '', '%s 01:00:00'"
+                " FROM seq_1_to_1500 s JOIN kpm k ON k.id = 480" % d)
+        env.sync_last_report([480])
+        line = t.tick_at("%s 02:30:00" % d)
+        assert field(line, "new_reports") == 1500, line
+        read = int(env.scalar("SELECT COUNT(*) FROM business_reports WHERE id > %d AND id <= %d"
+                              % (before, mark(env))))
+        assert read == 1000, read
+        line = t.tick_at("%s 03:00:00" % d)
+        assert field(line, "new_reports") == 500, line
+        assert int(env.scalar("SELECT COUNT(*) FROM business_reports WHERE id > %d" % mark(env))) == 0
