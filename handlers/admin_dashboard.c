@@ -253,7 +253,10 @@ admin_dashboard_attendance(struct db_conn *c, struct admin_job *j)
     return 0;
 }
 
-/* open alerts, silent KPM and graduation candidates */
+#define ADMIN_SILENT_CAP 10000
+#define ADMIN_SILENT_CAP1 "10001"
+
+/* open alerts, silent KPM (at most 10,000+) and graduation candidates */
 static int
 admin_dashboard_alerts(struct db_conn *c, struct admin_job *j)
 {
@@ -267,9 +270,10 @@ admin_dashboard_alerts(struct db_conn *c, struct admin_job *j)
              c,
              "SELECT (SELECT COUNT(*) FROM alerts a JOIN kpm k ON k.id = a.kpm_id"
              "  WHERE a.state IN ('new', 'sent') AND" REVIEW_SCOPE "),"
-             " (SELECT COUNT(*) FROM kpm k WHERE k.graduation = 'none' AND" REVIEW_SCOPE
+             " (SELECT COUNT(*) FROM (SELECT 1 FROM kpm k WHERE k.graduation = 'none' "
+             "AND" REVIEW_SCOPE
              "  AND NOT EXISTS (SELECT 1 FROM business_reports b WHERE b.kpm_id = k.id"
-             "  AND b.created_at >= NOW(3) - INTERVAL ? WEEK)),"
+             "  AND b.created_at >= NOW(3) - INTERVAL ? WEEK) LIMIT " ADMIN_SILENT_CAP1 ") s),"
              " (SELECT COUNT(DISTINCT a.kpm_id) FROM alerts a JOIN kpm k"
              "  ON k.id = a.kpm_id WHERE a.rule = 'graduation' AND a.state <> 'expired'"
              "  AND a.created_at >= NOW(3) - INTERVAL 90 DAY"
@@ -283,7 +287,10 @@ admin_dashboard_alerts(struct db_conn *c, struct admin_job *j)
         snprintf(note, sizeof note, "%s %u %s",
                  L(j, "tanpa laporan usaha", "no business report in"), weeks,
                  L(j, "minggu", "weeks"));
-        admin_dashboard_figure(j, "fig-silent", L(j, "KPM diam", "silent KPM"), nz(CELL(&rs, 0, 1)),
+        /* one index dive per KPM: the count stops past ADMIN_SILENT_CAP */
+        admin_dashboard_figure(j, "fig-silent", L(j, "KPM diam", "silent KPM"),
+                               num(CELL(&rs, 0, 1)) > ADMIN_SILENT_CAP ? L(j, "10.000+", "10,000+")
+                                                                       : nz(CELL(&rs, 0, 1)),
                                note);
         admin_dashboard_figure(j, "fig-graduation", L(j, "calon graduasi", "graduation candidates"),
                                nz(CELL(&rs, 0, 2)), NULL);
