@@ -79,6 +79,7 @@ def test_import_upload_admin_kpm_counts_rejects_rows_and_one_audit_row(env):
         with k:
             admin, apw = make_user(env, k)
             b, _ = login(k, admin, apw)
+            assert 'id="nav-import"' in b.get("/").text
             r = b.get("/import")
             assert 'enctype="multipart/form-data"' in r.text and 'name="dry_run"' in r.text, r.text
             r = upload(b, "kpm", kpm_csv(regs, pkhs, bad_at=2))
@@ -130,6 +131,7 @@ def test_import_upload_refused_to_supervisor_without_csrf_and_when_malformed(env
         admin, apw = make_user(env, k)
         sup, spw = make_user(env, k, "supervisor", region="32")
         s, _ = login(k, sup, spw)
+        assert 'id="nav-import"' not in s.get("/").text
         assert s.get("/import").status == 403
         assert s.get("/import/job?id=1").status == 403
         r = upload(s, "kpm", "no_pkh\n1\n", csrf=s.csrf())
