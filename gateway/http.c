@@ -581,6 +581,7 @@ http_dispatch(struct evhttp_request *req, void *arg)
     struct sockaddr_storage ss;
     struct http_req *r;
     const char *path;
+    size_t off;
 
     if ((r = calloc(1, sizeof *r)) == NULL) {
         evhttp_send_error(req, 503, "out of memory");
@@ -610,7 +611,17 @@ http_dispatch(struct evhttp_request *req, void *arg)
         http_reply_text(r, 503, "temporarily unavailable");
         return;
     }
-    evbuffer_copyout(in, r->body, r->body_len);
+    /* moved a megabyte at a time, each freed as it goes: an upload of 200 MB (the admin
+     * listener's) is never held twice */
+    for (off = 0; off < r->body_len;) {
+        int n = evbuffer_remove(in, r->body + off,
+                                r->body_len - off < (1u << 20) ? r->body_len - off : 1u << 20);
+
+        if (n <= 0)
+            break;
+        off += (size_t)n;
+    }
+    r->body_len = off;
     r->body[r->body_len] = '\0';
     r->content_type = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
     if (http.nconns[r->admin] > http.cfg->http.max_connections) {

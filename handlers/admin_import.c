@@ -346,18 +346,33 @@ static int
 import_spool_write(struct admin_job *j, const struct multipart_part *file)
 {
     const char *dir = j->cfg->admin.import_spool;
-    size_t done = 0;
+    char name[66];
+    size_t done = 0, i, n = 0;
     int fd;
 
+    /* the sender's file name, tamed, ends the spool's: the audit row names the file by it */
+    name[n++] = '-';
+    for (i = 0; i < file->filename_len && n < sizeof name - 1; i++) {
+        char ch = file->filename[i];
+
+        if (ch == '/' || ch == '\\')
+            n = 1; /* a browser's path: its last part */
+        else
+            name[n++] = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                                (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-'
+                            ? ch
+                            : '_';
+    }
+    name[n == 1 ? 0 : n] = '\0';
     if (dir[0] == '\0' && ((dir = getenv("TMPDIR")) == NULL || dir[0] == '\0'))
         dir = "/tmp";
-    if ((size_t)snprintf(j->spool, sizeof j->spool, "%s/kabar-import-XXXXXX", dir) >=
+    if ((size_t)snprintf(j->spool, sizeof j->spool, "%s/kabar-import-XXXXXX%s", dir, name) >=
         sizeof j->spool) {
         j->spool[0] = '\0';
         errno = ENAMETOOLONG;
         return -1;
     }
-    if ((fd = mkostemp(j->spool, O_CLOEXEC)) == -1) {
+    if ((fd = mkostemps(j->spool, (int)strlen(name), O_CLOEXEC)) == -1) {
         j->spool[0] = '\0';
         return -1;
     }
