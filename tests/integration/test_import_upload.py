@@ -150,6 +150,11 @@ def test_import_upload_refused_to_supervisor_without_csrf_and_when_malformed(env
         r = b.request("POST", "/queue", body=b"csrf=" + b"x" * 20000,
                       headers={"Content-Type": "application/x-www-form-urlencoded"})
         assert r.status == 413, r
+        # a file the importer refuses whole: the page says why, and that it failed
+        r = upload(b, "kpm", "no_pkh,nama\n%s,A\n" % pkh(), dry_run=True)
+        assert r.status == 303, r
+        page = wait_done(b, r.header("Location")).text
+        assert "(status 2)" in page and "missing column" in page, page[-1500:]
         assert os.listdir(k.spool) == [], os.listdir(k.spool)
 
 
