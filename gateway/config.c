@@ -152,6 +152,8 @@ static const char *const config_admin_keys[] = {"enabled",
                                                 "lockout_seconds",
                                                 "login_per_minute",
                                                 "page_size",
+                                                "import_max_bytes",
+                                                "import_spool",
                                                 NULL};
 static const char *const config_listen_keys[] = {"address", "port", NULL};
 static const char *const config_db_keys[] = {
@@ -912,6 +914,7 @@ config_load_admin(struct cfgfile *st, struct config *c)
 {
     struct config_admin *a = &c->admin;
     const config_setting_t *g;
+    uint64_t v = 200u << 20;
 
     a->enabled = 1;
     snprintf(a->address, sizeof a->address, "127.0.0.1");
@@ -932,8 +935,11 @@ config_load_admin(struct cfgfile *st, struct config *c)
         cfgfile_unsigned(st, g, "lockout_failures", 1, 100, &a->lockout_failures) == -1 ||
         cfgfile_unsigned(st, g, "lockout_seconds", 1, 86400, &a->lockout_seconds) == -1 ||
         cfgfile_unsigned(st, g, "login_per_minute", 1, 1000, &a->login_per_minute) == -1 ||
-        cfgfile_unsigned(st, g, "page_size", 5, 500, &a->page_size) == -1)
+        cfgfile_unsigned(st, g, "page_size", 5, 500, &a->page_size) == -1 ||
+        cfgfile_u64(st, g, "import_max_bytes", 1 << 20, 1ull << 32, 0, &v) == -1 ||
+        cfgfile_path(st, g, "import_spool", a->import_spool, sizeof a->import_spool) == -1)
         return -1;
+    a->import_max_bytes = (size_t)v;
     if (a->enabled && a->port != 0 && a->port == c->listen_port &&
         strcmp(a->address, c->listen_address) == 0)
         return cfgfile_fail(st, config_setting_get_member(g, "port"),

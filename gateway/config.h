@@ -171,6 +171,8 @@ struct config_admin {
     unsigned lockout_seconds;  /* ... for this long */
     unsigned login_per_minute; /* login attempts from one address */
     unsigned page_size;
+    size_t import_max_bytes; /* the body of POST /import at most: the admin listener's limit */
+    char import_spool[1024]; /* where an upload waits for its import; "" is $TMPDIR or /tmp */
 };
 
 struct config_ussd {

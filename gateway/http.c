@@ -493,7 +493,7 @@ static int
 http_body_accepted(struct http_req *r, enum http_body body)
 {
     static const char *const types[] = {NULL, "application/x-www-form-urlencoded",
-                                        "application/json"};
+                                        "application/json", "multipart/form-data"};
     const char *ct = r->content_type, *want = types[body];
     char msg[64];
 
@@ -561,6 +561,13 @@ http_route(struct http_req *r, const char *path, const struct sockaddr_storage *
     }
     r->route = rt->name;
     r->route_data = rt->data;
+    /* the admin listener lets an upload's body through (admin.import_max_bytes); every other
+     * route keeps the one limit */
+    if (rt->body != HTTP_BODY_MULTIPART && r->body_len > r->cfg->http.max_body_size) {
+        http_add_header(r, "Connection", "close");
+        http_reply_text(r, 413, "request body too large");
+        return;
+    }
     if (!http_body_accepted(r, rt->body))
         return;
     rt->cb(r);
@@ -574,6 +581,7 @@ http_dispatch(struct evhttp_request *req, void *arg)
     struct sockaddr_storage ss;
     struct http_req *r;
     const char *path;
+    size_t off;
 
     if ((r = calloc(1, sizeof *r)) == NULL) {
         evhttp_send_error(req, 503, "out of memory");
@@ -603,7 +611,17 @@ http_dispatch(struct evhttp_request *req, void *arg)
         http_reply_text(r, 503, "temporarily unavailable");
         return;
     }
-    evbuffer_copyout(in, r->body, r->body_len);
+    /* moved a megabyte at a time, each freed as it goes: an upload of 200 MB (the admin
+     * listener's) is never held twice */
+    for (off = 0; off < r->body_len;) {
+        int n = evbuffer_remove(in, r->body + off,
+                                r->body_len - off < (1u << 20) ? r->body_len - off : 1u << 20);
+
+        if (n <= 0)
+            break;
+        off += (size_t)n;
+    }
+    r->body_len = off;
     r->body[r->body_len] = '\0';
     r->content_type = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
     if (http.nconns[r->admin] > http.cfg->http.max_connections) {
@@ -837,7 +855,11 @@ http_apply_limits(const struct config *cfg)
     size_t i;
 
     for (i = 0; i < 2 && all[i] != NULL; i++) {
-        evhttp_set_max_body_size(all[i], (ev_ssize_t)cfg->http.max_body_size);
+        /* the admin listener takes uploads; http_route() holds its other routes to the limit */
+        evhttp_set_max_body_size(
+            all[i], (ev_ssize_t)(i == 1 && cfg->admin.import_max_bytes > cfg->http.max_body_size
+                                     ? cfg->admin.import_max_bytes
+                                     : cfg->http.max_body_size));
         evhttp_set_max_headers_size(all[i], (ev_ssize_t)cfg->http.max_headers_size);
         /* libevent's is an idle timeout, which each byte starts again: it bounds the wait
          * between requests and the writing of a reply; reading a request has its own deadline

@@ -47,12 +47,12 @@ struct http_req {
 };
 
 /*
- * The body a route accepts, or'ed into its methods: a POST that does not say this Content-Type
- * (compared case-insensitively, parameters such as charset ignored) is refused with 415
- * "expected <type>" before the route's callback runs. Without one, any body goes.
+ * What a route's POST body must be: a POST that does not say this Content-Type (compared
+ * case-insensitively, parameters such as charset ignored) is refused with 415 "expected <type>"
+ * before the route's callback runs. Without one, any body goes. Only a multipart route may have
+ * a body over http.max_body_size (up to admin.import_max_bytes, on the admin listener).
  */
-/* What a route's POST body must be (its Content-Type); anything else is a 415. */
-enum http_body { HTTP_BODY_ANY, HTTP_BODY_FORM, HTTP_BODY_JSON };
+enum http_body { HTTP_BODY_ANY, HTTP_BODY_FORM, HTTP_BODY_JSON, HTTP_BODY_MULTIPART };
 
 struct http_route {
     const char *proto; /* NULL: `path` is a fixed path; else the channel protocol */

@@ -49,6 +49,7 @@ struct import {
     const struct config *cfg;
     const struct import_kind *kind;
     const char *path;
+    const char *by; /* the audit row's actor: the admin who uploaded it, else "cli" */
     int dry_run;
     int idx[8];
     int has_tz;
@@ -970,14 +971,14 @@ import_audit_work(struct db_conn *c, void *arg)
         detail, sizeof detail, "file=%.200s inserted=%zu updated=%zu unchanged=%zu rejected=%zu",
         base != NULL ? base + 1 : im->path, im->inserted, im->updated, im->unchanged, im->rejected);
     snprintf(action, sizeof action, "import.%s", im->kind->name);
-    return auth_audit_keyed(c, im->key, "cli", action, "import", 0, detail);
+    return auth_audit_keyed(c, im->key, im->by, action, "import", 0, detail);
 }
 
 static int
 import_usage(void)
 {
     fprintf(stderr, "usage: kabard -c FILE import kpm|assistants|kube|trainings|enrolments "
-                    "FILE.csv [--dry-run]\n");
+                    "FILE.csv [--dry-run] [--by NAME]\n");
     return 2;
 }
 
@@ -1028,9 +1029,13 @@ import_cli(const struct config *cfg, int argc, char **argv)
     if (im.kind == NULL)
         return import_usage();
     im.path = argv[1];
+    im.by = "cli";
     for (i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--dry-run") == 0)
             im.dry_run = 1;
+        else if (strcmp(argv[i], "--by") == 0 && i + 1 < argc && argv[i + 1][0] != '\0' &&
+                 strlen(argv[i + 1]) <= 64)
+            im.by = argv[++i];
         else
             return import_usage();
     }

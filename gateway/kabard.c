@@ -58,7 +58,7 @@ kabard_usage(void)
                     "       kabard -c FILE user add NAME --role admin|supervisor [--region CODE]\n"
                     "       kabard -c FILE user token NAME [--label TEXT]\n"
                     "       kabard -c FILE import kpm|assistants|kube|trainings|enrolments "
-                    "FILE.csv [--dry-run]\n"
+                    "FILE.csv [--dry-run] [--by NAME]\n"
                     "  -c, --config FILE  configuration file\n"
                     "  -t, --check        check the configuration and dialogs, then exit\n"
                     "  -m, --migrate      apply the database migrations, then exit\n"

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/http.h>
@@ -243,6 +244,19 @@ admin_do_lang(struct db_conn *c, struct admin_job *j)
 
 /* -- the job: session, CSRF, page */
 
+int
+admin_csrf_refused(struct admin_job *j)
+{
+    log_warn("admin_csrf_refused", "user_id=%llu peer=%s", (unsigned long long)j->s.user.id,
+             j->r->peer);
+    return admin_message(j, 403, L(j, "Formulir ditolak", "Form refused"),
+                         L(j,
+                           "Formulir ini kedaluwarsa atau bukan dari halaman ini. "
+                           "Muat ulang halaman lalu coba lagi.",
+                           "This form has expired or did not come from this site. "
+                           "Reload the page and try again."));
+}
+
 static int
 admin_work(struct db_conn *c, void *arg)
 {
@@ -283,14 +297,7 @@ admin_work(struct db_conn *c, void *arg)
 
         if (parse_form(j->r->body, j->r->body_len, cf, 1, err_msg, sizeof err_msg) == -1 ||
             !auth_token_equal(csrf, j->s.csrf)) {
-            log_warn("admin_csrf_refused", "user_id=%llu peer=%s", (unsigned long long)j->s.user.id,
-                     j->r->peer);
-            return admin_message(j, 403, L(j, "Formulir ditolak", "Form refused"),
-                                 L(j,
-                                   "Formulir ini kedaluwarsa atau bukan dari halaman ini. "
-                                   "Muat ulang halaman lalu coba lagi.",
-                                   "This form has expired or did not come from this site. "
-                                   "Reload the page and try again."));
+            return admin_csrf_refused(j);
         }
     }
     return j->page(c, j);
@@ -299,6 +306,9 @@ admin_work(struct db_conn *c, void *arg)
 void
 admin_job_free(struct admin_job *j)
 {
+    /* an upload whose import never started (the peer went, the database failed) */
+    if (j->spool[0] != '\0')
+        (void)unlink(j->spool);
     if (j->out != NULL)
         evbuffer_free(j->out);
     free(j->s.filter);
@@ -512,6 +522,11 @@ static const struct http_route admin_routes[] = {
     ADMIN_GET("/export/attendance.csv", "admin_export", NEED_SESSION, admin_export_attendance),
     ADMIN_GET("/lessons", "admin_lessons", NEED_SESSION, admin_page_lessons),
     ADMIN_GET("/export/lessons.csv", "admin_export", NEED_SESSION, admin_export_lessons),
+    ADMIN_GET("/import", "admin_import", NEED_SESSION, admin_page_import),
+    ADMIN_GET("/import/job", "admin_import", NEED_SESSION, admin_page_import_job),
+    /* multipart: the page checks the CSRF token of the form itself (admin_import.c) */
+    {NULL, "/import", EVHTTP_REQ_POST, HTTP_BODY_MULTIPART, "admin_import", admin_route,
+     &(const struct admin_page){NEED_SESSION, NULL, admin_do_import}},
     {NULL, "/static/admin.css", EVHTTP_REQ_GET, HTTP_BODY_ANY, "admin_static", admin_static_css,
      NULL},
     {NULL, NULL, 0, HTTP_BODY_ANY, NULL, NULL, NULL},

@@ -277,11 +277,13 @@ admin_head_id(struct admin_job *j, const char *title, const char *main_id, const
              "<a href=\"/queue\" id=\"nav-queue\">%s</a> "
              "<a href=\"/alerts\" id=\"nav-alerts\">%s</a> "
              "<a href=\"/trainings\" id=\"nav-trainings\">%s</a> "
-             "<a href=\"/lessons\" id=\"nav-lessons\">%s</a>"
-             "<span class=\"who\">",
+             "<a href=\"/lessons\" id=\"nav-lessons\">%s</a>",
              L(j, "Dasbor", "Dashboard"), L(j, "Antrean tinjauan", "Review queue"),
              L(j, "Peringatan", "Alerts"), L(j, "Pelatihan", "Trainings"),
              L(j, "Pelajaran", "Lessons"));
+        if (j->s.user.admin)
+            outf(j, " <a href=\"/import\" id=\"nav-import\">%s</a>", L(j, "Impor", "Import"));
+        out(j, "<span class=\"who\">");
         esc(j, j->s.user.username);
         if (!j->s.user.admin) {
             out(j, " &middot; ");

@@ -66,6 +66,12 @@ struct admin_job {
     uint64_t before;
     size_t rows;
     int done;
+    /* an import's upload (admin_import.c): its spool file, unlinked with the job unless the
+     * import took it */
+    char spool[1100];
+    char import_kind[16];
+    int import_dry;
+    char config_path[1024];
 };
 
 /* the page's language: Indonesian, or English when the session (or browser) asks for it */
@@ -163,6 +169,8 @@ void admin_summary(struct admin_job *j, const char *t, const char *a, const char
 
 /* -- the job (admin.c) */
 
+/* the 403 page of a form without the session's CSRF token; returns 0 */
+int admin_csrf_refused(struct admin_job *j);
 /* the security headers of every admin reply; personal: and not to be cached */
 void admin_headers(struct http_req *r, int personal);
 /* on the loop: sends the page (or the 503 of a database error) and frees the job */
@@ -212,5 +220,9 @@ int admin_export_lessons(struct db_conn *c, struct admin_job *j);
 int admin_page_lessons(struct db_conn *c, struct admin_job *j); /* admin_lessons.c */
 /* the KPM page's lesson history (admin_lessons.c) */
 int admin_lessons_history(struct db_conn *c, struct admin_job *j, uint64_t id);
+/* the import upload, its form and its result (admin_import.c; administrators only) */
+int admin_page_import(struct db_conn *c, struct admin_job *j);
+int admin_do_import(struct db_conn *c, struct admin_job *j);
+int admin_page_import_job(struct db_conn *c, struct admin_job *j);
 
 #endif

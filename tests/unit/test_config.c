@@ -197,6 +197,28 @@ START_TEST(import_key_and_batch_rows)
 }
 END_TEST
 
+START_TEST(admin_import_upload_keys)
+{
+    char err[512] = "";
+    struct config *c = config_load(write_conf(NULL, NULL), err, sizeof err);
+
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_uint_eq(c->admin.import_max_bytes, 209715200);
+    ck_assert_str_eq(c->admin.import_spool, ""); /* $TMPDIR or /tmp */
+    config_unref(c);
+    /* a relative spool is the configuration file's directory's */
+    c = config_load(
+        write_conf("  # import_spool = \"/var/spool/kabar\";", "import_spool = \"up\";"), err,
+        sizeof err);
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_int_eq(strncmp(c->admin.import_spool, dir, strlen(dir)), 0);
+    ck_assert_str_eq(c->admin.import_spool + strlen(dir), "/up");
+    config_unref(c);
+    refused_at_line(write_conf("import_max_bytes = 209715200;", "import_max_bytes = 1000;"),
+                    "import_max_bytes");
+}
+END_TEST
+
 START_TEST(graduation_and_tracks_of_the_sample)
 {
     char err[512] = "";
@@ -440,6 +462,7 @@ main(void)
     tcase_add_test(tc, unknown_key_names_line);
     tcase_add_test(tc, bad_values_refused);
     tcase_add_test(tc, import_key_and_batch_rows);
+    tcase_add_test(tc, admin_import_upload_keys);
     tcase_add_test(tc, net_match);
     tcase_add_test(tc, graduation_and_tracks_of_the_sample);
     tcase_add_test(tc, graduation_and_tracks_defaults);
