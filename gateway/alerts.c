@@ -345,6 +345,19 @@ alerts_watermark(struct db_conn *c, struct alerts_job *j)
         (err = db_query(c, "SELECT last_id FROM alert_marks WHERE name = 'reports' FOR UPDATE",
                         NULL, 0, alerts_count_cb, &j->mark)) != 0)
         return err;
+    /* a mark never moved (a new database, or the first tick after migration 014): the rules
+     * read reports of the last two days only, so the older ones are passed over at once
+     * (an hour of margin) instead of being read a thousand a tick */
+    if (j->mark == 0) {
+        struct db_param f[] = {DB_STR(j->now)};
+
+        if ((err = db_query(c,
+                            "SELECT COALESCE((SELECT MIN(id) - 1 FROM business_reports"
+                            "  WHERE created_at > ? - INTERVAL 49 HOUR),"
+                            " (SELECT COALESCE(MAX(id), 0) FROM business_reports))",
+                            f, 1, alerts_count_cb, &j->mark)) != 0)
+            return err;
+    }
     p[0] = DB_U64(j->mark);
     if ((err = db_query(c, "SELECT COUNT(*) FROM business_reports WHERE id > ?", p, 1,
                         alerts_count_cb, &j->new_reports)) != 0)
