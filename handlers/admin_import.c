@@ -309,14 +309,13 @@ import_admin_only(struct admin_job *j)
     return 0;
 }
 
-int
-admin_page_import(struct db_conn *c, struct admin_job *j)
+/* On the loop, where the import's state lives: the form, and a link to the running or last
+ * import. */
+static void
+import_form(struct admin_job *j)
 {
     size_t k;
 
-    (void)c;
-    if (!import_admin_only(j))
-        return 0;
     admin_head(j, L(j, "Impor", "Import"), "import");
     out(j, "<p>");
     out(j, L(j,
@@ -324,7 +323,13 @@ admin_page_import(struct db_conn *c, struct admin_job *j)
              "belakang; hasilnya ditampilkan pada halaman berikut.",
              "A registry export as CSV (a header row, ; or ,). The import runs in the "
              "background; the next page shows how it went."));
-    out(j, "</p><form id=\"import-form\" method=\"post\" action=\"/import\" "
+    out(j, "</p>");
+    if (import_job.id != 0)
+        outf(j, "<p><a id=\"import-last\" href=\"/import/job?id=%llu\">%s</a></p>",
+             (unsigned long long)import_job.id,
+             import_job.running ? L(j, "Impor yang sedang berjalan", "The import running now")
+                                : L(j, "Impor terakhir", "The last import"));
+    out(j, "<form id=\"import-form\" method=\"post\" action=\"/import\" "
            "enctype=\"multipart/form-data\">");
     admin_csrf_field(j);
     outf(j, "<label>%s <select name=\"kind\">", L(j, "Jenis", "Kind"));
@@ -338,6 +343,16 @@ admin_page_import(struct db_conn *c, struct admin_job *j)
         L(j, "Uji saja (tidak menulis)", "Dry run (writes nothing)"), L(j, "Berkas", "File"),
         L(j, "Impor", "Import"));
     admin_foot(j);
+    admin_done(0, j);
+}
+
+int
+admin_page_import(struct db_conn *c, struct admin_job *j)
+{
+    (void)c;
+    if (!import_admin_only(j))
+        return 0;
+    j->stream = import_form;
     return 0;
 }
 
