@@ -346,14 +346,20 @@ import_form(struct admin_job *j)
     admin_done(0, j);
 }
 
+/* An administrator's page written on the loop, where the import's state lives, by fn. */
+static int
+import_page_on_loop(struct admin_job *j, void (*fn)(struct admin_job *))
+{
+    if (import_admin_only(j))
+        j->stream = fn;
+    return 0;
+}
+
 int
 admin_page_import(struct db_conn *c, struct admin_job *j)
 {
     (void)c;
-    if (!import_admin_only(j))
-        return 0;
-    j->stream = import_form;
-    return 0;
+    return import_page_on_loop(j, import_form);
 }
 
 /* Writes the file part to a new spool file (0600), synced: 0, or -1 (errno). */
@@ -542,9 +548,5 @@ int
 admin_page_import_job(struct db_conn *c, struct admin_job *j)
 {
     (void)c;
-    if (!import_admin_only(j))
-        return 0;
-    /* the import's state lives on the loop: the page is written there */
-    j->stream = import_show_id;
-    return 0;
+    return import_page_on_loop(j, import_show_id);
 }
