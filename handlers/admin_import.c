@@ -289,6 +289,8 @@ import_start(struct admin_job *j)
             bufferevent_free(import_job.err), import_job.err = NULL;
         if (import_job.reap != NULL)
             import_reap(-1, 0, NULL);
+        else /* out of memory: never reaped, but no later import waits on it */
+            import_job.running = 0;
     }
     log_info("import_started", "id=%llu pid=%d kind=%s dry_run=%d user_id=%llu",
              (unsigned long long)import_job.id, (int)pid, import_job.kind, import_job.dry_run,
