@@ -297,6 +297,10 @@ http_conn_input(struct evbuffer *in, const struct evbuffer_cb_info *info, void *
     if (c->awaiting)
         http_conn_arm(c);
     while (c->scanned < len) {
+        /* a body's bytes are only counted: no walk from the front of a buffer that an upload
+         * makes long (the walk made reading 76 MB take 8 s) */
+        if ((c->scanned += httpscan_skip_body(&c->scan, len - c->scanned)) == len)
+            break;
         if (evbuffer_ptr_set(in, &pos, c->scanned, EVBUFFER_PTR_SET) == -1 ||
             (n = evbuffer_peek(in, (ev_ssize_t)(len - c->scanned), &pos, v, 8)) <= 0)
             return;
@@ -611,8 +615,8 @@ http_dispatch(struct evhttp_request *req, void *arg)
         http_reply_text(r, 503, "temporarily unavailable");
         return;
     }
-    /* moved a megabyte at a time, each freed as it goes: an upload of 200 MB (the admin
-     * listener's) is never held twice */
+    /* moved a megabyte at a time, each piece freed as it goes, so that the memory of an upload
+     * of up to 200 MB (the admin listener's) is the heap's again while the copy is made */
     for (off = 0; off < r->body_len;) {
         int n = evbuffer_remove(in, r->body + off,
                                 r->body_len - off < (1u << 20) ? r->body_len - off : 1u << 20);

@@ -313,6 +313,14 @@ httpscan_skip(struct httpscan *s, size_t n)
 }
 
 size_t
+httpscan_skip_body(struct httpscan *s, size_t n)
+{
+    if (s->state != S_BODY && s->state != S_CHUNK_DATA)
+        return 0;
+    return httpscan_skip(s, n);
+}
+
+size_t
 httpscan_feed(struct httpscan *s, const void *p, size_t len)
 {
     const unsigned char *b = p;

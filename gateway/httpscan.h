@@ -71,6 +71,13 @@ void httpscan_init(struct httpscan *s);
 size_t httpscan_feed(struct httpscan *s, const void *p, size_t len);
 
 /*
+ * Inside a body or a chunk's data: how many of the next n bytes are its, taken without being
+ * looked at (httpscan_feed() does not look at them either), so that the caller need not fetch
+ * them; 0 anywhere else.
+ */
+size_t httpscan_skip_body(struct httpscan *s, size_t n);
+
+/*
  * After a fault in a head: 1 when the bytes before it end at the start of a line (or after a
  * lone '\r' there), so that a line of the caller's own must not begin with "\n" (which would
  * end the header section) but can be "BAD\n"; 0 in the middle of a line.

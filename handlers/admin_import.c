@@ -289,6 +289,8 @@ import_start(struct admin_job *j)
             bufferevent_free(import_job.err), import_job.err = NULL;
         if (import_job.reap != NULL)
             import_reap(-1, 0, NULL);
+        else /* out of memory: never reaped, but no later import waits on it */
+            import_job.running = 0;
     }
     log_info("import_started", "id=%llu pid=%d kind=%s dry_run=%d user_id=%llu",
              (unsigned long long)import_job.id, (int)pid, import_job.kind, import_job.dry_run,
@@ -309,14 +311,13 @@ import_admin_only(struct admin_job *j)
     return 0;
 }
 
-int
-admin_page_import(struct db_conn *c, struct admin_job *j)
+/* On the loop, where the import's state lives: the form, and a link to the running or last
+ * import. */
+static void
+import_form(struct admin_job *j)
 {
     size_t k;
 
-    (void)c;
-    if (!import_admin_only(j))
-        return 0;
     admin_head(j, L(j, "Impor", "Import"), "import");
     out(j, "<p>");
     out(j, L(j,
@@ -324,7 +325,13 @@ admin_page_import(struct db_conn *c, struct admin_job *j)
              "belakang; hasilnya ditampilkan pada halaman berikut.",
              "A registry export as CSV (a header row, ; or ,). The import runs in the "
              "background; the next page shows how it went."));
-    out(j, "</p><form id=\"import-form\" method=\"post\" action=\"/import\" "
+    out(j, "</p>");
+    if (import_job.id != 0)
+        outf(j, "<p><a id=\"import-last\" href=\"/import/job?id=%llu\">%s</a></p>",
+             (unsigned long long)import_job.id,
+             import_job.running ? L(j, "Impor yang sedang berjalan", "The import running now")
+                                : L(j, "Impor terakhir", "The last import"));
+    out(j, "<form id=\"import-form\" method=\"post\" action=\"/import\" "
            "enctype=\"multipart/form-data\">");
     admin_csrf_field(j);
     outf(j, "<label>%s <select name=\"kind\">", L(j, "Jenis", "Kind"));
@@ -338,7 +345,23 @@ admin_page_import(struct db_conn *c, struct admin_job *j)
         L(j, "Uji saja (tidak menulis)", "Dry run (writes nothing)"), L(j, "Berkas", "File"),
         L(j, "Impor", "Import"));
     admin_foot(j);
+    admin_done(0, j);
+}
+
+/* An administrator's page written on the loop, where the import's state lives, by fn. */
+static int
+import_page_on_loop(struct admin_job *j, void (*fn)(struct admin_job *))
+{
+    if (import_admin_only(j))
+        j->stream = fn;
     return 0;
+}
+
+int
+admin_page_import(struct db_conn *c, struct admin_job *j)
+{
+    (void)c;
+    return import_page_on_loop(j, import_form);
 }
 
 /* Writes the file part to a new spool file (0600), synced: 0, or -1 (errno). */
@@ -527,9 +550,5 @@ int
 admin_page_import_job(struct db_conn *c, struct admin_job *j)
 {
     (void)c;
-    if (!import_admin_only(j))
-        return 0;
-    /* the import's state lives on the loop: the page is written there */
-    j->stream = import_show_id;
-    return 0;
+    return import_page_on_loop(j, import_show_id);
 }

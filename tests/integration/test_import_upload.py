@@ -98,6 +98,8 @@ def test_import_upload_admin_kpm_counts_rejects_rows_and_one_audit_row(env):
             # the file's name as sent ends the spool file's, which the audit row names
             assert re.search(r"file=kabar-import-\w{6}-kpm\.csv ", audit[0][1]), audit
             assert os.listdir(k.spool) == [], ("the spool file outlives its import", os.listdir(k.spool))
+            # the form links the last import
+            assert 'id="import-last" href="%s"' % loc in b.get("/import").text
             assert re.search(r"event=import_finished id=\d+ kind=kpm dry_run=0 status=0 rejected=1",
                              k.logtext()), k.logtext()[-2000:]
     finally:

@@ -164,6 +164,26 @@ START_TEST(bodies_are_framed_as_evhttp_frames_them)
 }
 END_TEST
 
+/* A body skipped unseen ends where a body fed ends, and the next request is scanned as ever. */
+START_TEST(body_skipped_unseen_frames_as_fed)
+{
+    static const char head[] = "POST /import HTTP/1.1\r\nContent-Length: 10\r\n\r\n";
+    struct httpscan s;
+
+    httpscan_init(&s);
+    ck_assert_uint_eq(httpscan_skip_body(&s, 5), 0); /* not in a body yet */
+    ck_assert_uint_eq(httpscan_feed(&s, head, sizeof head - 1), sizeof head - 1);
+    ck_assert_uint_eq(httpscan_feed(&s, "abc", 3), 3);
+    ck_assert_uint_eq(httpscan_skip_body(&s, 4), 4);
+    ck_assert_uint_eq(httpscan_skip_body(&s, 100), 3); /* the body's last 3 bytes only */
+    ck_assert(httpscan_idle(&s));
+    ck_assert_uint_eq(s.requests, 1);
+    ck_assert_uint_eq(httpscan_skip_body(&s, 5), 0);
+    ck_assert_uint_eq(httpscan_feed(&s, "GET /\0", 6), 5);
+    ck_assert_int_eq(s.fault, HTTPSCAN_NUL);
+}
+END_TEST
+
 START_TEST(chunk_sizes_are_read_as_evhttp_reads_them)
 {
     struct httpscan s;
@@ -220,6 +240,7 @@ httpscan_suite(void)
     tcase_add_test(tc, bodies_are_framed_as_evhttp_frames_them);
     tcase_add_test(tc, chunk_sizes_are_read_as_evhttp_reads_them);
     tcase_add_test(tc, lines_end_at_lf_or_crlf_only);
+    tcase_add_test(tc, body_skipped_unseen_frames_as_fed);
     suite_add_tcase(s, tc);
     return s;
 }
