@@ -229,14 +229,16 @@ admin_kpm_reports(struct db_conn *c, struct admin_job *j, uint64_t id)
         (err = admin_rows_query(
              c,
              "SELECT v.report_type, v.report_id, v.status, v.note, u.username," ADMIN_KPM_V_WIB
-             " FROM reviews v"
-             " JOIN admin_users u ON u.id = v.reviewer_id WHERE"
-             " (v.report_type = 'business' AND v.report_id IN"
-             "  (SELECT id FROM business_reports WHERE kpm_id = ?))"
-             " OR (v.report_type = 'attendance' AND v.report_id IN"
-             "  (SELECT id FROM attendance_reports WHERE kpm_id = ?))"
-             " OR (v.report_type = 'help' AND v.report_id IN"
-             "  (SELECT id FROM help_requests WHERE kpm_id = ?))"
+             /* from her reports to their reviews, one index dive each: the ORs of IN
+              * subqueries this replaces read every review of the reviewer (6 s at a million
+              * KPM); STRAIGHT_JOIN keeps that order when a type has few reviews so far */
+             " FROM (SELECT STRAIGHT_JOIN v.* FROM business_reports x JOIN reviews v"
+             "  ON v.report_type = 'business' AND v.report_id = x.id WHERE x.kpm_id = ?"
+             " UNION ALL SELECT STRAIGHT_JOIN v.* FROM attendance_reports x JOIN reviews v"
+             "  ON v.report_type = 'attendance' AND v.report_id = x.id WHERE x.kpm_id = ?"
+             " UNION ALL SELECT STRAIGHT_JOIN v.* FROM help_requests x JOIN reviews v"
+             "  ON v.report_type = 'help' AND v.report_id = x.id WHERE x.kpm_id = ?) v"
+             " JOIN admin_users u ON u.id = v.reviewer_id"
              " ORDER BY v.id DESC LIMIT 2000",
              p, 3, &revs)) != 0)
         goto done;
@@ -253,7 +255,8 @@ done:
     return err;
 }
 
-/* SMS from and to the KPM's phone number */
+/* SMS from and to the KPM's phone number, newest first by created_at: the (number, created_at)
+ * indexes answer that, where ORDER BY id walked the primary key back through every message */
 static int
 admin_kpm_messages(struct db_conn *c, struct admin_job *j, const char *msisdn)
 {
@@ -263,13 +266,15 @@ admin_kpm_messages(struct db_conn *c, struct admin_job *j, const char *msisdn)
          L(j, "Diterima", "Received"));
     if ((err = admin_kpm_list(c, j,
                               "SELECT" ADMIN_KPM_WIB ", body, state FROM"
-                              " inbound_messages WHERE msisdn_from = ? ORDER BY id DESC LIMIT 50",
+                              " inbound_messages WHERE msisdn_from = ?"
+                              " ORDER BY created_at DESC, id DESC LIMIT 50",
                               DB_STR(msisdn), "sms-in")) != 0)
         return err;
     outf(j, "<h3>%s</h3>", L(j, "Dikirim", "Sent"));
     if ((err = admin_kpm_list(c, j,
                               "SELECT" ADMIN_KPM_WIB ", purpose, body, state FROM"
-                              " outbox WHERE recipient = ? ORDER BY id DESC LIMIT 50",
+                              " outbox WHERE recipient = ?"
+                              " ORDER BY created_at DESC, id DESC LIMIT 50",
                               DB_STR(msisdn), "sms-out")) != 0)
         return err;
     out(j, "</section>");

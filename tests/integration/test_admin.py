@@ -1083,6 +1083,31 @@ def test_admin_export_of_exactly_one_page_and_of_nothing(env):
 
 # ---------------------------------------------------------------- 10. review actions
 
+def test_kpm_page_reviews_come_from_her_reports_not_from_the_reviewers_history(env):
+    """The KPM page's reviews were read as every review of the reviewer filtered by ORs of IN
+    subqueries (6 s at a million KPM); they are now read from her reports, one index dive each.
+    Her reviews of each report type show, another KPM's (same reviewer) do not."""
+    with Kabard(env) as k, Data(env) as d:
+        user, pw = make_user(env, k)
+        her = d.kpm("Ulasan %s Dewi" % d.tag)
+        other = d.kpm("Ulasan %s Lain" % d.tag)
+        mine = [("business", d.business(her)), ("attendance", d.attendance(her, training=3)),
+                ("help", d.help(her, topic=3, text="tolong"))]
+        theirs = [("business", d.business(other)), ("attendance", d.attendance(other, training=3)),
+                  ("help", d.help(other, topic=3, text="tolong juga"))]
+        b, _ = login(k, user, pw)
+        csrf = csrf_of(b.get("/kpm?id=%d" % her).text)
+        for who, reports in (("milik-dia", mine), ("milik-lain", theirs)):
+            for t, i in reports:
+                r = review(b, csrf, t, i, "note", "%s-%s-%s" % (who, t, d.tag))
+                assert r.status == 303, (t, i, r)
+        r = b.get("/kpm?id=%d" % her)
+        assert r.status == 200, r
+        for t, _ in mine:
+            assert "milik-dia-%s-%s" % (t, d.tag) in r.text, ("her %s review missing" % t)
+        assert "milik-lain-" not in r.text, "another KPM's review shown on her page"
+
+
 def test_admin_review_actions_on_the_kpm_page(env):
     with Kabard(env) as k, Data(env) as d:
         user, pw = make_user(env, k)
