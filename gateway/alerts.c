@@ -345,22 +345,31 @@ alerts_watermark(struct db_conn *c, struct alerts_job *j)
         (err = db_query(c, "SELECT last_id FROM alert_marks WHERE name = 'reports' FOR UPDATE",
                         NULL, 0, alerts_count_cb, &j->mark)) != 0)
         return err;
-    /* a mark never moved (a new database, or the first tick after migration 014): the rules
-     * read reports of the last two days only, so the older ones are passed over at once
-     * (an hour of margin) instead of being read a thousand a tick */
-    if (j->mark == 0) {
-        struct db_param f[] = {DB_STR(j->now)};
+    /* the rules read reports of the last two days only, and every report below the first one
+     * of the last 49 hours is older than that (whatever the order of ids and times), so the
+     * mark passes them at once (an hour of margin): a new database, the first tick after
+     * migration 014, a backlog after kabard was down for days; none is read a thousand a tick. With
+     * none in those 49 hours, none is in flight either (a report in flight has a younger one above
+     * it), so the mark goes to the last report. */
+    {
+        struct db_param f[] = {DB_STR(j->now), DB_U64(j->mark)};
+        uint64_t first = 0;
 
         if ((err = db_query(c,
                             "SELECT COALESCE((SELECT MIN(id) - 1 FROM business_reports"
-                            "  WHERE created_at > ? - INTERVAL 49 HOUR),"
+                            "  WHERE created_at > ? - INTERVAL 49 HOUR AND id > ?),"
                             " (SELECT COALESCE(MAX(id), 0) FROM business_reports))",
-                            f, 1, alerts_count_cb, &j->mark)) != 0)
+                            f, 2, alerts_count_cb, &first)) != 0)
             return err;
+        if (first > j->mark)
+            j->mark = first;
     }
     p[0] = DB_U64(j->mark);
-    if ((err = db_query(c, "SELECT COUNT(*) FROM business_reports WHERE id > ?", p, 1,
-                        alerts_count_cb, &j->new_reports)) != 0)
+    /* for the log line only: counted up to a bound, never the whole backlog */
+    if ((err = db_query(c,
+                        "SELECT COUNT(*) FROM (SELECT 1 FROM business_reports WHERE id > ?"
+                        " LIMIT 100000) b",
+                        p, 1, alerts_count_cb, &j->new_reports)) != 0)
         return err;
     j->upto = UINT64_MAX;
     if ((err = db_query(c,

@@ -246,3 +246,33 @@ def test_alerts_scale_a_backlog_is_read_a_thousand_reports_a_tick(env):
         line = t.tick_at("%s 03:00:00" % d)
         assert field(line, "new_reports") == 500, line
         assert int(env.scalar("SELECT COUNT(*) FROM business_reports WHERE id > %d" % mark(env))) == 0
+
+
+def test_alerts_scale_reports_older_than_two_days_are_passed_at_once(env):
+    """Reports older than the rules' two days above the mark (kabard down for days, a seeded
+    year) were read a thousand a tick, each tick counting the whole backlog: 12,000 ticks for
+    the bench's year. The mark now passes them at once; a recent report above them is read in
+    the same tick."""
+    clean(env, [480])
+    d = after_every_report(env)
+    off = {"rules_off": OTHERS_OFF + ("silent",)}
+    with Ticker(env, "%s 02:00:00" % d, extra=off, name="scale-old") as t:
+        report(env, 480, 1, 100000, "%s 01:00:00" % d)  # a mark that has moved: not the first
+        t.tick_at("%s 02:00:00" % d)
+        before = mark(env)
+        assert before == int(env.scalar("SELECT MAX(id) FROM business_reports")), before
+        env.sql("INSERT INTO business_reports (kpm_id, msisdn, channel, session_id, source, status,"
+                " workers, answers, input_path, created_at) SELECT k.id, k.msisdn, 'test',"
+                " CONCAT('old-', UUID(), s.seq), 'sms', 1, 1, '{}', '', '%s 01:00:00' - INTERVAL 3 DAY"
+                " FROM seq_1_to_1500 s JOIN kpm k ON k.id = 480" % d)
+        env.sql("INSERT INTO business_reports (kpm_id, msisdn, channel, session_id, source, status,"
+                " workers, answers, input_path, created_at) SELECT k.id, k.msisdn, 'test',"
+                " CONCAT('new-', UUID()), 'sms', 1, 1, '{}', '', '%s 02:10:00'"
+                " FROM kpm k WHERE k.id = 480" % d)
+        env.sync_last_report([480])
+        newest = int(env.scalar("SELECT MAX(id) FROM business_reports"))
+        assert newest - before > 1000, (before, newest)
+        line = t.tick_at("%s 02:30:00" % d)
+        assert field(line, "new_reports") == 1, line
+        assert mark(env) == newest, ("the old backlog was not passed in one tick", before,
+                                     mark(env), newest)
