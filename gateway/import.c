@@ -237,11 +237,15 @@ enum {
     KPM_KUBE
 };
 
+/* the names a registry export gives the columns that every kind shares */
+#define IMPORT_ALIASES_PHONE "hp|msisdn|phone|no_hp|nomor_hp|telepon"
+#define IMPORT_ALIASES_REGION "kode_wilayah|region_code|kode_desa|region"
+
 static const struct csv_column import_kpm_cols[] = {
     [KPM_PKH] = {"no_pkh|pkh_number|nomor_pkh|pkh", 1},
     [KPM_NAME] = {"nama|name|nama_kpm|nama_pengurus", 1},
-    [KPM_PHONE] = {"hp|msisdn|phone|no_hp|nomor_hp|telepon", 1},
-    [KPM_REGION] = {"kode_wilayah|region_code|kode_desa|region", 1},
+    [KPM_PHONE] = {IMPORT_ALIASES_PHONE, 1},
+    [KPM_REGION] = {IMPORT_ALIASES_REGION, 1},
     [KPM_ASSISTANT] = {"id_pendamping|assistant_registry_id|assistant_id|pendamping", 1},
     [KPM_NIK] = {"nik", 0},
     [KPM_KUBE] = {"kode_kube|kube_code", 0},
@@ -454,8 +458,8 @@ enum { AS_ID, AS_NAME = IMPORT_NAME, AS_PHONE = IMPORT_PHONE, AS_REGION = IMPORT
 static const struct csv_column import_assistant_cols[] = {
     [AS_ID] = {"id_pendamping|registry_id|assistant_registry_id|assistant_id|nip", 1},
     [AS_NAME] = {"nama|name|nama_pendamping", 1},
-    [AS_PHONE] = {"hp|msisdn|phone|no_hp|nomor_hp|telepon", 1},
-    [AS_REGION] = {"kode_wilayah|region_code|kode_desa|region", 1},
+    [AS_PHONE] = {IMPORT_ALIASES_PHONE, 1},
+    [AS_REGION] = {IMPORT_ALIASES_REGION, 1},
     [AS_TZ] = {"zona_waktu|tz|timezone|zona", 0},
 };
 
@@ -604,7 +608,7 @@ enum { KUBE_CODE, KUBE_NAME, KUBE_REGION };
 static const struct csv_column import_kube_cols[] = {
     [KUBE_CODE] = {"kode_kube|kube_code|code", 1},
     [KUBE_NAME] = {"nama|name|nama_kube", 1},
-    [KUBE_REGION] = {"kode_wilayah|region_code|kode_desa|region", 1},
+    [KUBE_REGION] = {IMPORT_ALIASES_REGION, 1},
 };
 
 static const char *
@@ -661,7 +665,7 @@ static const struct csv_column import_training_cols[] = {
     [TR_DATE] = {"tanggal|date|start_date|tanggal_mulai", 1},
     [TR_TIME] = {"jam|time|start_time|jam_mulai", 0},
     [TR_PLACE] = {"tempat|place|lokasi", 1},
-    [TR_REGION] = {"kode_wilayah|region_code|kode_desa|region", 1},
+    [TR_REGION] = {IMPORT_ALIASES_REGION, 1},
     [TR_ATTEND] = {"kode_hadir|attendance_code", 1},
     [TR_END] = {"tanggal_selesai|end_date", 0},
 };
