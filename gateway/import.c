@@ -306,7 +306,8 @@ import_kpm_row(struct import *im, const struct csv_record *r)
     " nik CHAR(64) PATH '$[6]', last4 CHAR(4) PATH '$[7]',"                                        \
     " kube VARCHAR(32) CHARACTER SET ascii PATH '$[8]'" extra ")) j"
 
-/* n, a.id, region known, k.id, k.assistant_id, nothing changes, phone taken, KUBE unknown, g.id */
+/* n, a.id, region known, k.id, k.assistant_id, nothing changes, phone taken, KUBE unknown, g.id,
+ * phone an assistant's (an SMS or USSD from it would reach the assistant's menus, never hers) */
 #define IMPORT_KPM_CHECK                                                                           \
     "SELECT j.n, a.id, r.code IS NOT NULL, k.id, k.assistant_id,"                                  \
     " k.id IS NOT NULL AND BINARY k.name = BINARY j.name AND k.msisdn = j.msisdn"                  \
@@ -314,7 +315,8 @@ import_kpm_row(struct import *im, const struct csv_record *r)
     " OR (k.nik_hmac = UNHEX(j.nik) AND k.nik_last4 = j.last4))"                                   \
     " AND (j.kube IS NULL OR k.kube_id <=> g.id),"                                                 \
     " EXISTS (SELECT 1 FROM kpm o WHERE o.msisdn = j.msisdn AND o.pkh_number <> j.pkh),"           \
-    " j.kube IS NOT NULL AND g.id IS NULL, g.id"                                                   \
+    " j.kube IS NOT NULL AND g.id IS NULL, g.id,"                                                  \
+    " EXISTS (SELECT 1 FROM assistants s WHERE s.msisdn = j.msisdn)"                               \
     " FROM " IMPORT_KPM_TABLE(                                                                     \
         "") " LEFT JOIN assistants a ON a.registry_id = j.asst"                                    \
             " LEFT JOIN regions r ON r.code = j.region LEFT JOIN kpm k ON k.pkh_number = j.pkh"    \
@@ -353,7 +355,7 @@ import_kpm_checked(void *arg, char **v, unsigned long *lens, unsigned ncols)
     json_t *row = json_array_get(b->rows, (size_t)n - 1);
     size_t line = (size_t)json_integer_value(json_array_get(row, 0));
 
-    if (ncols != 9 || row == NULL)
+    if (ncols != 10 || row == NULL)
         return 1;
     if (aid == 0)
         import_reject(b, line, "unknown assistant");
@@ -363,6 +365,8 @@ import_kpm_checked(void *arg, char **v, unsigned long *lens, unsigned ncols)
         import_reject(b, line, "unknown region");
     else if (v[6][0] == '1')
         import_reject(b, line, "phone held by another KPM");
+    else if (v[9][0] == '1')
+        import_reject(b, line, "phone held by an assistant");
     else if (kid != 0 && v[5] != NULL && v[5][0] == '1')
         b->unchanged++;
     else {
@@ -503,8 +507,8 @@ import_assistant_row(struct import *im, const struct csv_record *r)
     " region VARCHAR(13) PATH '$[4]', tz VARCHAR(4) PATH '$[5]')) j"
 
 /* One row of the check: n, a.id, region known, holder of the phone, holder has no registry id,
- * same. A phone held by an assistant without a registry id (made by hand, or before 013) is
- * hers: the import gives her the registry id. */
+ * same, phone a KPM's. A phone held by an assistant without a registry id (made by hand, or before
+ * 013) is hers: the import gives her the registry id. */
 static int
 import_assistant_checked(void *arg, char **v, unsigned long *lens, unsigned ncols)
 {
@@ -513,12 +517,14 @@ import_assistant_checked(void *arg, char **v, unsigned long *lens, unsigned ncol
     json_t *row = json_array_get(b->rows, (size_t)n - 1);
     size_t line = (size_t)json_integer_value(json_array_get(row, 0));
 
-    if (ncols != 6 || row == NULL)
+    if (ncols != 7 || row == NULL)
         return 1;
     if (v[2][0] != '1')
         import_reject(b, line, "unknown region");
     else if (hid != 0 && (aid != 0 ? hid != aid : v[4][0] != '1'))
         import_reject(b, line, "phone held by another assistant");
+    else if (v[6][0] == '1')
+        import_reject(b, line, "phone held by a KPM");
     else if (aid != 0 && v[5] != NULL && v[5][0] == '1')
         b->unchanged++;
     else {
@@ -549,7 +555,8 @@ import_assistant_work(struct db_conn *c, void *arg)
         c,
         "SELECT j.n, a.id, r.code IS NOT NULL, h.id, h.registry_id IS NULL,"
         " BINARY a.name = BINARY j.name AND a.msisdn = j.msisdn AND a.region_code = j.region"
-        " AND (j.tz IS NULL OR a.tz = j.tz)"
+        " AND (j.tz IS NULL OR a.tz = j.tz),"
+        " EXISTS (SELECT 1 FROM kpm k WHERE k.msisdn = j.msisdn)"
         " FROM " IMPORT_AS_TABLE " LEFT JOIN assistants a ON a.registry_id = j.reg"
         " LEFT JOIN regions r ON r.code = j.region LEFT JOIN assistants h ON h.msisdn = j.msisdn"
         " ORDER BY j.n",

@@ -223,6 +223,30 @@ def test_import_kpm_rejects_every_reason_with_its_line(env):
         cleanup(env, regs, pkhs)
 
 
+def test_import_phone_of_an_assistant_refused_for_a_kpm_and_the_reverse(env):
+    """A KPM row with an assistant's phone, or an assistant row with a KPM's phone, is refused:
+    an SMS or USSD session from that phone would reach the assistant's menus, never hers."""
+    k = conf(env)
+    regs, ids = make_assistants(env, k, 1)
+    asst_phone = env.scalar("SELECT msisdn FROM assistants WHERE id = %d" % ids[0])
+    kpm_phone = env.scalar("SELECT msisdn FROM kpm WHERE pkh_number NOT LIKE '9%' LIMIT 1")
+    pkhs = [pkh(), pkh()]
+    reg2 = "IT-%s" % rand_tag(10)
+    try:
+        res = run_import(env, k, "kpm", "no_pkh,nama,hp,kode_wilayah,id_pendamping\n"
+                         "%s,Pakai HP Pendamping,%s,%s,%s\n%s,Baik,%s,%s,%s\n"
+                         % (pkhs[0], asst_phone, DESA, regs[0], pkhs[1], phone(), DESA, regs[0]))
+        assert res.rc == 0 and res.rejects == {2: "phone held by an assistant"}, res
+        assert (res.count("inserted"), res.count("rejected")) == (1, 1), res
+        assert env.scalar("SELECT COUNT(*) FROM kpm WHERE pkh_number = %s" % sq(pkhs[0])) == "0"
+        res = run_import(env, k, "assistants", "registry_id,name,msisdn,region_code\n"
+                         "%s,Pakai HP KPM,%s,%s\n" % (reg2, kpm_phone, DESA))
+        assert res.rc == 0 and res.rejects == {2: "phone held by a KPM"}, res
+        assert env.scalar("SELECT COUNT(*) FROM assistants WHERE registry_id = %s" % sq(reg2)) == "0"
+    finally:
+        cleanup(env, regs + [reg2], pkhs)
+
+
 def test_import_missing_column_refuses_the_whole_file(env):
     k = conf(env)
     before = env.scalar("SELECT COUNT(*) FROM kpm")
