@@ -175,6 +175,9 @@ def test_digest_groups_per_assistant_with_counts_and_names(env):
 
 
 def test_quiet_hours_hold_digests_in_each_time_zone(env):
+    """Only assistants 1, 3 and 5 (WIB, WITA, WIT) are looked at: the tick raises alerts of its
+    own (silent KPM of other assistants, depending on what earlier tests left), and a digest to
+    assistant 2 failed this test when it ran alone."""
     env.sql("DELETE FROM outbox WHERE idempotency_key LIKE 'digest:%'")
     env.sql("UPDATE alerts SET state = 'expired' WHERE state = 'new'")
     for assistant, kpm in ((1, 403), (3, 404), (5, 405)):     # WIB, WITA, WIT
@@ -185,12 +188,12 @@ def test_quiet_hours_hold_digests_in_each_time_zone(env):
         # 20:30 WIB (due), 21:30 WITA and 22:30 WIT (quiet)
         c.tick_at("%s 13:30:00" % d)
         sent = {r[0] for r in env.sql("SELECT SUBSTRING_INDEX(SUBSTRING_INDEX(idempotency_key, ':', 2), ':', -1)"
-                                      " FROM outbox WHERE idempotency_key LIKE 'digest:%'")}
+                                      " FROM outbox WHERE idempotency_key LIKE 'digest:%'")} & {"1", "3", "5"}
         assert sent == {"1"}, sent
         # the next day 08:30 UTC: 15:30 WIB, 16:30 WITA (before 17:00), 17:30 WIT (due)
         c.tick_at("%s 08:30:00" % day(env, 1))
         sent = {r[0] for r in env.sql("SELECT SUBSTRING_INDEX(SUBSTRING_INDEX(idempotency_key, ':', 2), ':', -1)"
-                                      " FROM outbox WHERE idempotency_key LIKE 'digest:%'")}
+                                      " FROM outbox WHERE idempotency_key LIKE 'digest:%'")} & {"1", "3", "5"}
         assert sent == {"1", "5"}, sent
         c.tick_at("%s 09:30:00" % day(env, 1))     # 17:30 WITA
         assert env.scalar("SELECT COUNT(*) FROM outbox WHERE idempotency_key LIKE 'digest:3:%'") == "1"
