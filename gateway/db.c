@@ -853,6 +853,13 @@ db_start(struct event_base *base, const struct config_db *cfg)
     memset(&db, 0, sizeof db);
     db.batchers = batchers;
     db.cfg = *cfg;
+    if (db.cfg.nhosts == 0) {
+        /* a configuration not from config_load(): its one socket or host */
+        memcpy(db.cfg.hosts[0].socket, cfg->socket, sizeof cfg->socket);
+        memcpy(db.cfg.hosts[0].host, cfg->host, sizeof cfg->host);
+        db.cfg.hosts[0].port = cfg->port;
+        db.cfg.nhosts = 1;
+    }
 #ifdef KABAR_FAULTS
     if (db_fault_arm() == -1)
         return -1;
