@@ -21,7 +21,7 @@ import threading
 import time
 import urllib.parse
 
-from kabartest import SRC, Skip, free_port, is_asan, wait_for
+from kabartest import SRC, Kabard, Skip, free_port, is_asan, wait_for
 from test_fault_battery import Caller, _ussd_load
 
 # the cluster's database is its own: the callers of each test have a range of the demo KPM
@@ -280,3 +280,52 @@ def test_cluster_rolling_restart_of_the_three_nodes_under_load_loses_nothing(env
         assert c.synced(n, 3), "galera-%d not Synced in a cluster of 3" % n
     st = c.run("status")
     assert st.count("healthz=200") == 3, st
+
+
+def test_db_hosts_first_one_gone_the_pool_moves_to_the_next_and_healthz_is_200(env):
+    """database.hosts with a first node that is gone (a socket nobody listens on) and the
+    private MariaDB second: kabard starts, its pool moves to the second (db_host_moved in the
+    log), /healthz is 200 and a report is saved. Needs no cluster: runs in both builds."""
+    gone = os.path.join(env.tmp, "gone.sock")
+    conf = env.config(replace={'  socket = "%s";' % env.socket:
+                               '  socket = "";\n  hosts = ["%s", "%s"];' % (gone, env.socket)})
+    with Kabard(env, conf_text=conf, name="db-hosts") as k:
+        wait_for(lambda: k.get("/healthz").status == 200, timeout=15, what="healthz 200")
+        assert "event=db_host_moved from=1 to=2" in k.logtext(), k.logtext()[-2000:]
+        c = Caller(k, "at", "+628120000421", "hosts-%d" % time.time(), 1234567,
+                   time.time() + 20).run()
+        assert c.saved is not None and not c.errors, c.sessions
+        rows = env.sql("SELECT COUNT(*) FROM business_reports WHERE channel = 'demo' AND"
+                       " session_id = '%s'" % c.saved[0])
+        assert rows == [["1"]], rows
+
+
+def test_cluster_healthz_503_on_a_desynced_node_and_the_pool_moves_to_a_synced_one(env):
+    """galera-2 desynced (SET GLOBAL wsrep_desync = ON: wsrep_local_state 2, as a donor): a
+    kabard whose only host it is answers /healthz 503, so HAProxy would send callbacks
+    elsewhere; a kabard that lists galera-3 next moves its pool there and stays 200. Back
+    in sync, the first is 200 again."""
+    c = cluster(env)
+
+    def conf(socks):
+        text = env.config(replace={
+            '  socket = "%s";' % env.socket:
+                '  socket = "";\n  hosts = [%s];' % ", ".join('"%s"' % s for s in socks),
+            'password_file = "%s";' % env.password_file:
+                'password_file = "%s";' % os.path.join(c.dir, "db.password")})
+        return text.replace('name = "%s";' % env.db, 'name = "kabar";')
+
+    g2, g3 = (os.path.join(c.dir, "galera-%d.sock" % n) for n in (2, 3))
+    with Kabard(env, conf_text=conf([g2]), name="only-g2") as k1, \
+            Kabard(env, conf_text=conf([g2, g3]), name="g2-g3") as k2:
+        for k in (k1, k2):
+            wait_for(lambda: k.get("/healthz").status == 200, timeout=15, what="healthz 200")
+        try:
+            c.sql(2, "SET GLOBAL wsrep_desync = ON")
+            wait_for(lambda: k1.get("/healthz").status == 503, timeout=15,
+                     what="503 from the kabard on the desynced node")
+            assert k2.get("/healthz").status == 200
+            assert "event=db_host_moved from=1 to=2" in k2.logtext(), k2.logtext()[-2000:]
+        finally:
+            c.sql(2, "SET GLOBAL wsrep_desync = OFF")
+        wait_for(lambda: k1.get("/healthz").status == 200, timeout=15, what="healthz 200 again")
