@@ -61,9 +61,13 @@ class Cluster:
             return int(f.read())
 
     def sql(self, node, query):
+        """As root on one node; its reads first wait until the node has applied every write
+        the cluster committed before (a node reports Synced with write sets still to apply:
+        right after `up`, node 2 could still show the demo's graduates as 'none')."""
         r = subprocess.run(["mariadb", "--no-defaults", "-S",
                             os.path.join(self.dir, "galera-%d.sock" % node), "-uroot", "-N",
-                            "-B", "kabar", "-e", query], capture_output=True, text=True)
+                            "-B", "kabar", "-e", "SET SESSION wsrep_sync_wait = 1; " + query],
+                           capture_output=True, text=True)
         if r.returncode != 0:
             raise AssertionError("SQL on galera-%d failed: %s: %s" % (node, query[:200], r.stderr))
         return [line.split("\t") for line in r.stdout.splitlines()]
