@@ -50,6 +50,80 @@ config_net_parse(const char *s, struct config_net *net)
     return 0;
 }
 
+int
+config_db_host_parse(const char *s, struct config_db_host *out)
+{
+    size_t n = strlen(s);
+    const char *colon = NULL, *end = s + n;
+    uint64_t port = 3306;
+
+    memset(out, 0, sizeof *out);
+    if (n == 0)
+        return -1;
+    if (s[0] == '/') {
+        if (n >= sizeof out->socket)
+            return -1;
+        memcpy(out->socket, s, n + 1);
+        return 0;
+    }
+    if (s[0] == '[') {
+        /* an IPv6 address: its colons are not the port's */
+        const char *close = strchr(s, ']');
+
+        if (close == NULL || close == s + 1 || (close[1] != '\0' && close[1] != ':'))
+            return -1;
+        colon = close[1] == ':' ? close + 1 : NULL;
+        s++;
+        end = close;
+    } else if ((colon = strchr(s, ':')) != NULL) {
+        if (strchr(colon + 1, ':') != NULL)
+            return -1;
+        end = colon;
+    }
+    if (colon != NULL && parse_u64(colon + 1, strlen(colon + 1), 1, 65535, &port) == -1)
+        return -1;
+    if (end == s || (size_t)(end - s) >= sizeof out->host || memchr(s, ' ', (size_t)(end - s)))
+        return -1;
+    memcpy(out->host, s, (size_t)(end - s));
+    out->host[end - s] = '\0';
+    out->port = (unsigned)port;
+    return 0;
+}
+
+/* database.hosts, a list of config_db_host_parse() entries, or the single socket / host */
+static int
+config_load_db_hosts(struct cfgfile *st, const config_setting_t *g, struct config *c)
+{
+    const config_setting_t *list = config_setting_get_member(g, "hosts");
+    struct config_db_host *h = &c->db.hosts[0];
+    size_t i, n;
+
+    if (list == NULL) {
+        memset(h, 0, sizeof *h);
+        memcpy(h->socket, c->db.socket, sizeof h->socket);
+        memcpy(h->host, c->db.host, sizeof h->host);
+        h->port = c->db.port;
+        c->db.nhosts = 1;
+        return 0;
+    }
+    if (!config_setting_is_array(list) && !config_setting_is_list(list))
+        return cfgfile_fail(st, list, "'hosts' must be a list of \"host:port\" or socket paths");
+    n = (size_t)config_setting_length(list);
+    if (n == 0 || n > CONFIG_DB_HOSTS_MAX)
+        return cfgfile_fail(st, list, "'hosts' needs 1 to %d entries", CONFIG_DB_HOSTS_MAX);
+    if (c->db.socket[0] != '\0')
+        return cfgfile_fail(st, list, "give either 'socket' or 'hosts', not both");
+    for (i = 0; i < n; i++) {
+        const char *v = config_setting_get_string_elem(list, (int)i);
+
+        if (v == NULL || config_db_host_parse(v, &c->db.hosts[i]) == -1)
+            return cfgfile_fail(st, list, "'hosts' entry %zu is not \"host:port\" or /socket",
+                                i + 1);
+    }
+    c->db.nhosts = n;
+    return 0;
+}
+
 static int
 config_net_match_one(const struct config_net *n, const uint8_t *addr, int family)
 {
@@ -157,8 +231,8 @@ static const char *const config_admin_keys[] = {"enabled",
                                                 NULL};
 static const char *const config_listen_keys[] = {"address", "port", NULL};
 static const char *const config_db_keys[] = {
-    "socket",          "host",          "port", "user", "password_file", "name", "pool_size",
-    "connect_timeout", "query_timeout", NULL};
+    "socket",          "host",          "port",  "user", "password_file", "name", "pool_size",
+    "connect_timeout", "query_timeout", "hosts", NULL};
 static const char *const config_http_keys[] = {
     "max_body_size", "max_headers_size", "timeout", "max_connections",
     "methods",       "shutdown_timeout", NULL};
@@ -271,7 +345,8 @@ config_load_db(struct cfgfile *st, struct config *c)
         cfgfile_unsigned(st, g, "pool_size", 1, 64, &c->db.pool_size) == -1 ||
         cfgfile_unsigned(st, g, "connect_timeout", 1, 60, &c->db.connect_timeout) == -1 ||
         cfgfile_unsigned(st, g, "query_timeout", 1, 600, &c->db.query_timeout) == -1 ||
-        cfgfile_path(st, g, "password_file", pwfile, sizeof pwfile) == -1)
+        cfgfile_path(st, g, "password_file", pwfile, sizeof pwfile) == -1 ||
+        config_load_db_hosts(st, g, c) == -1)
         return -1;
     if (pwfile[0] != '\0' && config_read_secret(st, g, "password_file", pwfile, c->db.password,
                                                 sizeof c->db.password) == -1)

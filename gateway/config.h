@@ -138,10 +138,22 @@ struct config_channel {
     size_t nallow;
 };
 
+#define CONFIG_DB_HOSTS_MAX 8
+
+/* One database server: a Unix socket, or a host and port. */
+struct config_db_host {
+    char socket[256];
+    char host[256];
+    unsigned port;
+};
+
 struct config_db {
     char socket[256];
     char host[256];
     unsigned port;
+    /* database.hosts in order (the nodes of a cluster), else the one of socket or host/port */
+    struct config_db_host hosts[CONFIG_DB_HOSTS_MAX];
+    size_t nhosts;
     char user[65];
     char password[257];
     char name[65];
@@ -253,5 +265,8 @@ const struct config_channel *config_channel_find(const struct config *, const ch
                                                  size_t len);
 int config_net_match(const struct config_net *nets, size_t n, const struct sockaddr *sa);
 int config_net_parse(const char *s, struct config_net *net);
+/* One entry of database.hosts: "/path/to.sock", "host", "host:port" or "[v6addr]:port" (the
+ * port defaults to 3306). 0, or -1 for an empty, too long or malformed entry. */
+int config_db_host_parse(const char *s, struct config_db_host *out);
 
 #endif

@@ -51,6 +51,7 @@ struct db_conn {
     unsigned backoff_ms;
     struct timespec next_attempt;
     unsigned failed_gen; /* db.connects when this connection last failed to open */
+    unsigned host;       /* the index in db.cfg.hosts of the server it is connected to */
     int ever_connected;
 #ifdef KABAR_FAULTS
     const char *txn_name; /* db_txn_name(), for the run of the work in progress */
@@ -93,6 +94,7 @@ static struct {
     struct event *ev;
     atomic_int up;
     atomic_uint connects; /* successful opens: another worker's success ends our backoff */
+    atomic_uint host;     /* db.cfg.hosts[host]: where the pool connects (a cluster's node) */
 } db;
 
 static void
@@ -174,6 +176,38 @@ db_time_reached(const struct timespec *t)
     return now.tv_sec > t->tv_sec || (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
 }
 
+/* The server at index `failed` is gone or not ready: the pool moves to the next one (once, if
+ * several workers see it at the same time). */
+static void
+db_host_failed(unsigned failed)
+{
+    unsigned next = (failed + 1) % (unsigned)db.cfg.nhosts;
+
+    if (next != failed && atomic_compare_exchange_strong(&db.host, &failed, next))
+        log_warn("db_host_moved", "from=%u to=%u", failed + 1, next + 1);
+}
+
+static MYSQL *
+db_connect_host(const struct config_db_host *h, const char *init, unsigned ct, unsigned qt)
+{
+    const struct config_db *cfg = &db.cfg;
+    my_bool off = 0;
+    MYSQL *m;
+
+    if ((m = mysql_init(NULL)) == NULL)
+        return NULL;
+    mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
+    mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &qt);
+    mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &qt);
+    mysql_options(m, MYSQL_OPT_RECONNECT, &off);
+    mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+    mysql_options(m, MYSQL_INIT_COMMAND, init);
+    mysql_real_connect(m, h->socket[0] != '\0' ? NULL : h->host, cfg->user,
+                       cfg->password[0] != '\0' ? cfg->password : NULL, cfg->name, h->port,
+                       h->socket[0] != '\0' ? h->socket : NULL, 0);
+    return m;
+}
+
 static int
 db_conn_open(struct db_conn *c)
 {
@@ -182,28 +216,33 @@ db_conn_open(struct db_conn *c)
      * read timeout, a little later, is only for a server that stopped answering at all */
     unsigned ct = cfg->connect_timeout, qt = cfg->query_timeout + 5;
     char init[96];
-    my_bool off = 0;
-    MYSQL *m;
+    unsigned k, idx = 0;
+    MYSQL *m = NULL;
 
     if (c->mysql != NULL)
         return 0;
     /* the server is back if another worker got in since we failed: no reason to wait */
     if (!db_time_reached(&c->next_attempt) && atomic_load(&db.connects) == c->failed_gen)
         return -1;
-    if ((m = mysql_init(NULL)) == NULL)
-        return -1;
-    mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
-    mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &qt);
-    mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &qt);
-    mysql_options(m, MYSQL_OPT_RECONNECT, &off);
-    mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
     /* UTC in the database; the assistants' time zones are applied when rendering */
     snprintf(init, sizeof init, "SET time_zone = '+00:00', max_statement_time = %u",
              cfg->query_timeout);
-    mysql_options(m, MYSQL_INIT_COMMAND, init);
-    if (mysql_real_connect(m, cfg->socket[0] != '\0' ? NULL : cfg->host, cfg->user,
-                           cfg->password[0] != '\0' ? cfg->password : NULL, cfg->name, cfg->port,
-                           cfg->socket[0] != '\0' ? cfg->socket : NULL, 0) == NULL) {
+    /* the pool's server first, then the next ones of database.hosts: a node that is gone
+     * costs one refused connect, and the pool moves to the one that answered */
+    for (k = 0; k < cfg->nhosts; k++) {
+        if (m != NULL) {
+            log_warn("db_host_failed", "host=%u errno=%u error=\"%s\"", idx + 1, mysql_errno(m),
+                     mysql_error(m));
+            mysql_close(m);
+            db_host_failed(idx);
+        }
+        idx = atomic_load(&db.host) % (unsigned)cfg->nhosts;
+        if ((m = db_connect_host(&cfg->hosts[idx], init, ct, qt)) == NULL)
+            return -1;
+        if (mysql_errno(m) == 0)
+            break;
+    }
+    if (mysql_errno(m) != 0) {
         struct timespec now;
 
         if (atomic_exchange(&db.up, 0) == 1 || c->backoff_ms == 0)
@@ -229,6 +268,7 @@ db_conn_open(struct db_conn *c)
         metrics_add(METRIC_DB_RECONNECTS, 1);
     c->ever_connected = 1;
     c->backoff_ms = 0;
+    c->host = idx;
     atomic_fetch_add(&db.connects, 1);
     c->mysql = m;
     return 0;
@@ -564,6 +604,9 @@ db_run(struct db_conn *c, struct db_job *j)
     int attempt, err = 0;
 
     for (attempt = 0; attempt < DB_ATTEMPTS; attempt++) {
+        /* another worker found our server gone: follow the pool to the one it moved to */
+        if (c->mysql != NULL && c->host != atomic_load(&db.host))
+            db_conn_close(c);
         if (db_conn_open(c) == -1) {
             atomic_store(&db.up, 0);
             return DB_EUNAVAILABLE;
@@ -590,7 +633,7 @@ db_run(struct db_conn *c, struct db_job *j)
         }
         if (err == 0) {
             if (atomic_exchange(&db.up, 1) == 0)
-                log_info("db_up", "host=%s", db.cfg.socket[0] ? db.cfg.socket : db.cfg.host);
+                log_info("db_up", "host=%u", c->host + 1);
             return 0;
         }
         if (!db_is_retryable(err))
@@ -598,6 +641,8 @@ db_run(struct db_conn *c, struct db_job *j)
         /* the outcome of a lost commit is unknown: the work is idempotent, so run it again */
         metrics_add(METRIC_DB_RETRIES, 1);
         if (db_is_link_error(err) || (c->mysql != NULL && mysql_ping(c->mysql) != 0)) {
+            /* a node that is gone or left the primary component (1047): the next one */
+            db_host_failed(c->host);
             db_conn_close(c);
         } else {
             struct timespec ts = {0, (long)(5 + rand() % 20) * 1000000L << attempt};
@@ -808,6 +853,13 @@ db_start(struct event_base *base, const struct config_db *cfg)
     memset(&db, 0, sizeof db);
     db.batchers = batchers;
     db.cfg = *cfg;
+    if (db.cfg.nhosts == 0) {
+        /* a configuration not from config_load(): its one socket or host */
+        memcpy(db.cfg.hosts[0].socket, cfg->socket, sizeof cfg->socket);
+        memcpy(db.cfg.hosts[0].host, cfg->host, sizeof cfg->host);
+        db.cfg.hosts[0].port = cfg->port;
+        db.cfg.nhosts = 1;
+    }
 #ifdef KABAR_FAULTS
     if (db_fault_arm() == -1)
         return -1;

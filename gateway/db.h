@@ -34,6 +34,9 @@ struct db_param {
 
 /* The job could not reach the database (down, or the queue is full): gateway/kerr.h. */
 #define DB_EUNAVAILABLE KERR_UNAVAILABLE
+/* MariaDB's 1047 (ER_UNKNOWN_COM_ERROR), what a Galera node outside the primary component or
+ * not yet synced answers: retried on the next of database.hosts, as a lost link is. */
+#define DB_ENOT_READY 1047
 
 enum db_flags {
     DB_TXN = 1,   /* run the work inside one transaction, re-run on deadlock or lost link */

@@ -156,9 +156,11 @@ migrate_run(const struct config *cfg)
         goto out;
     mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
     mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-    if (mysql_real_connect(m, d->socket[0] ? NULL : d->host, d->user,
-                           d->password[0] ? d->password : NULL, d->name, d->port,
-                           d->socket[0] ? d->socket : NULL, CLIENT_MULTI_STATEMENTS) == NULL) {
+    /* the first of database.hosts: a cluster replicates the schema to the others */
+    if (mysql_real_connect(m, d->hosts[0].socket[0] ? NULL : d->hosts[0].host, d->user,
+                           d->password[0] ? d->password : NULL, d->name, d->hosts[0].port,
+                           d->hosts[0].socket[0] ? d->hosts[0].socket : NULL,
+                           CLIENT_MULTI_STATEMENTS) == NULL) {
         fprintf(stderr, "kabard: cannot connect to the database: %s\n", mysql_error(m));
         goto out;
     }

@@ -25,11 +25,49 @@ static struct {
     size_t n, cap;
 } ops_probe;
 
+struct ops_wsrep {
+    int on, synced, primary;
+};
+
+static int
+ops_wsrep_row(void *arg, char **vals, unsigned long *lens, unsigned ncols)
+{
+    struct ops_wsrep *w = arg;
+
+    (void)lens;
+    if (ncols != 3)
+        return 1;
+    w->on = vals[0] != NULL && strcmp(vals[0], "ON") == 0;
+    w->synced = vals[1] != NULL && strcmp(vals[1], "4") == 0;
+    w->primary = vals[2] != NULL && strcmp(vals[2], "Primary") == 0;
+    return 0;
+}
+
+/*
+ * A round trip, and on a Galera node (wsrep_on) the node's own view: Synced (local state 4)
+ * and in the primary component, else it is no node to write to. A node that is not ready
+ * answers 1047, which moves the pool to the next of database.hosts: /healthz says 503 only
+ * when none of them is ready. (The variables are read from information_schema so that a
+ * server built without wsrep, where @@wsrep_on does not exist, answers too.)
+ */
 static int
 ops_ping(struct db_conn *c, void *arg)
 {
+    struct ops_wsrep w = {0, 0, 0};
+    int err;
+
     (void)arg;
-    return db_query(c, "SELECT 1", NULL, 0, NULL, NULL);
+    err = db_query(c,
+                   "SELECT (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_VARIABLES"
+                   " WHERE VARIABLE_NAME = 'WSREP_ON'),"
+                   " (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS"
+                   " WHERE VARIABLE_NAME = 'WSREP_LOCAL_STATE'),"
+                   " (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS"
+                   " WHERE VARIABLE_NAME = 'WSREP_CLUSTER_STATUS')",
+                   NULL, 0, ops_wsrep_row, &w);
+    if (err != 0)
+        return err;
+    return w.on && (!w.synced || !w.primary) ? DB_ENOT_READY : 0;
 }
 
 static void

@@ -13,12 +13,14 @@ KABAR_BUILD_PACKAGES="build-essential autoconf automake pkg-config libevent-dev
 KABAR_RUNTIME_PACKAGES="mariadb-server mariadb-client python3 curl procps"
 KABAR_TEST_PACKAGES="check clang libclang-rt-dev wrk kannel kannel-extras chromium
  fonts-liberation"
+# scripts/cluster and its tests only: three Galera nodes (rsync SST) behind HAProxy
+KABAR_CLUSTER_PACKAGES="galera-4 rsync haproxy"
 
 say() { printf '== %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
-# kabar_packages [test]: installs what is missing of the build and runtime packages, and with
-# "test" the test tools too
+# kabar_packages [test|cluster]: installs what is missing of the build and runtime packages, with
+# "test" the test tools and the cluster's packages too, with "cluster" the cluster's
 kabar_packages() {
   local missing=() p
   local pkgs="$KABAR_BUILD_PACKAGES $KABAR_RUNTIME_PACKAGES"
@@ -28,6 +30,7 @@ kabar_packages() {
     command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
     command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
   fi
+  case "${1:-}" in test|cluster) pkgs="$pkgs $KABAR_CLUSTER_PACKAGES" ;; esac
   for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done

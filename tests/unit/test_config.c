@@ -428,6 +428,69 @@ START_TEST(graduation_and_tracks_errors_name_the_line)
 }
 END_TEST
 
+/* database.hosts: the entries a cluster's kabard lists, each parsed strictly */
+START_TEST(db_host_parse)
+{
+    static const struct {
+        const char *in, *host;
+        unsigned port;
+        const char *socket;
+    } good[] = {
+        {"127.0.0.1:3307", "127.0.0.1", 3307, ""},
+        {"db2.example", "db2.example", 3306, ""},
+        {"[::1]:3310", "::1", 3310, ""},
+        {"[fe80::1]", "fe80::1", 3306, ""},
+        {"/run/mysqld/galera-2.sock", "", 0, "/run/mysqld/galera-2.sock"},
+    };
+    static const char *bad[] = {"",       "db:",    "::1:3306", "[::1",     "[]:3306",
+                                "[::1]x", "db:0",   ":3306",    "db:65536", "db:33x",
+                                "db:-1",  "a b:33", "db:3306 ", "db: 3306"};
+    struct config_db_host h;
+    size_t i;
+
+    for (i = 0; i < sizeof good / sizeof good[0]; i++) {
+        ck_assert_msg(config_db_host_parse(good[i].in, &h) == 0, "'%s' refused", good[i].in);
+        ck_assert_str_eq(h.host, good[i].host);
+        ck_assert_uint_eq(h.port, good[i].port);
+        ck_assert_str_eq(h.socket, good[i].socket);
+    }
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg(config_db_host_parse(bad[i], &h) == -1, "'%s' accepted", bad[i]);
+}
+END_TEST
+
+/* without database.hosts the socket (or host and port) is the one host; with it, the list in
+ * order, and socket is refused beside it */
+START_TEST(db_hosts_list)
+{
+    char err[512] = "";
+    struct config *c = config_load(write_conf(NULL, NULL), err, sizeof err);
+
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_uint_eq(c->db.nhosts, 1);
+    ck_assert_str_eq(c->db.hosts[0].socket, "/nonexistent.sock");
+    config_unref(c);
+    c = config_load(write_conf("  socket = \"@DBSOCKET@\";",
+                               "  socket = \"\"; hosts = [\"127.0.0.1:3307\", \"[::1]:3308\", "
+                               "\"/tmp/g3.sock\"];"),
+                    err, sizeof err);
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_uint_eq(c->db.nhosts, 3);
+    ck_assert_str_eq(c->db.hosts[0].host, "127.0.0.1");
+    ck_assert_uint_eq(c->db.hosts[0].port, 3307);
+    ck_assert_str_eq(c->db.hosts[1].host, "::1");
+    ck_assert_str_eq(c->db.hosts[2].socket, "/tmp/g3.sock");
+    config_unref(c);
+    refused_at_line(write_conf("  host = \"127.0.0.1\";", "  hosts = [\"127.0.0.1:3307\"];"),
+                    "either 'socket' or 'hosts'");
+    refused_at_line(
+        write_conf("  socket = \"@DBSOCKET@\";", "  socket = \"\"; hosts = [\"127.0.0.1:99999\"];"),
+        "'hosts' entry 1");
+    refused_at_line(write_conf("  socket = \"@DBSOCKET@\";", "  socket = \"\"; hosts = [];"),
+                    "1 to 8 entries");
+}
+END_TEST
+
 START_TEST(net_match)
 {
     struct config_net n[2];
@@ -464,6 +527,8 @@ main(void)
     tcase_add_test(tc, import_key_and_batch_rows);
     tcase_add_test(tc, admin_import_upload_keys);
     tcase_add_test(tc, net_match);
+    tcase_add_test(tc, db_host_parse);
+    tcase_add_test(tc, db_hosts_list);
     tcase_add_test(tc, graduation_and_tracks_of_the_sample);
     tcase_add_test(tc, graduation_and_tracks_defaults);
     tcase_add_test(tc, remind_tracks_follow_nudge_tracks_unless_given);
