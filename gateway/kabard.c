@@ -19,6 +19,7 @@
 #include "db.h"
 #include "dialog.h"
 #include "http.h"
+#include "lease.h"
 #include "log.h"
 #include "metrics.h"
 #include "../handlers/admin.h"
@@ -273,6 +274,7 @@ kabard_run(const char *path)
                 kabard.cfg->listen_port, strerror(errno));
         return 1;
     }
+    lease_init(kabard.cfg->instance, (int)kabard.cfg->listen_port);
     if (db_start(kabard.base, &kabard.cfg->db) == -1) {
         log_error("startup_failed", "reason=\"database pool\"");
         return 1;

@@ -1,0 +1,182 @@
+"""Several kabard on one shared MariaDB (issue 15): work that must happen once runs on one of
+them (a lease row per duty, gateway/lease.c), another takes a duty over when its holder dies,
+and USSD sessions (Africa's Talking by its path, Hubtel from ussd_states) continue on another
+kabard when theirs is killed. The lease logic is the same on Galera, where the loser of a
+takeover race fails certification instead of waiting for a row lock."""
+import collections
+import json
+import re
+import signal
+import time
+
+from fakeagg import FakeAT
+from kabartest import Kabard, wait_for
+from test_sms import fake_at_config
+from test_ussd import AT, new_sid
+
+TICK = 1                      # alerts.tick_seconds in these tests
+TTL = 3 * TICK                # lease.h: three periods, a second at least
+OUTBOX = "\n".join(["  batch = 50;", "  poll_ms = 200;", "  max_age = 86400;", "  backoff_min = 5;",
+                    "  backoff_max = 3600;", "  per_recipient_per_minute = 50;", "  claim_timeout = 5;"])
+
+
+def conf(env, fake, instance, now):
+    """The test configuration with the fake AT as the alerts' provider, the scheduler on at a
+    fixed clock, ticking every TICK seconds, and this kabard's instance name."""
+    text = fake_at_config(env, fake, OUTBOX, rate=500, concurrency=8)
+    text = text.replace("alerts = {\n  enabled = false;", "alerts = {\n  enabled = true;")
+    for old, new in (("  tick_seconds = 60;", "  tick_seconds = %d;" % TICK),
+                     ("  nudge_day = 25;", "  nudge_day = 0;"),
+                     ('  # provider = "log";', '  provider = "at";'),
+                     ('  # fake_now = "2026-12-01 08:00:00";', '  fake_now = "%s";' % now)):
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    return 'instance = "%s";\n' % instance + text
+
+
+def day(env, offset=0):
+    return env.scalar("SELECT DATE(UTC_TIMESTAMP() + INTERVAL %d DAY)" % offset)
+
+
+def sent(fake):
+    """(recipient, body) -> how many times the fake AT was asked to send it."""
+    n = collections.Counter()
+    for r in list(fake.requests):
+        for to in r["form"].get("to", "").split(","):
+            n[(to, r["form"].get("message", ""))] += 1
+    return n
+
+
+def new_rows(env, first_id):
+    return env.sql("SELECT id, idempotency_key, recipient, body, state FROM outbox WHERE id > %d"
+                   " AND (idempotency_key LIKE 'alert:%%' OR idempotency_key LIKE 'digest:%%'"
+                   " OR idempotency_key LIKE 'remind:%%')" % first_id)
+
+
+def holder(env, duty):
+    return env.scalar("SELECT holder FROM duty_leases WHERE duty = '%s'" % duty)
+
+
+def ticks(k):
+    return k.logtext().count("event=alerts_tick ")
+
+
+def closed_report(env, kpm, at):
+    env.sql("INSERT INTO business_reports (kpm_id, msisdn, channel, session_id, source, status,"
+            " revenue, workers, answers, input_path, created_at) SELECT id, msisdn, 'test',"
+            " CONCAT('t-', UUID()), 'ussd', 3, NULL, 1, '{}', '', '%s' FROM kpm WHERE id = %d"
+            % (at, kpm))
+    env.sync_last_report([kpm])
+
+
+def setup_work(env, kpms, now):
+    """Immediate alerts (a business closed for each of kpms), digest alerts of assistant 2, and a
+    training tomorrow with two KPM who take reminders."""
+    ids = ",".join(str(k) for k in kpms)
+    env.sql("DELETE m FROM alert_messages m JOIN alerts a ON a.id = m.alert_id WHERE a.kpm_id IN (%s)" % ids)
+    env.sql("DELETE FROM alerts WHERE kpm_id IN (%s)" % ids)
+    env.sql("UPDATE alerts SET state = 'expired' WHERE state = 'new'")
+    env.sql("DELETE FROM outbox WHERE idempotency_key LIKE 'digest:%'")
+    for kpm in kpms:
+        closed_report(env, kpm, now)
+    for kpm in (406, 430):
+        env.sql("INSERT INTO alerts (rule, kpm_id, assistant_id, dedupe_key, urgency) SELECT 'silent', id,"
+                " assistant_id, CONCAT('inst:', UUID()), 'digest' FROM kpm WHERE id = %d" % kpm)
+    env.sql("DELETE FROM trainings WHERE title = 'Dua instans (tes)'")
+    env.sql("INSERT INTO trainings (title, starts_at, place, region_code, attendance_code)"
+            " VALUES ('Dua instans (tes)', '%s 02:00:00', 'Balai Desa', '3204132005', '6161')" % day(env, 1))
+    t = env.scalar("SELECT id FROM trainings WHERE title = 'Dua instans (tes)'")
+    env.sql("INSERT INTO enrollments (training_id, kpm_id) VALUES (%s, 421), (%s, 422)" % (t, t))
+    env.sql("UPDATE kpm SET reminders = 1 WHERE id IN (421, 422)")
+    return t
+
+
+def assert_each_sent_once(env, fake, first_id, expect_keys):
+    rows = new_rows(env, first_id)
+    keys = {r[1] for r in rows}
+    missing = [k for k in expect_keys if k not in keys]
+    assert not missing, missing
+    wait_for(lambda: all(r[4] in ("sent", "delivered") for r in new_rows(env, first_id)), timeout=20,
+             what="every alert, digest and reminder sent")
+    n = sent(fake)
+    twice = [(r[1], n[(r[2], r[3])]) for r in rows if n[(r[2], r[3])] != 1]
+    assert not twice, twice
+    return rows
+
+
+def test_two_instances_send_each_alert_digest_and_reminder_once(env):
+    d = day(env)
+    now = "%s 10:30:00" % d        # 17:30 WIB: the digest hour, outside the quiet hours
+    first = int(env.scalar("SELECT COALESCE(MAX(id), 0) FROM outbox"))
+    t = setup_work(env, [401, 402, 403], "%s 10:00:00" % d)
+    try:
+        with FakeAT() as fake, \
+                Kabard(env, conf_text=conf(env, fake, "kabard-1", now), name="inst-1") as k1, \
+                Kabard(env, conf_text=conf(env, fake, "kabard-2", now), name="inst-2") as k2:
+            # several ticks of both
+            wait_for(lambda: ticks(k1) + ticks(k2) >= 6, timeout=30, what="six alerts ticks")
+            expect = ["digest:2:%s" % d, "remind:%s:421" % t, "remind:%s:422" % t]
+            wait_for(lambda: {r[1] for r in new_rows(env, first)} >= set(expect), timeout=20,
+                     what="the digest and the reminders queued")
+            rows = assert_each_sent_once(env, fake, first, expect)
+            alerts = [r for r in rows if r[1].startswith("alert:")]
+            assert len(alerts) >= 3, rows
+            for kpm in (401, 402, 403):
+                assert env.scalar("SELECT COUNT(*) FROM alerts WHERE kpm_id = %d AND rule = 'business_closed'"
+                                  % kpm) == "1"
+            # one of them ran every tick: the lease's holder; the other ran none
+            h = holder(env, "alerts")
+            assert h in ("kabard-1", "kabard-2"), h
+            runner, idle = (k1, k2) if h == "kabard-1" else (k2, k1)
+            assert ticks(runner) >= 6 and ticks(idle) == 0, (ticks(runner), ticks(idle))
+            assert holder(env, "outbox") in ("kabard-1", "kabard-2")
+    finally:
+        env.sql("DELETE FROM enrollments WHERE training_id = %s" % t)
+        env.sql("DELETE FROM trainings WHERE id = %s" % t)
+
+
+def test_lease_holder_killed_9_the_other_takes_over_within_the_ttl(env):
+    d = day(env)
+    now = "%s 10:30:00" % d
+    first = int(env.scalar("SELECT COALESCE(MAX(id), 0) FROM outbox"))
+    t = setup_work(env, [404, 405], "%s 10:00:00" % d)
+    try:
+        with FakeAT() as fake, \
+                Kabard(env, conf_text=conf(env, fake, "kabard-1", now), name="kill-1") as k1, \
+                Kabard(env, conf_text=conf(env, fake, "kabard-2", now), name="kill-2") as k2:
+            wait_for(lambda: {r[1] for r in new_rows(env, first)} >= {"digest:2:%s" % d}, timeout=20,
+                     what="the first holder's digest")
+            assert_each_sent_once(env, fake, first, [])
+            h = holder(env, "alerts")
+            victim, other = (k1, k2) if h == "kabard-1" else (k2, k1)
+            # the duties the victim holds (the outbox's may be the other's already)
+            # (the summary step's lease lives 30 s: SUMMARY_SECONDS is 10)
+            held = [r[0] for r in env.sql("SELECT duty FROM duty_leases WHERE holder = '%s'"
+                                          " AND duty IN ('alerts', 'outbox')" % h)]
+            assert "alerts" in held, held
+            victim.proc.send_signal(signal.SIGKILL)
+            victim.proc.wait()
+            killed = time.time()
+            # new work while nobody holds the alerts: raised and sent once by the survivor
+            for kpm in (407, 408):
+                closed_report(env, kpm, "%s 10:10:00" % d)
+
+            def taken():
+                return all(re.search(r"event=lease_taken duty=%s " % duty, other.logtext()) for duty in held)
+            wait_for(taken, timeout=TTL + TICK + 10, what="the survivor taking %s" % held)
+            took = time.time() - killed
+            # the lease was renewed at most a tick before the kill: TTL after that it is free,
+            # and the survivor's next tick (or poll) takes it
+            assert took <= TTL + TICK + 1.5, took
+            wait_for(lambda: env.scalar("SELECT COUNT(*) FROM alerts WHERE kpm_id IN (407, 408)"
+                                        " AND rule = 'business_closed' AND state = 'sent'") == "2",
+                     timeout=15, what="the new alerts sent by the survivor")
+            rows = assert_each_sent_once(env, fake, first, [])
+            assert len([r for r in rows if r[1].startswith("alert:")]) >= 4, rows
+            for duty in held:
+                assert holder(env, duty) != h
+            epoch = int(env.scalar("SELECT epoch FROM duty_leases WHERE duty = 'alerts'"))
+            assert epoch >= 2, epoch
+    finally:
+        env.sql("DELETE FROM enrollments WHERE training_id = %s" % t)
+        env.sql("DELETE FROM trainings WHERE id = %s" % t)
