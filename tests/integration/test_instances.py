@@ -180,3 +180,83 @@ def test_lease_holder_killed_9_the_other_takes_over_within_the_ttl(env):
     finally:
         env.sql("DELETE FROM enrollments WHERE training_id = %s" % t)
         env.sql("DELETE FROM trainings WHERE id = %s" % t)
+
+
+class Hubtel:
+    """One Hubtel session: each hop sends only its own input, with its Sequence."""
+
+    def __init__(self, k, phone, sid=None):
+        self.k, self.phone, self.sid, self.seq = k, phone, sid or new_sid("hub"), 0
+
+    def hop(self, typ, msg, seq=None):
+        self.seq = seq if seq is not None else self.seq + 1
+        r = self.k.post("/c/hubtel/demo-hubtel/ussd", json.dumps({
+            "SessionId": self.sid, "Mobile": self.phone, "ServiceCode": "*123*45#", "Type": typ,
+            "Message": msg, "Operator": "telkomsel", "Sequence": self.seq}), ctype="application/json")
+        assert r.status == 200, (r.status, r.text)
+        return r.json()
+
+    def start(self):
+        return self.hop("Initiation", "*123*45#")
+
+    def send(self, key, seq=None):
+        return self.hop("Response", key, seq)
+
+
+def state_path(env, sid):
+    return env.scalar("SELECT input_path FROM ussd_states WHERE session_id = '%s'" % sid)
+
+
+def reports(env, sid):
+    return env.sql("SELECT status, kind, revenue FROM business_reports WHERE session_id = '%s'" % sid)
+
+
+def test_kabard_killed_9_mid_session_at_and_hubtel_continue_on_the_other_with_one_report_each(env):
+    with Kabard(env, conf_text='instance = "kabard-1";\n' + env.config(), name="sess-1") as k1, \
+            Kabard(env, conf_text='instance = "kabard-2";\n' + env.config(), name="sess-2") as k2:
+        at = AT(k1, phone="+628120000070")
+        hub = Hubtel(k1, "+628120000071")
+        at.walk("1*1*5")
+        assert hub.start()["Type"] == "response"
+        for key in ("1", "1", "5"):
+            assert hub.send(key)["Type"] == "response"
+        # what a caller does between two screens: the kabard writes where she is behind
+        wait_for(lambda: state_path(env, hub.sid) == "1*1*5", timeout=5, what="the Hubtel state written")
+        k1.proc.send_signal(signal.SIGKILL)
+        k1.proc.wait()
+        # HAProxy sends the next hops to the other kabard
+        at.k = hub.k = k2
+        for key in ("800000", "1", "2"):
+            kind, screen = at.send(key)
+            assert kind == "CON", screen
+            out = hub.send(key)
+            assert out["Type"] == "response", out
+        kind, screen = at.send("1")
+        assert kind == "END" and "tersimpan" in screen, screen
+        out = hub.send("1")
+        assert out["Type"] == "release" and "tersimpan" in out["Message"], out
+        assert reports(env, at.sid) == [["1", "5", "800000"]]
+        assert reports(env, hub.sid) == [["1", "5", "800000"]]
+        assert "event=ussd_resumed" in k2.logtext()
+        # the session over, its state goes
+        wait_for(lambda: state_path(env, hub.sid) is None, timeout=5, what="the state row deleted")
+
+
+def test_hubtel_hop_after_a_lost_screen_shows_that_screen_again(env):
+    """The dead kabard answered hops it had not written yet: the next hop's Sequence is ahead of
+    the state, so its input is not applied to an older screen; that screen is shown again."""
+    with Kabard(env, conf_text='instance = "kabard-2";\n' + env.config(), name="lost") as k:
+        ref = AT(k, phone="+628120000072")
+        ref.walk("1")
+        _, kind_screen = ref.send("1")          # the screen after "1*1": the kind of business
+        sid = new_sid("hub")
+        env.sql("INSERT INTO ussd_states (channel, session_id, msisdn, input_path, inputs, updated_at)"
+                " VALUES ('demo-hubtel', '%s', '+628120000073', '1*1', 2, NOW(3))" % sid)
+        hub = Hubtel(k, "+628120000073", sid=sid)
+        out = hub.send("800000", seq=6)          # the dead kabard had taken hops 4 and 5
+        assert out["Type"] == "response" and out["Message"] == kind_screen, (out, kind_screen)
+        out = hub.send("5", seq=7)               # she answers the screen she sees
+        assert out["Type"] == "response" and out["Message"] != kind_screen, out
+        wait_for(lambda: state_path(env, sid) == "1*1*5", timeout=5, what="the state moved on")
+        # a hop on the other kabard with the right Sequence applies its input
+        assert int(env.scalar("SELECT inputs FROM ussd_states WHERE session_id = '%s'" % sid)) == 3
