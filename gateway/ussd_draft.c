@@ -419,13 +419,6 @@ ussd_resume_row(void *arg, char **v, unsigned long *len, unsigned n)
     return 0;
 }
 
-/* wsrep_sync_wait: the row was written a moment ago, maybe through another Galera node; this read
- * waits until this node has applied what the cluster committed before it (a no-op without
- * wsrep; a server built without wsrep does not know the variable: read without it) */
-#define USSD_RESUME_SQL                                                                            \
-    "SELECT msisdn, input_path, inputs FROM ussd_states WHERE channel = ? AND session_id = ?"
-#define USSD_ER_UNKNOWN_SYSTEM_VARIABLE 1193
-
 static int
 ussd_resume_work(struct db_conn *c, void *arg)
 {
@@ -434,11 +427,13 @@ ussd_resume_work(struct db_conn *c, void *arg)
     int err;
 
     u->found = 0;
-    err = db_query(c, "SET STATEMENT wsrep_sync_wait = 1 FOR " USSD_RESUME_SQL, p, 2,
-                   ussd_resume_row, u);
-    if (err == USSD_ER_UNKNOWN_SYSTEM_VARIABLE)
-        err = db_query(c, USSD_RESUME_SQL, p, 2, ussd_resume_row, u);
-    return err;
+    /* the row was written a moment ago, maybe through another Galera node */
+    if ((err = db_causal_read(c)) != 0)
+        return err;
+    return db_query(c,
+                    "SELECT msisdn, input_path, inputs FROM ussd_states WHERE channel = ?"
+                    " AND session_id = ?",
+                    p, 2, ussd_resume_row, u);
 }
 
 static void
