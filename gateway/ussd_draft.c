@@ -270,31 +270,58 @@ ussd_state_inputs(const char *path, size_t len)
     return n;
 }
 
+/* multi-row, in the sizes of db.h (a batch padded by repeating its last row, which both take
+ * as a no-op) */
+static const char *const ussd_state_put_sql[DB_BATCH_SIZES] = DB_BATCH_SQL(
+    "INSERT INTO ussd_states (channel, session_id, msisdn, input_path, inputs,"
+    " updated_at) VALUES ",
+    "(?, ?, ?, ?, ?, NOW(3))",
+    " ON DUPLICATE KEY UPDATE msisdn = VALUES(msisdn), input_path = VALUES(input_path),"
+    " inputs = VALUES(inputs), updated_at = NOW(3)");
+static const char *const ussd_state_del_sql[DB_BATCH_SIZES] =
+    DB_BATCH_SQL("DELETE FROM ussd_states WHERE (channel, session_id) IN (", "(?, ?)", ")");
+
+/* the rows of one kind (del) from *next on, DB_BATCH_MAX at most, in one statement */
+static int
+ussd_state_statement(struct db_conn *c, const struct ussd_state_job *j, int del, size_t *next)
+{
+    struct db_param p[DB_BATCH_MAX * 5];
+    const struct ussd_state_rec *d = NULL;
+    size_t i, n = 0, rows, k, np = 0, w = del ? 2 : 5;
+
+    for (i = *next; i < j->n && n < DB_BATCH_MAX; i++) {
+        if (j->recs[i].del != del)
+            continue;
+        d = &j->recs[i];
+        n++;
+        p[np++] = DB_STR(d->channel);
+        p[np++] = DB_STR(d->session_id);
+        if (!del) {
+            p[np++] = DB_STR(d->msisdn);
+            p[np++] = DB_STR(d->path);
+            p[np++] = DB_U64(d->inputs);
+        }
+    }
+    *next = i;
+    if (n == 0)
+        return 0;
+    k = db_batch_size(n, &rows);
+    for (; n < rows; n++, np += w)
+        memcpy(&p[np], &p[np - w], w * sizeof p[0]);
+    return db_exec(c, del ? ussd_state_del_sql[k] : ussd_state_put_sql[k], p, np, NULL, NULL);
+}
+
 static int
 ussd_state_work(struct db_conn *c, void *arg)
 {
     struct ussd_state_job *j = arg;
-    size_t i;
-    int err = 0;
+    size_t next;
+    int del, err = 0;
 
     db_txn_name(c, "ussd_states");
-    for (i = 0; i < j->n && err == 0; i++) {
-        const struct ussd_state_rec *d = &j->recs[i];
-        struct db_param p[] = {DB_STR(d->channel), DB_STR(d->session_id), DB_STR(d->msisdn),
-                               DB_STR(d->path), DB_U64(d->inputs)};
-
-        if (d->del)
-            err = db_exec(c, "DELETE FROM ussd_states WHERE channel = ? AND session_id = ?", p, 2,
-                          NULL, NULL);
-        else
-            err = db_exec(c,
-                          "INSERT INTO ussd_states (channel, session_id, msisdn, input_path,"
-                          " inputs, updated_at) VALUES (?, ?, ?, ?, ?, NOW(3))"
-                          " ON DUPLICATE KEY UPDATE msisdn = VALUES(msisdn),"
-                          " input_path = VALUES(input_path), inputs = VALUES(inputs),"
-                          " updated_at = NOW(3)",
-                          p, 5, NULL, NULL);
-    }
+    for (del = 0; del <= 1; del++)
+        for (next = 0; next < j->n && err == 0;)
+            err = ussd_state_statement(c, j, del, &next);
     return err;
 }
 
@@ -365,16 +392,19 @@ ussd_state_flush(int stopping)
             st.keys[keep++] = st.keys[i];
             continue;
         }
+        if (s != NULL)
+            s->state_queued = 0;
+        /* over (its report saved, or ended) before its place was ever written: no row */
+        if (s != NULL && s->state != USSD_READY && !s->state_written)
+            continue;
         snprintf(d->channel, sizeof d->channel, "%.32s", st.keys[i].b);
         snprintf(d->session_id, sizeof d->session_id, "%.64s", sid);
         j->n++;
         if (s == NULL || s->state != USSD_READY) {
-            d->del = 1; /* over (its report saved, or ended), or gone */
-            if (s != NULL)
-                s->state_queued = 0;
+            d->del = 1; /* over, or gone */
             continue;
         }
-        s->state_queued = 0;
+        s->state_written = 1;
         snprintf(d->msisdn, sizeof d->msisdn, "%s", s->msisdn);
         snprintf(d->path, sizeof d->path, "%.*s", (int)s->path_len, s->path ? s->path : "");
         d->inputs = ussd_state_inputs(d->path, s->path_len);
@@ -436,13 +466,19 @@ ussd_resume_work(struct db_conn *c, void *arg)
                     p, 2, ussd_resume_row, u);
 }
 
+/* row: a row of the session exists (it was continued from it) */
 static void
-ussd_keep_state(const struct ussd_key *k)
+ussd_keep_state(const struct ussd_key *k, int row)
 {
     struct ussd_session *s = ussd_session_find(k);
 
-    if (s != NULL)
-        s->keep_state = 1;
+    if (s == NULL)
+        return;
+    s->keep_state = 1;
+    if (row) {
+        s->state_written = 1;
+        ussd_state_note(s); /* deleted once over, even if it never moves again */
+    }
 }
 
 static void
@@ -478,7 +514,7 @@ ussd_resume_done(int err, void *arg)
         k.len = 0;
     ussd_hop(u->r, &h, u->reply);
     if (k.len > 0)
-        ussd_keep_state(&k);
+        ussd_keep_state(&k, err == 0 && u->found);
     free(u);
 }
 
@@ -509,5 +545,5 @@ ussd_hop_kept(struct http_req *r, const struct ussd_hop *hop, unsigned long long
         free(u);
     }
     ussd_hop(r, hop, reply);
-    ussd_keep_state(&k);
+    ussd_keep_state(&k, 0);
 }
