@@ -1382,7 +1382,7 @@ alerts_tick_done(int err, void *arg)
     if (err != 0) {
         log_warn("alerts_tick_failed", "err=%d now=\"%s\"", err, j->now);
     } else if (!j->held) {
-        log_debug("alerts_tick_skipped", "reason=lease now=\"%s\"", j->now);
+        log_info("alerts_tick_skipped", "reason=lease now=\"%s\"", j->now);
     } else {
         struct timespec t1;
 

@@ -316,6 +316,7 @@ kabard_run(const char *path)
     if (kabard.drain != NULL)
         event_free(kabard.drain);
     ussd_flush();
+    lease_release();
     db_stop();
     ussd_free();
     outbox_free();

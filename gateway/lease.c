@@ -5,6 +5,7 @@
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -166,4 +167,36 @@ lease_take(struct db_conn *c, const char *duty, unsigned long long ttl_ms, int *
 
     *held = r == 1;
     return r == 0 || r == 1 ? 0 : r;
+}
+
+static int
+lease_release_work(struct db_conn *c, void *arg)
+{
+    struct db_param p[] = {DB_STR(ls.instance), DB_U64(ls.process)};
+
+    return db_exec(c, "UPDATE duty_leases SET expires_at = NOW(3) WHERE holder = ? AND process = ?",
+                   p, 2, (uint64_t *)arg, NULL);
+}
+
+static void
+lease_release_done(int err, void *arg)
+{
+    uint64_t *n = arg;
+
+    if (err != 0)
+        log_warn("lease_release_failed", "err=%d", err);
+    else if (*n > 0)
+        log_info("lease_released", "leases=%llu", (unsigned long long)*n);
+    free(n);
+}
+
+void
+lease_release(void)
+{
+    uint64_t *n;
+
+    if (ls.process == 0 || (n = calloc(1, sizeof *n)) == NULL)
+        return;
+    if (db_submit(lease_release_work, lease_release_done, n, 0) == -1)
+        free(n);
 }

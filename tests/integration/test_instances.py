@@ -5,7 +5,6 @@ kabard when theirs is killed. The lease logic is the same on Galera, where the l
 takeover race fails certification instead of waiting for a row lock."""
 import collections
 import json
-import re
 import signal
 import time
 
@@ -51,6 +50,12 @@ def new_rows(env, first_id):
     return env.sql("SELECT id, idempotency_key, recipient, body, state FROM outbox WHERE id > %d"
                    " AND (idempotency_key LIKE 'alert:%%' OR idempotency_key LIKE 'digest:%%'"
                    " OR idempotency_key LIKE 'remind:%%')" % first_id)
+
+
+def free_leases(env):
+    """No live holder but this test's kabard: the earlier tests' kabard were killed holding the
+    leases, some with a lease of hours (their alerts tick_seconds)."""
+    env.sql("UPDATE duty_leases SET expires_at = '2000-01-01'")
 
 
 def holder(env, duty):
@@ -109,6 +114,7 @@ def test_two_instances_send_each_alert_digest_and_reminder_once(env):
     now = "%s 10:30:00" % d        # 17:30 WIB: the digest hour, outside the quiet hours
     first = int(env.scalar("SELECT COALESCE(MAX(id), 0) FROM outbox"))
     t = setup_work(env, [401, 402, 403], "%s 10:00:00" % d)
+    free_leases(env)
     try:
         with FakeAT() as fake, \
                 Kabard(env, conf_text=conf(env, fake, "kabard-1", now), name="inst-1") as k1, \
@@ -140,6 +146,7 @@ def test_lease_holder_killed_9_the_other_takes_over_within_the_ttl(env):
     now = "%s 10:30:00" % d
     first = int(env.scalar("SELECT COALESCE(MAX(id), 0) FROM outbox"))
     t = setup_work(env, [404, 405], "%s 10:00:00" % d)
+    free_leases(env)
     try:
         with FakeAT() as fake, \
                 Kabard(env, conf_text=conf(env, fake, "kabard-1", now), name="kill-1") as k1, \
@@ -154,6 +161,7 @@ def test_lease_holder_killed_9_the_other_takes_over_within_the_ttl(env):
             held = [r[0] for r in env.sql("SELECT duty FROM duty_leases WHERE holder = '%s'"
                                           " AND duty IN ('alerts', 'outbox')" % h)]
             assert "alerts" in held, held
+            before = {duty: other.logtext().count("event=lease_taken duty=%s " % duty) for duty in held}
             victim.proc.send_signal(signal.SIGKILL)
             victim.proc.wait()
             killed = time.time()
@@ -162,7 +170,8 @@ def test_lease_holder_killed_9_the_other_takes_over_within_the_ttl(env):
                 closed_report(env, kpm, "%s 10:10:00" % d)
 
             def taken():
-                return all(re.search(r"event=lease_taken duty=%s " % duty, other.logtext()) for duty in held)
+                return all(other.logtext().count("event=lease_taken duty=%s " % duty) > before[duty]
+                           for duty in held)
             wait_for(taken, timeout=TTL + TICK + 10, what="the survivor taking %s" % held)
             took = time.time() - killed
             # the lease was renewed at most a tick before the kill: TTL after that it is free,
@@ -174,7 +183,7 @@ def test_lease_holder_killed_9_the_other_takes_over_within_the_ttl(env):
             rows = assert_each_sent_once(env, fake, first, [])
             assert len([r for r in rows if r[1].startswith("alert:")]) >= 4, rows
             for duty in held:
-                assert holder(env, duty) != h
+                wait_for(lambda: holder(env, duty) != h, timeout=10, what="the new holder committed")
             epoch = int(env.scalar("SELECT epoch FROM duty_leases WHERE duty = 'alerts'"))
             assert epoch >= 2, epoch
     finally:
@@ -260,3 +269,29 @@ def test_hubtel_hop_after_a_lost_screen_shows_that_screen_again(env):
         wait_for(lambda: state_path(env, sid) == "1*1*5", timeout=5, what="the state moved on")
         # a hop on the other kabard with the right Sequence applies its input
         assert int(env.scalar("SELECT inputs FROM ussd_states WHERE session_id = '%s'" % sid)) == 3
+
+
+def test_sigterm_of_the_lease_holder_hands_its_leases_over_at_once(env):
+    """A clean stop lets its leases expire as it leaves: the other kabard takes them at its next
+    tick, not a lease's time later (a deploy restarts the kabard one by one)."""
+    d = day(env)
+    now = "%s 10:30:00" % d
+    free_leases(env)
+    with FakeAT() as fake, \
+            Kabard(env, conf_text=conf(env, fake, "kabard-1", now), name="term-1") as k1, \
+            Kabard(env, conf_text=conf(env, fake, "kabard-2", now), name="term-2") as k2:
+        wait_for(lambda: holder(env, "alerts") in ("kabard-1", "kabard-2") and ticks(k1) + ticks(k2) >= 2,
+                 timeout=15, what="a holder ticking")
+        h = holder(env, "alerts")
+        victim, other = (k1, k2) if h == "kabard-1" else (k2, k1)
+        taken = other.logtext().count("event=lease_taken duty=alerts ")
+        assert victim.stop() == 0
+        stopped = time.time()
+        assert "event=lease_released" in victim.logtext()
+        wait_for(lambda: other.logtext().count("event=lease_taken duty=alerts ") > taken, timeout=10,
+                 what="the other taking the alerts lease")
+        took = time.time() - stopped
+        # at its next tick; waiting the lease out would take 2 to 4 s here
+        assert took <= TICK + 0.8, took
+        # (logged in its tick's transaction, which commits when the tick is done)
+        wait_for(lambda: holder(env, "alerts") != h, timeout=10, what="the new holder committed")
