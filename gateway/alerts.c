@@ -1351,6 +1351,8 @@ static int
 alerts_tick_work(struct db_conn *c, void *arg)
 {
     struct alerts_job *j = arg;
+    /* the lease lives three ticks from the tick's end (lease.h) */
+    unsigned long long ttl = lease_ttl_ms(j->cfg->alerts.tick_seconds * 1000ULL);
     int err;
 
     db_txn_name(c, "alerts_tick");
@@ -1358,9 +1360,7 @@ alerts_tick_work(struct db_conn *c, void *arg)
     j->sent = j->digests = j->reminders = 0;
     j->raised = 0;
     /* one kabard of several runs the tick: the lease commits with what it raises and sends */
-    if ((err = lease_take(c, LEASE_ALERTS, lease_ttl_ms(j->cfg->alerts.tick_seconds * 1000ULL),
-                          &j->held)) != 0 ||
-        !j->held)
+    if ((err = lease_take(c, LEASE_ALERTS, ttl, &j->held)) != 0 || !j->held)
         return err;
     if ((err = alerts_watermark(c, j)) != 0 || (err = alerts_raise(c, j)) != 0 ||
         (err = alerts_watermark_move(c, j)) != 0)
@@ -1370,7 +1370,7 @@ alerts_tick_work(struct db_conn *c, void *arg)
     if ((err = alerts_send_immediate(c, j)) != 0 || (err = alerts_send_digests(c, j)) != 0 ||
         (err = alerts_reminders(c, j)) != 0 || (err = alerts_drip(c, j)) != 0)
         return err;
-    return 0;
+    return lease_hold(c, LEASE_ALERTS, ttl);
 }
 
 static void

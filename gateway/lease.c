@@ -200,3 +200,15 @@ lease_release(void)
     if (db_submit(lease_release_work, lease_release_done, n, 0) == -1)
         free(n);
 }
+
+int
+lease_hold(struct db_conn *c, const char *duty, unsigned long long ttl_ms)
+{
+    struct db_param p[] = {DB_U64(ttl_ms * 1000), DB_STR(duty), DB_STR(ls.instance),
+                           DB_U64(ls.process)};
+
+    return db_exec(c,
+                   "UPDATE duty_leases SET expires_at = NOW(3) + INTERVAL ? MICROSECOND,"
+                   " renewed_at = NOW(3) WHERE duty = ? AND holder = ? AND process = ?",
+                   p, 4, NULL, NULL);
+}

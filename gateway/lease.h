@@ -27,6 +27,9 @@ const char *lease_instance(void);
 /* In a duty's transaction, first: *held is 1 when this process holds the duty for ttl_ms more
  * (taken or renewed), 0 when another holds it; returns 0 or a MariaDB error number. */
 int lease_take(struct db_conn *c, const char *duty, unsigned long long ttl_ms, int *held);
+/* Last in a long duty's transaction, after lease_take() said held: the lease counts from the
+ * end of the run, so a run longer than the lease does not hand the duty over at its commit. */
+int lease_hold(struct db_conn *c, const char *duty, unsigned long long ttl_ms);
 /* At a clean stop, after the loop: this process's leases expire now (queued before the pool
  * drains; a duty's run still in flight commits first, as it holds the row), so another kabard
  * takes them at its next run instead of a lease's time later. */
