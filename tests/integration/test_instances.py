@@ -174,6 +174,7 @@ def test_lease_holder_killed_9_the_other_takes_over_within_the_ttl(env):
                            for duty in held)
             wait_for(taken, timeout=TTL + TICK + 10, what="the survivor taking %s" % held)
             took = time.time() - killed
+            print("takeover after kill -9: %.2f s (%s)" % (took, ", ".join(held)))
             # the lease was renewed at most a tick before the kill: TTL after that it is free,
             # and the survivor's next tick (or poll) takes it
             assert took <= TTL + TICK + 1.5, took
@@ -291,6 +292,7 @@ def test_sigterm_of_the_lease_holder_hands_its_leases_over_at_once(env):
         wait_for(lambda: other.logtext().count("event=lease_taken duty=alerts ") > taken, timeout=10,
                  what="the other taking the alerts lease")
         took = time.time() - stopped
+        print("takeover after SIGTERM: %.2f s" % took)
         # at its next tick; waiting the lease out would take 2 to 4 s here
         assert took <= TICK + 0.8, took
         # (logged in its tick's transaction, which commits when the tick is done)
