@@ -53,8 +53,9 @@ def new_rows(env, first_id):
 
 
 def free_leases(env):
-    """No live holder but this test's kabard: the earlier tests' kabard were killed holding the
-    leases, some with a lease of hours (their alerts tick_seconds)."""
+    """No live holder: before a test, the earlier tests' kabard were killed holding the leases,
+    some with a lease of hours (their alerts tick_seconds); after it, the tests that follow
+    run kabard of another instance name, which would wait this test's leases out."""
     env.sql("UPDATE duty_leases SET expires_at = '2000-01-01'")
 
 
@@ -139,6 +140,7 @@ def test_two_instances_send_each_alert_digest_and_reminder_once(env):
     finally:
         env.sql("DELETE FROM enrollments WHERE training_id = %s" % t)
         env.sql("DELETE FROM trainings WHERE id = %s" % t)
+        free_leases(env)
 
 
 def test_lease_holder_killed_9_the_other_takes_over_within_the_ttl(env):
@@ -190,6 +192,7 @@ def test_lease_holder_killed_9_the_other_takes_over_within_the_ttl(env):
     finally:
         env.sql("DELETE FROM enrollments WHERE training_id = %s" % t)
         env.sql("DELETE FROM trainings WHERE id = %s" % t)
+        free_leases(env)
 
 
 class Hubtel:
@@ -222,6 +225,13 @@ def reports(env, sid):
 
 
 def test_kabard_killed_9_mid_session_at_and_hubtel_continue_on_the_other_with_one_report_each(env):
+    try:
+        sessions_continue_on_the_other(env)
+    finally:
+        free_leases(env)
+
+
+def sessions_continue_on_the_other(env):
     with Kabard(env, conf_text='instance = "kabard-1";\n' + env.config(), name="sess-1") as k1, \
             Kabard(env, conf_text='instance = "kabard-2";\n' + env.config(), name="sess-2") as k2:
         at = AT(k1, phone="+628120000070")
@@ -255,6 +265,13 @@ def test_kabard_killed_9_mid_session_at_and_hubtel_continue_on_the_other_with_on
 def test_hubtel_hop_after_a_lost_screen_shows_that_screen_again(env):
     """The dead kabard answered hops it had not written yet: the next hop's Sequence is ahead of
     the state, so its input is not applied to an older screen; that screen is shown again."""
+    try:
+        lost_screen_shown_again(env)
+    finally:
+        free_leases(env)
+
+
+def lost_screen_shown_again(env):
     with Kabard(env, conf_text='instance = "kabard-2";\n' + env.config(), name="lost") as k:
         ref = AT(k, phone="+628120000072")
         ref.walk("1")
@@ -275,6 +292,13 @@ def test_hubtel_hop_after_a_lost_screen_shows_that_screen_again(env):
 def test_sigterm_of_the_lease_holder_hands_its_leases_over_at_once(env):
     """A clean stop lets its leases expire as it leaves: the other kabard takes them at its next
     tick, not a lease's time later (a deploy restarts the kabard one by one)."""
+    try:
+        sigterm_hands_over(env)
+    finally:
+        free_leases(env)
+
+
+def sigterm_hands_over(env):
     d = day(env)
     now = "%s 10:30:00" % d
     free_leases(env)
