@@ -51,7 +51,7 @@ lease_instance(void)
 unsigned long long
 lease_ttl_ms(unsigned long long period_ms)
 {
-    return period_ms * 3 < 1000 ? 1000 : period_ms * 3;
+    return period_ms * 3 < 3000 ? 3000 : period_ms * 3;
 }
 
 struct lease_row {

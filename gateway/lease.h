@@ -34,7 +34,8 @@ int lease_hold(struct db_conn *c, const char *duty, unsigned long long ttl_ms);
  * drains; a duty's run still in flight commits first, as it holds the row), so another kabard
  * takes them at its next run instead of a lease's time later. */
 void lease_release(void);
-/* The usual time to live of a duty run every period_ms: three periods, and a second at least. */
+/* The usual time to live of a duty run every period_ms: three periods, three seconds at least
+ * (a commit through Galera can take a good part of a second). */
 unsigned long long lease_ttl_ms(unsigned long long period_ms);
 
 #endif
