@@ -201,7 +201,7 @@ kabard_ping_tick(evutil_socket_t fd, short what, void *arg)
     if (db_queued() == 0)
         db_submit(kabard_ping, NULL, NULL, DB_FORCE);
     /* every five minutes: admin logins nobody came back to (they hold a queue filter) */
-    if (++ticks % 300 == 0)
+    if (++ticks % (AUTH_SWEEP_MS / 1000) == 0)
         auth_sweep(kabard.cfg);
 }
 

@@ -17,6 +17,7 @@ struct db_conn;
 #define LEASE_OUTBOX "outbox"
 #define LEASE_SUMMARY "summary"
 #define LEASE_USSD_STATES "ussd_states"
+#define LEASE_ADMIN_SESSIONS "admin_sessions"
 
 /* Who this process is, once, at start: the configured instance, or "HOST:PORT" (listen.port as
  * configured, so kabard restarted on its port is the same instance and takes its duties back at

@@ -2,10 +2,11 @@
 --
 -- duty_leases: one row per duty that one kabard at a time must run (the alerts tick with its
 -- digests, reminders and nudges; the outbox claims; the summary step; the purge of Hubtel
--- session states). gateway/lease.c takes or renews a duty's row as the first statement of the
--- duty's own transaction, so the lease and the work commit together: under Galera a takeover
--- racing the holder's run is a write-write conflict on this row, and one of them fails
--- certification and is re-run, finding the lease taken. epoch counts the changes of holder.
+-- session states; the sweep of expired admin sessions). gateway/lease.c takes or renews a
+-- duty's row as the first statement of the duty's own transaction, so the lease and the work
+-- commit together: under Galera a takeover racing the holder's run is a write-write conflict on
+-- this row, and one of them fails certification and is re-run, finding the lease taken. epoch
+-- counts the changes of holder.
 --
 -- ussd_states: where a Hubtel session (which sends only the latest input) is, written behind
 -- by the kabard holding it, so another kabard continues it when that one dies.
@@ -24,7 +25,8 @@ CREATE TABLE IF NOT EXISTS duty_leases (
 
 INSERT INTO duty_leases (duty, holder, process, epoch, expires_at) VALUES
     ('alerts', '', 0, 0, '2000-01-01'), ('outbox', '', 0, 0, '2000-01-01'),
-    ('summary', '', 0, 0, '2000-01-01'), ('ussd_states', '', 0, 0, '2000-01-01')
+    ('summary', '', 0, 0, '2000-01-01'), ('ussd_states', '', 0, 0, '2000-01-01'),
+    ('admin_sessions', '', 0, 0, '2000-01-01')
 ON DUPLICATE KEY UPDATE duty = duty;
 
 CREATE TABLE IF NOT EXISTS ussd_states (
