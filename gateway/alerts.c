@@ -9,6 +9,7 @@
 #include "alerts.h"
 #include "config.h"
 #include "db.h"
+#include "lease.h"
 #include "lesson.h"
 #include "log.h"
 #include "outbox.h"
@@ -38,6 +39,7 @@ struct alerts_job {
     char now[20];
     unsigned sent, digests, reminders;
     unsigned runs; /* of the work: more than one, and what an earlier run queued may be unsent */
+    int held;      /* this kabard holds the alerts lease: it ran the tick */
     uint64_t mark, next_mark; /* the watermark read, and where this tick moves it */
     uint64_t upto;            /* the last report this tick reads (ALERTS_REPORTS_CAP) */
     uint64_t new_reports, raised;
@@ -1349,12 +1351,17 @@ static int
 alerts_tick_work(struct db_conn *c, void *arg)
 {
     struct alerts_job *j = arg;
+    /* the lease lives three ticks from the tick's end (lease.h) */
+    unsigned long long ttl = lease_ttl_ms(j->cfg->alerts.tick_seconds * 1000ULL);
     int err;
 
     db_txn_name(c, "alerts_tick");
     j->runs++;
     j->sent = j->digests = j->reminders = 0;
     j->raised = 0;
+    /* one kabard of several runs the tick: the lease commits with what it raises and sends */
+    if ((err = lease_take(c, LEASE_ALERTS, ttl, &j->held)) != 0 || !j->held)
+        return err;
     if ((err = alerts_watermark(c, j)) != 0 || (err = alerts_raise(c, j)) != 0 ||
         (err = alerts_watermark_move(c, j)) != 0)
         return err;
@@ -1363,7 +1370,7 @@ alerts_tick_work(struct db_conn *c, void *arg)
     if ((err = alerts_send_immediate(c, j)) != 0 || (err = alerts_send_digests(c, j)) != 0 ||
         (err = alerts_reminders(c, j)) != 0 || (err = alerts_drip(c, j)) != 0)
         return err;
-    return 0;
+    return lease_hold(c, LEASE_ALERTS, ttl);
 }
 
 static void
@@ -1374,6 +1381,8 @@ alerts_tick_done(int err, void *arg)
     al.running = 0;
     if (err != 0) {
         log_warn("alerts_tick_failed", "err=%d now=\"%s\"", err, j->now);
+    } else if (!j->held) {
+        log_info("alerts_tick_skipped", "reason=lease now=\"%s\"", j->now);
     } else {
         struct timespec t1;
 

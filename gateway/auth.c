@@ -7,6 +7,7 @@
 #include "auth.h"
 #include "config.h"
 #include "db.h"
+#include "lease.h"
 #include "log.h"
 #include "parse.h"
 
@@ -304,7 +305,13 @@ auth_sweep_work(struct db_conn *c, void *arg)
 {
     struct auth_sweep_job *s = arg;
     struct db_param p[2] = {DB_U64(s->idle), DB_U64(s->max)};
+    int err, held;
 
+    /* one kabard of several sweeps (its lease lives three sweeps, lease.h) */
+    s->deleted = 0;
+    if ((err = lease_take(c, LEASE_ADMIN_SESSIONS, lease_ttl_ms(AUTH_SWEEP_MS), &held)) != 0 ||
+        !held)
+        return err;
     return db_exec(c,
                    "DELETE FROM admin_sessions WHERE last_seen < NOW(3) - INTERVAL ? SECOND"
                    " OR created_at < NOW(3) - INTERVAL ? SECOND",
@@ -330,6 +337,6 @@ auth_sweep(const struct config *cfg)
         return;
     s->idle = cfg->admin.session_idle;
     s->max = cfg->admin.session_max;
-    if (db_submit(auth_sweep_work, auth_sweep_done, s, 0) == -1)
+    if (db_submit(auth_sweep_work, auth_sweep_done, s, DB_TXN) == -1)
         free(s);
 }

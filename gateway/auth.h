@@ -92,6 +92,8 @@ int auth_receipt(struct db_conn *c, const char *key, char *action);
 
 /* On the loop: deletes expired admin sessions (a database job; nothing when the database is
  * down or the admin listener is off). */
+/* how often kabard.c sweeps (every 300 one-second pings) */
+#define AUTH_SWEEP_MS 300000
 void auth_sweep(const struct config *cfg);
 
 #endif

@@ -213,9 +213,9 @@ config_read_secret(struct cfgfile *st, const config_setting_t *g, const char *ke
 }
 
 static const char *const config_top_keys[] = {
-    "listen",          "database", "http",      "log",    "paths",  "ussd",
-    "trusted_proxies", "channels", "providers", "outbox", "alerts", "admin",
-    "graduation",      "training", "import",    NULL};
+    "listen",          "database", "http",      "log",      "paths",  "ussd",
+    "trusted_proxies", "channels", "providers", "outbox",   "alerts", "admin",
+    "graduation",      "training", "import",    "instance", NULL};
 static const char *const config_admin_keys[] = {"enabled",
                                                 "address",
                                                 "port",
@@ -1030,7 +1030,8 @@ config_load_rest(struct cfgfile *st, struct config *c)
 
     snprintf(c->listen_address, sizeof c->listen_address, "127.0.0.1");
     c->listen_port = 8080;
-    if (cfgfile_members(st, cfgfile_root(st), config_top_keys, NULL) == -1)
+    if (cfgfile_members(st, cfgfile_root(st), config_top_keys, NULL) == -1 ||
+        cfgfile_str(st, cfgfile_root(st), "instance", 0, c->instance, sizeof c->instance) == -1)
         return -1;
     if (cfgfile_group(st, "listen", config_listen_keys, &g) == -1 ||
         cfgfile_str(st, g, "address", 0, c->listen_address, sizeof c->listen_address) == -1 ||

@@ -213,6 +213,7 @@ struct config_import {
 struct config {
     int refs;
     char path[1024];
+    char instance[65]; /* this kabard among several (lease.h); empty: HOST:PORT */
     char listen_address[64];
     unsigned listen_port;
     struct config_db db;

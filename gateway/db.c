@@ -964,3 +964,25 @@ db_stop(void)
     pthread_mutex_destroy(&db.lock);
     pthread_cond_destroy(&db.cond);
 }
+
+/* wsrep_sync_wait = 1 for one read: under Galera it waits until this node has applied every
+ * write set the cluster committed before it, so the job's reads that follow see them too (a
+ * no-op without wsrep; a server built without wsrep does not know the variable). */
+static int
+db_row_ignored(void *arg, char **vals, unsigned long *lens, unsigned ncols)
+{
+    (void)arg;
+    (void)vals;
+    (void)lens;
+    (void)ncols;
+    return 0;
+}
+
+int
+db_causal_read(struct db_conn *c)
+{
+    int err = db_query(c, "SET STATEMENT wsrep_sync_wait = 1 FOR SELECT 1", NULL, 0, db_row_ignored,
+                       NULL);
+
+    return err == ER_UNKNOWN_SYSTEM_VARIABLE ? 0 : err;
+}

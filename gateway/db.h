@@ -107,6 +107,9 @@ int db_exec(struct db_conn *c, const char *sql, const struct db_param *p, size_t
             uint64_t *affected, uint64_t *insert_id);
 int db_query(struct db_conn *c, const char *sql, const struct db_param *p, size_t np, db_row_fn fn,
              void *arg);
+/* Before the reads of a job that must see what another Galera node just committed (a review
+ * made through another kabard, a Hubtel session's place): 0 or a MariaDB error number. */
+int db_causal_read(struct db_conn *c);
 int db_is_retryable(int err);
 /* 1 when err says the server stopped a statement at db.query_timeout (max_statement_time) */
 int db_is_timeout(int err);

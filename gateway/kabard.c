@@ -19,6 +19,7 @@
 #include "db.h"
 #include "dialog.h"
 #include "http.h"
+#include "lease.h"
 #include "log.h"
 #include "metrics.h"
 #include "../handlers/admin.h"
@@ -200,7 +201,7 @@ kabard_ping_tick(evutil_socket_t fd, short what, void *arg)
     if (db_queued() == 0)
         db_submit(kabard_ping, NULL, NULL, DB_FORCE);
     /* every five minutes: admin logins nobody came back to (they hold a queue filter) */
-    if (++ticks % 300 == 0)
+    if (++ticks % (AUTH_SWEEP_MS / 1000) == 0)
         auth_sweep(kabard.cfg);
 }
 
@@ -273,6 +274,7 @@ kabard_run(const char *path)
                 kabard.cfg->listen_port, strerror(errno));
         return 1;
     }
+    lease_init(kabard.cfg->instance, (int)kabard.cfg->listen_port);
     if (db_start(kabard.base, &kabard.cfg->db) == -1) {
         log_error("startup_failed", "reason=\"database pool\"");
         return 1;
@@ -314,6 +316,7 @@ kabard_run(const char *path)
     if (kabard.drain != NULL)
         event_free(kabard.drain);
     ussd_flush();
+    lease_release();
     db_stop();
     ussd_free();
     outbox_free();

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "lease.h"
 #include "gsm7.h"
 #include "log.h"
 #include "metrics.h"
@@ -21,7 +22,7 @@
 struct outbox_claim {
     char token[25];
     char prefix[14]; /* "<instance>%" */
-    unsigned batch, claim_timeout;
+    unsigned batch, claim_timeout, poll_ms;
     struct outbox_send *list, **tail;
     size_t n;
     int unread;                /* a claimed row could not be taken into the list */
@@ -504,12 +505,16 @@ outbox_claim_work(struct db_conn *c, void *arg)
     struct db_param stale[] = {DB_U64(cl->claim_timeout)};
     struct db_param claim[] = {DB_STR(cl->token), DB_U64(cl->batch)};
     struct db_param read[] = {DB_STR(cl->token)};
-    int err;
+    int err, held;
 
     db_txn_name(c, "outbox_claim");
     /* a re-run (after a lost connection) starts from nothing */
     outbox_claim_empty(cl);
     if ((err = outbox_heartbeat(c, mine)) != 0)
+        return err;
+    /* one kabard of several claims (and sends at the providers' rates); the others keep only
+     * their own rows fresh, above */
+    if ((err = lease_take(c, LEASE_OUTBOX, lease_ttl_ms(cl->poll_ms), &held)) != 0 || !held)
         return err;
     /* a crash left these half-sent: send again (at least once) */
     if ((err = db_exec(c,
@@ -659,6 +664,7 @@ outbox_poll(evutil_socket_t fd, short what, void *arg)
     snprintf(cl->prefix, sizeof cl->prefix, "%s%%", ob.instance);
     cl->batch = ob.cfg->outbox.batch;
     cl->claim_timeout = ob.cfg->outbox.claim_timeout;
+    cl->poll_ms = ob.cfg->outbox.poll_ms;
     cl->tail = &cl->list;
     ob.claiming = 1;
     if (db_submit(outbox_claim_work, outbox_claim_done, cl, DB_TXN | DB_READ_COMMITTED) == -1) {

@@ -10,6 +10,7 @@
 #include <event2/event.h>
 
 #include "db.h"
+#include "lease.h"
 #include "log.h"
 #include "parse.h"
 #include "summary.h"
@@ -107,12 +108,15 @@ summary_work(struct db_conn *c, void *arg)
 {
     struct summary_job *j = arg;
     size_t i;
-    int err;
+    int err, held;
 
     db_txn_name(c, "summary_step");
     /* a re-run after a rollback starts over */
     j->rows = 0;
     j->full = 0;
+    if ((err = lease_take(c, LEASE_SUMMARY, lease_ttl_ms(SUMMARY_SECONDS * 1000), &held)) != 0 ||
+        !held)
+        return err; /* one kabard of several sums */
     for (i = 0; i < sizeof summary_tables / sizeof summary_tables[0]; i++)
         if ((err = summary_table_step(c, &summary_tables[i], j)) != 0)
             return err;

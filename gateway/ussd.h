@@ -42,6 +42,11 @@ int ussd_start(struct event_base *base, struct config *cfg);
 void ussd_reconfigure(struct config *cfg);
 /* Runs one hop; the reply (exactly one) goes out through `reply`, possibly after a commit. */
 void ussd_hop(struct http_req *r, const struct ussd_hop *hop, ussd_reply_fn reply);
+/* The same for a protocol that sends only the latest input (Hubtel): the session's place is
+ * kept in the database (ussd_states), and a session this kabard does not hold (its kabard died)
+ * continues from there. sequence: the aggregator's hop number (initiation 1), 0 if unknown. */
+void ussd_hop_kept(struct http_req *r, const struct ussd_hop *hop, unsigned long long sequence,
+                   ussd_reply_fn reply);
 /* Answers a session-end notice: ok is 0 when it could not be recorded (ask for a retry). */
 typedef void (*ussd_ack_fn)(struct http_req *r, int ok);
 /* The network ended a session (AT notification, Hubtel release): recorded; a report in

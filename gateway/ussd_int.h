@@ -98,6 +98,9 @@ struct ussd_session {
     unsigned registered : 1, details_loaded : 1, has_draft : 1, end : 1, over : 1;
     unsigned draft_written : 1, draft_dirty : 1, draft_delete : 1, draft_inflight : 1;
     unsigned indexed : 1, in_lru : 1, in_dirty : 1;
+    /* a Hubtel session: where it is goes to ussd_states (ussd_draft.c); queued for that now; a
+     * row of it may exist */
+    unsigned keep_state : 1, state_queued : 1, state_written : 1;
     /* the KPM's track (enum config_track) and the rest of her graduation context */
     unsigned track : 2, follow_up : 1, support_opt_in : 1, exit_survey_done : 1;
     char lang0[3]; /* the language the session began in: replays start from it */
@@ -190,5 +193,7 @@ void ussd_draft_mark(struct ussd_session *s, const struct dialog_session *ds,
 void ussd_draft_flush(const struct config *cfg, int stopping);
 /* Writes s's draft now, whatever the quiet time (its session was ended by a redial). */
 void ussd_draft_write_now(struct ussd_session *s, const struct config *cfg);
+/* s's path changed: a session that keeps its state has it written at the next flush */
+void ussd_state_note(struct ussd_session *s);
 
 #endif

@@ -419,6 +419,7 @@ ussd_session_set_path(struct ussd_session *s, const char *p, size_t len)
     s->path_len = (uint16_t)len;
     s->lead_empty = 0;
     ussd_session_account(s);
+    ussd_state_note(s);
     return 0;
 }
 
@@ -446,6 +447,7 @@ ussd_session_append(struct ussd_session *s, const char *in, size_t len)
     p[s->path_len] = '\0';
     s->path = p;
     ussd_session_account(s);
+    ussd_state_note(s);
     return 0;
 }
 

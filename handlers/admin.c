@@ -275,6 +275,10 @@ admin_work(struct db_conn *c, void *arg)
     j->location[0] = '\0';
     j->stream = NULL;
     j->status = 200;
+    /* behind HAProxy the login, a review or an import may have gone through another kabard and
+     * another Galera node a moment ago: this page sees it */
+    if ((err = db_causal_read(c)) != 0)
+        return err;
     live = j->sid[0] != '\0' ? auth_session_load(c, j->sid, j->cfg->admin.session_idle,
                                                  j->cfg->admin.session_max, &j->s, &err)
                              : 0;

@@ -806,6 +806,9 @@ api_work(struct db_conn *c, void *arg)
     db_txn_name(c, j->txn);
     json_decref(j->reply);
     j->reply = NULL;
+    /* a client reads what it wrote a moment ago, maybe through another kabard and node */
+    if ((err = db_causal_read(c)) != 0)
+        return err;
     live = auth_bearer_load(c, j->token, &j->user, &err);
     if (live == -1)
         return err;

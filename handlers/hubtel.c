@@ -1,5 +1,6 @@
 /* Hubtel-style JSON USSD: only the latest input is sent, so the dialog state is ours, kept by
- * session id (gateway/ussd.c). The wire parser is in hubtel_wire.c. */
+ * session id (gateway/ussd.c) and written behind to the database, so that another kabard can
+ * continue the session (gateway/ussd_draft.c). The wire parser is in hubtel_wire.c. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,7 +67,7 @@ hubtel_ussd(struct http_req *r)
         h.kind = q->type == HUBTEL_INITIATION ? USSD_BEGIN : USSD_INPUT;
         h.text = q->message;
         h.text_len = strlen(q->message);
-        ussd_hop(r, &h, hubtel_reply);
+        ussd_hop_kept(r, &h, q->sequence, hubtel_reply);
     }
     free(q);
 }

@@ -65,6 +65,12 @@ class Clock:
         return now
 
 
+def tries(c):
+    """Ticks a Clock's kabard ran or skipped: of two kabard one holds the alerts lease and runs
+    the tick, the other logs alerts_tick_skipped (issue 15)."""
+    return c.k.logtext().count("event=alerts_tick ") + c.k.logtext().count("event=alerts_tick_skipped ")
+
+
 def clean(env, kpms):
     ids = ",".join(str(k) for k in kpms)
     env.sql("DELETE m FROM alert_messages m JOIN alerts a ON a.id = m.alert_id WHERE a.kpm_id IN (%s)" % ids)
@@ -290,10 +296,10 @@ def test_two_instances_racing_never_both_send_an_alert(env):
             for c in (a, b):
                 with open(c.k.conf, "w") as f:
                     f.write(alerts_conf(env, at, extra))
-            ta, tb = a.ticks(), b.ticks()
+            ta, tb = tries(a), tries(b)
             a.k.send_signal(signal.SIGHUP)
             b.k.send_signal(signal.SIGHUP)               # both at once
-            wait_for(lambda: a.ticks() > ta and b.ticks() > tb, what="both ticks")
+            wait_for(lambda: tries(a) > ta and tries(b) > tb, what="both ticks")
         sent = sum(int(n) for c in (a, b) for n in re.findall(r"event=alerts_tick .*alerts_sent=(\d+)", c.k.logtext()))
         assert sent == 40, sent
     assert env.scalar("SELECT COUNT(*) FROM alerts WHERE kpm_id BETWEEN 500 AND 539 AND state = 'sent'"
@@ -394,10 +400,10 @@ def test_two_instances_build_one_digest_per_assistant(env):
         for c in (a, b):
             with open(c.k.conf, "w") as f:
                 f.write(alerts_conf(env, at, extra_on))
-        ta, tb = a.ticks(), b.ticks()
+        ta, tb = tries(a), tries(b)
         a.k.send_signal(signal.SIGHUP)
         b.k.send_signal(signal.SIGHUP)
-        wait_for(lambda: a.ticks() > ta and b.ticks() > tb, what="both ticks")
+        wait_for(lambda: tries(a) > ta and tries(b) > tb, what="both ticks")
     digests = env.sql("SELECT id FROM outbox WHERE idempotency_key LIKE 'digest:4:%'")
     assert len(digests) == 1, digests
     linked = env.sql("SELECT DISTINCT m.outbox_id FROM alert_messages m JOIN alerts x ON x.id = m.alert_id"
