@@ -276,9 +276,12 @@ review_where(struct sqlb *b, const struct review_filter *f, const char *scope, i
         }
     }
     if (f->review == REVIEW_UNREVIEWED) {
+        /* k.id = x.kpm_id, true of every row, ties the dive to the KPM: MariaDB checks it after
+         * the KPM's region, not for each report the walk reads (46,669 dives instead of 13,336
+         * for a count of 10,001 in a third of the KPM) */
         sqlb_add(b, " AND NOT EXISTS (SELECT 1 FROM reviews v WHERE v.report_type = '");
         sqlb_add(b, review_type_names[type]);
-        sqlb_add(b, "' AND v.report_id = x.id AND v.status <> 'note')");
+        sqlb_add(b, "' AND v.report_id = x.id AND v.status <> 'note' AND k.id = x.kpm_id)");
     } else if (f->review == REVIEW_FOLLOW_UP || f->review == REVIEW_REVIEWED) {
         sqlb_add(b, " AND ");
         review_status_expr(b, type);

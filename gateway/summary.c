@@ -24,8 +24,9 @@ static struct {
 } sm;
 
 struct summary_job {
-    uint64_t rows; /* summed in this step, all tables */
-    int full;      /* a table had a full batch: step again at once */
+    uint64_t rows;   /* summed in this step, all tables */
+    uint64_t latest; /* business reports walked for kpm_latest */
+    int full;        /* a table had a full batch: step again at once */
 };
 
 /* what one table's rows add to report_hours: (hour, province, kind, source, status, attended) */
@@ -103,6 +104,120 @@ summary_table_step(struct db_conn *c, const struct summary_table *t, struct summ
     return 0;
 }
 
+/*
+ * Each KPM's latest business report (kpm_latest) and the KPM counted per (province, status,
+ * revenue bucket) whose latest is after the window mark (latest_counts), sql/016: one batch of
+ * reports past the 'kpm_latest' mark, in the transaction of the other tables' steps.
+ */
+#define SUMMARY_WINDOW "NOW(3) - INTERVAL 90 DAY"
+/* the batch's latest report of each of its KPM, as nb */
+#define SUMMARY_BATCH_LATEST                                                                       \
+    "(SELECT * FROM (SELECT x.kpm_id, x.id, x.created_at, LEFT(k.region_code, 2) province,"        \
+    " x.status, COALESCE(ROUND(x.revenue / 10000), -1) bucket, ROW_NUMBER() OVER (PARTITION BY"    \
+    " x.kpm_id ORDER BY x.created_at DESC, x.id DESC) rn FROM business_reports x"                  \
+    " JOIN kpm k ON k.id = x.kpm_id WHERE x.id > ? AND x.id <= ?) r WHERE r.rn = 1) nb"
+/* nb newer than her summed latest l, or she has none */
+#define SUMMARY_NEWER                                                                              \
+    " LEFT JOIN kpm_latest l ON l.kpm_id = nb.kpm_id WHERE (l.kpm_id IS NULL"                      \
+    " OR (nb.created_at, nb.id) > (l.created_at, l.report_id))"
+#define SUMMARY_COUNT_ADD                                                                          \
+    " GROUP BY 1, 2, 3 ON DUPLICATE KEY UPDATE n = latest_counts.n + VALUES(n)"
+
+static const char *const summary_latest_sql[] = {
+    /* her summed latest, if counted, out of the counts */
+    "INSERT INTO latest_counts (province, status, bucket, n) SELECT l.province, l.status,"
+    " l.bucket, -COUNT(*) FROM " SUMMARY_BATCH_LATEST SUMMARY_NEWER
+    " AND l.created_at > ?" SUMMARY_COUNT_ADD,
+    /* the new latest in, if in the window */
+    "INSERT INTO latest_counts (province, status, bucket, n) SELECT nb.province, nb.status,"
+    " nb.bucket, COUNT(*) FROM " SUMMARY_BATCH_LATEST SUMMARY_NEWER
+    " AND nb.created_at > ?" SUMMARY_COUNT_ADD,
+    /* and kept as her latest */
+    "INSERT INTO kpm_latest (kpm_id, report_id, created_at, province, status, bucket)"
+    " SELECT nb.kpm_id, nb.id, nb.created_at, nb.province, nb.status, nb.bucket"
+    " FROM " SUMMARY_BATCH_LATEST SUMMARY_NEWER
+    " ON DUPLICATE KEY UPDATE report_id = VALUES(report_id), created_at = VALUES(created_at),"
+    " province = VALUES(province), status = VALUES(status), bucket = VALUES(bucket)",
+};
+
+struct summary_latest_mark {
+    uint64_t id;
+    char at[32], win[32]; /* the window mark, and where it moves to */
+    int found;
+};
+
+static int
+summary_latest_row(void *arg, char **vals, unsigned long *lens, unsigned ncols)
+{
+    struct summary_latest_mark *m = arg;
+
+    if (ncols != 3 || vals[0] == NULL || vals[1] == NULL || vals[2] == NULL ||
+        lens[1] >= sizeof m->at || lens[2] >= sizeof m->win ||
+        parse_u64(vals[0], lens[0], 0, UINT64_MAX, &m->id) == -1)
+        return -1;
+    memcpy(m->at, vals[1], lens[1] + 1);
+    memcpy(m->win, vals[2], lens[2] + 1);
+    m->found = 1;
+    return 0;
+}
+
+static int
+summary_latest_step(struct db_conn *c, struct summary_job *j)
+{
+    const struct summary_table *t = &summary_tables[0]; /* business_reports */
+    struct summary_latest_mark m = {0};
+    uint64_t upto = 0, young = 0;
+    size_t i;
+    int err;
+
+    /* the mark and the window's next position (the largest of the two: never back) */
+    if ((err = db_query(c,
+                        "SELECT last_id, last_at, GREATEST(last_at, " SUMMARY_WINDOW ")"
+                        " FROM summary_marks WHERE name = 'kpm_latest' AND last_at IS NOT NULL"
+                        " FOR UPDATE",
+                        NULL, 0, summary_latest_row, &m)) != 0)
+        return err;
+    if (!m.found) /* before migration 016 */
+        return 0;
+    /* KPM whose latest report left the window since the last step: a range of
+     * idx_kpm_latest_created, as long as the reports of the last SUMMARY_SECONDS 90 days ago */
+    if (strcmp(m.at, m.win) != 0 &&
+        (err = db_exec(c,
+                       "INSERT INTO latest_counts (province, status, bucket, n)"
+                       " SELECT l.province, l.status, l.bucket, -COUNT(*) FROM kpm_latest l"
+                       " WHERE l.created_at > ? AND l.created_at <= ?" SUMMARY_COUNT_ADD,
+                       (struct db_param[]){DB_STR(m.at), DB_STR(m.win)}, 2, NULL, NULL)) != 0)
+        return err;
+    db_fault(c, "summary_latest");
+    if ((err = db_query(c, t->next_sql, (struct db_param[]){DB_U64(m.id)}, 1, summary_u64,
+                        &upto)) != 0)
+        return err;
+    if (upto > m.id &&
+        (err = db_query(c, t->young_sql, (struct db_param[]){DB_U64(m.id), DB_U64(upto)}, 2,
+                        summary_u64, &young)) != 0)
+        return err;
+    if (young != 0)
+        upto = young - 1;
+    else if (upto > m.id && upto - m.id >= SUMMARY_BATCH - 1)
+        j->full = 1;
+    if (upto > m.id) {
+        for (i = 0; i < sizeof summary_latest_sql / sizeof summary_latest_sql[0]; i++) {
+            struct db_param p[3] = {DB_U64(m.id), DB_U64(upto), DB_STR(m.win)};
+
+            if ((err = db_exec(c, summary_latest_sql[i], p, i < 2 ? 3 : 2, NULL, NULL)) != 0)
+                return err;
+            db_fault(c, "summary_latest");
+        }
+        j->latest += upto - m.id;
+    } else {
+        upto = m.id;
+    }
+    return db_exec(c,
+                   "UPDATE summary_marks SET last_id = ?, last_at = ?, updated_at = NOW(3)"
+                   " WHERE name = 'kpm_latest'",
+                   (struct db_param[]){DB_U64(upto), DB_STR(m.win)}, 2, NULL, NULL);
+}
+
 static int
 summary_work(struct db_conn *c, void *arg)
 {
@@ -113,6 +228,7 @@ summary_work(struct db_conn *c, void *arg)
     db_txn_name(c, "summary_step");
     /* a re-run after a rollback starts over */
     j->rows = 0;
+    j->latest = 0;
     j->full = 0;
     if ((err = lease_take(c, LEASE_SUMMARY, lease_ttl_ms(SUMMARY_SECONDS * 1000), &held)) != 0 ||
         !held)
@@ -120,7 +236,7 @@ summary_work(struct db_conn *c, void *arg)
     for (i = 0; i < sizeof summary_tables / sizeof summary_tables[0]; i++)
         if ((err = summary_table_step(c, &summary_tables[i], j)) != 0)
             return err;
-    return 0;
+    return summary_latest_step(c, j);
 }
 
 static void
@@ -131,8 +247,9 @@ summary_done(int err, void *arg)
     sm.running = 0;
     if (err != 0)
         log_warn("summary_step_failed", "err=%d", err);
-    else if (j->rows > 0)
-        log_info("summary_step", "rows=%llu more=%d", (unsigned long long)j->rows, j->full);
+    else if (j->rows > 0 || j->latest > 0)
+        log_info("summary_step", "rows=%llu latest=%llu more=%d", (unsigned long long)j->rows,
+                 (unsigned long long)j->latest, j->full);
     /* catching up (the first start on a big table): the next batch at once */
     if (err == 0 && j->full && !sm.stopping)
         event_active(sm.tick, EV_TIMEOUT, 0);

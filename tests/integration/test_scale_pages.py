@@ -6,7 +6,7 @@ import signal
 import time
 
 from kabartest import Kabard, wait_for
-from test_admin import Data, login, make_user, queue_page, set_filter
+from test_admin import Data, login, make_user, queue_page, review, set_filter
 from test_faults import _need_faults
 
 
@@ -111,23 +111,23 @@ def test_queue_count_stops_at_10000_and_shows_10000_plus(env):
 PROVINCE = "97"  # a province of this test only: report_hours is kept by province
 
 
-def _province(env, d):
-    env.sql("DELETE FROM report_hours WHERE province = '%s'" % PROVINCE)
-    chain = [(PROVINCE, "province", None), (PROVINCE + "01", "kabupaten", PROVINCE),
-             (PROVINCE + "0101", "kecamatan", PROVINCE + "01"),
-             (PROVINCE + "01010001", "desa", PROVINCE + "0101")]
+def _province(env, d, prov=PROVINCE):
+    env.sql("DELETE FROM report_hours WHERE province = '%s'" % prov)
+    chain = [(prov, "province", None), (prov + "01", "kabupaten", prov),
+             (prov + "0101", "kecamatan", prov + "01"),
+             (prov + "01010001", "desa", prov + "0101")]
     for code, level, parent in chain:
         env.sql("INSERT INTO regions (code, level, name, parent_code) VALUES ('%s', '%s', 'Uji %s',"
                 " %s)" % (code, level, d.tag, "NULL" if parent is None else "'%s'" % parent))
     return chain[-1][0]
 
 
-def _province_drop(env):
+def _province_drop(env, prov=PROVINCE):
     """after Data's cleanup (its KPM are in the desa); children first, for the foreign key"""
-    env.sql("DELETE FROM report_hours WHERE province = '%s'" % PROVINCE)
-    env.sql("DELETE FROM admin_users WHERE region_code LIKE '%s%%'" % PROVINCE)
+    env.sql("DELETE FROM report_hours WHERE province = '%s'" % prov)
+    env.sql("DELETE FROM admin_users WHERE region_code LIKE '%s%%'" % prov)
     for n in (10, 6, 4, 2):
-        env.sql("DELETE FROM regions WHERE code LIKE '%s%%' AND LENGTH(code) = %d" % (PROVINCE, n))
+        env.sql("DELETE FROM regions WHERE code LIKE '%s%%' AND LENGTH(code) = %d" % (prov, n))
 
 
 def _hours(env):
@@ -156,15 +156,20 @@ def test_summary_step_sums_a_report_once_across_a_restart_and_a_kill_9(env):
     after the step; one younger than SUMMARY_LAG_SECONDS is not yet, and the dashboard counts it
     from the reports past the mark; a restart and a kill -9 then a start sum nothing twice; the
     dashboard of a province (the summed path) shows the exact counts throughout."""
+    _in_province(env, _summary_steps, _province_drop)
+
+
+def _in_province(env, steps, drop):
+    """STEPS(env, d) in a province of the test's own, DROP before and after (Data's cleanup)"""
     try:
         with Data(env) as d:
-            _summary_steps(env, d)
+            drop(env)
+            steps(env, d)
     finally:
-        _province_drop(env)
+        drop(env)
 
 
 def _summary_steps(env, d):
-    _province_drop(env)
     desa = _province(env, d)
     kid = d.kpm("Ringkas %s" % d.tag, region=desa)
     old = "NOW(3) - INTERVAL 2 DAY"
@@ -210,3 +215,165 @@ def _summary_steps(env, d):
         assert "event=summary_step " in k.logtext()
     finally:
         k.stop()
+
+
+LATEST = "96"  # the province of the kpm_latest test (sql/016)
+
+
+def _latest_drop(env):
+    env.sql("DELETE FROM kpm_latest WHERE province = '%s'; DELETE FROM latest_counts"
+            " WHERE province = '%s'" % (LATEST, LATEST))
+    _province_drop(env, LATEST)
+
+
+def _latest_direct(env, region, since="NOW(3) - INTERVAL 90 DAY"):
+    """{(status, bucket): KPM} from the reports: each KPM's latest business report after SINCE,
+    bucket ROUND(revenue / 10000), -1 without a revenue"""
+    out = {}
+    for st, bucket, n in env.sql(
+            "SELECT b.status, COALESCE(ROUND(b.revenue / 10000), -1), COUNT(*) FROM kpm k"
+            " JOIN business_reports b ON b.id = (SELECT b2.id FROM business_reports b2"
+            " WHERE b2.kpm_id = k.id ORDER BY b2.created_at DESC, b2.id DESC LIMIT 1)"
+            " WHERE k.region_code LIKE '%s%%' AND b.created_at > %s GROUP BY 1, 2"
+            % (region, since)):
+        out[(int(st), int(bucket))] = int(n)
+    return out
+
+
+def _latest_counts(env):
+    return {(int(st), int(b)): int(n) for st, b, n in env.sql(
+        "SELECT status, bucket, n FROM latest_counts WHERE province = '%s' AND n <> 0" % LATEST)}
+
+
+def _figures(counts):
+    """(running, total, median revenue) as the dashboard shows them, from {(status, bucket): n}"""
+    total = sum(counts.values())
+    running = sum(n for (st, _), n in counts.items() if st == 1)
+    revs = sorted(b * 10000 for (_, b), n in counts.items() if b >= 0 for _ in range(n))
+    if not revs:
+        return running, total, None
+    mid = len(revs) // 2
+    med = revs[mid] if len(revs) % 2 else (revs[mid - 1] + revs[mid]) / 2
+    return running, total, int(med)
+
+
+def _running_figures(b):
+    r = b.get("/")
+    assert r.status == 200, r
+    m = re.search(r'id="fig-running"><span class="value">[^<]*</span><span class="label">[^<]*'
+                  r'</span><span class="note">(\d+) / (\d+) KPM<', r.text)
+    v = re.search(r'id="fig-revenue"><span class="value">([^<]*)<', r.text)
+    assert m and v, r.text[:1500]
+    med = re.sub(r"\D", "", v.group(1))
+    return int(m.group(1)), int(m.group(2)), int(med) if med else None
+
+
+def test_dashboard_running_and_median_revenue_match_the_reports_after_kill_9_and_the_window(env):
+    """The running share and the median revenue read kpm_latest and latest_counts (sql/016),
+    kept by the summary step, instead of sorting 90 days of reports (4.5 s at a million KPM).
+    Against each KPM's latest report computed from business_reports: a kill -9 of kabard in the
+    middle of the step (its transaction half done) sums nothing twice; a report younger than
+    the summary's lag counts on the page at once; a KPM whose latest report leaves the 90 days is
+    taken out of the counts by the step's window; a desa supervisor (read directly) agrees."""
+    _in_province(env, _latest_steps, _latest_drop)
+
+
+def _latest_steps(env, d):
+    desa = _province(env, d, LATEST)
+    ks = [d.kpm("Terakhir %s" % d.tag, region=desa) for _ in range(6)]
+    ids = [d.business(ks[0], status=1, revenue=9000000, at="NOW(3) - INTERVAL 100 DAY"),
+           d.business(ks[1], status=2, revenue=1234567, at="NOW(3) - INTERVAL 10 DAY"),
+           d.business(ks[1], status=1, revenue=2345678, at="NOW(3) - INTERVAL 5 DAY"),
+           d.business(ks[2], status=3, revenue=None, kind=None, at="NOW(3) - INTERVAL 20 DAY"),
+           d.business(ks[3], status=1, revenue=3000000, at="NOW(3) - INTERVAL 30 DAY"),
+           d.business(ks[4], status=1, revenue=2000000, at="NOW(3) - INTERVAL 60 DAY"),
+           # leaves the 90 days 75 s from now
+           d.business(ks[5], status=2, revenue=4000000,
+                      at="NOW(3) - INTERVAL 90 DAY + INTERVAL 75 SECOND")]
+    leaves = time.monotonic() + 75
+    # other tests' reports younger than the summary's lag would hold the mark below these
+    env.sql("UPDATE business_reports SET created_at = NOW(3) - INTERVAL 301 SECOND WHERE id < %d"
+            " AND created_at > NOW(3) - INTERVAL 301 SECOND" % ids[0])
+    latest_mark = lambda: int(env.scalar(
+        "SELECT last_id FROM summary_marks WHERE name = 'kpm_latest'"))
+    # the step's transaction stopped after it took her old latest out of the counts, kabard
+    # killed while the next statement runs: the server rolls all of it back
+    _need_faults(env)
+    k = Kabard(env, name="latest-kill", environ={"KABAR_FAULTS": "slow:summary_latest=1@1"})
+    k.start()
+    try:
+        wait_for(lambda: "point=slow:summary_latest " in k.logtext(), timeout=20,
+                 what="the step stopped in the middle")
+        k.stop(signal.SIGKILL)
+    finally:
+        k.stop()
+    assert latest_mark() < ids[-1], "the mark moved in a step that was killed"
+    k = Kabard(env, name="latest")
+    try:
+        k.start()
+        # the killed session's statement ends at query_timeout, then its locks go
+        wait_for(lambda: latest_mark() >= ids[-1], timeout=40, what="the kpm_latest step")
+        k.stop()
+        want = _latest_direct(env, LATEST, "(SELECT last_at FROM summary_marks"
+                                           " WHERE name = 'kpm_latest')")
+        assert _latest_counts(env) == want, (_latest_counts(env), want)
+        assert (2, 400) in want and (1, 900) not in want, want
+        k = Kabard(env, name="latest")  # a new process on a new port
+        k.start()
+        sup, spw = make_user(env, k, "supervisor", region=LATEST)
+        b, _ = login(k, sup, spw)
+        assert time.monotonic() < leaves - 5, "too slow to see her in the window"
+        got = _running_figures(b)
+        assert got == _figures(_latest_direct(env, LATEST)) == (3, 5, 2675000), got
+        # younger than the lag: not summed, on the page at once
+        d.business(ks[3], status=4, revenue=None, kind=None)
+        assert _running_figures(b) == _figures(_latest_direct(env, LATEST)) == (2, 5, 2350000)
+        # a narrower scope reads the reports directly
+        dsup, dpw = make_user(env, k, "supervisor", region=desa)
+        db_, _ = login(k, dsup, dpw)
+        assert _running_figures(db_) == _figures(_latest_direct(env, desa))
+        # her report leaves the 90 days: the page at once, and the step's window takes her out
+        while time.monotonic() < leaves + 1:
+            time.sleep(1)
+        assert _running_figures(b) == _figures(_latest_direct(env, LATEST)) == (2, 4, 2175000)
+        wait_for(lambda: (2, 400) not in _latest_counts(env), timeout=25,
+                 what="the window's step")
+        k.stop()
+        want = _latest_direct(env, LATEST, "(SELECT last_at FROM summary_marks"
+                                           " WHERE name = 'kpm_latest')")
+        # the young report is not summed yet: her summed latest is still the 30 days' one
+        assert _latest_counts(env) == {(1, 235): 1, (3, -1): 1, (1, 300): 1, (1, 200): 1}, \
+            _latest_counts(env)
+        assert want == {(1, 235): 1, (3, -1): 1, (4, -1): 1, (1, 200): 1}, want
+    finally:
+        k.stop()
+
+
+def test_queue_region_business_paused_filter_lists_what_the_reports_say(env):
+    """The filtered queue (region + business + paused) walks idx_business_reports_status_created_kpm
+    (migration 017) and checks a report's reviews after its KPM's region (1.05 s p95 at a million
+    KPM). Its rows and count are still those of the reports: the desa's paused business reports,
+    unreviewed ones (a note is not a review), newest first; the reviewed ones under "reviewed"."""
+    with Kabard(env) as k, Data(env) as d:
+        desa, other = d.desa(), d.desa()
+        ks = [d.kpm("Antre %s" % d.tag, region=desa) for _ in range(3)]
+        far = d.kpm("Jauh %s" % d.tag, region=other)
+        ids = {}
+        for i in range(12):
+            kid = ks[i % 3]
+            ids[d.business(kid, status=1 + i % 4, at="NOW(3) - INTERVAL %d HOUR" % (i + 1))] = \
+                (kid, 1 + i % 4)
+        d.business(far, status=2, at="NOW(3) - INTERVAL 30 MINUTE")
+        # report i is i + 1 hours old: newest first is in id order
+        paused = sorted(i for i in ids if ids[i][1] == 2)
+        b, _ = login(k, *make_user(env, k))
+        csrf = b.csrf()
+        assert review(b, csrf, "business", paused[0], "reviewed").status == 303
+        assert review(b, csrf, "business", paused[1], "note", note="dicatat").status == 303
+        set_filter(b, csrf, region=desa, type="business", bstatus="2")
+        total, rows, _ = queue_page(b)
+        want = [("business", i) for i in paused[1:]]
+        assert (total, rows) == (len(want), want), (total, rows, want)
+        set_filter(b, csrf, region=desa, type="business", bstatus="2", review="reviewed")
+        total, rows, _ = queue_page(b)
+        assert (total, rows) == (1, [("business", paused[0])]), (total, rows)
