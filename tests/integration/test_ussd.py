@@ -724,3 +724,21 @@ def test_runner_one_copy_of_test_ussd_so_session_ids_never_repeat(env):
 
     a, b = new_sid("x"), sys.modules[__name__].new_sid("x")
     assert a != b, (a, b)
+
+
+def test_buffered_log_line_is_written_before_its_reply(env):
+    """The loop's log lines wait for the end of its turn, then go with one write: the saved
+    report's line is in the file by the time its END screen arrives, whole, one per event."""
+    with Kabard(env) as k:
+        numbers = []
+        for i in range(3):
+            s = AT(k, phone="+62812000040%d" % (i + 1))
+            kind, final = s.walk("1*4*5*1")[-1]
+            assert kind == "END" and "tersimpan" in final, final
+            numbers.append(saved_number(final))
+            log = k.logtext()   # read at once: no waiting for a later flush
+            assert "event=ussd_report_saved " in log and "report=%s " % numbers[-1] in log, log[-1500:]
+        lines = k.logtext().splitlines()
+        assert all(re.match(r"^ts=\S+ level=\w+ event=\w+", l) for l in lines), lines
+        for n in numbers:
+            assert sum(1 for l in lines if "event=ussd_report_saved " in l and "report=%s " % n in l) == 1
