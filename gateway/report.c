@@ -24,13 +24,11 @@ static const char *const report_sources[] = {"ussd", "sms"};
 /* one row: a retry hits the unique key and LAST_INSERT_ID gives the first report's number */
 static const char report_business_sql[] =
     REPORT_BUSINESS_INSERT REPORT_BUSINESS_ROW " ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)";
-/* many rows: LAST_INSERT_ID cannot tell them apart, so their numbers are read after */
+/* many rows: LAST_INSERT_ID cannot tell them apart, so the insert returns each row's number
+ * with its key; a row already there (a retried hop) comes back too, with its first number */
 static const char *const report_business_batch_sql[DB_BATCH_SIZES] =
-    DB_BATCH_SQL(REPORT_BUSINESS_INSERT, REPORT_BUSINESS_ROW, " ON DUPLICATE KEY UPDATE id = id");
-static const char *const report_business_ids_sql[DB_BATCH_SIZES] =
-    DB_BATCH_SQL("SELECT id, channel, session_id FROM business_reports"
-                 " WHERE (channel, session_id) IN (",
-                 "(?, ?)", ")");
+    DB_BATCH_SQL(REPORT_BUSINESS_INSERT, REPORT_BUSINESS_ROW,
+                 " ON DUPLICATE KEY UPDATE id = id RETURNING id, channel, session_id");
 
 /* kpm.last_report_at follows the reports saved (migration 014), in their transaction: the
  * latest created_at of the given reports per KPM, never moved back by a late commit */
@@ -379,18 +377,11 @@ report_save_business(struct db_conn *c, struct report *const *r, size_t n)
     k = db_batch_size(n, &rows);
     for (i = 0; i < rows; i++)
         report_business_params(r[i < n ? i : n - 1], &p[i * REPORT_BUSINESS_PARAMS]);
-    if ((err = db_exec(c, report_business_batch_sql[k], p, rows * REPORT_BUSINESS_PARAMS, NULL,
-                       NULL)) != 0)
-        return err;
-    for (i = 0; i < rows; i++) {
-        const struct report *x = r[i < n ? i : n - 1];
-
-        p[i * 2] = DB_STR(x->channel);
-        p[i * 2 + 1] = DB_STR(x->session_id);
-    }
     for (i = 0; i < n; i++)
         r[i]->id = 0;
-    if ((err = db_query(c, report_business_ids_sql[k], p, rows * 2, report_row_id, &b)) != 0)
+    /* one round trip: the rows and their numbers (INSERT ... RETURNING, MariaDB 10.5) */
+    if ((err = db_query(c, report_business_batch_sql[k], p, rows * REPORT_BUSINESS_PARAMS,
+                        report_row_id, &b)) != 0)
         return err;
     for (i = 0; i < n; i++)
         if (r[i]->id == 0)

@@ -551,6 +551,24 @@ def _final_hops_at_once(k, sessions):
     return out
 
 
+def _held_batch(k, slow_phone, phones, keys):
+    """With pool_size 1: the only worker held inside a slow insert (a trigger sleeps on session
+    ids 'slow-%'), the sessions of phones, walked to their confirmation with keys(i), send their
+    final hops at once, so they queue and are saved as one batch. Returns them and their screens."""
+    import threading
+    slow = AT(k, phone=slow_phone, sid=new_sid("slow"))
+    slow.walk("1*4*5")
+    batch = [AT(k, phone=p) for p in phones]
+    for i, s in enumerate(batch):
+        s.walk(keys(i))
+    t = threading.Thread(target=lambda: slow.send("1"))
+    t.start()
+    time.sleep(0.2)                      # the only worker is now inside the slow insert
+    screens = _final_hops_at_once(k, batch)
+    t.join(timeout=30)
+    return batch, screens
+
+
 def test_batched_saves_give_every_report_its_own_number(env):
     """One worker, held busy by a slow insert, so the next final hops queue up and are saved
     as one multi-row batch: each caller must still get the number of her own row."""
@@ -559,17 +577,8 @@ def test_batched_saves_give_every_report_its_own_number(env):
             "SET @x = IF(NEW.session_id LIKE 'slow-%', SLEEP(0.6), 0)")
     try:
         with Kabard(env, conf_text=conf) as k:
-            slow = AT(k, phone="+628120000100", sid=new_sid("slow"))
-            slow.walk("1*4*5")
-            batch = [AT(k, phone="+6281200001%02d" % (i + 1)) for i in range(12)]
-            for i, s in enumerate(batch):
-                s.walk("1*1*2*%d*%d*3" % (100000 * (i + 1), i + 1))
-            import threading
-            t = threading.Thread(target=lambda: slow.send("1"))
-            t.start()
-            time.sleep(0.2)                      # the only worker is now inside the slow insert
-            screens = _final_hops_at_once(k, batch)
-            t.join(timeout=30)
+            batch, screens = _held_batch(k, "+628120000100", ["+6281200001%02d" % (i + 1) for i in range(12)],
+                                         lambda i: "1*1*2*%d*%d*3" % (100000 * (i + 1), i + 1))
             m = k.get("/metrics").text
             batches = int(re.search(r"^kabar_db_batches_total (\d+)", m, re.M).group(1))
             items = int(re.search(r"^kabar_db_batch_items_total (\d+)", m, re.M).group(1))
@@ -724,6 +733,28 @@ def test_runner_one_copy_of_test_ussd_so_session_ids_never_repeat(env):
 
     a, b = new_sid("x"), sys.modules[__name__].new_sid("x")
     assert a != b, (a, b)
+
+
+def test_batched_save_rerun_after_a_lost_commit_keeps_each_first_number(env):
+    """The batch's INSERT ... RETURNING gives each row's number; after a commit whose answer was
+    lost the batch runs again, every row is a duplicate then, and each caller must still get
+    the number of her own one row."""
+    from test_faults import _need_faults, _fired
+    _need_faults(env)
+    conf = env.config(replace={"  pool_size = 2;": "  pool_size = 1;"})
+    env.sql("CREATE TRIGGER it_slow_lost BEFORE INSERT ON business_reports FOR EACH ROW "
+            "SET @x = IF(NEW.session_id LIKE 'slow-%', SLEEP(0.6), 0)")
+    try:
+        with Kabard(env, conf_text=conf, environ={"KABAR_FAULTS": "commit_lost:ussd_save_batch=1"}) as k:
+            batch, screens = _held_batch(k, "+628120000300", ["+6281200003%02d" % (i + 1) for i in range(8)],
+                                         lambda i: "1*1*2*%d*%d*3" % (200000 * (i + 1), i + 1))
+            assert _fired(k, "commit_lost:ussd_save_batch") == 1, k.logtext()[-2000:]
+            for i, (s, (kind, screen)) in enumerate(zip(batch, screens)):
+                assert kind == "END" and "tersimpan" in screen, screen
+                row = env.sql("SELECT id, revenue FROM business_reports WHERE session_id='%s'" % s.sid)
+                assert row == [[saved_number(screen), str(200000 * (i + 1))]], (row, screen)
+    finally:
+        env.sql("DROP TRIGGER IF EXISTS it_slow_lost")
 
 
 def test_buffered_log_line_is_written_before_its_reply(env):
