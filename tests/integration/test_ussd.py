@@ -569,6 +569,15 @@ def _held_batch(k, slow_phone, phones, keys):
     return batch, screens
 
 
+def _assert_last_report_at(env, sessions):
+    """Each session's KPM has the created_at of its report as last_report_at (the batch sets it
+    from the time its INSERT ... RETURNING gave, in the same transaction)."""
+    sids = ", ".join("'%s'" % s.sid for s in sessions)
+    rows = env.sql("SELECT b.session_id, b.created_at, k.last_report_at FROM business_reports b"
+                   " JOIN kpm k ON k.id = b.kpm_id WHERE b.session_id IN (%s)" % sids)
+    assert len(rows) == len(sessions) and all(r[1] == r[2] for r in rows), rows
+
+
 def test_batched_saves_give_every_report_its_own_number(env):
     """One worker, held busy by a slow insert, so the next final hops queue up and are saved
     as one multi-row batch: each caller must still get the number of her own row."""
@@ -587,6 +596,7 @@ def test_batched_saves_give_every_report_its_own_number(env):
                 assert kind == "END" and "tersimpan" in screen, screen
                 row = env.sql("SELECT id, revenue, workers FROM business_reports WHERE session_id='%s'" % s.sid)
                 assert row == [[saved_number(screen), str(100000 * (i + 1)), str(i + 1)]], (row, screen)
+            _assert_last_report_at(env, batch)
     finally:
         env.sql("DROP TRIGGER IF EXISTS it_slow_first")
 
@@ -753,6 +763,7 @@ def test_batched_save_rerun_after_a_lost_commit_keeps_each_first_number(env):
                 assert kind == "END" and "tersimpan" in screen, screen
                 row = env.sql("SELECT id, revenue FROM business_reports WHERE session_id='%s'" % s.sid)
                 assert row == [[saved_number(screen), str(200000 * (i + 1))]], (row, screen)
+            _assert_last_report_at(env, batch)
     finally:
         env.sql("DROP TRIGGER IF EXISTS it_slow_lost")
 
