@@ -21,11 +21,8 @@ static const char *const report_sources[] = {"ussd", "sms"};
 #define REPORT_BUSINESS_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FROM_UNIXTIME(? / 1000))"
 #define REPORT_BUSINESS_PARAMS 13
 
-/* one row: a retry hits the unique key and LAST_INSERT_ID gives the first report's number */
-static const char report_business_sql[] =
-    REPORT_BUSINESS_INSERT REPORT_BUSINESS_ROW " ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)";
-/* many rows: LAST_INSERT_ID cannot tell them apart, so the insert returns each row's number
- * with its key; a row already there (a retried hop) comes back too, with its first number */
+/* LAST_INSERT_ID cannot tell many rows apart, so the insert returns each row's number with its
+ * key; a row already there (a retried hop) comes back too, with its first number */
 static const char *const report_business_batch_sql[DB_BATCH_SIZES] =
     DB_BATCH_SQL(REPORT_BUSINESS_INSERT, REPORT_BUSINESS_ROW,
                  " ON DUPLICATE KEY UPDATE id = id RETURNING id, channel, session_id, created_at");
@@ -322,15 +319,9 @@ report_save_opt_in(struct db_conn *c, struct report *r)
 int
 report_save(struct db_conn *c, struct report *r)
 {
-    struct db_param p[REPORT_BUSINESS_PARAMS];
-    int err;
-
     switch (r->kind) {
     case REPORT_BUSINESS:
-        report_business_params(r, p);
-        if ((err = db_exec(c, report_business_sql, p, REPORT_BUSINESS_PARAMS, NULL, &r->id)) != 0)
-            return err;
-        return report_last_at(c, r->id);
+        return report_save_business(c, &r, 1); /* a batch of one: the cheaper last_report_at */
     case REPORT_ATTENDANCE:
         return report_save_attendance(c, r);
     case REPORT_HELP:
@@ -381,8 +372,6 @@ report_save_business(struct db_conn *c, struct report *const *r, size_t n)
     size_t i, m, rows, k;
     int err;
 
-    if (n == 1)
-        return report_save(c, r[0]);
     if (n == 0 || n > DB_BATCH_MAX)
         return ER_UNKNOWN_ERROR;
     k = db_batch_size(n, &rows);
