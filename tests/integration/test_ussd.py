@@ -784,3 +784,40 @@ def test_buffered_log_line_is_written_before_its_reply(env):
         assert all(re.match(r"^ts=\S+ level=\w+ event=\w+", l) for l in lines), lines
         for n in numbers:
             assert sum(1 for l in lines if "event=ussd_report_saved " in l and "report=%s " % n in l) == 1
+
+
+def test_hops_of_one_loop_turn_share_one_batch_with_workers_free(env):
+    """The first hops of new sessions that reach kabard together go to MariaDB as one context
+    load, even with idle workers (before, each took a free worker alone: one statement each)."""
+    import socket
+    conf = env.config(replace={"  pool_size = 2;": "  pool_size = 8;"})
+    with Kabard(env, conf_text=conf) as k:
+        def metric(name, text):
+            return int(re.search(r"^%s (\d+)" % name, text, re.M).group(1))
+        shared = False
+        for attempt in range(5):
+            m0 = k.get("/metrics").text
+            socks = [socket.create_connection(("127.0.0.1", k.port), timeout=10) for _ in range(6)]
+            for i, s in enumerate(socks):
+                body = ("sessionId=%s&serviceCode=%%2A123%%23&phoneNumber=%%2B6281200005%d%d"
+                        "&networkCode=51010&text=" % (new_sid("turn"), attempt, i)).encode()
+                s.sendall(b"POST /c/at/demo/ussd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                          b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n"
+                          % len(body) + body)
+            for s in socks:
+                out = b""
+                while not out.endswith(b"\r\n\r\n") and b"CON " not in out:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    out += chunk
+                assert b" 200 " in out.split(b"\r\n")[0], out
+                s.close()
+            m1 = k.get("/metrics").text
+            batches = metric("kabar_db_batches_total", m1) - metric("kabar_db_batches_total", m0)
+            items = metric("kabar_db_batch_items_total", m1) - metric("kabar_db_batch_items_total", m0)
+            assert items == 6, (items, batches)
+            if batches < items:
+                shared = True
+                break
+        assert shared, "six first hops sent together never shared a load with 8 workers free"
