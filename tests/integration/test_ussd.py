@@ -821,3 +821,30 @@ def test_hops_of_one_loop_turn_share_one_batch_with_workers_free(env):
                 shared = True
                 break
         assert shared, "six first hops sent together never shared a load with 8 workers free"
+
+
+def test_draft_of_a_session_that_saved_after_all_is_not_offered(env):
+    """The context load no longer filters drafts in its own statement: a draft whose session
+    saved its report after all (here by another kabard) is checked apart and never offered."""
+    phone = "+628120000331"
+    kpm = env.scalar("SELECT id FROM kpm WHERE msisdn = '%s'" % phone)
+    with Kabard(env, name="draft-a") as k1:
+        a = AT(k1, phone=phone)
+        a.walk("1*3*2")
+        a.end()
+        wait_for(lambda: env.scalar("SELECT COUNT(*) FROM ussd_drafts WHERE session_id = '%s'" % a.sid)
+                 == "1", what="the dropped session's draft")
+    env.sql("INSERT INTO business_reports (kpm_id, msisdn, channel, session_id, source, status,"
+            " answers, input_path) VALUES (%s, '%s', 'demo', '%s', 'ussd', 3, '{}', '1*3*2*1*1')"
+            % (kpm, phone, a.sid))
+    with Kabard(env, name="draft-b") as k2:
+        kind, screen = AT(k2, phone=phone).start()
+        assert kind == "CON" and not _draft_offer(screen), screen
+    env.sql("DELETE FROM business_reports WHERE session_id = '%s'" % a.sid)
+    with Kabard(env, name="draft-c") as k3:
+        kind, screen = AT(k3, phone=phone).start()
+        assert kind == "CON" and _draft_offer(screen), "without the saved report it is offered: %s" % screen
+
+
+def _draft_offer(screen):
+    return "Lanjutkan" in screen and "Mulai baru" in screen
