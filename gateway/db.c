@@ -92,6 +92,7 @@ static struct {
     int stopping;
     int pipe[2];
     struct event *ev;
+    struct event *flush_ev; /* the batchers' items of one turn of the loop go together */
     atomic_int up;
     atomic_uint connects; /* successful opens: another worker's success ends our backoff */
     atomic_uint host;     /* db.cfg.hosts[host]: where the pool connects (a cluster's node) */
@@ -797,7 +798,13 @@ db_submit_batch(struct db_batcher *b, void *item)
         b->cap = ncap;
     }
     b->pending[b->npending++] = item;
-    db_batch_flush(b, 0);
+    /* Not at once: the hops of one turn of the loop (one epoll wakeup) would each take a free
+     * worker alone, one statement and one commit each. The flush runs at the end of the turn,
+     * before the loop polls again, so nothing waits longer than the turn it came in. */
+    if (db.flush_ev != NULL)
+        event_active(db.flush_ev, EV_TIMEOUT, 1);
+    else
+        db_batch_flush(b, 0);
     return 0;
 }
 
@@ -827,6 +834,15 @@ db_dispatch(void)
             j->done(j->err, j->arg);
         free(j);
     }
+    db_batch_flush_all(0);
+}
+
+static void
+db_flush_turn(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
     db_batch_flush_all(0);
 }
 
@@ -873,7 +889,8 @@ db_start(struct event_base *base, const struct config_db *cfg)
     fcntl(db.pipe[0], F_SETFD, FD_CLOEXEC);
     fcntl(db.pipe[1], F_SETFD, FD_CLOEXEC);
     if ((db.ev = event_new(base, db.pipe[0], EV_READ | EV_PERSIST, db_wakeup, NULL)) == NULL ||
-        event_add(db.ev, NULL) == -1)
+        event_add(db.ev, NULL) == -1 ||
+        (db.flush_ev = event_new(base, -1, 0, db_flush_turn, NULL)) == NULL)
         return -1;
     db.nthreads = cfg->pool_size;
     db.threads = calloc(db.nthreads, sizeof *db.threads);
@@ -950,6 +967,8 @@ db_stop(void)
         pthread_join(db.threads[i], NULL);
     db_dispatch();
     event_free(db.ev);
+    event_free(db.flush_ev);
+    db.flush_ev = NULL;
     close(db.pipe[0]);
     close(db.pipe[1]);
     free(db.threads);

@@ -265,6 +265,10 @@ kabard_run(const char *path)
         log_error("startup_failed", "reason=\"event_base_new\"");
         return 1;
     }
+    if (log_buffer_start(kabard.base) == -1) {
+        log_error("startup_failed", "reason=\"log buffer\"");
+        return 1;
+    }
     for (i = 0; i < 3; i++) {
         sigs[i] = evsignal_new(kabard.base, signums[i], kabard_signal, NULL);
         evsignal_add(sigs[i], NULL);
@@ -326,6 +330,7 @@ kabard_run(const char *path)
     for (i = 0; i < 3; i++)
         event_free(sigs[i]);
     config_unref(kabard.cfg);
+    log_buffer_stop();
     event_base_free(kabard.base);
     log_notice("stopped", "pid=%ld", (long)getpid());
     return 0;

@@ -1,16 +1,80 @@
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
 #include "log.h"
+
+#define LOG_BUF (64 * 1024)
 
 static atomic_int log_level = LOG_INFO;
 static atomic_int log_personal_on = 0;
 static const char *const log_names[] = {"notice", "error", "warn", "info", "debug"};
+
+/* The loop thread's lines, written together when its turn of callbacks ends (log_buffer_start). */
+static struct {
+    struct event *ev;
+    pthread_t loop;
+    int on;
+    size_t len;
+    char buf[LOG_BUF];
+} log_buf;
+
+static void
+log_write(const char *p, size_t n)
+{
+    ssize_t w;
+
+    while (n > 0 && (w = write(STDERR_FILENO, p, n)) > 0) {
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+void
+log_flush(void)
+{
+    if (log_buf.len > 0)
+        log_write(log_buf.buf, log_buf.len);
+    log_buf.len = 0;
+}
+
+static void
+log_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+    log_flush();
+}
+
+int
+log_buffer_start(struct event_base *base)
+{
+    if ((log_buf.ev = event_new(base, -1, 0, log_flush_cb, NULL)) == NULL)
+        return -1;
+    log_buf.loop = pthread_self();
+    log_buf.on = 1;
+    atexit(log_flush); /* an exit() on the loop does not lose what waits */
+    return 0;
+}
+
+void
+log_buffer_stop(void)
+{
+    log_flush();
+    log_buf.on = 0;
+    if (log_buf.ev != NULL)
+        event_free(log_buf.ev);
+    log_buf.ev = NULL;
+}
 
 void
 log_set_level(int level)
@@ -77,7 +141,21 @@ log_event(int level, const char *event, const char *fmt, ...)
     if ((size_t)n > sizeof line - 2)
         n = sizeof line - 2;
     line[n++] = '\n';
-    /* one write per line so that lines from the workers never interleave */
+    /* The loop's lines wait for the end of its turn of callbacks, still one line per event: the
+     * active event runs before the loop polls again, so before any reply of this turn reaches its
+     * socket. Notices, errors and warnings go at once, with what waited before them. */
+    if (log_buf.on && pthread_equal(pthread_self(), log_buf.loop)) {
+        if (log_buf.len + (size_t)n > sizeof log_buf.buf)
+            log_flush();
+        if (log_buf.len == 0 && level > LOG_WARN)
+            event_active(log_buf.ev, EV_TIMEOUT, 1);
+        memcpy(log_buf.buf + log_buf.len, line, (size_t)n);
+        log_buf.len += (size_t)n;
+        if (level <= LOG_WARN)
+            log_flush();
+        return;
+    }
+    /* the workers: one write per line, so that lines never interleave */
     if (write(STDERR_FILENO, line, (size_t)n) < 0)
         return;
 }

@@ -18,6 +18,15 @@ int log_personal(void);
 void log_event(int level, const char *event, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+struct event_base;
+/* From here on the loop thread's lines (this thread's) are gathered and written with one
+ * write(2) when the loop's turn of callbacks ends; other threads' lines go at once. */
+int log_buffer_start(struct event_base *base);
+/* Writes what waits. */
+void log_flush(void);
+/* Writes what waits and goes back to a write per line; before the base is freed. */
+void log_buffer_stop(void);
+
 /* Quote client text for a log value: printable ASCII kept, the rest as \xHH, cut at outlen. */
 const char *log_quote(const char *s, size_t len, char *out, size_t outlen);
 /* A phone number as the logs show it: masked unless personal logging is on. */

@@ -21,30 +21,32 @@ static const char *const report_sources[] = {"ussd", "sms"};
 #define REPORT_BUSINESS_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FROM_UNIXTIME(? / 1000))"
 #define REPORT_BUSINESS_PARAMS 13
 
-/* one row: a retry hits the unique key and LAST_INSERT_ID gives the first report's number */
-static const char report_business_sql[] =
-    REPORT_BUSINESS_INSERT REPORT_BUSINESS_ROW " ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)";
-/* many rows: LAST_INSERT_ID cannot tell them apart, so their numbers are read after */
+/* LAST_INSERT_ID cannot tell many rows apart, so the insert returns each row's number with its
+ * key; a row already there (a retried hop) comes back too, with its first number */
 static const char *const report_business_batch_sql[DB_BATCH_SIZES] =
-    DB_BATCH_SQL(REPORT_BUSINESS_INSERT, REPORT_BUSINESS_ROW, " ON DUPLICATE KEY UPDATE id = id");
-static const char *const report_business_ids_sql[DB_BATCH_SIZES] =
-    DB_BATCH_SQL("SELECT id, channel, session_id FROM business_reports"
-                 " WHERE (channel, session_id) IN (",
-                 "(?, ?)", ")");
+    DB_BATCH_SQL(REPORT_BUSINESS_INSERT, REPORT_BUSINESS_ROW,
+                 " ON DUPLICATE KEY UPDATE id = id RETURNING id, channel, session_id, created_at");
 
 /* kpm.last_report_at follows the reports saved (migration 014), in their transaction: the
- * latest created_at of the given reports per KPM, never moved back by a late commit */
-static const char *const report_last_at_sql[DB_BATCH_SIZES] = DB_BATCH_SQL(
-    "UPDATE kpm k JOIN (SELECT kpm_id, MAX(created_at) m FROM business_reports WHERE id IN (", "?",
-    ") GROUP BY kpm_id) b ON b.kpm_id = k.id"
-    " SET k.last_report_at = GREATEST(COALESCE(k.last_report_at, b.m), b.m)");
+ * created_at of the report, never moved back by a late commit */
+static const char report_last_at_sql[] =
+    "UPDATE kpm k JOIN business_reports b ON b.id = ? AND k.id = b.kpm_id"
+    " SET k.last_report_at = GREATEST(COALESCE(k.last_report_at, b.created_at), b.created_at)";
+/* A batch's rows share one created_at, the INSERT's statement time, which RETURNING gave: the
+ * KPM of those rows get it, with no join (the join and GROUP BY of the reports cost MariaDB
+ * more than the insert). Rows already there (a re-run) are older and were counted when they
+ * were committed. */
+static const char *const report_last_at_batch_sql[DB_BATCH_SIZES] =
+    DB_BATCH_SQL("UPDATE kpm SET last_report_at = GREATEST(COALESCE(last_report_at, ?), ?)"
+                 " WHERE id IN (",
+                 "?", ")");
 
 static int
 report_last_at(struct db_conn *c, uint64_t id)
 {
     struct db_param p[] = {DB_U64(id)};
 
-    return id == 0 ? 0 : db_exec(c, report_last_at_sql[0], p, 1, NULL, NULL);
+    return id == 0 ? 0 : db_exec(c, report_last_at_sql, p, 1, NULL, NULL);
 }
 
 static void
@@ -317,15 +319,9 @@ report_save_opt_in(struct db_conn *c, struct report *r)
 int
 report_save(struct db_conn *c, struct report *r)
 {
-    struct db_param p[REPORT_BUSINESS_PARAMS];
-    int err;
-
     switch (r->kind) {
     case REPORT_BUSINESS:
-        report_business_params(r, p);
-        if ((err = db_exec(c, report_business_sql, p, REPORT_BUSINESS_PARAMS, NULL, &r->id)) != 0)
-            return err;
-        return report_last_at(c, r->id);
+        return report_save_business(c, &r, 1); /* a batch of one: the cheaper last_report_at */
     case REPORT_ATTENDANCE:
         return report_save_attendance(c, r);
     case REPORT_HELP:
@@ -345,6 +341,7 @@ report_save(struct db_conn *c, struct report *r)
 struct report_batch {
     struct report *const *r;
     size_t n;
+    char at[DB_BATCH_MAX][32]; /* created_at of r[i]'s row */
 };
 
 static int
@@ -355,12 +352,14 @@ report_row_id(void *arg, char **v, unsigned long *len, unsigned n)
     size_t i;
 
     (void)len;
-    if (n < 3 || v[0] == NULL || v[1] == NULL || v[2] == NULL ||
+    if (n < 4 || v[0] == NULL || v[1] == NULL || v[2] == NULL || v[3] == NULL ||
         parse_u64(v[0], strlen(v[0]), 1, UINT64_MAX, &id) == -1)
         return 0;
     for (i = 0; i < b->n; i++)
-        if (strcmp(b->r[i]->channel, v[1]) == 0 && strcmp(b->r[i]->session_id, v[2]) == 0)
+        if (strcmp(b->r[i]->channel, v[1]) == 0 && strcmp(b->r[i]->session_id, v[2]) == 0) {
             b->r[i]->id = id;
+            snprintf(b->at[i], sizeof b->at[i], "%s", v[3]);
+        }
     return 0;
 }
 
@@ -368,34 +367,40 @@ int
 report_save_business(struct db_conn *c, struct report *const *r, size_t n)
 {
     static _Thread_local struct db_param p[DB_BATCH_MAX * REPORT_BUSINESS_PARAMS];
-    struct report_batch b = {r, n};
-    size_t i, rows, k;
+    static _Thread_local struct report_batch b;
+    const char *last = "";
+    size_t i, m, rows, k;
     int err;
 
-    if (n == 1)
-        return report_save(c, r[0]);
     if (n == 0 || n > DB_BATCH_MAX)
         return ER_UNKNOWN_ERROR;
     k = db_batch_size(n, &rows);
     for (i = 0; i < rows; i++)
         report_business_params(r[i < n ? i : n - 1], &p[i * REPORT_BUSINESS_PARAMS]);
-    if ((err = db_exec(c, report_business_batch_sql[k], p, rows * REPORT_BUSINESS_PARAMS, NULL,
-                       NULL)) != 0)
-        return err;
-    for (i = 0; i < rows; i++) {
-        const struct report *x = r[i < n ? i : n - 1];
-
-        p[i * 2] = DB_STR(x->channel);
-        p[i * 2 + 1] = DB_STR(x->session_id);
-    }
-    for (i = 0; i < n; i++)
+    b.r = r;
+    b.n = n;
+    for (i = 0; i < n; i++) {
         r[i]->id = 0;
-    if ((err = db_query(c, report_business_ids_sql[k], p, rows * 2, report_row_id, &b)) != 0)
+        b.at[i][0] = '\0';
+    }
+    /* one round trip: the rows and their numbers (INSERT ... RETURNING, MariaDB 10.5) */
+    if ((err = db_query(c, report_business_batch_sql[k], p, rows * REPORT_BUSINESS_PARAMS,
+                        report_row_id, &b)) != 0)
         return err;
     for (i = 0; i < n; i++)
         if (r[i]->id == 0)
             return ER_NO_REFERENCED_ROW; /* cannot happen after the insert: say so loudly */
-    for (i = 0; i < rows; i++)
-        p[i] = DB_U64(r[i < n ? i : n - 1]->id);
-    return db_exec(c, report_last_at_sql[k], p, rows, NULL, NULL);
+    /* the statement's time: the latest of the rows ("YYYY-MM-DD hh:mm:ss.fff" sorts as text) */
+    for (i = 0; i < n; i++)
+        if (strcmp(b.at[i], last) > 0)
+            last = b.at[i];
+    p[0] = DB_STR(last);
+    p[1] = DB_STR(last);
+    for (i = 0, m = 0; i < n; i++)
+        if (strcmp(b.at[i], last) == 0)
+            p[2 + m++] = DB_U64(r[i]->kpm_id);
+    k = db_batch_size(m, &rows);
+    for (i = m; i < rows; i++)
+        p[2 + i] = p[2 + m - 1];
+    return db_exec(c, report_last_at_batch_sql[k], p, 2 + rows, NULL, NULL);
 }

@@ -551,6 +551,33 @@ def _final_hops_at_once(k, sessions):
     return out
 
 
+def _held_batch(k, slow_phone, phones, keys):
+    """With pool_size 1: the only worker held inside a slow insert (a trigger sleeps on session
+    ids 'slow-%'), the sessions of phones, walked to their confirmation with keys(i), send their
+    final hops at once, so they queue and are saved as one batch. Returns them and their screens."""
+    import threading
+    slow = AT(k, phone=slow_phone, sid=new_sid("slow"))
+    slow.walk("1*4*5")
+    batch = [AT(k, phone=p) for p in phones]
+    for i, s in enumerate(batch):
+        s.walk(keys(i))
+    t = threading.Thread(target=lambda: slow.send("1"))
+    t.start()
+    time.sleep(0.2)                      # the only worker is now inside the slow insert
+    screens = _final_hops_at_once(k, batch)
+    t.join(timeout=30)
+    return batch, screens
+
+
+def _assert_last_report_at(env, sessions):
+    """Each session's KPM has the created_at of its report as last_report_at (the batch sets it
+    from the time its INSERT ... RETURNING gave, in the same transaction)."""
+    sids = ", ".join("'%s'" % s.sid for s in sessions)
+    rows = env.sql("SELECT b.session_id, b.created_at, k.last_report_at FROM business_reports b"
+                   " JOIN kpm k ON k.id = b.kpm_id WHERE b.session_id IN (%s)" % sids)
+    assert len(rows) == len(sessions) and all(r[1] == r[2] for r in rows), rows
+
+
 def test_batched_saves_give_every_report_its_own_number(env):
     """One worker, held busy by a slow insert, so the next final hops queue up and are saved
     as one multi-row batch: each caller must still get the number of her own row."""
@@ -559,17 +586,8 @@ def test_batched_saves_give_every_report_its_own_number(env):
             "SET @x = IF(NEW.session_id LIKE 'slow-%', SLEEP(0.6), 0)")
     try:
         with Kabard(env, conf_text=conf) as k:
-            slow = AT(k, phone="+628120000100", sid=new_sid("slow"))
-            slow.walk("1*4*5")
-            batch = [AT(k, phone="+6281200001%02d" % (i + 1)) for i in range(12)]
-            for i, s in enumerate(batch):
-                s.walk("1*1*2*%d*%d*3" % (100000 * (i + 1), i + 1))
-            import threading
-            t = threading.Thread(target=lambda: slow.send("1"))
-            t.start()
-            time.sleep(0.2)                      # the only worker is now inside the slow insert
-            screens = _final_hops_at_once(k, batch)
-            t.join(timeout=30)
+            batch, screens = _held_batch(k, "+628120000100", ["+6281200001%02d" % (i + 1) for i in range(12)],
+                                         lambda i: "1*1*2*%d*%d*3" % (100000 * (i + 1), i + 1))
             m = k.get("/metrics").text
             batches = int(re.search(r"^kabar_db_batches_total (\d+)", m, re.M).group(1))
             items = int(re.search(r"^kabar_db_batch_items_total (\d+)", m, re.M).group(1))
@@ -578,6 +596,7 @@ def test_batched_saves_give_every_report_its_own_number(env):
                 assert kind == "END" and "tersimpan" in screen, screen
                 row = env.sql("SELECT id, revenue, workers FROM business_reports WHERE session_id='%s'" % s.sid)
                 assert row == [[saved_number(screen), str(100000 * (i + 1)), str(i + 1)]], (row, screen)
+            _assert_last_report_at(env, batch)
     finally:
         env.sql("DROP TRIGGER IF EXISTS it_slow_first")
 
@@ -724,3 +743,108 @@ def test_runner_one_copy_of_test_ussd_so_session_ids_never_repeat(env):
 
     a, b = new_sid("x"), sys.modules[__name__].new_sid("x")
     assert a != b, (a, b)
+
+
+def test_batched_save_rerun_after_a_lost_commit_keeps_each_first_number(env):
+    """The batch's INSERT ... RETURNING gives each row's number; after a commit whose answer was
+    lost the batch runs again, every row is a duplicate then, and each caller must still get
+    the number of her own one row."""
+    from test_faults import _need_faults, _fired
+    _need_faults(env)
+    conf = env.config(replace={"  pool_size = 2;": "  pool_size = 1;"})
+    env.sql("CREATE TRIGGER it_slow_lost BEFORE INSERT ON business_reports FOR EACH ROW "
+            "SET @x = IF(NEW.session_id LIKE 'slow-%', SLEEP(0.6), 0)")
+    try:
+        with Kabard(env, conf_text=conf, environ={"KABAR_FAULTS": "commit_lost:ussd_save_batch=1"}) as k:
+            batch, screens = _held_batch(k, "+628120000300", ["+6281200003%02d" % (i + 1) for i in range(8)],
+                                         lambda i: "1*1*2*%d*%d*3" % (200000 * (i + 1), i + 1))
+            assert _fired(k, "commit_lost:ussd_save_batch") == 1, k.logtext()[-2000:]
+            for i, (s, (kind, screen)) in enumerate(zip(batch, screens)):
+                assert kind == "END" and "tersimpan" in screen, screen
+                row = env.sql("SELECT id, revenue FROM business_reports WHERE session_id='%s'" % s.sid)
+                assert row == [[saved_number(screen), str(200000 * (i + 1))]], (row, screen)
+            _assert_last_report_at(env, batch)
+    finally:
+        env.sql("DROP TRIGGER IF EXISTS it_slow_lost")
+
+
+def test_buffered_log_line_is_written_before_its_reply(env):
+    """The loop's log lines wait for the end of its turn, then go with one write: the saved
+    report's line is in the file by the time its END screen arrives, whole, one per event."""
+    with Kabard(env) as k:
+        numbers = []
+        for i in range(3):
+            s = AT(k, phone="+62812000040%d" % (i + 1))
+            kind, final = s.walk("1*4*5*1")[-1]
+            assert kind == "END" and "tersimpan" in final, final
+            numbers.append(saved_number(final))
+            log = k.logtext()   # read at once: no waiting for a later flush
+            assert "event=ussd_report_saved " in log and "report=%s " % numbers[-1] in log, log[-1500:]
+        lines = k.logtext().splitlines()
+        assert all(re.match(r"^ts=\S+ level=\w+ event=\w+", l) for l in lines), lines
+        for n in numbers:
+            assert sum(1 for l in lines if "event=ussd_report_saved " in l and "report=%s " % n in l) == 1
+
+
+def test_hops_of_one_loop_turn_share_one_batch_with_workers_free(env):
+    """The first hops of new sessions that reach kabard together go to MariaDB as one context
+    load, even with idle workers (before, each took a free worker alone: one statement each)."""
+    import socket
+    conf = env.config(replace={"  pool_size = 2;": "  pool_size = 8;"})
+    with Kabard(env, conf_text=conf) as k:
+        def metric(name, text):
+            return int(re.search(r"^%s (\d+)" % name, text, re.M).group(1))
+        shared = False
+        for attempt in range(5):
+            m0 = k.get("/metrics").text
+            socks = [socket.create_connection(("127.0.0.1", k.port), timeout=10) for _ in range(6)]
+            for i, s in enumerate(socks):
+                body = ("sessionId=%s&serviceCode=%%2A123%%23&phoneNumber=%%2B6281200005%d%d"
+                        "&networkCode=51010&text=" % (new_sid("turn"), attempt, i)).encode()
+                s.sendall(b"POST /c/at/demo/ussd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                          b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n"
+                          % len(body) + body)
+            for s in socks:
+                out = b""
+                while not out.endswith(b"\r\n\r\n") and b"CON " not in out:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    out += chunk
+                assert b" 200 " in out.split(b"\r\n")[0], out
+                s.close()
+            m1 = k.get("/metrics").text
+            batches = metric("kabar_db_batches_total", m1) - metric("kabar_db_batches_total", m0)
+            items = metric("kabar_db_batch_items_total", m1) - metric("kabar_db_batch_items_total", m0)
+            assert items == 6, (items, batches)
+            if batches < items:
+                shared = True
+                break
+        assert shared, "six first hops sent together never shared a load with 8 workers free"
+
+
+def test_draft_of_a_session_that_saved_after_all_is_not_offered(env):
+    """The context load no longer filters drafts in its own statement: a draft whose session
+    saved its report after all (here by another kabard) is checked apart and never offered."""
+    phone = "+628120000331"
+    kpm = env.scalar("SELECT id FROM kpm WHERE msisdn = '%s'" % phone)
+    with Kabard(env, name="draft-a") as k1:
+        a = AT(k1, phone=phone)
+        a.walk("1*3*2")
+        a.end()
+        wait_for(lambda: env.scalar("SELECT COUNT(*) FROM ussd_drafts WHERE session_id = '%s'" % a.sid)
+                 == "1", what="the dropped session's draft")
+    env.sql("INSERT INTO business_reports (kpm_id, msisdn, channel, session_id, source, status,"
+            " answers, input_path) VALUES (%s, '%s', 'demo', '%s', 'ussd', 3, '{}', '1*3*2*1*1')"
+            % (kpm, phone, a.sid))
+    with Kabard(env, name="draft-b") as k2:
+        kind, screen = AT(k2, phone=phone).start()
+        assert kind == "CON" and not _draft_offer(screen), screen
+    env.sql("DELETE FROM business_reports WHERE session_id = '%s'" % a.sid)
+    with Kabard(env, name="draft-c") as k3:
+        kind, screen = AT(k3, phone=phone).start()
+        assert kind == "CON" and _draft_offer(screen), "without the saved report it is offered: %s" % screen
+
+
+def _draft_offer(screen):
+    return "Lanjutkan" in screen and "Mulai baru" in screen
