@@ -299,7 +299,14 @@ db_prepare(struct db_conn *c, const char *sql, int *err)
     }
     if (mysql_stmt_prepare(st, sql, strlen(sql)) != 0) {
         *err = (int)mysql_stmt_errno(st);
-        log_error("db_prepare_failed", "errno=%d error=\"%s\"", *err, mysql_stmt_error(st));
+        /* under Galera a transaction aborted by another node's write set (1213) or a node
+         * leaving the primary component (1047) can surface at the next prepare: expected,
+         * and retried like a deadlock, so not an error */
+        if (db_is_retryable(*err))
+            log_warn("db_prepare_failed", "errno=%d error=\"%s\" retry=1", *err,
+                     mysql_stmt_error(st));
+        else
+            log_error("db_prepare_failed", "errno=%d error=\"%s\"", *err, mysql_stmt_error(st));
         mysql_stmt_close(st);
         return NULL;
     }
