@@ -1428,7 +1428,8 @@ alerts_tick(evutil_socket_t fd, short what, void *arg)
     al.running = 1;
     /* read committed: the rule scans must not lock ranges that USSD and SMS reports insert
      * into; SKIP LOCKED claims and unique keys keep the tick correct */
-    if (db_submit(alerts_tick_work, alerts_tick_done, j, DB_TXN | DB_READ_COMMITTED) == -1) {
+    if (db_submit(alerts_tick_work, alerts_tick_done, j,
+                  DB_TXN | DB_READ_COMMITTED | DB_BACKGROUND) == -1) {
         al.running = 0;
         config_unref(j->cfg);
         free(j);

@@ -337,6 +337,6 @@ auth_sweep(const struct config *cfg)
         return;
     s->idle = cfg->admin.session_idle;
     s->max = cfg->admin.session_max;
-    if (db_submit(auth_sweep_work, auth_sweep_done, s, DB_TXN) == -1)
+    if (db_submit(auth_sweep_work, auth_sweep_done, s, DB_TXN | DB_BACKGROUND) == -1)
         free(s);
 }

@@ -53,6 +53,7 @@ struct db_conn {
     unsigned failed_gen; /* db.connects when this connection last failed to open */
     unsigned host;       /* the index in db.cfg.hosts of the server it is connected to */
     int ever_connected;
+    int background; /* the worker of DB_BACKGROUND jobs */
 #ifdef KABAR_FAULTS
     const char *txn_name; /* db_txn_name(), for the run of the work in progress */
     int cut_next;         /* db_fault() fired: the next statement's answer is lost */
@@ -83,12 +84,14 @@ static struct {
     struct db_batcher *batchers;
     struct config_db cfg;
     pthread_t *threads;
-    struct db_conn *conns;
+    struct db_conn *conns; /* nthreads: the pool's workers, then the background worker */
     size_t nthreads;
     pthread_mutex_t lock;
-    pthread_cond_t cond;
-    struct db_queue todo, done;
-    size_t busy;
+    pthread_cond_t cond, bgcond;
+    /* the callbacks' queue and the background duties' own: a tick that takes seconds holds
+     * the background worker, never one the next USSD hop waits for */
+    struct db_queue todo, bgtodo, done;
+    size_t busy, bgbusy;
     int stopping;
     int pipe[2];
     struct event *ev;
@@ -665,6 +668,9 @@ static void *
 db_worker(void *arg)
 {
     struct db_conn *c = arg;
+    struct db_queue *q = c->background ? &db.bgtodo : &db.todo;
+    pthread_cond_t *cond = c->background ? &db.bgcond : &db.cond;
+    size_t *busy = c->background ? &db.bgbusy : &db.busy;
     struct db_job *j;
     char one = 1;
     int wake;
@@ -672,20 +678,19 @@ db_worker(void *arg)
     mysql_thread_init();
     pthread_mutex_lock(&db.lock);
     for (;;) {
-        while (db.todo.head == NULL && !db.stopping)
-            pthread_cond_wait(&db.cond, &db.lock);
-        if ((j = db_queue_pop(&db.todo)) == NULL)
+        while (q->head == NULL && !db.stopping)
+            pthread_cond_wait(cond, &db.lock);
+        if ((j = db_queue_pop(q)) == NULL)
             break;
-        db.busy++;
+        (*busy)++;
         pthread_mutex_unlock(&db.lock);
         j->err = db_run(c, j);
         pthread_mutex_lock(&db.lock);
-        db.busy--;
+        (*busy)--;
         wake = db.done.head == NULL;
         db_queue_push(&db.done, j);
         if (wake && write(db.pipe[1], &one, 1) < 0 && errno != EAGAIN)
             log_error("db_wakeup_failed", "errno=%d", errno);
-        pthread_cond_broadcast(&db.cond);
     }
     pthread_mutex_unlock(&db.lock);
     db_conn_close(c);
@@ -696,6 +701,7 @@ db_worker(void *arg)
 #define DB_BATCH_PENDING_MAX 8192
 
 static void db_batch_flush_all(int force);
+static size_t db_pool_queued(void);
 
 static int
 db_batch_work(struct db_conn *c, void *arg)
@@ -754,7 +760,7 @@ db_batch_flush(struct db_batcher *b, int force)
 {
     size_t n;
 
-    while (b->npending > 0 && (force || db_queued() < db.nthreads)) {
+    while (b->npending > 0 && (force || db_pool_queued() < db.cfg.pool_size)) {
         n = b->npending < b->max ? b->npending : b->max;
         if (db_batch_submit_items(b, b->pending, n) == -1) {
             size_t i;
@@ -889,6 +895,7 @@ db_start(struct event_base *base, const struct config_db *cfg)
 #endif
     pthread_mutex_init(&db.lock, NULL);
     pthread_cond_init(&db.cond, NULL);
+    pthread_cond_init(&db.bgcond, NULL);
     if (pipe(db.pipe) == -1)
         return -1;
     fcntl(db.pipe[0], F_SETFL, O_NONBLOCK);
@@ -899,11 +906,13 @@ db_start(struct event_base *base, const struct config_db *cfg)
         event_add(db.ev, NULL) == -1 ||
         (db.flush_ev = event_new(base, -1, 0, db_flush_turn, NULL)) == NULL)
         return -1;
-    db.nthreads = cfg->pool_size;
+    /* pool_size workers for the callbacks, one more with its own connection for the duties */
+    db.nthreads = cfg->pool_size + 1;
     db.threads = calloc(db.nthreads, sizeof *db.threads);
     db.conns = calloc(db.nthreads, sizeof *db.conns);
     if (db.threads == NULL || db.conns == NULL)
         return -1;
+    db.conns[db.nthreads - 1].background = 1;
     /* optimistic until the first job says otherwise, so start-up is not refused */
     atomic_store(&db.up, 1);
     for (i = 0; i < db.nthreads; i++)
@@ -916,6 +925,7 @@ int
 db_submit(db_work_fn work, db_done_fn done, void *arg, int flags)
 {
     struct db_job *j;
+    struct db_queue *q = (flags & DB_BACKGROUND) ? &db.bgtodo : &db.todo;
 
     if (!(flags & DB_FORCE) && !atomic_load(&db.up)) {
         metrics_add(METRIC_DB_REJECTED, 1);
@@ -928,14 +938,14 @@ db_submit(db_work_fn work, db_done_fn done, void *arg, int flags)
     j->arg = arg;
     j->flags = flags;
     pthread_mutex_lock(&db.lock);
-    if (db.stopping || db.todo.len >= DB_QUEUE_MAX) {
+    if (db.stopping || q->len >= DB_QUEUE_MAX) {
         pthread_mutex_unlock(&db.lock);
         free(j);
         metrics_add(METRIC_DB_REJECTED, 1);
         return -1;
     }
-    db_queue_push(&db.todo, j);
-    pthread_cond_signal(&db.cond);
+    db_queue_push(q, j);
+    pthread_cond_signal(q == &db.bgtodo ? &db.bgcond : &db.cond);
     pthread_mutex_unlock(&db.lock);
     return 0;
 }
@@ -948,6 +958,18 @@ db_is_up(void)
 
 size_t
 db_queued(void)
+{
+    size_t n;
+
+    pthread_mutex_lock(&db.lock);
+    n = db.todo.len + db.busy + db.bgtodo.len + db.bgbusy;
+    pthread_mutex_unlock(&db.lock);
+    return n;
+}
+
+/* The jobs queued for or running on the callbacks' workers (the batchers' measure). */
+static size_t
+db_pool_queued(void)
 {
     size_t n;
 
@@ -969,6 +991,7 @@ db_stop(void)
     pthread_mutex_lock(&db.lock);
     db.stopping = 1;
     pthread_cond_broadcast(&db.cond);
+    pthread_cond_broadcast(&db.bgcond);
     pthread_mutex_unlock(&db.lock);
     for (i = 0; i < db.nthreads; i++)
         pthread_join(db.threads[i], NULL);
@@ -989,6 +1012,7 @@ db_stop(void)
     db.batchers = NULL;
     pthread_mutex_destroy(&db.lock);
     pthread_cond_destroy(&db.cond);
+    pthread_cond_destroy(&db.bgcond);
 }
 
 /* wsrep_sync_wait = 1 for one read: under Galera it waits until this node has applied every

@@ -1,6 +1,7 @@
 /*
- * MariaDB without blocking the event loop: a small pool of worker threads, each owning one
- * connection, runs jobs and hands the results back to the loop through a pipe. Work functions
+ * MariaDB without blocking the event loop: a small pool of worker threads (database.pool_size,
+ * plus one for DB_BACKGROUND jobs), each owning one connection, runs jobs and hands the results
+ * back to the loop through a pipe. Work functions
  * run on a worker and may only use the db_* statement helpers below; done callbacks run on the
  * loop. Only prepared statements reach the server.
  */
@@ -42,6 +43,10 @@ enum db_flags {
     DB_TXN = 1,   /* run the work inside one transaction, re-run on deadlock or lost link */
     DB_FORCE = 2, /* submit even while the database is marked down (health checks) */
     DB_READ_COMMITTED = 4, /* with DB_TXN: no gap locks from INSERT ... SELECT scans */
+    /* a duty that may take seconds (alerts tick, summary step, sweeps, export pages): it runs
+     * on the one background worker, with its own connection and queue, in submit order, so
+     * the workers that answer callbacks never wait behind it */
+    DB_BACKGROUND = 8,
 };
 
 /* Returns 0 to go on with the next row, anything else to skip the rest. vals[i] is NULL for SQL

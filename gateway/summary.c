@@ -268,7 +268,8 @@ summary_tick(evutil_socket_t fd, short what, void *arg)
         return;
     sm.running = 1;
     /* read committed: the sums must not lock ranges that new reports insert into */
-    if (db_submit(summary_work, summary_done, j, DB_TXN | DB_READ_COMMITTED) == -1) {
+    if (db_submit(summary_work, summary_done, j, DB_TXN | DB_READ_COMMITTED | DB_BACKGROUND) ==
+        -1) {
         sm.running = 0;
         free(j);
     }

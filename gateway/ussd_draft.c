@@ -374,7 +374,7 @@ ussd_state_flush(int stopping)
 
     if (now - st.purged_ms >= USSD_STATE_PURGE_MS && !stopping) {
         st.purged_ms = now;
-        (void)db_submit(ussd_state_purge_work, ussd_state_purge_done, NULL, DB_TXN);
+        (void)db_submit(ussd_state_purge_work, ussd_state_purge_done, NULL, DB_TXN | DB_BACKGROUND);
     }
     if (st.n == 0 || st.inflight || (j = calloc(1, sizeof *j)) == NULL)
         return;

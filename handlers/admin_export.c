@@ -154,7 +154,7 @@ admin_export_next(struct http_req *r, void *arg)
         admin_export_finish(j, "complete");
         return;
     }
-    if (db_submit(admin_export_page, admin_export_paged, j, 0) == -1) {
+    if (db_submit(admin_export_page, admin_export_paged, j, DB_BACKGROUND) == -1) {
         log_error("admin_export_failed", "req=%llu err=unavailable rows=%zu",
                   (unsigned long long)r->id, j->rows);
         admin_export_finish(j, "db_unavailable");
