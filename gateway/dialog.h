@@ -201,4 +201,14 @@ int dialog_session_in_report(const struct dialog_session *);
 const char *dialog_session_draft_path(const struct dialog_session *);
 int dialog_session_ended(const struct dialog_session *);
 
+/*
+ * Where a session is (its screen, answers, strikes and language), without its context: a heap
+ * blob of *len bytes (the caller's to free()) to hold between hops instead of the whole
+ * session, or NULL. dialog_session_resume() makes the session of that place again, with the
+ * set, ctx and screen_limit it was created with: the same as a replay of the same inputs.
+ */
+void *dialog_session_mark(const struct dialog_session *, size_t *len);
+struct dialog_session *dialog_session_resume(struct dialog_set *set, const struct dialog_ctx *ctx,
+                                             size_t screen_limit, const void *mark, size_t len);
+
 #endif

@@ -732,6 +732,105 @@ dialog_session_input(struct dialog_session *s, const char *in, size_t len, struc
     memcpy(out->lang, dialog_lang_names[s->lang], 3);
 }
 
+/* A mark: this head, the reason's bytes, then per entry its head and its value's bytes. */
+struct mark_head {
+    int lang, state, strikes, code_fails, has_report, wants_details;
+    size_t page, depth, reason_len;
+    uint64_t report_id;
+};
+
+struct mark_entry {
+    unsigned char flow, screen;
+    int has_value, opt, item;
+    size_t value_len;
+};
+
+void *
+dialog_session_mark(const struct dialog_session *s, size_t *len)
+{
+    struct mark_head h = {s->lang,       (int)s->state, s->strikes,
+                          s->code_fails, s->has_report, s->wants_details,
+                          s->page,       s->depth,      strnlen(s->reason, sizeof s->reason - 1),
+                          s->report_id};
+    size_t i, n = sizeof h + h.reason_len;
+    char *m, *p;
+
+    for (i = 0; i < s->depth; i++)
+        n += sizeof(struct mark_entry) + strnlen(s->stack[i].value, VALUE_MAX - 1);
+    if ((m = malloc(n)) == NULL)
+        return NULL;
+    memcpy(m, &h, sizeof h);
+    memcpy(m + sizeof h, s->reason, h.reason_len);
+    p = m + sizeof h + h.reason_len;
+    for (i = 0; i < s->depth; i++) {
+        const struct entry *e = &s->stack[i];
+        struct mark_entry me = {e->flow, e->screen, e->has_value,
+                                e->opt,  e->item,   strnlen(e->value, VALUE_MAX - 1)};
+
+        memcpy(p, &me, sizeof me);
+        memcpy(p + sizeof me, e->value, me.value_len);
+        p += sizeof me + me.value_len;
+    }
+    *len = n;
+    return m;
+}
+
+struct dialog_session *
+dialog_session_resume(struct dialog_set *set, const struct dialog_ctx *ctx, size_t screen_limit,
+                      const void *mark, size_t len)
+{
+    const char *p = mark, *end = p + len;
+    struct dialog_session *s;
+    struct mark_head h;
+    size_t i;
+
+    if (len < sizeof h)
+        return NULL;
+    memcpy(&h, p, sizeof h);
+    p += sizeof h;
+    if (h.depth > DIALOG_MAX_INPUTS || h.reason_len >= sizeof s->reason ||
+        h.reason_len > (size_t)(end - p) ||
+        (s = dialog_session_new(set, ctx, screen_limit)) == NULL)
+        return NULL;
+    s->lang = h.lang;
+    s->state = (enum state)h.state;
+    s->strikes = h.strikes;
+    s->code_fails = h.code_fails;
+    s->has_report = h.has_report;
+    s->wants_details = h.wants_details;
+    s->page = h.page;
+    s->report_id = h.report_id;
+    memcpy(s->reason, p, h.reason_len);
+    s->reason[h.reason_len] = '\0';
+    p += h.reason_len;
+    for (i = 0; i < h.depth; i++) {
+        struct entry *e = &s->stack[i];
+        struct mark_entry me;
+
+        if ((size_t)(end - p) < sizeof me)
+            break;
+        memcpy(&me, p, sizeof me);
+        p += sizeof me;
+        if (me.value_len >= VALUE_MAX || me.value_len > (size_t)(end - p))
+            break;
+        e->flow = me.flow;
+        e->screen = me.screen;
+        e->has_value = me.has_value;
+        e->opt = me.opt;
+        e->item = me.item;
+        memcpy(e->value, p, me.value_len);
+        e->value[me.value_len] = '\0';
+        p += me.value_len;
+    }
+    if (i < h.depth) {
+        dialog_session_free(s);
+        return NULL;
+    }
+    s->depth = h.depth;
+    update_path(s);
+    return s;
+}
+
 void
 dialog_session_committed(struct dialog_session *s, int ok, uint64_t report_id,
                          struct dialog_out *out)

@@ -765,7 +765,8 @@ ussd_need_details(struct ussd_session *s, struct http_req *r, ussd_reply_fn repl
         ussd_session_kill(s, ussd_busy_text(s));
 }
 
-/* Rebuilds the session's dialog into *ds and walks the hop's inputs into it; -1: no room. */
+/* The session's dialog into *ds, where the last hop left it (held, or the path replayed),
+ * and the hop's inputs walked into it; -1: no room. */
 static int
 ussd_walk(struct ussd_session *s, struct dialog_session **ds, enum ussd_input_kind kind,
           const char *text, size_t len, struct dialog_out *out)
@@ -785,7 +786,9 @@ ussd_walk(struct ussd_session *s, struct dialog_session **ds, enum ussd_input_ki
         if (ussd_session_set_path(s, NULL, 0) == -1)
             return -1;
     }
-    if ((*ds = ussd_session_dialog(s, out)) == NULL)
+    /* a hop that goes on from the path held needs no replay: every input sets out again */
+    if ((*ds = kind == USSD_BEGIN ? ussd_session_dialog(s, out) : ussd_session_resume(s, out)) ==
+        NULL)
         return -1;
     if (kind == USSD_BEGIN) {
         /* the first screen again (a retried initiation), without the replay's side effects */
@@ -849,6 +852,8 @@ ussd_feed(struct ussd_session *s, struct http_req *r, ussd_reply_fn reply,
         ussd_save(s, ds, out.action, r, reply);
     else
         ussd_remember(s, &out);
+    if (out.action == DIALOG_ACT_NONE && !out.end)
+        ussd_session_hold(s, ds); /* the next hop goes on from here */
     dialog_session_free(ds);
     if (out.action == DIALOG_ACT_NONE)
         reply(r, out.end, out.screen);

@@ -81,7 +81,10 @@ struct ussd_session {
     char *path;                   /* the inputs processed so far, '*'-joined; NULL: none */
     char *screen;                 /* the last screen sent; NULL: none yet */
     char *draft_path;             /* the draft to write; NULL: none */
-    const char *draft_flow;       /* its flow's name, inside set */
+    /* the dialog where path (and lead_empty) left it, with this context (dialog_session_mark);
+     * NULL: none held, the next hop replays the path. Any change of path or context drops it. */
+    void *mark;
+    const char *draft_flow; /* its flow's name, inside set */
     struct ussd_waiter *waiters;
     struct http_req *pending; /* the hop waiting for its commit */
     ussd_reply_fn pending_reply;
@@ -90,6 +93,7 @@ struct ussd_session {
     uint64_t kpm_id;
     uint32_t bytes; /* what this session holds, for the byte bound */
     uint16_t path_len;
+    uint16_t mark_len;
     uint8_t lead_empty; /* empty inputs fed before the path had any: the path cannot show them */
     uint8_t nwaiters;
     uint8_t screen_limit;
@@ -164,6 +168,11 @@ int ussd_session_set_details(struct ussd_session *s, const struct dialog_ctx *c)
 void ussd_session_ctx(const struct ussd_session *s, struct dialog_ctx *c);
 /* The session's dialog rebuilt: begun, then its path replayed; out is the last screen. */
 struct dialog_session *ussd_session_dialog(const struct ussd_session *s, struct dialog_out *out);
+/* The dialog where the path left it: from the mark held, else replayed (out: its last screen);
+ * with a mark, out is not set (the caller feeds an input next, which sets it). */
+struct dialog_session *ussd_session_resume(const struct ussd_session *s, struct dialog_out *out);
+/* Holds where ds is, for the next hop to go on from: ds must be where the path left it. */
+void ussd_session_hold(struct ussd_session *s, const struct dialog_session *ds);
 
 /* waiting hops, in order; front: the hop being undone, which a full queue must not refuse */
 int ussd_session_wait(struct ussd_session *s, struct http_req *r, ussd_reply_fn reply,

@@ -385,6 +385,8 @@ ussd_session_account(struct ussd_session *s)
         b += ussd_chunk(strlen(s->screen) + 1);
     if (s->draft_path != NULL)
         b += ussd_chunk(strlen(s->draft_path) + 1);
+    if (s->mark != NULL)
+        b += ussd_chunk(s->mark_len);
     for (w = s->waiters; w != NULL; w = w->next)
         b += ussd_chunk(sizeof *w + w->len + 1);
     sess.bytes = sess.bytes - s->bytes + b;
@@ -411,9 +413,19 @@ ussd_set_str(char **field, const char *v, size_t len)
     return 0;
 }
 
+/* The path or the context changes: the dialog held is no longer where they lead. */
+static void
+ussd_session_drop_mark(struct ussd_session *s)
+{
+    free(s->mark);
+    s->mark = NULL;
+    s->mark_len = 0;
+}
+
 int
 ussd_session_set_path(struct ussd_session *s, const char *p, size_t len)
 {
+    ussd_session_drop_mark(s);
     if (len > USSD_PATH_MAX || ussd_set_str(&s->path, len > 0 ? p : NULL, len) == -1)
         return -1;
     s->path_len = (uint16_t)len;
@@ -429,6 +441,7 @@ ussd_session_append(struct ussd_session *s, const char *in, size_t len)
     size_t need = len + (s->path_len > 0 ? 1 : 0);
     char *p;
 
+    ussd_session_drop_mark(s);
     if (s->path_len + need > USSD_PATH_MAX)
         return -1;
     if (need == 0) {
@@ -505,6 +518,7 @@ ussd_session_set_ctx(struct ussd_session *s, const struct dialog_ctx *c)
 
     if ((t = malloc(l[0] + l[1] + l[2] + l[3] + 4)) == NULL)
         return -1;
+    ussd_session_drop_mark(s);
     for (p = t, i = 0; i < 4; i++) {
         memcpy(p, v[i], l[i]);
         p[l[i]] = '\0';
@@ -538,6 +552,7 @@ ussd_session_set_details(struct ussd_session *s, const struct dialog_ctx *c)
 
     if (d == NULL && (c->has_last || c->ntrainings > 0))
         return -1;
+    ussd_session_drop_mark(s);
     free(s->details);
     s->details = d;
     s->details_loaded = 1;
@@ -606,6 +621,33 @@ ussd_session_dialog(const struct ussd_session *s, struct dialog_out *out)
     return ds;
 }
 
+struct dialog_session *
+ussd_session_resume(const struct ussd_session *s, struct dialog_out *out)
+{
+    struct dialog_ctx c;
+    struct dialog_session *ds;
+
+    if (s->mark == NULL)
+        return ussd_session_dialog(s, out);
+    ussd_session_ctx(s, &c);
+    ds = dialog_session_resume(s->set, &c, s->screen_limit, s->mark, s->mark_len);
+    return ds != NULL ? ds : ussd_session_dialog(s, out);
+}
+
+void
+ussd_session_hold(struct ussd_session *s, const struct dialog_session *ds)
+{
+    size_t len = 0;
+    void *m = dialog_session_mark(ds, &len);
+
+    free(s->mark);
+    s->mark = len <= UINT16_MAX ? m : NULL;
+    s->mark_len = s->mark != NULL ? (uint16_t)len : 0;
+    if (s->mark == NULL)
+        free(m);
+    ussd_session_account(s);
+}
+
 /* ---- the end of a session */
 
 static void
@@ -617,6 +659,7 @@ ussd_session_free(struct ussd_session *s)
     free(s->path);
     free(s->screen);
     free(s->draft_path);
+    free(s->mark);
     if (s->set != NULL)
         dialog_set_unref(s->set);
     free(s);

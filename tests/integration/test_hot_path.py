@@ -37,3 +37,22 @@ def test_alerts_tick_held_on_the_background_worker_does_not_hold_ussd_hops(env):
         assert screens[-1][0] == "CON" and "Rp2.500.000" in screens[-1][1], screens[-1]
         wait_for(lambda: "event=alerts_tick_failed err=1969" in k.logtext(), timeout=30,
                  what="the held tick stopped at query_timeout")
+
+
+def test_at_path_that_does_not_extend_the_held_one_is_replayed(env):
+    """Each hop now goes on from the dialog held after the previous one; a path that is not
+    the held path plus inputs (here the first answer changed: another handset retrying, a
+    second kabard, an aggregator's own replay) is replayed from the first screen, and gives
+    what a fresh session given that path gives (the training list here)."""
+    with Kabard(env) as k:
+        a = AT(k, phone="+628120009092")
+        a.walk("1*1*1")                                # held: business report, revenue question
+        kind, screen = a.post("2")                     # not an extension: training report
+        assert "Pilih pelatihan" in screen, screen
+        kind, screen = a.post("1*1*1")                 # nor is this one of "2"
+        assert "Omzet" in screen, screen
+        kind, screen = a.post("1*1*1*450000")          # and this extends it again
+        assert "pekerja" in screen.lower(), screen
+        # a shorter path (a hop back in the aggregator's memory) is a replay too
+        kind, screen = a.post("1*1")
+        assert "Jenis usaha" in screen, screen
