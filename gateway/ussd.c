@@ -500,11 +500,12 @@ ussd_save_batch(struct db_conn *c, void **items, size_t n)
     return report_save_business(c, reps, i);
 }
 
-/* The final screen: the session's dialog rebuilt up to its commit, told how the commit went. */
+/* The final screen: the session's dialog at its commit (held, or rebuilt), told how the commit
+ * went. */
 static void
 ussd_committed(struct ussd_session *s, int ok, uint64_t report_id, struct dialog_out *out)
 {
-    struct dialog_session *ds = ussd_session_dialog(s, out);
+    struct dialog_session *ds = ussd_session_resume(s, out);
 
     if (ds == NULL) {
         memset(out, 0, sizeof *out);
@@ -848,12 +849,13 @@ ussd_feed(struct ussd_session *s, struct http_req *r, ussd_reply_fn reply,
         return; /* the session may be dead now */
     }
     ussd_draft_mark(s, ds, &out);
+    /* the next hop, or the commit's answer, goes on from here */
+    if (out.action != DIALOG_ACT_NONE || !out.end)
+        ussd_session_hold(s, ds);
     if (out.action != DIALOG_ACT_NONE)
         ussd_save(s, ds, out.action, r, reply);
     else
         ussd_remember(s, &out);
-    if (out.action == DIALOG_ACT_NONE && !out.end)
-        ussd_session_hold(s, ds); /* the next hop goes on from here */
     dialog_session_free(ds);
     if (out.action == DIALOG_ACT_NONE)
         reply(r, out.end, out.screen);
