@@ -228,6 +228,7 @@ static const char *const config_admin_keys[] = {"enabled",
                                                 "page_size",
                                                 "import_max_bytes",
                                                 "import_spool",
+                                                "chart_cache_seconds",
                                                 NULL};
 static const char *const config_listen_keys[] = {"address", "port", NULL};
 static const char *const config_db_keys[] = {
@@ -1000,6 +1001,7 @@ config_load_admin(struct cfgfile *st, struct config *c)
     a->lockout_seconds = 900;
     a->login_per_minute = 10;
     a->page_size = 50;
+    a->chart_cache_seconds = 600;
     if (cfgfile_group(st, "admin", config_admin_keys, &g) == -1 ||
         cfgfile_bool(st, g, "enabled", &a->enabled) == -1 ||
         cfgfile_str(st, g, "address", 0, a->address, sizeof a->address) == -1 ||
@@ -1012,7 +1014,8 @@ config_load_admin(struct cfgfile *st, struct config *c)
         cfgfile_unsigned(st, g, "login_per_minute", 1, 1000, &a->login_per_minute) == -1 ||
         cfgfile_unsigned(st, g, "page_size", 5, 500, &a->page_size) == -1 ||
         cfgfile_u64(st, g, "import_max_bytes", 1 << 20, 1ull << 32, 0, &v) == -1 ||
-        cfgfile_path(st, g, "import_spool", a->import_spool, sizeof a->import_spool) == -1)
+        cfgfile_path(st, g, "import_spool", a->import_spool, sizeof a->import_spool) == -1 ||
+        cfgfile_unsigned(st, g, "chart_cache_seconds", 0, 86400, &a->chart_cache_seconds) == -1)
         return -1;
     a->import_max_bytes = (size_t)v;
     if (a->enabled && a->port != 0 && a->port == c->listen_port &&

@@ -183,8 +183,9 @@ struct config_admin {
     unsigned lockout_seconds;  /* ... for this long */
     unsigned login_per_minute; /* login attempts from one address */
     unsigned page_size;
-    size_t import_max_bytes; /* the body of POST /import at most: the admin listener's limit */
-    char import_spool[1024]; /* where an upload waits for its import; "" is $TMPDIR or /tmp */
+    size_t import_max_bytes;      /* the body of POST /import at most: the admin listener's limit */
+    char import_spool[1024];      /* where an upload waits for its import; "" is $TMPDIR or /tmp */
+    unsigned chart_cache_seconds; /* the dashboard's slow charts kept per scope; 0: never */
 };
 
 struct config_ussd {

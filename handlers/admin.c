@@ -373,6 +373,9 @@ admin_done(int err, void *arg)
         admin_job_free(j);
         return;
     }
+    /* a change made here: the dashboard's kept charts are counted again */
+    if (r->method == EVHTTP_REQ_POST)
+        admin_dashboard_charts_changed();
     for (i = 0; i < j->ncookies; i++)
         http_add_header(r, "Set-Cookie", j->cookies[i]);
     if (j->location[0] != '\0')

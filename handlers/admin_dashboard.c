@@ -2,6 +2,7 @@
  * The dashboard (GET /): the week's figures and three charts over twelve weeks, all within the
  * user's region.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -18,6 +19,114 @@
 struct admin_dashboard_series {
     double v[6][12];
 };
+
+/*
+ * The rows of the two charts that read the most at a million KPM, the certified assistants
+ * (every KPM's assistant: a million index entries for the country) and the cohort (each
+ * graduate's reports), kept per chart and scope for admin.chart_cache_seconds: counted once per
+ * scope in that time, not at every view. The DB workers read and fill it under its lock. A
+ * change made on this kabard's admin pages (admin_done: a POST that succeeded) makes every
+ * entry old at once; the other kabard of a cluster, and changes by SMS, USSD or the import
+ * command, wait the time out. The page says when its figures were counted.
+ */
+enum { DASH_CHART_TRAINED, DASH_CHART_COHORT, DASH_CHARTS };
+#define DASH_CHART_SCOPES 32 /* scopes kept per chart; the oldest goes first */
+
+struct admin_dashboard_chart {
+    char scope[sizeof(((struct auth_user *)0)->region)];
+    time_t at;    /* when it was counted */
+    unsigned gen; /* admin_dashboard_charts.gen then */
+    int used;
+    struct admin_rows rs;
+};
+
+static struct {
+    pthread_mutex_t lock;
+    unsigned gen;
+    struct admin_dashboard_chart e[DASH_CHARTS][DASH_CHART_SCOPES];
+} admin_dashboard_charts = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+void
+admin_dashboard_charts_changed(void)
+{
+    pthread_mutex_lock(&admin_dashboard_charts.lock);
+    admin_dashboard_charts.gen++;
+    pthread_mutex_unlock(&admin_dashboard_charts.lock);
+}
+
+/* The chart's rows for the user's scope into rs: kept ones younger than the setting, else
+ * counted by sql and kept. *at is when they were counted. */
+static int
+admin_dashboard_chart_rows(struct db_conn *c, struct admin_job *j, int chart, const char *sql,
+                           const struct db_param *p, size_t np, struct admin_rows *rs, time_t *at)
+{
+    struct admin_dashboard_chart *e = admin_dashboard_charts.e[chart], *slot = NULL;
+    const char *scope = j->s.user.region;
+    unsigned ttl = j->cfg->admin.chart_cache_seconds, gen;
+    time_t now = time(NULL);
+    size_t i;
+    int err, found = 0;
+
+    *at = now;
+    if (ttl == 0)
+        return admin_rows_query(c, sql, p, np, rs);
+    pthread_mutex_lock(&admin_dashboard_charts.lock);
+    gen = admin_dashboard_charts.gen;
+    for (i = 0; i < DASH_CHART_SCOPES; i++)
+        if (e[i].used && strcmp(e[i].scope, scope) == 0 && e[i].gen == gen &&
+            now - e[i].at < (time_t)ttl && now >= e[i].at) {
+            found = admin_rows_copy(rs, &e[i].rs) == 0;
+            *at = e[i].at;
+            break;
+        }
+    pthread_mutex_unlock(&admin_dashboard_charts.lock);
+    if (found)
+        return 0;
+    *at = now;
+    if ((err = admin_rows_query(c, sql, p, np, rs)) != 0)
+        return err;
+    pthread_mutex_lock(&admin_dashboard_charts.lock);
+    /* a change made while it was counted: not kept, it may not hold the change */
+    if (gen == admin_dashboard_charts.gen) {
+        /* its scope's entry, else a free one, else the oldest */
+        for (i = 0; i < DASH_CHART_SCOPES && slot == NULL; i++)
+            if (e[i].used && strcmp(e[i].scope, scope) == 0)
+                slot = &e[i];
+        for (i = 0; i < DASH_CHART_SCOPES && slot == NULL; i++)
+            if (!e[i].used)
+                slot = &e[i];
+        if (slot == NULL) {
+            slot = &e[0];
+            for (i = 1; i < DASH_CHART_SCOPES; i++)
+                if (e[i].at < slot->at)
+                    slot = &e[i];
+        }
+        admin_rows_free(&slot->rs);
+        if (admin_rows_copy(&slot->rs, rs) == 0) {
+            snprintf(slot->scope, sizeof slot->scope, "%s", scope);
+            slot->at = now;
+            slot->gen = gen;
+            slot->used = 1;
+        } else {
+            slot->used = 0;
+        }
+    }
+    pthread_mutex_unlock(&admin_dashboard_charts.lock);
+    return 0;
+}
+
+/* the note under a counted chart: when it was counted, WIB */
+static void
+admin_dashboard_counted_at(struct admin_job *j, time_t at)
+{
+    char hm[8];
+    struct tm tm;
+    time_t wib = at + 7 * 3600;
+
+    gmtime_r(&wib, &tm);
+    strftime(hm, sizeof hm, "%H:%M", &tm);
+    outf(j, "<p class=\"note counted\">%s %s WIB</p>", L(j, "Dihitung pukul", "Counted at"), hm);
+}
 
 /*
  * The reports since S (an SQL expression), as rows (t, kind, source, status, attended, n,
@@ -501,13 +610,14 @@ admin_dashboard_trained(struct db_conn *c, struct admin_job *j)
     const char *names[40];
     double share[2][40];
     struct svg_series series[2];
+    time_t at;
     size_t i;
     int err;
 
     training_cert_params(j->cfg, p);
     p[TRAINING_CERT_NPARAMS] = DB_STR(j->s.user.region);
-    if ((err = admin_rows_query(
-             c,
+    if ((err = admin_dashboard_chart_rows(
+             c, j, DASH_CHART_TRAINED,
              /* t materialised: each assistant's certification and caseload counted once (the
               * caseload was counted twice, in the total and the certified sum: two million
               * index entries at a million KPM) */
@@ -519,7 +629,7 @@ admin_dashboard_trained(struct db_conn *c, struct admin_job *j)
                          " FROM assistants a WHERE a.region_code LIKE CONCAT(?, '%')) t"
                          " JOIN regions r ON r.code = t.prov GROUP BY r.code, r.name"
                          " ORDER BY r.name LIMIT 40",
-             p, TRAINING_CERT_NPARAMS + 1, &rs)) != 0)
+             p, TRAINING_CERT_NPARAMS + 1, &rs, &at)) != 0)
         return err;
     outf(j,
          "<section class=\"chart\" id=\"chart-trained\"><h2>%s</h2>"
@@ -555,6 +665,7 @@ admin_dashboard_trained(struct db_conn *c, struct admin_job *j)
         share[1]};
     svg_bars(j->out, L(j, "Pendamping tersertifikasi", "Certified assistants"), names, i, series, 2,
              0, L(j, "Belum ada data", "No data yet"));
+    admin_dashboard_counted_at(j, at);
     out(j, "</section>\n");
     admin_rows_free(&rs);
     return 0;
@@ -666,11 +777,12 @@ admin_dashboard_cohort(struct db_conn *c, struct admin_job *j)
     char lbl[3][24];
     const char *lp[3];
     struct svg_series series;
+    time_t at;
     size_t k;
     int err;
 
-    if ((err = admin_rows_query(
-             c,
+    if ((err = admin_dashboard_chart_rows(
+             c, j, DASH_CHART_COHORT,
              /* t materialised: merged, each of its columns ran its dives once per use
               * (three times), 0.9 s at a million KPM */
              "SET STATEMENT optimizer_switch = 'derived_merge=off' FOR"
@@ -679,8 +791,8 @@ admin_dashboard_cohort(struct db_conn *c, struct admin_job *j)
              " COUNT(t.s12), COALESCE(SUM(t.s12 = 1), 0), COALESCE(SUM(t.s12 = 0), 0)"
              " FROM (SELECT " ADMIN_COHORT_S3 " s3, " ADMIN_COHORT_S6 " s6, " ADMIN_COHORT_S12
              " s12" ADMIN_COHORT_GRADUATES ") t",
-             (struct db_param[]){DB_U64(ADMIN_COHORT_MONTHS), DB_STR(j->s.user.region)}, 2, &rs)) !=
-        0)
+             (struct db_param[]){DB_U64(ADMIN_COHORT_MONTHS), DB_STR(j->s.user.region)}, 2, &rs,
+             &at)) != 0)
         return err;
     for (k = 0; k < 3 && rs.n == 1; k++) {
         total[k] = num(CELL(&rs, 0, 3 * k));
@@ -711,7 +823,7 @@ admin_dashboard_cohort(struct db_conn *c, struct admin_job *j)
              "<td class=\"running\">%.0f</td><td class=\"none\">%.0f</td>"
              "<td class=\"share\">%.0f%%</td></tr>",
              ns[k], lbl[k], total[k], running[k], none[k], share[k]);
-    outf(j, "</tbody></table><p class=\"note\" id=\"cohort-definition\">%s</p></section>\n",
+    outf(j, "</tbody></table><p class=\"note\" id=\"cohort-definition\">%s</p>",
          L(j,
            "Graduasi sejahtera yang berlaku dalam 24 bulan terakhir dan sudah mencapai N bulan. "
            "Berjalan: laporan usaha terakhirnya dari tanggal graduasi sampai tanggal graduasi + "
@@ -721,6 +833,8 @@ admin_dashboard_cohort(struct db_conn *c, struct admin_job *j)
            "Running: her latest business report dated from the graduation date to the graduation "
            "date + N months (WIB) says the business is running; one without a report in that "
            "window counts as not running."));
+    admin_dashboard_counted_at(j, at);
+    out(j, "</section>\n");
     return 0;
 }
 

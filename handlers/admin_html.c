@@ -240,6 +240,26 @@ admin_rows_query(struct db_conn *c, const char *sql, const struct db_param *p, s
     return err;
 }
 
+int
+admin_rows_copy(struct admin_rows *dst, const struct admin_rows *src)
+{
+    size_t i, n = src->n * src->ncols;
+
+    memset(dst, 0, sizeof *dst);
+    if (n == 0)
+        return 0;
+    if ((dst->cells = calloc(n, sizeof *dst->cells)) == NULL)
+        return -1;
+    dst->n = dst->cap = src->n;
+    dst->ncols = src->ncols;
+    for (i = 0; i < n; i++)
+        if (src->cells[i] != NULL && (dst->cells[i] = strdup(src->cells[i])) == NULL) {
+            admin_rows_free(dst);
+            return -1;
+        }
+    return 0;
+}
+
 void
 admin_rows_free(struct admin_rows *rs)
 {

@@ -165,6 +165,7 @@ import_reap(evutil_socket_t fd, short what, void *arg)
     import_job.pid = 0;
     import_job.running = 0;
     import_job.ended = time(NULL);
+    admin_dashboard_charts_changed(); /* KPM moved to other assistants */
     if (unlink(import_job.spool) == -1 && errno != ENOENT)
         log_warn("import_spool_unlink", "id=%llu errno=%d", (unsigned long long)import_job.id,
                  errno);

@@ -126,6 +126,13 @@ struct admin_rows {
 int admin_rows_query(struct db_conn *c, const char *sql, const struct db_param *p, size_t np,
                      struct admin_rows *rs);
 void admin_rows_free(struct admin_rows *rs);
+/* a deep copy of src into dst (empty on failure); 0 or -1 */
+int admin_rows_copy(struct admin_rows *dst, const struct admin_rows *src);
+
+/* -- the dashboard (admin_dashboard.c) */
+
+/* the dashboard's counted charts are counted again at their next view (a change was made) */
+void admin_dashboard_charts_changed(void);
 
 /* -- the page frame (admin_html.c) */
 
