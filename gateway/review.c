@@ -226,13 +226,77 @@ review_status_expr(struct sqlb *b, int type)
     sqlb_add(b, "' AND v.report_id = x.id AND v.status <> 'note' ORDER BY v.id DESC LIMIT 1)");
 }
 
+/* Which end a type's statement starts from. The walk in the reports' own order (newest first,
+ * or by status) reads a region's reports at its share of all of them: a kecamatan of 140 KPM
+ * in a million is 1 report in 7,000, seconds for a page. Starting from the region's KPM
+ * (idx_kpm_region, then each one's year of reports by (kpm_id, created_at)) reads 12 reports a
+ * KPM and sorts them: bounded, but 20 s for a region of 333,000 KPM. The statement carries
+ * both, each behind the region's KPM count (capped, one index range, evaluated once): MariaDB
+ * skips the branch whose condition is false before reading a row. */
+enum review_drive {
+    REVIEW_DRIVE_REPORTS, /* no region, or a name search: the reports' order (or the optimiser's) */
+    REVIEW_DRIVE_SMALL_KPM,   /* a region of at most REVIEW_KPM_DRIVE KPM: from kpm */
+    REVIEW_DRIVE_BIG_REPORTS, /* a larger region: the reports' order */
+};
+
+/* about where 12 reports a KPM cost as much as the walk to a page of 50 in a million KPM */
+#define REVIEW_KPM_DRIVE 4000
+
+static int
+review_two_drives(const struct review_filter *f, const char *scope)
+{
+    return f->q[0] == '\0' && (f->region[0] != '\0' || scope[0] != '\0');
+}
+
 static void
-review_where(struct sqlb *b, const struct review_filter *f, const char *scope, int type)
+review_from(struct sqlb *b, const struct review_filter *f, int type, enum review_drive d)
+{
+    sqlb_add(b, " FROM ");
+    if (d == REVIEW_DRIVE_SMALL_KPM) {
+        sqlb_add(b, "kpm k STRAIGHT_JOIN ");
+        sqlb_add(b, review_tables[type]);
+        sqlb_add(b, " x ON x.kpm_id = k.id");
+    } else {
+        sqlb_add(b, review_tables[type]);
+        /* newest first over many reports: walk the reports' own order and look each KPM up, or
+         * MariaDB may start from kpm and sort every report for each page; a search for one KPM
+         * is the other way round */
+        sqlb_add(b, f->q[0] == '\0' ? " x STRAIGHT_JOIN kpm k ON k.id = x.kpm_id"
+                                    : " x JOIN kpm k ON k.id = x.kpm_id");
+    }
+    if (type == REVIEW_ATTENDANCE)
+        sqlb_add(b, " JOIN trainings tr ON tr.id = x.training_id");
+}
+
+/* the condition that keeps one of the two drives: the region's KPM, counted up to one past
+ * REVIEW_KPM_DRIVE */
+static void
+review_drive_where(struct sqlb *b, const struct review_filter *f, const char *scope,
+                   enum review_drive d)
+{
+    char num[96];
+
+    if (d == REVIEW_DRIVE_REPORTS)
+        return;
+    sqlb_add(b, " AND (SELECT COUNT(*) FROM (SELECT 1 FROM kpm r WHERE 1 = 1");
+    if (scope[0] != '\0')
+        sqlb_param(b, " AND r.region_code LIKE CONCAT(?, '%')", DB_STR(scope));
+    if (f->region[0] != '\0')
+        sqlb_param(b, " AND r.region_code LIKE CONCAT(?, '%')", DB_STR(f->region));
+    snprintf(num, sizeof num, " LIMIT %u) s) %s %u", REVIEW_KPM_DRIVE + 1,
+             d == REVIEW_DRIVE_SMALL_KPM ? "<=" : ">", REVIEW_KPM_DRIVE);
+    sqlb_add(b, num);
+}
+
+static void
+review_where(struct sqlb *b, const struct review_filter *f, const char *scope, int type,
+             enum review_drive d)
 {
     char msisdn[PARSE_MSISDN_SIZE];
     size_t i, o;
 
     sqlb_add(b, " WHERE 1 = 1");
+    review_drive_where(b, f, scope, d);
     if (scope[0] != '\0')
         sqlb_param(b, " AND" REVIEW_SCOPE, DB_STR(scope));
     if (f->region[0] != '\0')
@@ -289,20 +353,6 @@ review_where(struct sqlb *b, const struct review_filter *f, const char *scope, i
     }
 }
 
-static void
-review_from(struct sqlb *b, const struct review_filter *f, int type)
-{
-    sqlb_add(b, " FROM ");
-    sqlb_add(b, review_tables[type]);
-    /* newest first over many reports: walk the reports' own order and look each KPM up, or
-     * MariaDB may start from kpm and sort every report for each page; a search for one KPM
-     * is the other way round */
-    sqlb_add(b, f->q[0] == '\0' ? " x STRAIGHT_JOIN kpm k ON k.id = x.kpm_id"
-                                : " x JOIN kpm k ON k.id = x.kpm_id");
-    if (type == REVIEW_ATTENDANCE)
-        sqlb_add(b, " JOIN trainings tr ON tr.id = x.training_id");
-}
-
 static const char *const review_page_cols[4] = {
     NULL,
     "x.status, x.revenue, x.kind",
@@ -350,6 +400,61 @@ review_export_columns(int type)
  * 10 s and more once a million KPM's reports have millions of reviews, for a page of 50. */
 #define REVIEW_PLAN "SET STATEMENT optimizer_switch = 'exists_to_in=off' FOR "
 
+/* one type's SELECT of mode (the keyset and page ones ordered and limited), from one end */
+static void
+review_select(struct sqlb *b, const struct review_filter *f, const char *scope,
+              enum review_mode mode, int t, enum review_drive d, uint64_t before, unsigned limit)
+{
+    char num[64];
+
+    if (mode == REVIEW_KEYSET) {
+        sqlb_add(b, "(SELECT x.id, " REVIEW_WIB("x.created_at") ", x.kpm_id, k.pkh_number, k.name,"
+                                                                " k.msisdn, k.region_code, "
+                                                                "k.assistant_id, x.source, ");
+        sqlb_add(b, review_keyset_cols[t]);
+        sqlb_add(b, ", COALESCE(");
+        review_status_expr(b, t);
+        sqlb_add(b, ", 'unreviewed')");
+    } else if (mode == REVIEW_COUNT) {
+        sqlb_add(b, "(SELECT COUNT(*) AS n FROM (SELECT 1");
+    } else {
+        sqlb_add(b, "(SELECT '");
+        sqlb_add(b, review_type_names[t]);
+        sqlb_add(b, "' AS t, x.id, x.kpm_id, x.created_at, " REVIEW_WIB(
+                        "x.created_at") " AS created, x.source, ");
+        sqlb_add(b, review_page_cols[t]);
+        sqlb_add(b, ", k.name, k.msisdn, k.region_code, COALESCE(");
+        review_status_expr(b, t);
+        sqlb_add(b, ", 'unreviewed') AS rv");
+    }
+    review_from(b, f, t, d);
+    review_where(b, f, scope, t, d);
+    if (mode == REVIEW_KEYSET) {
+        if (before != 0)
+            sqlb_param(b, " AND x.id < ?", DB_U64(before));
+        snprintf(num, sizeof num, " ORDER BY x.id DESC LIMIT %u)", limit);
+    } else if (mode == REVIEW_PAGE) {
+        snprintf(num, sizeof num, " ORDER BY x.created_at DESC, x.id DESC LIMIT %u)", limit);
+    } else {
+        snprintf(num, sizeof num, " LIMIT %u) l)", REVIEW_COUNT_CAP + 1);
+    }
+    sqlb_add(b, num);
+}
+
+/* one type's SELECTs: the two drives (one of them reads nothing) or the reports' alone */
+static void
+review_selects(struct sqlb *b, const struct review_filter *f, const char *scope,
+               enum review_mode mode, int t, uint64_t before, unsigned limit)
+{
+    if (!review_two_drives(f, scope)) {
+        review_select(b, f, scope, mode, t, REVIEW_DRIVE_REPORTS, before, limit);
+        return;
+    }
+    review_select(b, f, scope, mode, t, REVIEW_DRIVE_SMALL_KPM, before, limit);
+    sqlb_add(b, " UNION ALL ");
+    review_select(b, f, scope, mode, t, REVIEW_DRIVE_BIG_REPORTS, before, limit);
+}
+
 int
 review_build(struct sqlb *b, const struct review_filter *f, const char *scope,
              enum review_mode mode, int type, uint64_t before, unsigned limit, unsigned offset)
@@ -361,18 +466,10 @@ review_build(struct sqlb *b, const struct review_filter *f, const char *scope,
     if (mode == REVIEW_KEYSET) {
         if (type < REVIEW_BUSINESS || type > REVIEW_HELP)
             return -1;
-        sqlb_add(b, REVIEW_PLAN "SELECT x.id, " REVIEW_WIB(
-                        "x.created_at") ", x.kpm_id, k.pkh_number, k.name,"
-                                        " k.msisdn, k.region_code, k.assistant_id, x.source, ");
-        sqlb_add(b, review_keyset_cols[type]);
-        sqlb_add(b, ", COALESCE(");
-        review_status_expr(b, type);
-        sqlb_add(b, ", 'unreviewed')");
-        review_from(b, f, type);
-        review_where(b, f, scope, type);
-        if (before != 0)
-            sqlb_param(b, " AND x.id < ?", DB_U64(before));
-        snprintf(num, sizeof num, " ORDER BY x.id DESC LIMIT %u", limit);
+        sqlb_add(b, REVIEW_PLAN "SELECT * FROM (");
+        review_selects(b, f, scope, mode, type, before, limit);
+        /* the first column of the union is x.id: its name is id */
+        snprintf(num, sizeof num, ") q ORDER BY id DESC LIMIT %u", limit);
         sqlb_add(b, num);
         return b->overflow ? -1 : 0;
     }
@@ -386,29 +483,7 @@ review_build(struct sqlb *b, const struct review_filter *f, const char *scope,
         if (!first)
             sqlb_add(b, " UNION ALL ");
         first = 0;
-        if (mode == REVIEW_COUNT) {
-            sqlb_add(b, "(SELECT COUNT(*) AS n FROM (SELECT 1");
-        } else {
-            sqlb_add(b, "(SELECT '");
-            sqlb_add(b, review_type_names[t]);
-            sqlb_add(b, "' AS t, x.id, x.kpm_id, x.created_at, " REVIEW_WIB(
-                            "x.created_at") " AS created, x.source, ");
-            sqlb_add(b, review_page_cols[t]);
-            sqlb_add(b, ", k.name, k.msisdn, k.region_code, COALESCE(");
-            review_status_expr(b, t);
-            sqlb_add(b, ", 'unreviewed') AS rv");
-        }
-        review_from(b, f, t);
-        review_where(b, f, scope, t);
-        if (mode == REVIEW_PAGE) {
-            snprintf(num, sizeof num, " ORDER BY x.created_at DESC, x.id DESC LIMIT %u",
-                     offset + limit);
-            sqlb_add(b, num);
-        } else {
-            snprintf(num, sizeof num, " LIMIT %u) l", REVIEW_COUNT_CAP + 1);
-            sqlb_add(b, num);
-        }
-        sqlb_add(b, ")");
+        review_selects(b, f, scope, mode, t, 0, offset + limit);
     }
     if (first)
         return -1;

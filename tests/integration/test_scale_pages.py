@@ -420,3 +420,83 @@ def test_dashboard_counted_charts_kept_per_scope_until_a_change_on_the_admin_pag
         before = _caseload(b.get("/").text)
         d.kpm("Hitung %s" % d.tag)
         assert _caseload(b.get("/").text) == before + 1
+
+
+QPROV = "95"  # a province of this test only
+
+
+def _queue_prov_drop(env):
+    env.sql("DELETE FROM kpm WHERE region_code LIKE '%s%%' AND name LIKE 'Massal %%'" % QPROV)
+    _province_drop(env, QPROV)
+
+
+def _queue_direct(env, region, bstatus=None):
+    """(total, rows) of the queue's default review state (unreviewed) in REGION, computed from
+    the reports alone: newest first, then type, then id descending"""
+    parts = []
+    for t, table in (("business", "business_reports"), ("attendance", "attendance_reports"),
+                     ("help", "help_requests")):
+        if bstatus is not None and t != "business":
+            continue
+        parts.append(
+            "SELECT '%s' AS t, x.id, x.created_at FROM %s x JOIN kpm k ON k.id = x.kpm_id"
+            " WHERE k.region_code LIKE '%s%%'%s AND NOT EXISTS (SELECT 1 FROM reviews v WHERE"
+            " v.report_type = '%s' AND v.report_id = x.id AND v.status <> 'note')"
+            % (t, table, region, "" if bstatus is None else " AND x.status = %d" % bstatus, t))
+    rows = [(r[0], int(r[1])) for r in env.sql(
+        "SELECT t, id FROM (%s) q ORDER BY created_at DESC, t, id DESC" % " UNION ALL ".join(parts))]
+    return len(rows), rows[:50]
+
+
+def _queue_regions(env, d):
+    desa = _province(env, d, QPROV)  # 9501010001 in kecamatan 950101
+    far = QPROV + "01020001"
+    env.sql("INSERT INTO regions (code, level, name, parent_code) VALUES ('%s02', 'kecamatan',"
+            " 'Uji', '%s01'), ('%s', 'desa', 'Uji', '%s02')" % (QPROV + "01", QPROV, far, QPROV + "01"))
+    # 4,001 KPM without reports in the other kecamatan: past REVIEW_KPM_DRIVE (4,000), the
+    # kabupaten and the province are walked in the reports' order, the kecamatan from its KPM
+    env.sql("INSERT INTO kpm (pkh_number, nik_last4, name, msisdn, region_code, assistant_id)"
+            " SELECT CONCAT('95', LPAD(s.seq, 10, '0')), '0000', CONCAT('Massal ', s.seq),"
+            " CONCAT('+628599', LPAD(s.seq, 7, '0')), '%s', 1 FROM seq_1_to_4001 s" % far)
+    ks = [d.kpm("Dekat %s" % d.tag, region=desa) for _ in range(3)]
+    ks += [d.kpm("Jauh %s" % d.tag, region=far) for _ in range(2)]
+    reports = []
+    for i in range(30):
+        kid = ks[i % 5]
+        at = "NOW(3) - INTERVAL %d HOUR" % (1 + i // 2)  # pairs of reports at the same time
+        if i % 3 == 2:
+            reports.append(("help", d.help(kid, at=at)))
+        else:
+            reports.append(("business", d.business(kid, status=1 + i % 4, at=at)))
+    return desa, reports
+
+
+def _queue_filters_match(env, d):
+    desa, reports = _queue_regions(env, d)
+    with Kabard(env) as k:
+        b, _ = login(k, *make_user(env, k))
+        csrf = b.csrf()
+        biz = [i for t, i in reports if t == "business"]
+        assert review(b, csrf, "business", biz[0], "reviewed").status == 303
+        assert review(b, csrf, "business", biz[1], "note", note="dicatat").status == 303
+        assert review(b, csrf, "help", reports[2][1], "follow_up").status == 303
+        for region, bstatus in ((QPROV + "0101", None), (QPROV + "0101", 2), (QPROV + "01", None),
+                                (QPROV, None), (QPROV, 2), (desa, None)):
+            set_filter(b, csrf, region=region, type="business" if bstatus else "",
+                       bstatus=str(bstatus or ""))
+            total, rows, _ = queue_page(b)
+            want = _queue_direct(env, region, bstatus)
+            assert want[0] > 0 and (total, rows) == want, (region, bstatus, total, rows, want)
+        # a user whose own scope is the kecamatan, with no filter of her own
+        b, _ = login(k, *make_user(env, k, "supervisor", region=QPROV + "0101"))
+        total, rows, _ = queue_page(b)
+        assert (total, rows) == _queue_direct(env, QPROV + "0101"), (total, rows)
+
+
+def test_queue_kecamatan_and_province_filters_list_what_the_reports_say(env):
+    """A region narrower than REVIEW_KPM_DRIVE KPM is read from its KPM (idx_kpm_region, then
+    each one's reports), a larger one in the reports' order (issue 14: the walk read 100,000
+    reports for a page of a small region). Either way the queue lists, and counts, what the
+    reports say: a kecamatan, a kabupaten and a province (the last two past 4,000 KPM), with
+    and without a business status, and a user scoped to the kecamatan."""
+    _in_province(env, _queue_filters_match, _queue_prov_drop)

@@ -199,11 +199,13 @@ START_TEST(test_build)
     size_t i, marks = 0;
 
     memset(&f, 0, sizeof f);
-    /* every type, scoped to a region: three sub-queries, each with the scope */
+    /* every type, scoped to a region: three sub-queries from each end, each with the scope for
+     * the region's KPM count and for its rows */
     ck_assert_int_eq(review_build(&b, &f, "52", REVIEW_PAGE, 0, 0, 50, 100), 0);
     ck_assert_ptr_nonnull(strstr(b.sql, "FROM help_requests"));
+    ck_assert_ptr_nonnull(strstr(b.sql, "FROM kpm k STRAIGHT_JOIN help_requests x"));
     ck_assert_ptr_nonnull(strstr(b.sql, "LIMIT 50 OFFSET 100"));
-    ck_assert_uint_eq(b.np, 3);
+    ck_assert_uint_eq(b.np, 12);
     for (i = 0; i < b.len; i++)
         marks += b.sql[i] == '?';
     ck_assert_uint_eq(marks, b.np);
@@ -222,13 +224,21 @@ START_TEST(test_build)
     /* a track: one more parameter, on the KPM row, in every sub-query */
     ck_assert_int_eq(parse("track=natural", &f), 0);
     ck_assert_int_eq(review_build(&b, &f, "52", REVIEW_PAGE, 0, 0, 50, 0), 0);
-    ck_assert_uint_eq(b.np, 6);
+    ck_assert_uint_eq(b.np, 18);
     ck_assert_ptr_nonnull(strstr(b.sql, "k.graduation = ?"));
-    ck_assert_str_eq(b.p[1].s, "natural");
+    ck_assert_str_eq(b.p[2].s, "natural");
     ck_assert_ptr_nonnull(strstr(b.sql, "x STRAIGHT_JOIN kpm k"));
     ck_assert_int_eq(review_build(&b, &f, "", REVIEW_KEYSET, REVIEW_BUSINESS, 0, 10, 0), 0);
     ck_assert_uint_eq(b.np, 1);
     ck_assert_str_eq(b.p[0].s, "natural");
+    /* every filter a region drive can have, and a region and a scope: the statement fits */
+    ck_assert_int_eq(parse("region=5201042003&assistant=4294967295&from=2026-01-01&to=2026-12-31"
+                           "&review=follow_up&track=welfare",
+                           &f),
+                     0);
+    ck_assert_int_eq(review_build(&b, &f, "5201", REVIEW_PAGE, 0, 0, 50, 0), 0);
+    ck_assert_int_eq(review_build(&b, &f, "5201", REVIEW_COUNT, 0, 0, 0, 0), 0);
+    ck_assert_int_eq(review_build(&b, &f, "5201", REVIEW_KEYSET, REVIEW_ATTENDANCE, 9, 1000, 0), 0);
     ck_assert_ptr_null(review_export_columns(REVIEW_ANY));
     ck_assert_str_eq(review_export_columns(REVIEW_BUSINESS)[0], "report_id");
 }
