@@ -2,15 +2,41 @@
 -- 5 assistants, 20 trainings and KPM 1..10000). @N@ is the number of KPM (SCALE_KPM) and @A@
 -- the number of assistants (one per ~250 KPM). Everything comes from the SEQUENCE engine
 -- (INSERT ... SELECT from seq_*), one statement per table or per month, in id order.
--- KPM n > 10000: desa r = (n-1) mod 3, assistant 6 + 3 * (((n-1) div 3) mod M) + r with
--- M = (A-5) div 3, so each assistant's KPM are in her own desa.
+-- Regions: under each of the demo's 3 provinces, 10 kabupaten of 20 kecamatan of 20 desa (12,000
+-- desa), so that a region filter meets regions of a real size (a kecamatan of ~1,700 KPM, a
+-- kabupaten of ~33,000), where every bench KPM was in one of 3 desa of 333,333.
+-- KPM n > 10000: province r = (n-1) mod 3, assistant 6 + 3 * j + r with j = ((n-1) div 3) mod M
+-- and M = (A-5) div 3; her desa is one of her assistant's 3 (desa 3j, 3j+1, 3j+2 of the
+-- province's 4,000, mod 4,000), so each assistant's KPM are in her own desa.
 SET NAMES utf8mb4;
 SET time_zone = '+00:00';
 SET SESSION foreign_key_checks = 0, unique_checks = 0;
 
+INSERT INTO regions (code, level, name, parent_code)
+SELECT CONCAT(p.code, 50 + k.seq), 'kabupaten', CONCAT('Kabupaten Bench ', p.code, 50 + k.seq), p.code
+FROM (SELECT '32' code UNION ALL SELECT '52' UNION ALL SELECT '81') p, seq_0_to_9 k;
+INSERT INTO regions (code, level, name, parent_code)
+SELECT CONCAT(p.code, 50 + k.seq, LPAD(1 + c.seq, 2, '0')), 'kecamatan',
+       CONCAT('Kecamatan Bench ', p.code, 50 + k.seq, LPAD(1 + c.seq, 2, '0')),
+       CONCAT(p.code, 50 + k.seq)
+FROM (SELECT '32' code UNION ALL SELECT '52' UNION ALL SELECT '81') p, seq_0_to_9 k, seq_0_to_19 c;
+INSERT INTO regions (code, level, name, parent_code)
+SELECT CONCAT(p.code, 50 + k.seq, LPAD(1 + c.seq, 2, '0'), 2001 + d.seq), 'desa',
+       CONCAT('Desa Bench ', p.code, 50 + k.seq, LPAD(1 + c.seq, 2, '0'), 2001 + d.seq),
+       CONCAT(p.code, 50 + k.seq, LPAD(1 + c.seq, 2, '0'))
+FROM (SELECT '32' code UNION ALL SELECT '52' UNION ALL SELECT '81') p, seq_0_to_9 k,
+     seq_0_to_19 c, seq_0_to_19 d;
+
+-- desa i (0 .. 3,999) of province p
+DELIMITER ;;
+CREATE FUNCTION bench_desa(p INT, i INT) RETURNS VARCHAR(13) DETERMINISTIC
+    RETURN CONCAT(ELT(1 + p, '32', '52', '81'), 50 + i DIV 400, LPAD(1 + (i DIV 20) MOD 20, 2, '0'),
+                  2001 + i MOD 20);;
+DELIMITER ;
+
 INSERT INTO assistants (id, name, msisdn, region_code, tz)
 SELECT s.seq, CONCAT('Pendamping ', s.seq), CONCAT('+62813', LPAD(s.seq, 7, '0')),
-       ELT(1 + (s.seq - 6) MOD 3, '3204132005', '5201042003', '8103052004'),
+       bench_desa((s.seq - 6) MOD 3, (3 * ((s.seq - 6) DIV 3)) MOD 4000),
        ELT(1 + (s.seq - 6) MOD 3, 'WIB', 'WITA', 'WIT')
 FROM seq_6_to_@A@ s;
 
@@ -21,7 +47,8 @@ SELECT s.seq, CAST(1000000000 + s.seq AS CHAR), LPAD(s.seq MOD 10000, 4, '0'),
                   'Lina', 'Tuti'), ' ', ELT(1 + (s.seq DIV 10) MOD 5, 'Aminah', 'Rahayu',
                   'Hasanah', 'Lestari', 'Wattimena')),
        CONCAT('+62812', LPAD(s.seq, 7, '0')), 'id',
-       ELT(1 + (s.seq - 1) MOD 3, '3204132005', '5201042003', '8103052004'),
+       bench_desa((s.seq - 1) MOD 3, (3 * (((s.seq - 1) DIV 3) MOD ((@A@ - 5) DIV 3))
+                  + ((s.seq - 1) DIV (3 * ((@A@ - 5) DIV 3))) MOD 3) MOD 4000),
        6 + 3 * (((s.seq - 1) DIV 3) MOD ((@A@ - 5) DIV 3)) + (s.seq - 1) MOD 3,
        CASE WHEN s.seq MOD 400 = 0 THEN 'welfare' WHEN s.seq MOD 1000 = 999 THEN 'natural'
             ELSE 'none' END,
@@ -78,3 +105,5 @@ FROM kpm k;
 INSERT INTO reviews (report_type, report_id, reviewer_id, status, created_at)
 SELECT 'business', b.id, @REVIEWER@, 'reviewed', b.created_at + INTERVAL 3 DAY
 FROM business_reports b WHERE b.kpm_id MOD 4 = 0 AND b.created_at < UTC_TIMESTAMP() - INTERVAL 60 DAY;
+
+DROP FUNCTION IF EXISTS bench_desa;
