@@ -228,22 +228,28 @@ review_status_expr(struct sqlb *b, int type)
 
 /* Which end a type's statement starts from. The walk in the reports' own order (newest first,
  * or by status) reads a region's reports at its share of all of them: a kecamatan of 140 KPM
- * in a million is 1 report in 7,000, seconds for a page. Starting from the region's KPM
- * (idx_kpm_region, then each one's year of reports by (kpm_id, created_at)) reads 12 reports a
- * KPM and sorts them: bounded, but 20 s for a region of 333,000 KPM. The statement carries
- * both, each behind the region's KPM count (capped, one index range, evaluated once): MariaDB
- * skips the branch whose condition is false before reading a row. */
+ * in a million is 1 report in 7,000, seconds for a page. The region's own reports are one range
+ * of the report table's region index (migration 019: region_code copied from the KPM by
+ * triggers), sorted for a page: bounded by the region's size, 12 reports a KPM, so 4 million
+ * for a province of 333,000 KPM. A page carries both, each behind the region's KPM count
+ * (capped, one index range, evaluated once): MariaDB skips the branch whose condition is false
+ * before reading a row. A count stops at REVIEW_COUNT_CAP + 1 rows, whatever the region's size:
+ * it always reads the region's range. */
 enum review_drive {
     REVIEW_DRIVE_REPORTS, /* no region, or a name search: the reports' order (or the optimiser's) */
-    REVIEW_DRIVE_SMALL_KPM,   /* a region of at most REVIEW_KPM_DRIVE KPM: from kpm */
-    REVIEW_DRIVE_BIG_REPORTS, /* a larger region: the reports' order */
+    REVIEW_DRIVE_REGION,  /* a count, or a page of at most REVIEW_KPM_DRIVE KPM: region index */
+    REVIEW_DRIVE_BIG_REPORTS, /* a page of a larger region: the reports' order */
 };
 
 /* about where 12 reports a KPM cost as much as the walk to a page of 50 in a million KPM */
 #define REVIEW_KPM_DRIVE 4000
 
+static const char *const review_region_index[4] = {NULL, "idx_business_reports_region",
+                                                   "idx_attendance_reports_region",
+                                                   "idx_help_requests_region"};
+
 static int
-review_two_drives(const struct review_filter *f, const char *scope)
+review_by_region(const struct review_filter *f, const char *scope)
 {
     return f->q[0] == '\0' && (f->region[0] != '\0' || scope[0] != '\0');
 }
@@ -252,12 +258,12 @@ static void
 review_from(struct sqlb *b, const struct review_filter *f, int type, enum review_drive d)
 {
     sqlb_add(b, " FROM ");
-    if (d == REVIEW_DRIVE_SMALL_KPM) {
-        sqlb_add(b, "kpm k STRAIGHT_JOIN ");
-        sqlb_add(b, review_tables[type]);
-        sqlb_add(b, " x ON x.kpm_id = k.id");
+    sqlb_add(b, review_tables[type]);
+    if (d == REVIEW_DRIVE_REGION) {
+        sqlb_add(b, " x FORCE INDEX (");
+        sqlb_add(b, review_region_index[type]);
+        sqlb_add(b, ") STRAIGHT_JOIN kpm k ON k.id = x.kpm_id");
     } else {
-        sqlb_add(b, review_tables[type]);
         /* newest first over many reports: walk the reports' own order and look each KPM up, or
          * MariaDB may start from kpm and sort every report for each page; a search for one KPM
          * is the other way round */
@@ -268,15 +274,21 @@ review_from(struct sqlb *b, const struct review_filter *f, int type, enum review
         sqlb_add(b, " JOIN trainings tr ON tr.id = x.training_id");
 }
 
-/* the condition that keeps one of the two drives: the region's KPM, counted up to one past
- * REVIEW_KPM_DRIVE */
+/* the region's range of the report table's index, and for a page the condition that keeps one
+ * of the two drives: the region's KPM, counted up to one past REVIEW_KPM_DRIVE */
 static void
 review_drive_where(struct sqlb *b, const struct review_filter *f, const char *scope,
-                   enum review_drive d)
+                   enum review_mode mode, enum review_drive d)
 {
     char num[96];
 
-    if (d == REVIEW_DRIVE_REPORTS)
+    if (d == REVIEW_DRIVE_REGION) {
+        if (scope[0] != '\0')
+            sqlb_param(b, " AND x.region_code LIKE CONCAT(?, '%')", DB_STR(scope));
+        if (f->region[0] != '\0')
+            sqlb_param(b, " AND x.region_code LIKE CONCAT(?, '%')", DB_STR(f->region));
+    }
+    if (d == REVIEW_DRIVE_REPORTS || mode == REVIEW_COUNT)
         return;
     sqlb_add(b, " AND (SELECT COUNT(*) FROM (SELECT 1 FROM kpm r WHERE 1 = 1");
     if (scope[0] != '\0')
@@ -284,19 +296,19 @@ review_drive_where(struct sqlb *b, const struct review_filter *f, const char *sc
     if (f->region[0] != '\0')
         sqlb_param(b, " AND r.region_code LIKE CONCAT(?, '%')", DB_STR(f->region));
     snprintf(num, sizeof num, " LIMIT %u) s) %s %u", REVIEW_KPM_DRIVE + 1,
-             d == REVIEW_DRIVE_SMALL_KPM ? "<=" : ">", REVIEW_KPM_DRIVE);
+             d == REVIEW_DRIVE_REGION ? "<=" : ">", REVIEW_KPM_DRIVE);
     sqlb_add(b, num);
 }
 
 static void
 review_where(struct sqlb *b, const struct review_filter *f, const char *scope, int type,
-             enum review_drive d)
+             enum review_mode mode, enum review_drive d)
 {
     char msisdn[PARSE_MSISDN_SIZE];
     size_t i, o;
 
     sqlb_add(b, " WHERE 1 = 1");
-    review_drive_where(b, f, scope, d);
+    review_drive_where(b, f, scope, mode, d);
     if (scope[0] != '\0')
         sqlb_param(b, " AND" REVIEW_SCOPE, DB_STR(scope));
     if (f->region[0] != '\0')
@@ -428,7 +440,7 @@ review_select(struct sqlb *b, const struct review_filter *f, const char *scope,
         sqlb_add(b, ", 'unreviewed') AS rv");
     }
     review_from(b, f, t, d);
-    review_where(b, f, scope, t, d);
+    review_where(b, f, scope, t, mode, d);
     if (mode == REVIEW_KEYSET) {
         if (before != 0)
             sqlb_param(b, " AND x.id < ?", DB_U64(before));
@@ -441,16 +453,19 @@ review_select(struct sqlb *b, const struct review_filter *f, const char *scope,
     sqlb_add(b, num);
 }
 
-/* one type's SELECTs: the two drives (one of them reads nothing) or the reports' alone */
+/* one type's SELECTs: the reports' order alone, a count's region range, or a page's two drives
+ * (one of them reads nothing) */
 static void
 review_selects(struct sqlb *b, const struct review_filter *f, const char *scope,
                enum review_mode mode, int t, uint64_t before, unsigned limit)
 {
-    if (!review_two_drives(f, scope)) {
+    if (!review_by_region(f, scope)) {
         review_select(b, f, scope, mode, t, REVIEW_DRIVE_REPORTS, before, limit);
         return;
     }
-    review_select(b, f, scope, mode, t, REVIEW_DRIVE_SMALL_KPM, before, limit);
+    review_select(b, f, scope, mode, t, REVIEW_DRIVE_REGION, before, limit);
+    if (mode == REVIEW_COUNT)
+        return;
     sqlb_add(b, " UNION ALL ");
     review_select(b, f, scope, mode, t, REVIEW_DRIVE_BIG_REPORTS, before, limit);
 }

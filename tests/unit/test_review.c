@@ -200,12 +200,24 @@ START_TEST(test_build)
 
     memset(&f, 0, sizeof f);
     /* every type, scoped to a region: three sub-queries from each end, each with the scope for
-     * the region's KPM count and for its rows */
+     * the region's KPM count and for its rows, and the region index's range for one of them */
     ck_assert_int_eq(review_build(&b, &f, "52", REVIEW_PAGE, 0, 0, 50, 100), 0);
     ck_assert_ptr_nonnull(strstr(b.sql, "FROM help_requests"));
-    ck_assert_ptr_nonnull(strstr(b.sql, "FROM kpm k STRAIGHT_JOIN help_requests x"));
+    ck_assert_ptr_nonnull(
+        strstr(b.sql, "FROM help_requests x FORCE INDEX (idx_help_requests_region)"));
+    ck_assert_ptr_nonnull(strstr(b.sql, "x.region_code LIKE CONCAT(?, '%')"));
     ck_assert_ptr_nonnull(strstr(b.sql, "LIMIT 50 OFFSET 100"));
-    ck_assert_uint_eq(b.np, 12);
+    ck_assert_uint_eq(b.np, 15);
+    for (i = 0; i < b.len; i++)
+        marks += b.sql[i] == '?';
+    ck_assert_uint_eq(marks, b.np);
+    /* a region's count reads the region's range alone: no KPM count, no walk of the reports */
+    ck_assert_int_eq(review_build(&b, &f, "52", REVIEW_COUNT, 0, 0, 0, 0), 0);
+    ck_assert_ptr_null(strstr(b.sql, "FROM kpm r"));
+    ck_assert_ptr_nonnull(
+        strstr(b.sql, "FROM business_reports x FORCE INDEX (idx_business_reports_region)"));
+    ck_assert_uint_eq(b.np, 6);
+    marks = 0;
     for (i = 0; i < b.len; i++)
         marks += b.sql[i] == '?';
     ck_assert_uint_eq(marks, b.np);
@@ -224,9 +236,9 @@ START_TEST(test_build)
     /* a track: one more parameter, on the KPM row, in every sub-query */
     ck_assert_int_eq(parse("track=natural", &f), 0);
     ck_assert_int_eq(review_build(&b, &f, "52", REVIEW_PAGE, 0, 0, 50, 0), 0);
-    ck_assert_uint_eq(b.np, 18);
+    ck_assert_uint_eq(b.np, 21);
     ck_assert_ptr_nonnull(strstr(b.sql, "k.graduation = ?"));
-    ck_assert_str_eq(b.p[2].s, "natural");
+    ck_assert_str_eq(b.p[3].s, "natural");
     ck_assert_ptr_nonnull(strstr(b.sql, "x STRAIGHT_JOIN kpm k"));
     ck_assert_int_eq(review_build(&b, &f, "", REVIEW_KEYSET, REVIEW_BUSINESS, 0, 10, 0), 0);
     ck_assert_uint_eq(b.np, 1);
