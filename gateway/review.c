@@ -226,93 +226,109 @@ review_status_expr(struct sqlb *b, int type)
     sqlb_add(b, "' AND v.report_id = x.id AND v.status <> 'note' ORDER BY v.id DESC LIMIT 1)");
 }
 
-/* Which end a type's statement starts from. The walk in the reports' own order (newest first,
- * or by status) reads a region's reports at its share of all of them: a kecamatan of 140 KPM
- * in a million is 1 report in 7,000, seconds for a page. The region's own reports are one range
- * of the report table's region index (migration 019: region_code copied from the KPM by
- * triggers), sorted for a page: bounded by the region's size, 12 reports a KPM, so 4 million
- * for a province of 333,000 KPM. A page carries both, each behind the region's KPM count
- * (capped, one index range, evaluated once): MariaDB skips the branch whose condition is false
- * before reading a row. A count stops at REVIEW_COUNT_CAP + 1 rows, whatever the region's size:
- * it always reads the region's range. */
-enum review_drive {
-    REVIEW_DRIVE_REPORTS, /* no region, or a name search: the reports' order (or the optimiser's) */
-    REVIEW_DRIVE_REGION,  /* a count, or a page of at most REVIEW_KPM_DRIVE KPM: region index */
-    REVIEW_DRIVE_BIG_REPORTS, /* a page of a larger region: the reports' order */
+/* Where a type's statement starts from. Without a region (or with a name search) the reports'
+ * own order, newest first or by status, each one's KPM looked up. With one, the region's
+ * reports are one range of a report table's region index (migration 019): region_code is copied
+ * from the KPM by triggers, and its first 6, 4 and 2 digits (kecamatan, kabupaten, province)
+ * head an index each in the queue's order (created_at, id). A page reads the first rows of the
+ * range, a count the range up to the cap: bounded by the page or the cap, not by the region's
+ * size or by how lately it reported (the walk in the reports' order read 100,000 reports for a
+ * page of a kabupaten with few paused lately). A desa is its kecamatan's range, region_code
+ * checked in the index. The longer of the scope and the filter picks the level; both are
+ * checked on region_code. */
+struct review_level {
+    size_t len;         /* digits of the code the level keeps */
+    const char *col;    /* its generated column */
+    const char *suffix; /* of the index name: idx_<table><suffix> */
 };
 
-/* about where 12 reports a KPM cost as much as the walk to a page of 50 in a million KPM */
-#define REVIEW_KPM_DRIVE 4000
+static const struct review_level review_levels[] = {
+    {6, "x.region_kec", "_kec"},
+    {4, "x.region_kab", "_kab"},
+    {2, "x.region_prov", "_prov"},
+};
 
-static const char *const review_region_index[4] = {NULL, "idx_business_reports_region",
-                                                   "idx_attendance_reports_region",
-                                                   "idx_help_requests_region"};
-
-static int
-review_by_region(const struct review_filter *f, const char *scope)
+static const struct review_level *
+review_level(const struct review_filter *f, const char *scope, const char **code)
 {
-    return f->q[0] == '\0' && (f->region[0] != '\0' || scope[0] != '\0');
+    const char *c = strlen(f->region) > strlen(scope) ? f->region : scope;
+    size_t i;
+
+    if (f->q[0] != '\0')
+        return NULL; /* one KPM by name or number: the optimiser starts from her */
+    for (i = 0; i < sizeof review_levels / sizeof review_levels[0]; i++) {
+        if (strlen(c) >= review_levels[i].len) {
+            *code = c;
+            return &review_levels[i];
+        }
+    }
+    return NULL;
+}
+
+/* a count with nothing to check on the KPM reads the report table's index alone */
+static int
+review_needs_kpm(const struct review_filter *f, enum review_mode mode)
+{
+    return mode != REVIEW_COUNT || f->assistant != 0 || f->track != REVIEW_TRACK_ANY ||
+           f->q[0] != '\0';
 }
 
 static void
-review_from(struct sqlb *b, const struct review_filter *f, int type, enum review_drive d)
+review_from(struct sqlb *b, const struct review_filter *f, int type, const struct review_level *lv,
+            int kpm)
 {
     sqlb_add(b, " FROM ");
     sqlb_add(b, review_tables[type]);
-    if (d == REVIEW_DRIVE_REGION) {
-        sqlb_add(b, " x FORCE INDEX (");
-        sqlb_add(b, review_region_index[type]);
-        sqlb_add(b, ") STRAIGHT_JOIN kpm k ON k.id = x.kpm_id");
-    } else {
-        /* newest first over many reports: walk the reports' own order and look each KPM up, or
-         * MariaDB may start from kpm and sort every report for each page; a search for one KPM
-         * is the other way round */
-        sqlb_add(b, f->q[0] == '\0' ? " x STRAIGHT_JOIN kpm k ON k.id = x.kpm_id"
-                                    : " x JOIN kpm k ON k.id = x.kpm_id");
+    sqlb_add(b, " x");
+    if (lv != NULL) {
+        sqlb_add(b, " FORCE INDEX (idx_");
+        sqlb_add(b, review_tables[type]);
+        sqlb_add(b, lv->suffix);
+        sqlb_add(b, ")");
     }
+    /* newest first over many reports: walk the reports' own order and look each KPM up, or
+     * MariaDB may start from kpm and sort every report for each page; a search for one KPM is
+     * the other way round */
+    if (kpm)
+        sqlb_add(b, f->q[0] == '\0' ? " STRAIGHT_JOIN kpm k ON k.id = x.kpm_id"
+                                    : " JOIN kpm k ON k.id = x.kpm_id");
     if (type == REVIEW_ATTENDANCE)
         sqlb_add(b, " JOIN trainings tr ON tr.id = x.training_id");
 }
 
-/* the region's range of the report table's index, and for a page the condition that keeps one
- * of the two drives: the region's KPM, counted up to one past REVIEW_KPM_DRIVE */
+/* the region and the scope: the level's range and region_code, or the KPM's region */
 static void
-review_drive_where(struct sqlb *b, const struct review_filter *f, const char *scope,
-                   enum review_mode mode, enum review_drive d)
+review_where_region(struct sqlb *b, const struct review_filter *f, const char *scope,
+                    const struct review_level *lv, const char *code)
 {
-    char num[96];
+    char num[48];
 
-    if (d == REVIEW_DRIVE_REGION) {
+    if (lv == NULL) {
         if (scope[0] != '\0')
-            sqlb_param(b, " AND x.region_code LIKE CONCAT(?, '%')", DB_STR(scope));
+            sqlb_param(b, " AND" REVIEW_SCOPE, DB_STR(scope));
         if (f->region[0] != '\0')
-            sqlb_param(b, " AND x.region_code LIKE CONCAT(?, '%')", DB_STR(f->region));
-    }
-    if (d == REVIEW_DRIVE_REPORTS || mode == REVIEW_COUNT)
+            sqlb_param(b, " AND" REVIEW_SCOPE, DB_STR(f->region));
         return;
-    sqlb_add(b, " AND (SELECT COUNT(*) FROM (SELECT 1 FROM kpm r WHERE 1 = 1");
+    }
+    sqlb_add(b, " AND ");
+    sqlb_add(b, lv->col);
+    snprintf(num, sizeof num, " = LEFT(?, %zu)", lv->len);
+    sqlb_param(b, num, DB_STR(code));
     if (scope[0] != '\0')
-        sqlb_param(b, " AND r.region_code LIKE CONCAT(?, '%')", DB_STR(scope));
+        sqlb_param(b, " AND x.region_code LIKE CONCAT(?, '%')", DB_STR(scope));
     if (f->region[0] != '\0')
-        sqlb_param(b, " AND r.region_code LIKE CONCAT(?, '%')", DB_STR(f->region));
-    snprintf(num, sizeof num, " LIMIT %u) s) %s %u", REVIEW_KPM_DRIVE + 1,
-             d == REVIEW_DRIVE_REGION ? "<=" : ">", REVIEW_KPM_DRIVE);
-    sqlb_add(b, num);
+        sqlb_param(b, " AND x.region_code LIKE CONCAT(?, '%')", DB_STR(f->region));
 }
 
 static void
 review_where(struct sqlb *b, const struct review_filter *f, const char *scope, int type,
-             enum review_mode mode, enum review_drive d)
+             const struct review_level *lv, const char *code, int kpm)
 {
     char msisdn[PARSE_MSISDN_SIZE];
     size_t i, o;
 
     sqlb_add(b, " WHERE 1 = 1");
-    review_drive_where(b, f, scope, mode, d);
-    if (scope[0] != '\0')
-        sqlb_param(b, " AND" REVIEW_SCOPE, DB_STR(scope));
-    if (f->region[0] != '\0')
-        sqlb_param(b, " AND" REVIEW_SCOPE, DB_STR(f->region));
+    review_where_region(b, f, scope, lv, code);
     if (f->assistant != 0)
         sqlb_param(b, " AND k.assistant_id = ?", DB_U64(f->assistant));
     /* checked on the KPM row each report looks up (by its primary key): the walk in the
@@ -357,7 +373,8 @@ review_where(struct sqlb *b, const struct review_filter *f, const char *scope, i
          * for a count of 10,001 in a third of the KPM) */
         sqlb_add(b, " AND NOT EXISTS (SELECT 1 FROM reviews v WHERE v.report_type = '");
         sqlb_add(b, review_type_names[type]);
-        sqlb_add(b, "' AND v.report_id = x.id AND v.status <> 'note' AND k.id = x.kpm_id)");
+        sqlb_add(b, kpm ? "' AND v.report_id = x.id AND v.status <> 'note' AND k.id = x.kpm_id)"
+                        : "' AND v.report_id = x.id AND v.status <> 'note')");
     } else if (f->review == REVIEW_FOLLOW_UP || f->review == REVIEW_REVIEWED) {
         sqlb_add(b, " AND ");
         review_status_expr(b, type);
@@ -415,8 +432,11 @@ review_export_columns(int type)
 /* one type's SELECT of mode (the keyset and page ones ordered and limited), from one end */
 static void
 review_select(struct sqlb *b, const struct review_filter *f, const char *scope,
-              enum review_mode mode, int t, enum review_drive d, uint64_t before, unsigned limit)
+              enum review_mode mode, int t, uint64_t before, unsigned limit)
 {
+    const char *code = "";
+    const struct review_level *lv = review_level(f, scope, &code);
+    int kpm = review_needs_kpm(f, mode);
     char num[64];
 
     if (mode == REVIEW_KEYSET) {
@@ -439,8 +459,8 @@ review_select(struct sqlb *b, const struct review_filter *f, const char *scope,
         review_status_expr(b, t);
         sqlb_add(b, ", 'unreviewed') AS rv");
     }
-    review_from(b, f, t, d);
-    review_where(b, f, scope, t, mode, d);
+    review_from(b, f, t, lv, kpm);
+    review_where(b, f, scope, t, lv, code, kpm);
     if (mode == REVIEW_KEYSET) {
         if (before != 0)
             sqlb_param(b, " AND x.id < ?", DB_U64(before));
@@ -451,23 +471,6 @@ review_select(struct sqlb *b, const struct review_filter *f, const char *scope,
         snprintf(num, sizeof num, " LIMIT %u) l)", REVIEW_COUNT_CAP + 1);
     }
     sqlb_add(b, num);
-}
-
-/* one type's SELECTs: the reports' order alone, a count's region range, or a page's two drives
- * (one of them reads nothing) */
-static void
-review_selects(struct sqlb *b, const struct review_filter *f, const char *scope,
-               enum review_mode mode, int t, uint64_t before, unsigned limit)
-{
-    if (!review_by_region(f, scope)) {
-        review_select(b, f, scope, mode, t, REVIEW_DRIVE_REPORTS, before, limit);
-        return;
-    }
-    review_select(b, f, scope, mode, t, REVIEW_DRIVE_REGION, before, limit);
-    if (mode == REVIEW_COUNT)
-        return;
-    sqlb_add(b, " UNION ALL ");
-    review_select(b, f, scope, mode, t, REVIEW_DRIVE_BIG_REPORTS, before, limit);
 }
 
 int
@@ -482,7 +485,7 @@ review_build(struct sqlb *b, const struct review_filter *f, const char *scope,
         if (type < REVIEW_BUSINESS || type > REVIEW_HELP)
             return -1;
         sqlb_add(b, REVIEW_PLAN "SELECT * FROM (");
-        review_selects(b, f, scope, mode, type, before, limit);
+        review_select(b, f, scope, mode, type, before, limit);
         /* the first column of the union is x.id: its name is id */
         snprintf(num, sizeof num, ") q ORDER BY id DESC LIMIT %u", limit);
         sqlb_add(b, num);
@@ -498,7 +501,7 @@ review_build(struct sqlb *b, const struct review_filter *f, const char *scope,
         if (!first)
             sqlb_add(b, " UNION ALL ");
         first = 0;
-        review_selects(b, f, scope, mode, t, 0, offset + limit);
+        review_select(b, f, scope, mode, t, 0, offset + limit);
     }
     if (first)
         return -1;

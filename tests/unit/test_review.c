@@ -199,28 +199,34 @@ START_TEST(test_build)
     size_t i, marks = 0;
 
     memset(&f, 0, sizeof f);
-    /* every type, scoped to a region: three sub-queries from each end, each with the scope for
-     * the region's KPM count and for its rows, and the region index's range for one of them */
+    /* every type, scoped to a province: each sub-query reads the province's range of its
+     * table's region index (migration 019) and checks the code itself */
     ck_assert_int_eq(review_build(&b, &f, "52", REVIEW_PAGE, 0, 0, 50, 100), 0);
-    ck_assert_ptr_nonnull(strstr(b.sql, "FROM help_requests"));
-    ck_assert_ptr_nonnull(
-        strstr(b.sql, "FROM help_requests x FORCE INDEX (idx_help_requests_region)"));
+    ck_assert_ptr_nonnull(strstr(b.sql, "FROM help_requests x FORCE INDEX (idx_help_requests_prov)"
+                                        " STRAIGHT_JOIN kpm k"));
+    ck_assert_ptr_nonnull(strstr(b.sql, "x.region_prov = LEFT(?, 2)"));
     ck_assert_ptr_nonnull(strstr(b.sql, "x.region_code LIKE CONCAT(?, '%')"));
     ck_assert_ptr_nonnull(strstr(b.sql, "LIMIT 50 OFFSET 100"));
-    ck_assert_uint_eq(b.np, 15);
-    for (i = 0; i < b.len; i++)
-        marks += b.sql[i] == '?';
-    ck_assert_uint_eq(marks, b.np);
-    /* a region's count reads the region's range alone: no KPM count, no walk of the reports */
-    ck_assert_int_eq(review_build(&b, &f, "52", REVIEW_COUNT, 0, 0, 0, 0), 0);
-    ck_assert_ptr_null(strstr(b.sql, "FROM kpm r"));
-    ck_assert_ptr_nonnull(
-        strstr(b.sql, "FROM business_reports x FORCE INDEX (idx_business_reports_region)"));
     ck_assert_uint_eq(b.np, 6);
-    marks = 0;
     for (i = 0; i < b.len; i++)
         marks += b.sql[i] == '?';
     ck_assert_uint_eq(marks, b.np);
+    /* a count with nothing to check on the KPM reads the index alone; the longer of the scope
+     * and the filter picks the level (a desa: its kecamatan's range) */
+    ck_assert_int_eq(parse("region=5201042003", &f), 0);
+    ck_assert_int_eq(review_build(&b, &f, "52", REVIEW_COUNT, 0, 0, 0, 0), 0);
+    ck_assert_ptr_null(strstr(b.sql, "kpm k"));
+    ck_assert_ptr_nonnull(strstr(b.sql, "FROM business_reports x FORCE INDEX "
+                                        "(idx_business_reports_kec) WHERE"));
+    ck_assert_ptr_nonnull(strstr(b.sql, "x.region_kec = LEFT(?, 6)"));
+    ck_assert_str_eq(b.p[0].s, "5201042003");
+    ck_assert_uint_eq(b.np, 9);
+    /* a code too short for a level: the KPM's region, on the walk in the reports' order */
+    ck_assert_int_eq(parse("region=5", &f), 0);
+    ck_assert_int_eq(review_build(&b, &f, "", REVIEW_COUNT, 0, 0, 0, 0), 0);
+    ck_assert_ptr_null(strstr(b.sql, "FORCE INDEX"));
+    ck_assert_ptr_nonnull(strstr(b.sql, "k.region_code LIKE"));
+    marks = 0;
     /* a business status keeps only business reports; a name is a LIKE with its wildcards
      * taken literally; a phone number is an equality on the normalised number */
     ck_assert_int_eq(parse("bstatus=1&q=50%25_off", &f), 0);
@@ -236,10 +242,13 @@ START_TEST(test_build)
     /* a track: one more parameter, on the KPM row, in every sub-query */
     ck_assert_int_eq(parse("track=natural", &f), 0);
     ck_assert_int_eq(review_build(&b, &f, "52", REVIEW_PAGE, 0, 0, 50, 0), 0);
-    ck_assert_uint_eq(b.np, 21);
+    ck_assert_uint_eq(b.np, 9);
     ck_assert_ptr_nonnull(strstr(b.sql, "k.graduation = ?"));
-    ck_assert_str_eq(b.p[3].s, "natural");
-    ck_assert_ptr_nonnull(strstr(b.sql, "x STRAIGHT_JOIN kpm k"));
+    ck_assert_str_eq(b.p[2].s, "natural");
+    ck_assert_ptr_nonnull(strstr(b.sql, "STRAIGHT_JOIN kpm k"));
+    /* a KPM condition keeps the KPM in a count */
+    ck_assert_int_eq(review_build(&b, &f, "52", REVIEW_COUNT, 0, 0, 0, 0), 0);
+    ck_assert_ptr_nonnull(strstr(b.sql, "STRAIGHT_JOIN kpm k"));
     ck_assert_int_eq(review_build(&b, &f, "", REVIEW_KEYSET, REVIEW_BUSINESS, 0, 10, 0), 0);
     ck_assert_uint_eq(b.np, 1);
     ck_assert_str_eq(b.p[0].s, "natural");
