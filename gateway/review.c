@@ -273,9 +273,20 @@ review_needs_kpm(const struct review_filter *f, enum review_mode mode)
            f->q[0] != '\0';
 }
 
+/* Unreviewed, in a count: an anti-join (LEFT JOIN, then no match), each report's reviews one
+ * range of idx_reviews_report_created that stops at the first match. The dependent NOT EXISTS
+ * that a page uses costs a subquery's set-up per report: 109 ms for a count of 10,001 where the
+ * join takes 40. The outer join keeps the order (reports, then their reviews): MariaDB cannot
+ * start from reviews and materialise them all (see REVIEW_PLAN). */
+static int
+review_anti_join(const struct review_filter *f, enum review_mode mode)
+{
+    return mode == REVIEW_COUNT && f->review == REVIEW_UNREVIEWED;
+}
+
 static void
-review_from(struct sqlb *b, const struct review_filter *f, int type, const struct review_level *lv,
-            int kpm)
+review_from(struct sqlb *b, const struct review_filter *f, int type, enum review_mode mode,
+            const struct review_level *lv, int kpm)
 {
     sqlb_add(b, " FROM ");
     sqlb_add(b, review_tables[type]);
@@ -294,6 +305,21 @@ review_from(struct sqlb *b, const struct review_filter *f, int type, const struc
                                     : " JOIN kpm k ON k.id = x.kpm_id");
     if (type == REVIEW_ATTENDANCE)
         sqlb_add(b, " JOIN trainings tr ON tr.id = x.training_id");
+    if (review_anti_join(f, mode)) {
+        sqlb_add(b, " LEFT JOIN reviews v ON v.report_type = '");
+        sqlb_add(b, review_type_names[type]);
+        sqlb_add(b, "' AND v.report_id = x.id AND v.status <> 'note'");
+    }
+}
+
+/* whether "region_code starts with c" follows from lv's column = LEFT(code, lv->len): c is no
+ * longer than the level, and code starts with it (c empty: nothing to check) */
+static int
+review_implied(const char *c, const struct review_level *lv, const char *code)
+{
+    size_t n = strlen(c);
+
+    return n <= lv->len && strncmp(code, c, n) == 0;
 }
 
 /* the region and the scope: the level's range and region_code, or the KPM's region */
@@ -314,15 +340,17 @@ review_where_region(struct sqlb *b, const struct review_filter *f, const char *s
     sqlb_add(b, lv->col);
     snprintf(num, sizeof num, " = LEFT(?, %zu)", lv->len);
     sqlb_param(b, num, DB_STR(code));
-    if (scope[0] != '\0')
+    /* a code the level's equality implies is not checked again: region_code is in the
+     * kecamatan's index only, and the check would read each report's row */
+    if (!review_implied(scope, lv, code))
         sqlb_param(b, " AND x.region_code LIKE CONCAT(?, '%')", DB_STR(scope));
-    if (f->region[0] != '\0')
+    if (!review_implied(f->region, lv, code))
         sqlb_param(b, " AND x.region_code LIKE CONCAT(?, '%')", DB_STR(f->region));
 }
 
 static void
 review_where(struct sqlb *b, const struct review_filter *f, const char *scope, int type,
-             const struct review_level *lv, const char *code, int kpm)
+             enum review_mode mode, const struct review_level *lv, const char *code, int kpm)
 {
     char msisdn[PARSE_MSISDN_SIZE];
     size_t i, o;
@@ -367,7 +395,9 @@ review_where(struct sqlb *b, const struct review_filter *f, const char *scope, i
             sqlb_param(b, " AND k.name LIKE ?", DB_STR(b->like));
         }
     }
-    if (f->review == REVIEW_UNREVIEWED) {
+    if (review_anti_join(f, mode)) {
+        sqlb_add(b, " AND v.id IS NULL");
+    } else if (f->review == REVIEW_UNREVIEWED) {
         /* k.id = x.kpm_id, true of every row, ties the dive to the KPM: MariaDB checks it after
          * the KPM's region, not for each report the walk reads (46,669 dives instead of 13,336
          * for a count of 10,001 in a third of the KPM) */
@@ -459,8 +489,8 @@ review_select(struct sqlb *b, const struct review_filter *f, const char *scope,
         review_status_expr(b, t);
         sqlb_add(b, ", 'unreviewed') AS rv");
     }
-    review_from(b, f, t, lv, kpm);
-    review_where(b, f, scope, t, lv, code, kpm);
+    review_from(b, f, t, mode, lv, kpm);
+    review_where(b, f, scope, t, mode, lv, code, kpm);
     if (mode == REVIEW_KEYSET) {
         if (before != 0)
             sqlb_param(b, " AND x.id < ?", DB_U64(before));
