@@ -155,6 +155,20 @@ admin_dashboard_counted_at(struct admin_job *j, time_t at)
         DASH_RAW("attendance_reports", "2", "0", "x.attended", s)                                  \
             DASH_RAW("help_requests", "3", "0", "0", s) ")"
 #define DASH_ROWS_NPARAMS 7
+/* The same rows for a total over the window (no weeks): report_days (sql/020) for the whole
+ * days after S's, report_hours for the rest of S's day, and the reports as in DASH_ROWS.
+ * t is the day or the hour. Parameters: the scope, DASH_DAYS_NPARAMS times. */
+#define DASH_DAYS(s)                                                                               \
+    "(SELECT d.day t, d.kind, d.source, d.status, d.attended, d.n, d.province"                     \
+    " FROM report_days d WHERE d.day > DATE(" s ") AND d.province LIKE CONCAT(?, '%')"             \
+    " UNION ALL SELECT h.hour, h.kind, h.source, h.status, h.attended, h.n, h.province"            \
+    " FROM report_hours h WHERE h.hour >= " DASH_HOUR(                                             \
+        s) " AND h.hour < DATE(" s                                                                 \
+           ") + INTERVAL 1 DAY AND h.province LIKE CONCAT(?, '%')" DASH_RAW(                       \
+               "business_reports", "1", "x.status", "0", s)                                        \
+               DASH_RAW("attendance_reports", "2", "0", "x.attended", s)                           \
+                   DASH_RAW("help_requests", "3", "0", "0", s) ")"
+#define DASH_DAYS_NPARAMS 8
 /* report_hours answers for all of the country or a province; a narrower scope reads reports */
 #define DASH_SUMMED(j) (strlen((j)->s.user.region) <= 2)
 
@@ -393,21 +407,21 @@ static int
 admin_dashboard_attendance(struct db_conn *c, struct admin_job *j)
 {
     struct admin_rows rs = {0};
-    struct db_param p[DASH_ROWS_NPARAMS];
+    struct db_param p[DASH_DAYS_NPARAMS];
     double total, attended;
     char v[64], note[96];
     int err;
 
-    admin_dashboard_scope(j, p, DASH_ROWS_NPARAMS);
+    admin_dashboard_scope(j, p, DASH_DAYS_NPARAMS);
     if ((err = admin_rows_query(
              c,
              DASH_SUMMED(j)
                  ? "SELECT COALESCE(SUM(r.n), 0), COALESCE(SUM(r.n * r.attended), 0)"
-                   " FROM " DASH_ROWS("NOW(3) - INTERVAL 90 DAY") " r WHERE r.kind = 2"
+                   " FROM " DASH_DAYS("NOW(3) - INTERVAL 90 DAY") " r WHERE r.kind = 2"
                  : "SELECT COUNT(*), COALESCE(SUM(x.attended), 0) FROM attendance_reports x"
                    " JOIN kpm k ON k.id = x.kpm_id"
                    " WHERE x.created_at >= NOW(3) - INTERVAL 90 DAY AND" REVIEW_SCOPE,
-             p, DASH_SUMMED(j) ? DASH_ROWS_NPARAMS : 1, &rs)) != 0)
+             p, DASH_SUMMED(j) ? DASH_DAYS_NPARAMS : 1, &rs)) != 0)
         return err;
     total = rs.n ? num(CELL(&rs, 0, 0)) : 0;
     attended = rs.n ? num(CELL(&rs, 0, 1)) : 0;
@@ -561,14 +575,14 @@ static int
 admin_dashboard_provinces(struct db_conn *c, struct admin_job *j)
 {
     struct admin_rows rs = {0};
-    struct db_param p[DASH_ROWS_NPARAMS];
+    struct db_param p[DASH_DAYS_NPARAMS];
     const char *names[40];
     double rate[40];
     struct svg_series series;
     size_t i;
     int err;
 
-    admin_dashboard_scope(j, p, DASH_ROWS_NPARAMS);
+    admin_dashboard_scope(j, p, DASH_DAYS_NPARAMS);
     if ((err = admin_rows_query(
              c,
              DASH_SUMMED(j)
@@ -576,7 +590,7 @@ admin_dashboard_provinces(struct db_conn *c, struct admin_job *j)
                   * thousands of regions of the country MariaDB walked the regions and ran
                   * the rows once for each (33 million rows, past query_timeout) */
                  ? "SELECT g.name, s.n, s.a FROM (SELECT r.province, SUM(r.n) n,"
-                   " SUM(r.n * r.attended) a FROM " DASH_ROWS(
+                   " SUM(r.n * r.attended) a FROM " DASH_DAYS(
                        "NOW(3) - INTERVAL 90 DAY") " r WHERE r.kind = 2 GROUP BY r.province) s"
                                                    " JOIN regions g ON g.code = s.province"
                                                    " ORDER BY g.name LIMIT 40"
@@ -585,7 +599,7 @@ admin_dashboard_provinces(struct db_conn *c, struct admin_job *j)
                    " ON r.code = LEFT(k.region_code, 2)"
                    " WHERE x.created_at >= NOW(3) - INTERVAL 90 DAY AND" REVIEW_SCOPE
                    " GROUP BY r.code, r.name ORDER BY r.name LIMIT 40",
-             p, DASH_SUMMED(j) ? DASH_ROWS_NPARAMS : 1, &rs)) != 0)
+             p, DASH_SUMMED(j) ? DASH_DAYS_NPARAMS : 1, &rs)) != 0)
         return err;
     for (i = 0; i < rs.n && i < 40; i++) {
         names[i] = nz(CELL(&rs, i, 0));

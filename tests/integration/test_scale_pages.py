@@ -138,6 +138,29 @@ def _hours(env):
         " GROUP BY 1, 2, 3, 4" % PROVINCE)}
 
 
+def _days(env):
+    """report_days of the test's province, without the rows a delete left at 0"""
+    return {(r[0], int(r[1]), r[2], int(r[3]), int(r[4])): int(r[5]) for r in env.sql(
+        "SELECT day, kind, source, status, attended, n FROM report_days WHERE province = '%s'"
+        " AND n <> 0" % PROVINCE)}
+
+
+def _days_of_hours(env):
+    """report_hours of the test's province summed by day: what its triggers keep in report_days"""
+    return {(r[0], int(r[1]), r[2], int(r[3]), int(r[4])): int(r[5]) for r in env.sql(
+        "SELECT DATE(hour), kind, source, status, attended, SUM(n) FROM report_hours"
+        " WHERE province = '%s' GROUP BY 1, 2, 3, 4, 5" % PROVINCE)}
+
+
+def _attendance(b):
+    """(attended, reports) of the dashboard's 90-day training attendance figure"""
+    r = b.get("/")
+    m = re.search(r'<div class="figure" id="fig-attendance"><span class="value">\d+%</span>'
+                  r'<span class="label">[^<]*</span><span class="note">(\d+) / (\d+),', r.text)
+    assert m, r.text[:1500]
+    return int(m.group(1)), int(m.group(2))
+
+
 def _mark(env, table):
     return int(env.scalar("SELECT last_id FROM summary_marks WHERE name = '%s'" % table))
 
@@ -177,8 +200,13 @@ def _summary_steps(env, d):
     ids = [d.business(kid, status=1, at=old), d.business(kid, status=1, at=old),
            d.business(kid, status=2, at=old, source="sms"),
            d.attendance(kid, training=1, attended=0, reason=1, at="NOW(3) - INTERVAL 10 DAY"),
-           d.help(kid, at=old)]
-    want = {(1, "ussd", 1, 0): 2, (1, "sms", 2, 0): 1, (2, "ussd", 0, 0): 1, (3, "sms", 0, 0): 1}
+           d.help(kid, at=old),
+           # either side of the dashboard's 90-day window: the part of its first day read
+           # from report_hours (or the reports), the whole days from report_days (sql/020)
+           d.attendance(kid, training=1, attended=1, at="NOW(3) - INTERVAL 90 DAY + INTERVAL 30 MINUTE"),
+           d.attendance(kid, training=1, attended=1, at="NOW(3) - INTERVAL 90 DAY - INTERVAL 30 MINUTE")]
+    want = {(1, "ussd", 1, 0): 2, (1, "sms", 2, 0): 1, (2, "ussd", 0, 0): 1, (3, "sms", 0, 0): 1,
+            (2, "ussd", 0, 1): 2}
     # reports that earlier tests of the suite saved just now would hold every mark below this
     # test's rows for up to SUMMARY_LAG_SECONDS (300 s: the test timed out in a full run); they
     # are aged past the lag, as if the suite had paused that long
@@ -190,12 +218,14 @@ def _summary_steps(env, d):
     try:
         k.start()
         wait_for(lambda: _mark(env, "business_reports") >= ids[2]
-                 and _mark(env, "attendance_reports") >= ids[3]
+                 and _mark(env, "attendance_reports") >= ids[6]
                  and _mark(env, "help_requests") >= ids[4], timeout=20, what="the summary step")
         assert _hours(env) == want, _hours(env)
+        assert _days(env) == _days_of_hours(env) and _days(env), _days(env)
         sup, spw = make_user(env, k, "supervisor", region=PROVINCE)
         b, _ = login(k, sup, spw)
         assert _week(b) == (4, 1), _week(b)  # 3 business and the help; the attendance
+        assert _attendance(b) == (1, 2), _attendance(b)  # 10 days ago, and 90 days less 30 min
         # a restart, then a crash: the step that runs at each start adds nothing twice
         for sig in (signal.SIGTERM, signal.SIGKILL):
             k.stop(sig)
@@ -209,6 +239,7 @@ def _summary_steps(env, d):
             wait_for(lambda: _mark(env, "business_reports") >= later, timeout=20,
                      what="the summary step after a start")
             assert _hours(env) == want, (sig, _hours(env), want)
+            assert _days(env) == _days_of_hours(env), (sig, _days(env))
         # younger than the lag: not summed yet, counted from the reports past the mark
         assert _mark(env, "business_reports") < young, "a report younger than the lag summed"
         b, _ = login(k, sup, spw)
