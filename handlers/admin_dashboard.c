@@ -169,6 +169,23 @@ admin_dashboard_counted_at(struct admin_job *j, time_t at)
                DASH_RAW("attendance_reports", "2", "0", "x.attended", s)                           \
                    DASH_RAW("help_requests", "3", "0", "0", s) ")"
 #define DASH_DAYS_NPARAMS 8
+/* The same rows for the weekly charts (weeks cut at NOW() - 7k days, k = 1..11, S = NOW() - 84
+ * days): a day holds no cut unless it is DATE(NOW()) - 7k, so the other days are read from
+ * report_days (t, the day's start, is in the right week for all of its reports), the 13 days
+ * with a cut (S's among them) from report_hours, one range each, as DASH_ROWS reads them. */
+#define DASH_WEEK_ROWS(s)                                                                          \
+    "(SELECT d.day t, d.kind, d.source, d.status, d.attended, d.n, d.province"                     \
+    " FROM report_days d WHERE d.day > DATE(" s ") AND DATEDIFF(DATE(NOW(3)), d.day) MOD 7 <> 0"   \
+    " AND d.province LIKE CONCAT(?, '%')"                                                          \
+    " UNION ALL SELECT h.hour, h.kind, h.source, h.status, h.attended, h.n, h.province"            \
+    " FROM seq_0_to_12 c STRAIGHT_JOIN report_hours h"                                             \
+    " ON h.hour >= GREATEST(DATE(NOW(3)) - INTERVAL 7 * c.seq DAY, " DASH_HOUR(                    \
+        s) ")"                                                                                     \
+           " AND h.hour < DATE(NOW(3)) - INTERVAL 7 * c.seq DAY + INTERVAL 1 DAY"                  \
+           " WHERE h.province LIKE CONCAT(?, '%')" DASH_RAW("business_reports", "1", "x.status",   \
+                                                            "0", s)                                \
+               DASH_RAW("attendance_reports", "2", "0", "x.attended", s)                           \
+                   DASH_RAW("help_requests", "3", "0", "0", s) ")"
 /* report_hours answers for all of the country or a province; a narrower scope reads reports */
 #define DASH_SUMMED(j) (strlen((j)->s.user.region) <= 2)
 
@@ -496,15 +513,15 @@ admin_dashboard_channels(struct db_conn *c, struct admin_job *j, const char *con
     struct svg_series series[2];
     int err;
 
-    struct db_param sp[DASH_ROWS_NPARAMS];
+    struct db_param sp[DASH_DAYS_NPARAMS];
 
-    admin_dashboard_scope(j, sp, DASH_ROWS_NPARAMS);
+    admin_dashboard_scope(j, sp, DASH_DAYS_NPARAMS);
     if (DASH_SUMMED(j)) {
-        if ((err = admin_rows_query(
-                 c,
-                 "SELECT FLOOR(TIMESTAMPDIFF(DAY, r.t, NOW(3)) / 7) w, r.source,"
-                 " SUM(r.n) FROM " DASH_ROWS("NOW(3) - INTERVAL 84 DAY") " r GROUP BY w, r.source",
-                 sp, DASH_ROWS_NPARAMS, &rs)) != 0)
+        if ((err = admin_rows_query(c,
+                                    "SELECT FLOOR(TIMESTAMPDIFF(DAY, r.t, NOW(3)) / 7) w, r.source,"
+                                    " SUM(r.n) FROM " DASH_WEEK_ROWS(
+                                        "NOW(3) - INTERVAL 84 DAY") " r GROUP BY w, r.source",
+                                    sp, DASH_DAYS_NPARAMS, &rs)) != 0)
             return err;
     } else if ((err = admin_rows_query(
                     c,
@@ -539,24 +556,24 @@ admin_dashboard_status(struct db_conn *c, struct admin_job *j, const char *const
 {
     static const char *const statuses[ADMIN_BUSINESS_STATUSES] = {"1", "2", "3", "4"};
     struct admin_rows rs = {0};
-    struct db_param p[DASH_ROWS_NPARAMS];
+    struct db_param p[DASH_DAYS_NPARAMS];
     struct admin_dashboard_series ws;
     struct svg_series series[ADMIN_BUSINESS_STATUSES];
     unsigned i;
     int err;
 
-    admin_dashboard_scope(j, p, DASH_ROWS_NPARAMS);
+    admin_dashboard_scope(j, p, DASH_DAYS_NPARAMS);
     if ((err = admin_rows_query(
              c,
              DASH_SUMMED(j)
                  ? "SELECT FLOOR(TIMESTAMPDIFF(DAY, r.t, NOW(3)) / 7) w, r.status, SUM(r.n)"
-                   " FROM " DASH_ROWS("NOW(3) - INTERVAL 84 DAY") " r WHERE r.kind = 1"
-                                                                  " GROUP BY w, r.status"
+                   " FROM " DASH_WEEK_ROWS("NOW(3) - INTERVAL 84 DAY") " r WHERE r.kind = 1"
+                                                                       " GROUP BY w, r.status"
                  : "SELECT FLOOR(TIMESTAMPDIFF(DAY, x.created_at, NOW(3)) / 7) w, x.status,"
                    " COUNT(*) FROM business_reports x JOIN kpm k ON k.id = x.kpm_id"
                    " WHERE x.created_at >= NOW(3) - INTERVAL 84 DAY AND" REVIEW_SCOPE
                    " GROUP BY w, x.status",
-             p, DASH_SUMMED(j) ? DASH_ROWS_NPARAMS : 1, &rs)) != 0)
+             p, DASH_SUMMED(j) ? DASH_DAYS_NPARAMS : 1, &rs)) != 0)
         return err;
     admin_dashboard_fill(&rs, statuses, ADMIN_BUSINESS_STATUSES, &ws);
     admin_rows_free(&rs);

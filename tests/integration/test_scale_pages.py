@@ -152,6 +152,30 @@ def _days_of_hours(env):
         " WHERE province = '%s' GROUP BY 1, 2, 3, 4, 5" % PROVINCE)}
 
 
+def _weekly(b):
+    """{(week back 0..11, 'USSD' or 'SMS'): reports} of the dashboard's channel chart, its bars
+    told apart by their labels (the day each week starts, WIB, as admin_dashboard_labels)"""
+    r = b.get("/")
+    m = re.search(r'<section class="chart" id="chart-channel">(.*?)</section>', r.text, re.S)
+    assert m, r.text[:1500]
+    now = time.time() + 7 * 3600
+    weeks = {time.strftime("%d/%m", time.gmtime(now - (11 - i) * 7 * 86400 - 6 * 86400)): 11 - i
+             for i in range(12)}
+    return {(weeks[lbl], series): int(n) for lbl, series, n in re.findall(
+        r"<title>([0-9/]+) \u2014 (USSD|SMS): (\d+)</title>", m.group(1))}
+
+
+def _weekly_direct(env):
+    """the same from the reports of the test's province"""
+    parts = " UNION ALL ".join(
+        "SELECT x.created_at t, x.source s FROM %s x JOIN kpm k ON k.id = x.kpm_id"
+        " WHERE k.region_code LIKE '%s%%'" % (table, PROVINCE)
+        for table in ("business_reports", "attendance_reports", "help_requests"))
+    return {(int(w), src.upper()): int(n) for w, src, n in env.sql(
+        "SELECT FLOOR(TIMESTAMPDIFF(DAY, t, NOW(3)) / 7) w, s, COUNT(*) FROM (%s) r"
+        " WHERE TIMESTAMPDIFF(DAY, t, NOW(3)) < 84 GROUP BY 1, 2" % parts)}
+
+
 def _attendance(b):
     """(attended, reports) of the dashboard's 90-day training attendance figure"""
     r = b.get("/")
@@ -205,8 +229,13 @@ def _summary_steps(env, d):
            # from report_hours (or the reports), the whole days from report_days (sql/020)
            d.attendance(kid, training=1, attended=1, at="NOW(3) - INTERVAL 90 DAY + INTERVAL 30 MINUTE"),
            d.attendance(kid, training=1, attended=1, at="NOW(3) - INTERVAL 90 DAY - INTERVAL 30 MINUTE")]
+    # either side of a cut of the weekly charts (a day read from report_hours), and days with
+    # none (read from report_days): 90 minutes off the cut, past the hour a summed row is at
+    ids += [d.business(kid, status=3, at=at) for at in (
+        "NOW(3) - INTERVAL 7 DAY + INTERVAL 90 MINUTE", "NOW(3) - INTERVAL 7 DAY - INTERVAL 90 MINUTE",
+        "NOW(3) - INTERVAL 10 DAY", "NOW(3) - INTERVAL 30 DAY")]
     want = {(1, "ussd", 1, 0): 2, (1, "sms", 2, 0): 1, (2, "ussd", 0, 0): 1, (3, "sms", 0, 0): 1,
-            (2, "ussd", 0, 1): 2}
+            (2, "ussd", 0, 1): 2, (1, "ussd", 3, 0): 4}
     # reports that earlier tests of the suite saved just now would hold every mark below this
     # test's rows for up to SUMMARY_LAG_SECONDS (300 s: the test timed out in a full run); they
     # are aged past the lag, as if the suite had paused that long
@@ -217,15 +246,16 @@ def _summary_steps(env, d):
     k = Kabard(env, name="summary")
     try:
         k.start()
-        wait_for(lambda: _mark(env, "business_reports") >= ids[2]
+        wait_for(lambda: _mark(env, "business_reports") >= ids[10]
                  and _mark(env, "attendance_reports") >= ids[6]
                  and _mark(env, "help_requests") >= ids[4], timeout=20, what="the summary step")
         assert _hours(env) == want, _hours(env)
         assert _days(env) == _days_of_hours(env) and _days(env), _days(env)
         sup, spw = make_user(env, k, "supervisor", region=PROVINCE)
         b, _ = login(k, sup, spw)
-        assert _week(b) == (4, 1), _week(b)  # 3 business and the help; the attendance
+        assert _week(b) == (5, 3), _week(b)  # 4 business and the help; 2 and the attendance
         assert _attendance(b) == (1, 2), _attendance(b)  # 10 days ago, and 90 days less 30 min
+        assert _weekly(b) == _weekly_direct(env) and len(_weekly(b)) == 4, _weekly(b)
         # a restart, then a crash: the step that runs at each start adds nothing twice
         for sig in (signal.SIGTERM, signal.SIGKILL):
             k.stop(sig)
@@ -243,7 +273,8 @@ def _summary_steps(env, d):
         # younger than the lag: not summed yet, counted from the reports past the mark
         assert _mark(env, "business_reports") < young, "a report younger than the lag summed"
         b, _ = login(k, sup, spw)
-        assert _week(b) == (7, 1), _week(b)
+        assert _week(b) == (8, 3), _week(b)
+        assert _weekly(b) == _weekly_direct(env), (_weekly(b), _weekly_direct(env))
         assert "event=summary_step " in k.logtext()
     finally:
         k.stop()
