@@ -226,6 +226,12 @@ def _check_nothing_lost(c, callers, sms):
             assert sid in rows, "%s was told saved, No. %d, and has no row" % (sid, no)
             assert rows[sid] == (no, 1), "%s told No. %d: row, count %s" % (sid, no, rows[sid])
         assert all(cnt == 1 for _, cnt in rows.values()), "a session with two rows"
+        # the trigger of migration 019 ran where each was saved; node 2 has its KPM's region
+        wrong = c.sql(
+            2, "SELECT COUNT(*) FROM business_reports x JOIN kpm k ON k.id = x.kpm_id"
+            " WHERE x.channel = '%s' AND x.session_id IN (%s) AND NOT (x.region_code <=>"
+            " k.region_code)" % (channel, ",".join("'%s'" % s for s in sids)))
+        assert wrong == [["0"]], ("reports without their region", wrong)
     got = {mid: int(n) for mid, n in c.sql(
         2, "SELECT provider_msg_id, COUNT(*) FROM inbound_messages WHERE provider_msg_id IN (%s)"
         " GROUP BY provider_msg_id" % ",".join("'%s'" % m for m in sms.ok))}
