@@ -348,6 +348,38 @@ review_where_region(struct sqlb *b, const struct review_filter *f, const char *s
         sqlb_param(b, " AND x.region_code LIKE CONCAT(?, '%')", DB_STR(f->region));
 }
 
+/* A keyset (the API, the CSV exports) goes by id, which no region index is ordered by: the
+ * region's range is read whole and sorted, bounded while the region is small. A larger region
+ * walks the reports by id and looks each KPM up, as without a region. The statement carries
+ * both, each behind the region's KPM count (capped, one range of idx_kpm_region, evaluated
+ * once): MariaDB skips the branch whose condition is false before reading a row. */
+enum review_keyset_drive {
+    REVIEW_KEYSET_ONE,   /* not a keyset, or no region: one SELECT */
+    REVIEW_KEYSET_SMALL, /* a region of at most REVIEW_KEYSET_KPM KPM: its range, sorted */
+    REVIEW_KEYSET_BIG,   /* a larger one: the walk by id */
+};
+
+/* 12 reports a KPM: at most 48,000 reports sorted for a page */
+#define REVIEW_KEYSET_KPM 4000
+
+static void
+review_where_size(struct sqlb *b, const struct review_filter *f, const char *scope,
+                  enum review_keyset_drive d)
+{
+    char num[96];
+
+    if (d == REVIEW_KEYSET_ONE)
+        return;
+    sqlb_add(b, " AND (SELECT COUNT(*) FROM (SELECT 1 FROM kpm r WHERE 1 = 1");
+    if (scope[0] != '\0')
+        sqlb_param(b, " AND r.region_code LIKE CONCAT(?, '%')", DB_STR(scope));
+    if (f->region[0] != '\0')
+        sqlb_param(b, " AND r.region_code LIKE CONCAT(?, '%')", DB_STR(f->region));
+    snprintf(num, sizeof num, " LIMIT %u) s) %s %u", REVIEW_KEYSET_KPM + 1,
+             d == REVIEW_KEYSET_SMALL ? "<=" : ">", REVIEW_KEYSET_KPM);
+    sqlb_add(b, num);
+}
+
 static void
 review_where(struct sqlb *b, const struct review_filter *f, const char *scope, int type,
              enum review_mode mode, const struct review_level *lv, const char *code, int kpm)
@@ -462,10 +494,11 @@ review_export_columns(int type)
 /* one type's SELECT of mode (the keyset and page ones ordered and limited), from one end */
 static void
 review_select(struct sqlb *b, const struct review_filter *f, const char *scope,
-              enum review_mode mode, int t, uint64_t before, unsigned limit)
+              enum review_mode mode, int t, uint64_t before, unsigned limit,
+              enum review_keyset_drive d)
 {
     const char *code = "";
-    const struct review_level *lv = review_level(f, scope, &code);
+    const struct review_level *lv = d == REVIEW_KEYSET_BIG ? NULL : review_level(f, scope, &code);
     int kpm = review_needs_kpm(f, mode);
     char num[64];
 
@@ -491,6 +524,7 @@ review_select(struct sqlb *b, const struct review_filter *f, const char *scope,
     }
     review_from(b, f, t, mode, lv, kpm);
     review_where(b, f, scope, t, mode, lv, code, kpm);
+    review_where_size(b, f, scope, d);
     if (mode == REVIEW_KEYSET) {
         if (before != 0)
             sqlb_param(b, " AND x.id < ?", DB_U64(before));
@@ -507,6 +541,7 @@ int
 review_build(struct sqlb *b, const struct review_filter *f, const char *scope,
              enum review_mode mode, int type, uint64_t before, unsigned limit, unsigned offset)
 {
+    const char *code;
     char num[64];
     int t, first = 1;
 
@@ -515,7 +550,13 @@ review_build(struct sqlb *b, const struct review_filter *f, const char *scope,
         if (type < REVIEW_BUSINESS || type > REVIEW_HELP)
             return -1;
         sqlb_add(b, REVIEW_PLAN "SELECT * FROM (");
-        review_select(b, f, scope, mode, type, before, limit);
+        if (review_level(f, scope, &code) == NULL) {
+            review_select(b, f, scope, mode, type, before, limit, REVIEW_KEYSET_ONE);
+        } else {
+            review_select(b, f, scope, mode, type, before, limit, REVIEW_KEYSET_SMALL);
+            sqlb_add(b, " UNION ALL ");
+            review_select(b, f, scope, mode, type, before, limit, REVIEW_KEYSET_BIG);
+        }
         /* the first column of the union is x.id: its name is id */
         snprintf(num, sizeof num, ") q ORDER BY id DESC LIMIT %u", limit);
         sqlb_add(b, num);
@@ -531,7 +572,7 @@ review_build(struct sqlb *b, const struct review_filter *f, const char *scope,
         if (!first)
             sqlb_add(b, " UNION ALL ");
         first = 0;
-        review_select(b, f, scope, mode, t, 0, offset + limit);
+        review_select(b, f, scope, mode, t, 0, offset + limit, REVIEW_KEYSET_ONE);
     }
     if (first)
         return -1;

@@ -6,7 +6,8 @@ import signal
 import time
 
 from kabartest import Kabard, wait_for
-from test_admin import Data, csrf_of, login, make_user, queue_page, review, set_filter
+from test_admin import (Data, csrf_of, login, make_user, parse_csv, queue_page, review,
+                        set_filter)
 from test_faults import _need_faults
 from test_import import cleanup, make_assistants, run_import
 
@@ -493,7 +494,7 @@ def _queue_prov_drop(env):
     _province_drop(env, QPROV)
 
 
-def _queue_direct(env, region, bstatus=None):
+def _queue_direct(env, region, bstatus=None, limit=50):
     """(total, rows) of the queue's default review state (unreviewed) in REGION, computed from
     the reports alone: newest first, then type, then id descending"""
     parts = []
@@ -508,7 +509,7 @@ def _queue_direct(env, region, bstatus=None):
             % (t, table, region, "" if bstatus is None else " AND x.status = %d" % bstatus, t))
     rows = [(r[0], int(r[1])) for r in env.sql(
         "SELECT t, id FROM (%s) q ORDER BY created_at DESC, t, id DESC" % " UNION ALL ".join(parts))]
-    return len(rows), rows[:50]
+    return len(rows), rows[:limit]
 
 
 def _queue_regions(env, d):
@@ -550,6 +551,11 @@ def _queue_filters_match(env, d):
             total, rows, _ = queue_page(b)
             want = _queue_direct(env, region, bstatus)
             assert want[0] > 0 and (total, rows) == want, (region, bstatus, total, rows, want)
+            # the CSV export's keyset (by id): the region's range sorted up to 4,000 KPM, the
+            # walk by id past them (the kabupaten and the province here)
+            _, data = parse_csv(b.get("/export/reports.csv").body)
+            ids = [i for t, i in _queue_direct(env, region, bstatus, limit=None)[1] if t == "business"]
+            assert [int(x[0]) for x in data] == sorted(ids, reverse=True), (region, bstatus, data)
         # a user whose own scope is the kecamatan, with no filter of her own
         b, _ = login(k, *make_user(env, k, "supervisor", region=QPROV + "0101"))
         total, rows, _ = queue_page(b)

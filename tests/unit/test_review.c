@@ -267,6 +267,17 @@ START_TEST(test_build)
     ck_assert_int_eq(review_build(&b, &f, "5201", REVIEW_PAGE, 0, 0, 50, 0), 0);
     ck_assert_int_eq(review_build(&b, &f, "5201", REVIEW_COUNT, 0, 0, 0, 0), 0);
     ck_assert_int_eq(review_build(&b, &f, "5201", REVIEW_KEYSET, REVIEW_ATTENDANCE, 9, 1000, 0), 0);
+    /* a keyset goes by id, which no region index is ordered by: the region's range sorted while
+     * it is small, the walk by id past 4,000 KPM, each behind the region's KPM count */
+    ck_assert_ptr_nonnull(strstr(b.sql, "FROM attendance_reports x FORCE INDEX "
+                                        "(idx_attendance_reports_kec)"));
+    ck_assert_ptr_nonnull(strstr(b.sql, "LIMIT 4001) s) <= 4000"));
+    ck_assert_ptr_nonnull(strstr(b.sql, " UNION ALL (SELECT x.id"));
+    ck_assert_ptr_nonnull(strstr(b.sql, "LIMIT 4001) s) > 4000"));
+    ck_assert_ptr_nonnull(strstr(b.sql, ") q ORDER BY id DESC LIMIT 1000"));
+    for (i = 0, marks = 0; i < b.len; i++)
+        marks += b.sql[i] == '?';
+    ck_assert_uint_eq(marks, b.np);
     ck_assert_ptr_null(review_export_columns(REVIEW_ANY));
     ck_assert_str_eq(review_export_columns(REVIEW_BUSINESS)[0], "report_id");
 }
