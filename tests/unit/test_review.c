@@ -192,11 +192,21 @@ START_TEST(test_filter_parse)
 }
 END_TEST
 
+/* the statement's placeholders, which must be as many as its parameters */
+static size_t
+qmarks(const struct sqlb *b)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < b->len; i++)
+        n += b->sql[i] == '?';
+    return n;
+}
+
 START_TEST(test_build)
 {
     struct review_filter f;
     struct sqlb b;
-    size_t i, marks = 0;
 
     memset(&f, 0, sizeof f);
     /* every type, scoped to a province: each sub-query reads the province's range of its
@@ -210,9 +220,7 @@ START_TEST(test_build)
     ck_assert_ptr_nonnull(strstr(b.sql, "NOT EXISTS (SELECT 1 FROM reviews v"));
     ck_assert_ptr_nonnull(strstr(b.sql, "LIMIT 50 OFFSET 100"));
     ck_assert_uint_eq(b.np, 3);
-    for (i = 0; i < b.len; i++)
-        marks += b.sql[i] == '?';
-    ck_assert_uint_eq(marks, b.np);
+    ck_assert_uint_eq(qmarks(&b), b.np);
     /* a count with nothing to check on the KPM reads the index alone; the longer of the scope
      * and the filter picks the level (a desa: its kecamatan's range) */
     ck_assert_int_eq(parse("region=5201042003", &f), 0);
@@ -224,6 +232,7 @@ START_TEST(test_build)
     ck_assert_ptr_nonnull(strstr(b.sql, "x.region_code LIKE CONCAT(?, '%')"));
     ck_assert_str_eq(b.p[0].s, "5201042003");
     ck_assert_uint_eq(b.np, 6);
+    ck_assert_uint_eq(qmarks(&b), b.np);
     /* unreviewed, counted: an anti-join, not a subquery per report */
     ck_assert_ptr_nonnull(strstr(b.sql, "LEFT JOIN reviews v ON v.report_type = 'business'"));
     ck_assert_ptr_nonnull(strstr(b.sql, "v.id IS NULL"));
@@ -233,7 +242,6 @@ START_TEST(test_build)
     ck_assert_int_eq(review_build(&b, &f, "", REVIEW_COUNT, 0, 0, 0, 0), 0);
     ck_assert_ptr_null(strstr(b.sql, "FORCE INDEX"));
     ck_assert_ptr_nonnull(strstr(b.sql, "k.region_code LIKE"));
-    marks = 0;
     /* a business status keeps only business reports; a name is a LIKE with its wildcards
      * taken literally; a phone number is an equality on the normalised number */
     ck_assert_int_eq(parse("bstatus=1&q=50%25_off", &f), 0);
@@ -275,9 +283,7 @@ START_TEST(test_build)
     ck_assert_ptr_nonnull(strstr(b.sql, " UNION ALL (SELECT x.id"));
     ck_assert_ptr_nonnull(strstr(b.sql, "LIMIT 4001) s) > 4000"));
     ck_assert_ptr_nonnull(strstr(b.sql, ") q ORDER BY id DESC LIMIT 1000"));
-    for (i = 0, marks = 0; i < b.len; i++)
-        marks += b.sql[i] == '?';
-    ck_assert_uint_eq(marks, b.np);
+    ck_assert_uint_eq(qmarks(&b), b.np);
     ck_assert_ptr_null(review_export_columns(REVIEW_ANY));
     ck_assert_str_eq(review_export_columns(REVIEW_BUSINESS)[0], "report_id");
 }
