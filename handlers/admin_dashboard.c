@@ -147,13 +147,15 @@ admin_dashboard_counted_at(struct admin_job *j, time_t at)
         t) " AND" REVIEW_SCOPE " UNION ALL SELECT x.created_at, " kind ", x.source, " status       \
            ", " attended ", 1, LEFT(k.region_code, 2) FROM " t " x JOIN kpm k ON k.id = x.kpm_id"  \
            " WHERE x.id > " DASH_MARK(t) " AND x.created_at >= " s " AND" REVIEW_SCOPE
+/* the reports of the three tables that S's hour and the mark leave out */
+#define DASH_RAWS(s)                                                                               \
+    DASH_RAW("business_reports", "1", "x.status", "0", s)                                          \
+    DASH_RAW("attendance_reports", "2", "0", "x.attended", s)                                      \
+    DASH_RAW("help_requests", "3", "0", "0", s)
 #define DASH_ROWS(s)                                                                               \
     "(SELECT h.hour t, h.kind, h.source, h.status, h.attended, h.n, h.province"                    \
     " FROM report_hours h WHERE h.hour >= " DASH_HOUR(                                             \
-        s) " AND h.province LIKE CONCAT(?, '%')" DASH_RAW("business_reports", "1", "x.status",     \
-                                                          "0", s)                                  \
-        DASH_RAW("attendance_reports", "2", "0", "x.attended", s)                                  \
-            DASH_RAW("help_requests", "3", "0", "0", s) ")"
+        s) " AND h.province LIKE CONCAT(?, '%')" DASH_RAWS(s) ")"
 #define DASH_ROWS_NPARAMS 7
 /* The same rows for a total over the window (no weeks): report_days (sql/020) for the whole
  * days after S's, report_hours for the rest of S's day, and the reports as in DASH_ROWS.
@@ -164,10 +166,7 @@ admin_dashboard_counted_at(struct admin_job *j, time_t at)
     " UNION ALL SELECT h.hour, h.kind, h.source, h.status, h.attended, h.n, h.province"            \
     " FROM report_hours h WHERE h.hour >= " DASH_HOUR(                                             \
         s) " AND h.hour < DATE(" s                                                                 \
-           ") + INTERVAL 1 DAY AND h.province LIKE CONCAT(?, '%')" DASH_RAW(                       \
-               "business_reports", "1", "x.status", "0", s)                                        \
-               DASH_RAW("attendance_reports", "2", "0", "x.attended", s)                           \
-                   DASH_RAW("help_requests", "3", "0", "0", s) ")"
+           ") + INTERVAL 1 DAY AND h.province LIKE CONCAT(?, '%')" DASH_RAWS(s) ")"
 #define DASH_DAYS_NPARAMS 8
 /* The same rows for the weekly charts (weeks cut at NOW() - 7k days, k = 1..11, S = NOW() - 84
  * days): a day holds no cut unless it is DATE(NOW()) - 7k, so the other days are read from
@@ -192,11 +191,7 @@ admin_dashboard_counted_at(struct admin_job *j, time_t at)
     " AND d.province LIKE CONCAT(?, '%')"                                                          \
     " UNION ALL SELECT h.hour, h.kind, h.source, h.status, h.attended, h.n, h.province"            \
     " FROM report_hours h WHERE h.hour >= " DASH_HOUR(                                             \
-        s) " AND " DASH_CUT_DAYS                                                                   \
-           " AND h.province LIKE CONCAT(?, '%')" DASH_RAW("business_reports", "1", "x.status",     \
-                                                          "0", s)                                  \
-               DASH_RAW("attendance_reports", "2", "0", "x.attended", s)                           \
-                   DASH_RAW("help_requests", "3", "0", "0", s) ")"
+        s) " AND " DASH_CUT_DAYS " AND h.province LIKE CONCAT(?, '%')" DASH_RAWS(s) ")"
 /* report_hours answers for all of the country or a province; a narrower scope reads reports */
 #define DASH_SUMMED(j) (strlen((j)->s.user.region) <= 2)
 
