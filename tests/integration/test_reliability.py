@@ -95,7 +95,10 @@ def test_aborted_exports_leak_nothing(env):
     reset, timeout) and leaves it to its owner; kabard dropped its pointer (r->req = NULL) and
     never ended the reply, so every aborted export leaked the evhttp_request with its headers
     and buffers. 1,000 exports cut in the middle must leave nothing behind: ASan's leak checker
-    at exit (the asan build), and the resident size over a second 1,000 (any build)."""
+    at exit (the asan build), and the resident size over a second and a third 1,000 (any build).
+
+    Seen failing once with the ASan suite running beside it (1,836 KiB over one batch): the
+    growth is now the smaller of two batches."""
     asan = is_asan(env.kabard)
     conf = env.config(replace={"  timeout = 15;": "  timeout = 3;"})  # stalled ones end soon
     with Kabard(env, conf_text=conf, environ=leak_checked()) as k, Data(env) as d:
@@ -108,14 +111,20 @@ def test_aborted_exports_leak_nothing(env):
         cut_exports(k, sid, 1000)
         assert peer_gone(k) >= 500, "exports ended by the peer going: %d" % peer_gone(k)
         stall_exports(k, sid, 50)
-        before = rss_kib(k.proc.pid)
-        cut_exports(k, sid, 1000)
-        growth = rss_kib(k.proc.pid) - before
+        # A leak grows the resident size in every batch; the allocator's arenas and the
+        # kernel's socket buffers, on a machine busy with another suite, may in one of them:
+        # the smaller growth of two batches is the one that counts.
+        growths = []
+        for _ in range(2):
+            before = rss_kib(k.proc.pid)
+            cut_exports(k, sid, 1000)
+            growths.append(rss_kib(k.proc.pid) - before)
+        growth = min(growths)
         # kabard still serves, both listeners
         assert k.get("/healthz").status == 200
         assert a.get("/").status == 200
         if not asan:  # ASan's quarantine holds freed memory: there its leak checker decides
-            assert growth < 1000, "RSS grew by %d KiB over 1,000 aborted exports" % growth
+            assert growth < 1000, "RSS grew by %s KiB over two batches of 1,000 aborted exports" % growths
         assert k.stop() == 0, "kabard's exit status (23: leaks found)"
         log = k.logtext()
         assert "LeakSanitizer" not in log, log[log.index("LeakSanitizer") - 200:][:3000]
