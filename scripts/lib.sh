@@ -79,6 +79,15 @@ free_port() {
     die "no free port"
 }
 
+# kabar_started LOG: waits (up to 30 s) for the event=started line of a kabard logging to LOG and
+# prints its port; a kabard that does not start ends the script with its log's tail
+kabar_started() {
+  local log=$1
+  for _ in $(seq 300); do grep -q 'event=started' "$log" && break; sleep 0.1; done
+  grep -q 'event=started' "$log" || { tail -20 "$log" >&2; die "kabard did not start"; }
+  grep -o 'event=started.* port=[0-9]*' "$log" | grep -o '[0-9]*$'
+}
+
 # kabar_mariadb_start VAR: initialise (first time) and start a private server in VAR/mysql.
 # KABAR_MARIADB_OPTS: more server options, after ours (scripts/bench-scale: a bigger buffer pool)
 kabar_mariadb_start() {
