@@ -250,15 +250,29 @@ def _check_replies(c, sms):
     """Each SMS answered 200 has its one reply in the outbox, every reply is sent (none lost,
     none stuck in 'sending' past claim_timeout), and what went twice (counted in the kabard's
     logs: the demo sends through its log provider) stays within the at-least-once bound."""
-    q = ("SELECT idempotency_key, id, state FROM outbox WHERE idempotency_key IN (%s)"
-         % ",".join("'reply:demo:%s'" % m for m in sms.ok))
+    keys = ",".join("'reply:demo:%s'" % m for m in sms.ok)
+    q = "SELECT idempotency_key, id, state FROM outbox WHERE idempotency_key IN (%s)" % keys
     rows = c.sql(2, q)
     per_key = collections.Counter(r[0] for r in rows)
     missing = [m for m in sms.ok if per_key["reply:demo:%s" % m] == 0]
     assert not missing, "SMS answered 200 without its reply queued: %s" % missing[:5]
     assert all(n == 1 for n in per_key.values()), "a reply queued twice"
-    wait_for(lambda: all(r[2] in ("sent", "delivered") for r in c.sql(2, q)), timeout=150,
-             what="every reply sent (a row a crash left 'sending' waits claim_timeout, 60 s)")
+    try:
+        wait_for(lambda: all(r[2] in ("sent", "delivered") for r in c.sql(2, q)), timeout=150,
+                 what="every reply sent (a row a crash left 'sending' waits claim_timeout, 60 s)")
+    except AssertionError as e:
+        # what is left, and why: state, token, error, how long since touched, when due
+        left = c.sql(2, "SELECT state, claim_token, last_error, attempts,"
+                        " TIMESTAMPDIFF(SECOND, updated_at, NOW(3)),"
+                        " TIMESTAMPDIFF(SECOND, NOW(3), next_attempt_at) FROM outbox"
+                        " WHERE idempotency_key IN (%s) AND state NOT IN ('sent', 'delivered')"
+                        " ORDER BY id LIMIT 10" % keys)
+        warns = [line for part in ("kabard-1.log", "kabard-2.log")
+                 for line in c.log(part).splitlines() if "level=warn" in line or
+                 "level=error" in line]
+        raise AssertionError("%s; rows left (state, token, error, attempts, idle s, due in s):"
+                             " %s; kabard warnings, the last 10: %s"
+                             % (e, left, warns[-10:])) from None
     sends = collections.Counter(re.findall(r"event=outbox_log_provider id=(\d+) ",
                                            c.log("kabard-1.log") + c.log("kabard-2.log")))
     ids = [r[1] for r in c.sql(2, q)]
