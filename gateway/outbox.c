@@ -19,13 +19,30 @@
 #include "parse.h"
 #include "ratelimit.h"
 
+/* The claims whose rows a heartbeat keeps fresh, copied for the worker that runs it; by_prefix:
+ * every row of this process instead (when the copy could not be made). */
+struct outbox_held {
+    char (*tokens)[25];
+    size_t n;
+    int by_prefix;
+    char prefix[14]; /* "<instance>%" */
+    unsigned claim_timeout;
+};
+
+/* A claim whose rows this process holds, and how many of them. */
+struct outbox_hold {
+    char token[25];
+    size_t n;
+};
+
 struct outbox_claim {
     char token[25];
-    char prefix[14]; /* "<instance>%" */
-    unsigned batch, claim_timeout, poll_ms;
+    struct outbox_held held;
+    unsigned batch, poll_ms;
     struct outbox_send *list, **tail;
     size_t n;
     int unread;                /* a claimed row could not be taken into the list */
+    unsigned runs;             /* of its work: a re-run first waits for what the cluster has */
     struct outbox_claim *next; /* waiting to be released */
 };
 
@@ -43,6 +60,12 @@ static struct {
     unsigned long long claims;
     struct outbox_send *unrecorded;  /* outcomes the database did not take yet: kept, retried */
     struct outbox_claim *unreleased; /* failed claims whose rows may be ours: kept, retried */
+    /* the claims whose rows are waiting, in flight or not recorded yet: the heartbeats name
+     * them and nothing else, so a row this process lost track of goes stale at claim_timeout
+     * and is sent again however busy the process stays */
+    struct outbox_hold *holds;
+    size_t nholds, capholds;
+    size_t uncounted; /* rows of claims that could not be counted: beaten by prefix meanwhile */
     time_t last_beat;
 } ob;
 
@@ -171,6 +194,58 @@ outbox_report(struct http_req *r, const struct outbox_report *rep, outbox_ack_fn
     }
 }
 
+/* ---- what this process holds */
+
+static struct outbox_hold *
+outbox_hold_find(const char *token)
+{
+    size_t i;
+
+    for (i = 0; i < ob.nholds; i++)
+        if (strcmp(ob.holds[i].token, token) == 0)
+            return &ob.holds[i];
+    return NULL;
+}
+
+/* n rows of the claim token are ours until their outcomes are recorded */
+static void
+outbox_hold_add(const char *token, size_t n)
+{
+    struct outbox_hold *h;
+
+    if (n == 0)
+        return;
+    if (ob.nholds == ob.capholds) {
+        size_t ncap = ob.capholds ? ob.capholds * 2 : 16;
+
+        if ((h = realloc(ob.holds, ncap * sizeof *h)) == NULL) {
+            /* kept fresh all the same, by the prefix every token of this process has */
+            ob.uncounted += n;
+            return;
+        }
+        ob.holds = h;
+        ob.capholds = ncap;
+    }
+    h = &ob.holds[ob.nholds++];
+    snprintf(h->token, sizeof h->token, "%s", token);
+    h->n = n;
+}
+
+/* s is no longer ours (its outcome is recorded): freed */
+static void
+outbox_let_go(struct outbox_send *s)
+{
+    struct outbox_hold *h = outbox_hold_find(s->token);
+
+    if (h == NULL) {
+        if (ob.uncounted > 0)
+            ob.uncounted--;
+    } else if (--h->n == 0) {
+        *h = ob.holds[--ob.nholds];
+    }
+    outbox_send_free(s);
+}
+
 /* ---- recording outcomes, batched */
 
 /* One transaction (DB_TXN). Each UPDATE wants the row still 'sending' under the claim's token,
@@ -247,7 +322,7 @@ outbox_results_done(int err, void *arg)
             return;
         }
     }
-    outbox_send_free(s);
+    outbox_let_go(s);
 }
 
 static void
@@ -460,38 +535,85 @@ outbox_row_claimed(void *arg, char **v, unsigned long *len, unsigned n)
     return 0;
 }
 
-/* What this process still holds is not stale, however long it waits: its rows are touched
- * once they are half way to claim_timeout (params: our token prefix, half the timeout in ms). */
-static int
-outbox_heartbeat(struct db_conn *c, struct db_param *mine)
+/* ---- heartbeats */
+
+/* A copy of the tokens to keep fresh, for a worker: the held claims and those that failed and
+ * wait to be released (their rows may have committed). */
+static void
+outbox_held_copy(struct outbox_held *h)
 {
-    return db_exec(
-        c,
-        "UPDATE outbox SET updated_at = NOW(3) WHERE state = 'sending'"
-        " AND claim_token LIKE ? AND updated_at < NOW(3) - INTERVAL ? * 1000 MICROSECOND",
-        mine, 2, NULL, NULL);
+    const struct outbox_claim *cl;
+    size_t n = ob.nholds, i;
+
+    memset(h, 0, sizeof *h);
+    snprintf(h->prefix, sizeof h->prefix, "%s%%", ob.instance);
+    h->claim_timeout = ob.cfg->outbox.claim_timeout;
+    for (cl = ob.unreleased; cl != NULL; cl = cl->next)
+        n++;
+    if (ob.uncounted > 0 || (n > 0 && (h->tokens = calloc(n, sizeof *h->tokens)) == NULL)) {
+        h->by_prefix = 1;
+        return;
+    }
+    for (i = 0; i < ob.nholds; i++)
+        memcpy(h->tokens[h->n++], ob.holds[i].token, sizeof *h->tokens);
+    for (cl = ob.unreleased; cl != NULL; cl = cl->next)
+        memcpy(h->tokens[h->n++], cl->token, sizeof *h->tokens);
 }
 
-struct outbox_beat {
-    char prefix[14];
-    unsigned claim_timeout;
-};
+/* Sixteen tokens a statement, the last one repeated to fill it: one text to prepare. */
+#define OUTBOX_BEAT_TOKENS 16
+#define OUTBOX_BEAT_IN "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+
+/* What this process still holds is not stale, however long it waits: the rows of the claims
+ * it holds are touched once they are half way to claim_timeout. Only those: a row it lost
+ * track of (a claim's commit that reached a Galera node after its release had run there) goes
+ * stale and is sent again, at least once, instead of being kept fresh for as long as the
+ * process holds anything else. */
+static int
+outbox_heartbeat(struct db_conn *c, const struct outbox_held *h)
+{
+    struct db_param p[OUTBOX_BEAT_TOKENS + 1];
+    size_t i, k;
+    int err;
+
+    if (h->by_prefix) {
+        struct db_param mine[] = {DB_STR(h->prefix), DB_U64(h->claim_timeout * 1000 / 2)};
+
+        return db_exec(
+            c,
+            "UPDATE outbox SET updated_at = NOW(3) WHERE state = 'sending'"
+            " AND claim_token LIKE ? AND updated_at < NOW(3) - INTERVAL ? * 1000 MICROSECOND",
+            mine, 2, NULL, NULL);
+    }
+    for (i = 0; i < h->n; i += OUTBOX_BEAT_TOKENS) {
+        for (k = 0; k < OUTBOX_BEAT_TOKENS; k++)
+            p[k] = DB_STR(h->tokens[i + k < h->n ? i + k : h->n - 1]);
+        p[k] = DB_U64(h->claim_timeout * 1000 / 2);
+        if ((err = db_exec(c,
+                           "UPDATE outbox SET updated_at = NOW(3) WHERE state = 'sending'"
+                           " AND claim_token IN (" OUTBOX_BEAT_IN ")"
+                           " AND updated_at < NOW(3) - INTERVAL ? * 1000 MICROSECOND",
+                           p, OUTBOX_BEAT_TOKENS + 1, NULL, NULL)) != 0)
+            return err;
+    }
+    return 0;
+}
 
 static int
 outbox_beat_work(struct db_conn *c, void *arg)
 {
-    struct outbox_beat *b = arg;
-    struct db_param mine[] = {DB_STR(b->prefix), DB_U64(b->claim_timeout * 1000 / 2)};
-
-    return outbox_heartbeat(c, mine);
+    return outbox_heartbeat(c, arg);
 }
 
 static void
 outbox_beat_done(int err, void *arg)
 {
+    struct outbox_held *h = arg;
+
     if (err != 0)
         log_warn("outbox_heartbeat_failed", "err=%d", err);
-    free(arg);
+    free(h->tokens);
+    free(h);
 }
 
 /* One transaction (DB_TXN): rows are stamped 'sending' with our token only if they are also
@@ -501,8 +623,7 @@ static int
 outbox_claim_work(struct db_conn *c, void *arg)
 {
     struct outbox_claim *cl = arg;
-    struct db_param mine[] = {DB_STR(cl->prefix), DB_U64(cl->claim_timeout * 1000 / 2)};
-    struct db_param stale[] = {DB_U64(cl->claim_timeout)};
+    struct db_param stale[] = {DB_U64(cl->held.claim_timeout)};
     struct db_param claim[] = {DB_STR(cl->token), DB_U64(cl->batch)};
     struct db_param read[] = {DB_STR(cl->token)};
     int err, held;
@@ -510,7 +631,13 @@ outbox_claim_work(struct db_conn *c, void *arg)
     db_txn_name(c, "outbox_claim");
     /* a re-run (after a lost connection) starts from nothing */
     outbox_claim_empty(cl);
-    if ((err = outbox_heartbeat(c, mine)) != 0)
+    /* ... on a node that has applied the first run's commit, if it reached the cluster. Else,
+     * under Galera, the re-run could find the lease row locked by the applier of that very
+     * commit, take it for another holder's and end with nothing read back, while the rows of the
+     * first run became 'sending' under our token: not in our list, never sent. */
+    if (cl->runs++ > 0 && (err = db_causal_read(c)) != 0)
+        return err;
+    if ((err = outbox_heartbeat(c, &cl->held)) != 0)
         return err;
     /* one kabard of several claims (and sends at the providers' rates); the others keep only
      * their own rows fresh, above */
@@ -539,15 +666,27 @@ outbox_claim_work(struct db_conn *c, void *arg)
     return cl->unread ? CR_OUT_OF_MEMORY : 0;
 }
 
+static void
+outbox_claim_free(struct outbox_claim *cl)
+{
+    free(cl->held.tokens);
+    free(cl);
+}
+
 /* A claim that failed may still have committed (its COMMIT's answer lost, and every retry
  * failed): whatever carries its token goes back to the queue, not counted as an attempt. Until
  * that is done the heartbeats keep those rows ours, so no other process takes them either. */
+
 static int
 outbox_release_work(struct db_conn *c, void *arg)
 {
     struct outbox_claim *cl = arg;
     struct db_param p[] = {DB_STR(cl->token)};
+    int err;
 
+    /* what the failed claim committed may reach this node after this statement otherwise */
+    if ((err = db_causal_read(c)) != 0)
+        return err;
     return db_exec(c,
                    "UPDATE outbox SET state = 'queued', claim_token = NULL,"
                    " attempts = attempts - 1 WHERE claim_token = ? AND state = 'sending'",
@@ -566,7 +705,7 @@ outbox_release_done(int err, void *arg)
         return;
     }
     log_info("outbox_released", "token=%s", cl->token);
-    free(cl);
+    outbox_claim_free(cl);
 }
 
 static void
@@ -590,8 +729,13 @@ outbox_claim_done(int err, void *arg)
 {
     struct outbox_claim *cl = arg;
     struct outbox_send *s;
+    size_t held = 0;
 
     ob.claiming = 0;
+    /* the heartbeat's copy was for the run; a failed claim's own token is beaten from
+     * ob.unreleased */
+    free(cl->held.tokens);
+    cl->held.tokens = NULL;
     if (err != 0) {
         if (err != DB_EUNAVAILABLE)
             log_warn("outbox_claim_failed", "token=%s err=%d", cl->token, err);
@@ -615,10 +759,12 @@ outbox_claim_done(int err, void *arg)
         *ob.waiting_tail = s;
         ob.waiting_tail = &s->next;
         ob.nwaiting++;
+        held++;
     }
+    outbox_hold_add(cl->token, held);
     /* a full batch means more may be due: look again at once */
     ob.again = cl->n >= cl->batch;
-    free(cl);
+    outbox_claim_free(cl);
     outbox_pump();
     if (ob.again)
         outbox_kick();
@@ -639,19 +785,17 @@ outbox_poll(evutil_socket_t fd, short what, void *arg)
     /* held rows (waiting, in flight, unrecorded, unreleased) stay ours even when nothing is
      * claimed */
     if (ob.cfg != NULL && db_is_up() &&
-        (ob.waiting != NULL || !outbox_send_idle() || ob.unrecorded != NULL ||
-         ob.unreleased != NULL)) {
+        (ob.nholds > 0 || ob.uncounted > 0 || ob.unreleased != NULL)) {
         time_t now = time(NULL);
 
         if (now - ob.last_beat >= (time_t)(ob.cfg->outbox.claim_timeout / 4 + 1)) {
-            struct outbox_beat *b = calloc(1, sizeof *b);
+            struct outbox_held *h = calloc(1, sizeof *h);
 
             ob.last_beat = now;
-            if (b != NULL) {
-                snprintf(b->prefix, sizeof b->prefix, "%s%%", ob.instance);
-                b->claim_timeout = ob.cfg->outbox.claim_timeout;
-                if (db_submit(outbox_beat_work, outbox_beat_done, b, 0) == -1)
-                    free(b);
+            if (h != NULL) {
+                outbox_held_copy(h);
+                if (db_submit(outbox_beat_work, outbox_beat_done, h, 0) == -1)
+                    outbox_beat_done(0, h);
             }
         }
     }
@@ -661,15 +805,14 @@ outbox_poll(evutil_socket_t fd, short what, void *arg)
     if ((cl = calloc(1, sizeof *cl)) == NULL)
         return;
     snprintf(cl->token, sizeof cl->token, "%s%012llx", ob.instance, ++ob.claims);
-    snprintf(cl->prefix, sizeof cl->prefix, "%s%%", ob.instance);
+    outbox_held_copy(&cl->held);
     cl->batch = ob.cfg->outbox.batch;
-    cl->claim_timeout = ob.cfg->outbox.claim_timeout;
     cl->poll_ms = ob.cfg->outbox.poll_ms;
     cl->tail = &cl->list;
     ob.claiming = 1;
     if (db_submit(outbox_claim_work, outbox_claim_done, cl, DB_TXN | DB_READ_COMMITTED) == -1) {
         ob.claiming = 0;
-        free(cl);
+        outbox_claim_free(cl);
     }
 }
 
@@ -784,8 +927,9 @@ outbox_free(void)
     }
     while ((cl = ob.unreleased) != NULL) {
         ob.unreleased = cl->next;
-        free(cl);
+        outbox_claim_free(cl);
     }
+    free(ob.holds);
     if (ob.pump_timer != NULL)
         event_free(ob.pump_timer);
     if (ob.poll != NULL)

@@ -456,6 +456,37 @@ def test_a_second_instance_never_takes_rows_the_first_still_holds(env):
         assert len(bodies) == 30 and len(set(bodies)) == 30, len(bodies)
 
 
+def test_outbox_a_sending_row_this_process_lost_track_of_goes_again_at_claim_timeout(env):
+    """Bug (CI, stop 25): the heartbeat, which every claim runs, kept fresh each 'sending' row
+    whose claim token began with this process's prefix, not only the rows it held. A row it had
+    lost track of (a claim whose commit reached a Galera node only after its release had run
+    there) stayed 'sending' for as long as the process ran, and was never sent. Now the heartbeat
+    names the claims it holds: such a row goes stale at claim_timeout and is sent again while
+    the rest still waits."""
+    _queue(env, "busy", 100)
+    outbox = "  batch = 10; poll_ms = 50; claim_timeout = 5; per_recipient_per_minute = 50;"
+    with FakeAT() as fake:
+        # five a second: the kabard holds rows for about 20 s
+        with Kabard(env, conf_text=fake_at_config(env, fake, outbox, rate=5, concurrency=1)):
+            token = wait_for(lambda: env.sql("SELECT claim_token FROM outbox WHERE state = 'sending'"
+                                             " LIMIT 1"), what="a claim")[0][0]
+            # a row under this process's prefix that it does not hold, untouched for 10 s
+            env.sql("INSERT INTO outbox (idempotency_key, recipient, body, purpose, provider, state,"
+                    " claim_token, attempts, next_attempt_at, updated_at, segments, encoding) VALUES"
+                    " ('lost-1', '+628149999999', 'lost 1', 'reminder', 'at', 'sending', '%s', 1,"
+                    " NOW(3) - INTERVAL 1 HOUR, NOW(3) - INTERVAL 10 SECOND, 1, 'gsm7')"
+                    % (token[:12] + "ffffffffffff"))
+            wait_for(lambda: env.scalar("SELECT state FROM outbox WHERE idempotency_key = 'lost-1'")
+                     == "sent", timeout=60, step=0.2, what="the lost row sent")
+            busy = int(env.scalar("SELECT COUNT(*) FROM outbox WHERE idempotency_key LIKE 'busy-%'"
+                                  " AND state = 'sent'"))
+            assert busy < 100, "the lost row went only once the kabard held nothing (%d sent)" % busy
+            wait_for(lambda: env.scalar("SELECT COUNT(*) FROM outbox WHERE state = 'sent'") == "101",
+                     timeout=60, step=0.2, what="101 sent")
+        bodies = [m for (_, m, _) in fake.sent()]
+        assert len(bodies) == 101 and len(set(bodies)) == 101 and "lost 1" in bodies, sorted(bodies)
+
+
 def test_kannel_post_url_form_is_accepted_like_get_url(env):
     with Kabard(env) as k:
         body = urllib.parse.urlencode({"from": "+628120000360", "to": "1234", "text": "USAHA BELUM",
