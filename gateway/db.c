@@ -610,6 +610,29 @@ db_fault_commit_lost(struct db_conn *c)
 #endif
 
 static int
+db_row_ignored(void *arg, char **vals, unsigned long *lens, unsigned ncols)
+{
+    (void)arg;
+    (void)vals;
+    (void)lens;
+    (void)ncols;
+    return 0;
+}
+
+/* wsrep_sync_wait = 1 for one read: under Galera it waits until this node has applied every
+ * write set the cluster committed before it, so the job's reads that follow see them too (a
+ * no-op without wsrep; a server built without wsrep does not know the variable). Outside a
+ * transaction only: inside one, MariaDB does not wait. */
+static int
+db_causal_read(struct db_conn *c)
+{
+    int err = db_query(c, "SET STATEMENT wsrep_sync_wait = 1 FOR SELECT 1", NULL, 0, db_row_ignored,
+                       NULL);
+
+    return err == ER_UNKNOWN_SYSTEM_VARIABLE ? 0 : err;
+}
+
+static int
 db_run(struct db_conn *c, struct db_job *j)
 {
     int attempt, err = 0;
@@ -623,7 +646,12 @@ db_run(struct db_conn *c, struct db_job *j)
             return DB_EUNAVAILABLE;
         }
         db_txn_name(c, NULL); /* each run of the work names itself again */
-        if (j->flags & DB_TXN) {
+        /* DB_CAUSAL, and any re-run (the first run's outcome unknown: a lost link, a lost
+         * COMMIT): the work finds what the cluster committed before, its own first run included,
+         * even on another Galera node. Before the transaction opens: inside one, MariaDB skips
+         * the wait. A failure of it is handled below as the run's. */
+        err = attempt > 0 || (j->flags & DB_CAUSAL) ? db_causal_read(c) : 0;
+        if (err == 0 && (j->flags & DB_TXN)) {
             /* one round trip to open it; the work's statements and the commit follow */
             if ((j->flags & DB_READ_COMMITTED) &&
                 mysql_real_query(c->mysql, "SET TRANSACTION ISOLATION LEVEL READ COMMITTED", 46) !=
@@ -639,7 +667,7 @@ db_run(struct db_conn *c, struct db_job *j)
 #endif
             if (err != 0 && c->mysql != NULL)
                 mysql_rollback(c->mysql);
-        } else {
+        } else if (err == 0) {
             err = j->work(c, j->arg);
         }
         if (err == 0) {
@@ -1013,26 +1041,4 @@ db_stop(void)
     pthread_mutex_destroy(&db.lock);
     pthread_cond_destroy(&db.cond);
     pthread_cond_destroy(&db.bgcond);
-}
-
-/* wsrep_sync_wait = 1 for one read: under Galera it waits until this node has applied every
- * write set the cluster committed before it, so the job's reads that follow see them too (a
- * no-op without wsrep; a server built without wsrep does not know the variable). */
-static int
-db_row_ignored(void *arg, char **vals, unsigned long *lens, unsigned ncols)
-{
-    (void)arg;
-    (void)vals;
-    (void)lens;
-    (void)ncols;
-    return 0;
-}
-
-int
-db_causal_read(struct db_conn *c)
-{
-    int err = db_query(c, "SET STATEMENT wsrep_sync_wait = 1 FOR SELECT 1", NULL, 0, db_row_ignored,
-                       NULL);
-
-    return err == ER_UNKNOWN_SYSTEM_VARIABLE ? 0 : err;
 }

@@ -47,6 +47,11 @@ enum db_flags {
      * on the one background worker, with its own connection and queue, in submit order, so
      * the workers that answer callbacks never wait behind it */
     DB_BACKGROUND = 8,
+    /* a job that must see what another Galera node just committed (a review made through
+     * another kabard, a Hubtel session's place): each run first waits until its node has
+     * applied what the cluster committed (wsrep_sync_wait). db_run does it before it opens a
+     * DB_TXN's transaction, because inside one MariaDB skips the wait; re-runs always wait. */
+    DB_CAUSAL = 16,
 };
 
 /* Returns 0 to go on with the next row, anything else to skip the rest. vals[i] is NULL for SQL
@@ -112,9 +117,6 @@ int db_exec(struct db_conn *c, const char *sql, const struct db_param *p, size_t
             uint64_t *affected, uint64_t *insert_id);
 int db_query(struct db_conn *c, const char *sql, const struct db_param *p, size_t np, db_row_fn fn,
              void *arg);
-/* Before the reads of a job that must see what another Galera node just committed (a review
- * made through another kabard, a Hubtel session's place): 0 or a MariaDB error number. */
-int db_causal_read(struct db_conn *c);
 int db_is_retryable(int err);
 /* 1 when err says the server stopped a statement at db.query_timeout (max_statement_time) */
 int db_is_timeout(int err);

@@ -42,7 +42,7 @@ struct outbox_claim {
     struct outbox_send *list, **tail;
     size_t n;
     int unread;                /* a claimed row could not be taken into the list */
-    unsigned runs;             /* of its work: a re-run first waits for what the cluster has */
+    unsigned runs;             /* of its work: a re-run may find rows its first run committed */
     struct outbox_claim *next; /* waiting to be released */
 };
 
@@ -537,13 +537,14 @@ outbox_row_claimed(void *arg, char **v, unsigned long *len, unsigned n)
 
 /* ---- heartbeats */
 
-/* A copy of the tokens to keep fresh, for a worker: the held claims and those that failed and
- * wait to be released (their rows may have committed). */
+/* A copy of the tokens to keep fresh, for a worker: the held claims, those that failed and wait
+ * in ob.unreleased for a release that could not start (their rows may have committed), and own,
+ * a claim's token, when not NULL. */
 static void
-outbox_held_copy(struct outbox_held *h)
+outbox_held_copy(struct outbox_held *h, const char *own)
 {
     const struct outbox_claim *cl;
-    size_t n = ob.nholds, i;
+    size_t n = ob.nholds + (own != NULL), i;
 
     memset(h, 0, sizeof *h);
     snprintf(h->prefix, sizeof h->prefix, "%s%%", ob.instance);
@@ -558,6 +559,8 @@ outbox_held_copy(struct outbox_held *h)
         memcpy(h->tokens[h->n++], ob.holds[i].token, sizeof *h->tokens);
     for (cl = ob.unreleased; cl != NULL; cl = cl->next)
         memcpy(h->tokens[h->n++], cl->token, sizeof *h->tokens);
+    if (own != NULL)
+        snprintf(h->tokens[h->n++], sizeof *h->tokens, "%s", own);
 }
 
 /* Sixteen tokens a statement, the last one repeated to fill it: one text to prepare. */
@@ -629,33 +632,35 @@ outbox_claim_work(struct db_conn *c, void *arg)
     int err, held;
 
     db_txn_name(c, "outbox_claim");
-    /* a re-run (after a lost connection) starts from nothing */
+    /* a re-run (after a lost connection) starts from nothing; db_run has waited until this
+     * node applied what the cluster committed, the first run's COMMIT included */
     outbox_claim_empty(cl);
-    /* ... on a node that has applied the first run's commit, if it reached the cluster. Else,
-     * under Galera, the re-run could find the lease row locked by the applier of that very
-     * commit, take it for another holder's and end with nothing read back, while the rows of the
-     * first run became 'sending' under our token: not in our list, never sent. */
-    if (cl->runs++ > 0 && (err = db_causal_read(c)) != 0)
-        return err;
+    cl->runs++;
+    /* the claim's own token is in it: the rows a first run committed are kept fresh too */
     if ((err = outbox_heartbeat(c, &cl->held)) != 0)
         return err;
     /* one kabard of several claims (and sends at the providers' rates); the others keep only
      * their own rows fresh, above */
-    if ((err = lease_take(c, LEASE_OUTBOX, lease_ttl_ms(cl->poll_ms), &held)) != 0 || !held)
+    if ((err = lease_take(c, LEASE_OUTBOX, lease_ttl_ms(cl->poll_ms), &held)) != 0)
         return err;
-    /* a crash left these half-sent: send again (at least once) */
-    if ((err = db_exec(c,
-                       "UPDATE outbox SET state = 'queued', claim_token = NULL"
-                       " WHERE state = 'sending' AND updated_at < NOW(3) - INTERVAL ? SECOND",
-                       stale, 1, NULL, NULL)) != 0)
-        return err;
-    if ((err = db_exec(c,
-                       "UPDATE outbox SET state = 'sending', claim_token = ?,"
-                       " attempts = attempts + 1, updated_at = NOW(3)"
-                       " WHERE state = 'queued' AND next_attempt_at <= NOW(3)"
-                       " ORDER BY priority, next_attempt_at LIMIT ?",
-                       claim, 2, NULL, NULL)) != 0)
-        return err;
+    if (held) {
+        /* a crash left these half-sent: send again (at least once) */
+        if ((err = db_exec(c,
+                           "UPDATE outbox SET state = 'queued', claim_token = NULL"
+                           " WHERE state = 'sending' AND updated_at < NOW(3) - INTERVAL ? SECOND",
+                           stale, 1, NULL, NULL)) != 0)
+            return err;
+        if ((err = db_exec(c,
+                           "UPDATE outbox SET state = 'sending', claim_token = ?,"
+                           " attempts = attempts + 1, updated_at = NOW(3)"
+                           " WHERE state = 'queued' AND next_attempt_at <= NOW(3)"
+                           " ORDER BY priority, next_attempt_at LIMIT ?",
+                           claim, 2, NULL, NULL)) != 0)
+            return err;
+    } else if (cl->runs == 1) {
+        return 0;
+    }
+    /* without the lease, a re-run still takes what its first run stamped with our token */
     db_fault(c, "outbox_claim_readback");
     if ((err = db_query(c,
                         "SELECT id, recipient, body, provider, attempts,"
@@ -682,11 +687,7 @@ outbox_release_work(struct db_conn *c, void *arg)
 {
     struct outbox_claim *cl = arg;
     struct db_param p[] = {DB_STR(cl->token)};
-    int err;
 
-    /* what the failed claim committed may reach this node after this statement otherwise */
-    if ((err = db_causal_read(c)) != 0)
-        return err;
     return db_exec(c,
                    "UPDATE outbox SET state = 'queued', claim_token = NULL,"
                    " attempts = attempts - 1 WHERE claim_token = ? AND state = 'sending'",
@@ -717,7 +718,8 @@ outbox_release_unreleased(void)
     while ((cl = list) != NULL) {
         list = cl->next;
         cl->next = NULL;
-        if (db_submit(outbox_release_work, outbox_release_done, cl, 0) == -1) {
+        /* causal: what the failed claim committed may reach this node after the release else */
+        if (db_submit(outbox_release_work, outbox_release_done, cl, DB_CAUSAL) == -1) {
             cl->next = ob.unreleased;
             ob.unreleased = cl;
         }
@@ -793,7 +795,7 @@ outbox_poll(evutil_socket_t fd, short what, void *arg)
 
             ob.last_beat = now;
             if (h != NULL) {
-                outbox_held_copy(h);
+                outbox_held_copy(h, NULL);
                 if (db_submit(outbox_beat_work, outbox_beat_done, h, 0) == -1)
                     outbox_beat_done(0, h);
             }
@@ -805,7 +807,7 @@ outbox_poll(evutil_socket_t fd, short what, void *arg)
     if ((cl = calloc(1, sizeof *cl)) == NULL)
         return;
     snprintf(cl->token, sizeof cl->token, "%s%012llx", ob.instance, ++ob.claims);
-    outbox_held_copy(&cl->held);
+    outbox_held_copy(&cl->held, cl->token);
     cl->batch = ob.cfg->outbox.batch;
     cl->poll_ms = ob.cfg->outbox.poll_ms;
     cl->tail = &cl->list;
@@ -869,6 +871,8 @@ outbox_start(struct event_base *base, struct config *cfg)
         event_add(ob.poll, &tv) == -1)
         return -1;
     db_batcher_init(&ob.results, outbox_results_work, outbox_results_done, 64, DB_TXN);
+    /* which process a 'sending' row's claim_token names */
+    log_info("outbox_started", "claim_prefix=%s", ob.instance);
     return 0;
 }
 

@@ -454,12 +454,8 @@ ussd_resume_work(struct db_conn *c, void *arg)
 {
     struct ussd_resume *u = arg;
     struct db_param p[] = {DB_STR(u->channel), DB_STR(u->session_id)};
-    int err;
 
     u->found = 0;
-    /* the row was written a moment ago, maybe through another Galera node */
-    if ((err = db_causal_read(c)) != 0)
-        return err;
     return db_query(c,
                     "SELECT msisdn, input_path, inputs FROM ussd_states WHERE channel = ?"
                     " AND session_id = ?",
@@ -540,7 +536,8 @@ ussd_hop_kept(struct http_req *r, const struct ussd_hop *hop, unsigned long long
         snprintf(u->msisdn, sizeof u->msisdn, "%s", hop->msisdn);
         memcpy(u->input, hop->text, hop->text_len);
         u->input[hop->text_len] = '\0';
-        if (db_submit(ussd_resume_work, ussd_resume_done, u, 0) == 0)
+        /* causal: the row was written a moment ago, maybe through another Galera node */
+        if (db_submit(ussd_resume_work, ussd_resume_done, u, DB_CAUSAL) == 0)
             return;
         free(u);
     }

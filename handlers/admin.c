@@ -275,10 +275,6 @@ admin_work(struct db_conn *c, void *arg)
     j->location[0] = '\0';
     j->stream = NULL;
     j->status = 200;
-    /* behind HAProxy the login, a review or an import may have gone through another kabard and
-     * another Galera node a moment ago: this page sees it */
-    if ((err = db_causal_read(c)) != 0)
-        return err;
     live = j->sid[0] != '\0' ? auth_session_load(c, j->sid, j->cfg->admin.session_idle,
                                                  j->cfg->admin.session_max, &j->s, &err)
                              : 0;
@@ -420,7 +416,9 @@ admin_job_new(struct http_req *r, admin_page_fn page, enum admin_need need)
 static int
 admin_queue_job(struct admin_job *j, int flags)
 {
-    if (db_submit(admin_work, admin_done, j, flags) == 0)
+    /* causal: behind HAProxy the login, a review or an import may have gone through another
+     * kabard and another Galera node a moment ago; this page sees it */
+    if (db_submit(admin_work, admin_done, j, flags | DB_CAUSAL) == 0)
         return 0;
     admin_headers(j->r, 0);
     http_add_header(j->r, "Retry-After", "5");

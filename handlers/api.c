@@ -806,9 +806,6 @@ api_work(struct db_conn *c, void *arg)
     db_txn_name(c, j->txn);
     json_decref(j->reply);
     j->reply = NULL;
-    /* a client reads what it wrote a moment ago, maybe through another kabard and node */
-    if ((err = db_causal_read(c)) != 0)
-        return err;
     live = auth_bearer_load(c, j->token, &j->user, &err);
     if (live == -1)
         return err;
@@ -878,7 +875,9 @@ api_submit(struct http_req *r, api_fn fn, const char *txn)
     if (auth != NULL && strncmp(auth, "Bearer ", 7) == 0)
         snprintf(j->token, sizeof j->token, "%s", auth + 7);
     snprintf(j->query, sizeof j->query, "%s", http_query_raw(r));
-    if (db_submit(api_work, api_done, j, txn != NULL ? DB_TXN : 0) == -1) {
+    /* causal: a client reads what it wrote a moment ago, maybe through another kabard and
+     * another Galera node */
+    if (db_submit(api_work, api_done, j, (txn != NULL ? DB_TXN : 0) | DB_CAUSAL) == -1) {
         http_add_header(r, "Retry-After", "5");
         http_reply_json(r, 503, "{\"error\":\"database unavailable, try again shortly\"}\n");
         free(j);

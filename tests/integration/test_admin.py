@@ -1509,6 +1509,40 @@ def test_admin_language_switch(env):
 
 # ---------------------------------------------------------------- found by review
 
+def test_admin_writing_page_waits_for_the_cluster_before_its_transaction_not_inside(env):
+    """Bug (review, stop 26): a page that writes runs as one transaction, and its causal read
+    (SET STATEMENT wsrep_sync_wait = 1 ...) was sent inside it, where MariaDB skips the wait:
+    behind HAProxy a review could miss the login just made through another Galera node. Now
+    db_run sends it before START TRANSACTION. Read off the server's general query log: on the
+    connection that wrote the review, the wait comes before the transaction that wrote it."""
+    with Kabard(env) as k, Data(env) as d:
+        user, pw = make_user(env, k)
+        rid = d.business(1, status=1)
+        b, _ = login(k, user, pw)
+        csrf = b.csrf()
+        env.sql("TRUNCATE mysql.general_log", db=False)
+        env.sql("SET GLOBAL log_output = 'TABLE'; SET GLOBAL general_log = ON", db=False)
+        try:
+            r = review(b, csrf, "business", rid, "reviewed", note="causal %s" % d.tag)
+            assert r.status == 303, r
+        finally:
+            env.sql("SET GLOBAL general_log = OFF", db=False)
+        rows = env.sql("SELECT thread_id, CONVERT(argument USING utf8mb4) FROM mysql.general_log"
+                       " WHERE command_type IN ('Query', 'Execute')", db=False)
+        wrote = [t for t, a in rows if "INSERT INTO reviews" in a and d.tag in a]
+        assert len(wrote) == 1, ("one review written", [a[:80] for _, a in rows][:40])
+        mine = [a for t, a in rows if t == wrote[0]]
+        at = next(i for i, a in enumerate(mine) if "INSERT INTO reviews" in a and d.tag in a)
+        start = max(i for i, a in enumerate(mine[:at]) if a.upper().startswith("START TRANSACTION"))
+        inside = [a for a in mine[start:at] if "wsrep_sync_wait" in a]
+        assert not inside, ("a causal read inside the transaction", mine[start:at + 1])
+        before = start - 1
+        if before >= 0 and mine[before].upper().startswith("SET TRANSACTION"):
+            before -= 1
+        assert before >= 0 and "wsrep_sync_wait" in mine[before], \
+            ("no causal read right before the transaction", mine[max(0, start - 3):start + 1])
+
+
 def test_admin_connections_do_not_count_against_the_aggregators_cap(env):
     """Bug: connections to the admin listener counted against http.max_connections, which
     paused only the aggregators' listener: staff browsers could shut out SMS and USSD."""
