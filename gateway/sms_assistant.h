@@ -1,12 +1,12 @@
 /*
  * What a social assistant's SMS does: OK n [outcome], CEK <pkh>, KUNJUNG <pkh> <outcome>
- * [YA|TIDAK], LULUS <pkh> <track> (config/keywords.conf), and HADIR <code>, her own TOT attendance (a
- * lecturer's too, gateway/training.c). Runs on the worker of gateway/sms.c's
- * DB_TXN job, inside its transaction, before the reply is queued with the same commit: "saved"
- * is said only of what commits. Every statement is scoped to the sender's own caseload
- * (review.h struct scope {"", her id}); a KPM or an alert of another assistant's gets exactly the
- * reply one that does not exist gets. The writes go through gateway/graduation.c (audited as
- * assistant:ID, via sms), keyed by the message, so a retried MO writes nothing twice.
+ * [YA|TIDAK], LULUS <pkh> <track> (config/keywords.conf), and HADIR <code>, her own TOT attendance
+ * (a lecturer's too, gateway/training.c). Runs on the worker of gateway/sms.c's DB_TXN job, inside
+ * its transaction, before the reply is queued with the same commit: "saved" is said only of what
+ * commits. Every statement is scoped to the sender's own caseload (review.h struct scope {"", her
+ * id}); a KPM or an alert of another assistant's gets exactly the reply one that does not exist
+ * gets. The writes go through gateway/graduation.c (audited as assistant:ID, via sms), keyed by the
+ * message, so a retried MO writes nothing twice.
  */
 #ifndef KABAR_SMS_ASSISTANT_H
 #define KABAR_SMS_ASSISTANT_H

@@ -241,6 +241,15 @@ admin_graduation_visits(struct db_conn *c, struct admin_job *j, uint64_t id)
     return 0;
 }
 
+/* A KPM's alerts, newest first, with who recorded each outcome. */
+/* clang-format off */
+#define GRADUATION_ALERTS_SQL                                                                      \
+    "SELECT a.id, " REVIEW_WIB("a.created_at") ", a.rule, a.state, a.urgency, a.detail,"          \
+    " a.outcome, " ADMIN_ACTOR_TAG_TYPE("a.outcome_by") ","                                       \
+    " " ADMIN_ACTOR_TAG_NAME("a.outcome_by") ", " REVIEW_WIB("a.outcome_at") ","                  \
+    " a.outcome_note FROM alerts a WHERE a.kpm_id = ? ORDER BY a.id DESC LIMIT 50"
+/* clang-format on */
+
 int
 admin_graduation_alerts(struct db_conn *c, struct admin_job *j, uint64_t id)
 {
@@ -249,27 +258,7 @@ admin_graduation_alerts(struct db_conn *c, struct admin_job *j, uint64_t id)
     size_t i;
     int err;
 
-    if ((err = admin_rows_query(
-             c,
-             "SELECT a.id, " REVIEW_WIB(
-                 "a.created_at") ", a.rule, a.state,"
-                                 " a.urgency, a.detail, a.outcome, " ADMIN_ACTOR_TAG_TYPE(
-                                     "a."
-                                     "outco"
-                                     "me_"
-                                     "by") ", " ADMIN_ACTOR_TAG_NAME("a.outcome_by") ","
-                                                                                     " " REVIEW_WIB("a.outcome_at") ", "
-                                                                                                                    "a.outcome_"
-                                                                                                                    "note"
-                                                                                                                    " FROM "
-                                                                                                                    "alerts a "
-                                                                                                                    "WHERE "
-                                                                                                                    "a.kpm_id "
-                                                                                                                    "= ? ORDER "
-                                                                                                                    "BY a.id "
-                                                                                                                    "DESC "
-                                                                                                                    "LIMIT 50",
-             &p, 1, &rs)) != 0)
+    if ((err = admin_rows_query(c, GRADUATION_ALERTS_SQL, &p, 1, &rs)) != 0)
         return err;
     outf(j,
          "<section id=\"alerts\"><h2>%s</h2><table id=\"kpm-alerts\"><thead><tr><th>%s</th>"
