@@ -79,11 +79,16 @@ free_port() {
     die "no free port"
 }
 
-# kabar_started LOG: waits (up to 30 s) for the event=started line of a kabard logging to LOG and
-# prints its port; a kabard that does not start ends the script with its log's tail
+# kabar_started LOG [PID]: waits (up to 30 s, or until the process PID is gone) for the
+# event=started line of a kabard logging to LOG and prints its port; a kabard that does not
+# start ends the script with its log's tail (port=$(kabar_started ...) ends it under set -e)
 kabar_started() {
-  local log=$1
-  for _ in $(seq 300); do grep -q 'event=started' "$log" && break; sleep 0.1; done
+  local log=$1 pid=${2:-}
+  for _ in $(seq 600); do
+    grep -q 'event=started' "$log" && break
+    [ -z "$pid" ] || kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
   grep -q 'event=started' "$log" || { tail -20 "$log" >&2; die "kabard did not start"; }
   grep -o 'event=started.* port=[0-9]*' "$log" | grep -o '[0-9]*$'
 }
