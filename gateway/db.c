@@ -99,6 +99,7 @@ static struct {
     atomic_int up;
     atomic_uint connects; /* successful opens: another worker's success ends our backoff */
     atomic_uint host;     /* db.cfg.hosts[host]: where the pool connects (a cluster's node) */
+    atomic_int no_wsrep;  /* the server does not know wsrep_sync_wait: no causal reads */
 } db;
 
 static void
@@ -621,15 +622,22 @@ db_row_ignored(void *arg, char **vals, unsigned long *lens, unsigned ncols)
 
 /* wsrep_sync_wait = 1 for one read: under Galera it waits until this node has applied every
  * write set the cluster committed before it, so the job's reads that follow see them too (a
- * no-op without wsrep; a server built without wsrep does not know the variable). Outside a
- * transaction only: inside one, MariaDB does not wait. */
+ * no-op without wsrep). Outside a transaction only: inside one, MariaDB does not wait. A server
+ * built without wsrep does not know the variable (1193, logged once): none is asked again. */
 static int
 db_causal_read(struct db_conn *c)
 {
-    int err = db_query(c, "SET STATEMENT wsrep_sync_wait = 1 FOR SELECT 1", NULL, 0, db_row_ignored,
-                       NULL);
+    int err;
 
-    return err == ER_UNKNOWN_SYSTEM_VARIABLE ? 0 : err;
+    if (atomic_load(&db.no_wsrep))
+        return 0;
+    err = db_query(c, "SET STATEMENT wsrep_sync_wait = 1 FOR SELECT 1", NULL, 0, db_row_ignored,
+                   NULL);
+    if (err == ER_UNKNOWN_SYSTEM_VARIABLE) {
+        atomic_store(&db.no_wsrep, 1);
+        return 0;
+    }
+    return err;
 }
 
 static int

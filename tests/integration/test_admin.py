@@ -1520,15 +1520,17 @@ def test_admin_writing_page_waits_for_the_cluster_before_its_transaction_not_ins
         rid = d.business(1, status=1)
         b, _ = login(k, user, pw)
         csrf = b.csrf()
+        output = env.scalar("SELECT @@GLOBAL.log_output")
         env.sql("TRUNCATE mysql.general_log", db=False)
         env.sql("SET GLOBAL log_output = 'TABLE'; SET GLOBAL general_log = ON", db=False)
         try:
             r = review(b, csrf, "business", rid, "reviewed", note="causal %s" % d.tag)
             assert r.status == 303, r
         finally:
-            env.sql("SET GLOBAL general_log = OFF", db=False)
+            env.sql("SET GLOBAL general_log = OFF; SET GLOBAL log_output = '%s'" % output, db=False)
         # each statement by its kind only: a logged statement may hold any bytes (a hash bound
-        # as a parameter), which would not come back as one line of text
+        # as a parameter), which would not come back as one line of text; the CSV table gives
+        # its rows back in the order they were written
         kinds = env.sql(
             "SELECT thread_id, CASE WHEN argument LIKE 'START TRANSACTION%%' THEN 'start'"
             " WHEN argument LIKE 'SET TRANSACTION%%' THEN 'isolation'"
