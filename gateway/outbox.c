@@ -348,6 +348,10 @@ outbox_finish(struct outbox_send *s)
     /* a deferral never took the bucket's place: the pump gave it back */
     if (b != NULL && s->outcome != OUTCOME_DEFER)
         ratelimit_done(b);
+    /* both come from the provider's answer, copied to a fixed length: MariaDB refuses a text
+     * that is not UTF-8, and the outcome could never be recorded */
+    parse_utf8_clean(s->error);
+    parse_utf8_clean(s->msg_id);
     switch (s->outcome) {
     case OUTCOME_SENT:
         metrics_add(METRIC_OUTBOX_SENT, 1);

@@ -29,52 +29,68 @@ parse_u64(const char *s, size_t len, uint64_t min, uint64_t max, uint64_t *out)
     return 0;
 }
 
-/* Unicode 15, table 3-7: the second byte's range depends on the lead byte. */
+/* Unicode 15, table 3-7: the second byte's range depends on the lead byte. The length of the
+ * well-formed sequence at p (left bytes remain), or 0 when none starts there. */
+static size_t
+parse_utf8_seq(const unsigned char *p, size_t left)
+{
+    unsigned char c = p[0], lo = 0x80, hi = 0xbf;
+    size_t need, k;
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf) {
+        need = 1;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        need = 2;
+        if (c == 0xe0)
+            lo = 0xa0; /* overlong */
+        else if (c == 0xed)
+            hi = 0x9f; /* surrogates */
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        need = 3;
+        if (c == 0xf0)
+            lo = 0x90; /* overlong */
+        else if (c == 0xf4)
+            hi = 0x8f; /* above U+10FFFF */
+    } else {
+        return 0; /* continuation byte, C0/C1 overlong lead, F5..FF */
+    }
+    if (left - 1 < need || p[1] < lo || p[1] > hi)
+        return 0;
+    for (k = 2; k <= need; k++)
+        if (p[k] < 0x80 || p[k] > 0xbf)
+            return 0;
+    return need + 1;
+}
+
 int
 parse_utf8_valid(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
+    size_t i = 0, n;
 
     if (s == NULL)
         return len == 0;
-    while (i < len) {
-        unsigned char c = p[i];
-        unsigned char lo = 0x80, hi = 0xbf;
-        size_t need, k;
-
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf) {
-            need = 1;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            need = 2;
-            if (c == 0xe0)
-                lo = 0xa0; /* overlong */
-            else if (c == 0xed)
-                hi = 0x9f; /* surrogates */
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            need = 3;
-            if (c == 0xf0)
-                lo = 0x90; /* overlong */
-            else if (c == 0xf4)
-                hi = 0x8f; /* above U+10FFFF */
-        } else {
-            return 0; /* continuation byte, C0/C1 overlong lead, F5..FF */
-        }
-        if (len - i - 1 < need)
+    for (; i < len; i += n)
+        if ((n = parse_utf8_seq(p + i, len - i)) == 0)
             return 0;
-        if (p[i + 1] < lo || p[i + 1] > hi)
-            return 0;
-        for (k = 2; k <= need; k++) {
-            if (p[i + k] < 0x80 || p[i + k] > 0xbf)
-                return 0;
-        }
-        i += need + 1;
-    }
     return 1;
+}
+
+void
+parse_utf8_clean(char *s)
+{
+    unsigned char *p = (unsigned char *)s;
+    size_t len = strlen(s), i = 0, n;
+
+    while (i < len) {
+        if ((n = parse_utf8_seq(p + i, len - i)) == 0) {
+            p[i] = '?';
+            n = 1;
+        }
+        i += n;
+    }
 }
 
 void

@@ -18,6 +18,10 @@ int parse_u64(const char *s, size_t len, uint64_t min, uint64_t max, uint64_t *o
 /* 1 if s[0..len) is well-formed UTF-8 (no overlongs, surrogates or code points > U+10FFFF). */
 int parse_utf8_valid(const char *s, size_t len);
 
+/* The NUL-terminated s made well-formed UTF-8 in place: each byte that starts no well-formed
+ * sequence (a Latin-1 letter, a character cut by a fixed-size copy) becomes '?'. */
+void parse_utf8_clean(char *s);
+
 /*
  * 1 if the Content-Type value ct names the media type want ("application/json"): the same
  * type/subtype, case-insensitive, then nothing, or parameters after optional spaces and ';'.

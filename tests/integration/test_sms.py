@@ -487,6 +487,63 @@ def test_outbox_a_sending_row_this_process_lost_track_of_goes_again_at_claim_tim
         assert len(bodies) == 101 and len(set(bodies)) == 101 and "lost 1" in bodies, sorted(bodies)
 
 
+def test_outbox_a_provider_answer_that_is_not_utf8_is_recorded_not_left_sending(env):
+    """Bug (stop 26): a provider's answer reached last_error byte for byte, cut at a fixed
+    length: a Latin-1 error page from Kannel's URL, or an Africa's Talking status cut in the
+    middle of a character, is not UTF-8, MariaDB refused the outcome's UPDATE (1366), and the
+    outcome was kept and retried for as long as kabard ran: the row stayed 'sending'. Now the
+    text is made well-formed first, and the row ends 'failed' with a readable error."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    at_status = json.dumps({"SMSMessageData": {"Recipients": [
+        {"statusCode": 403, "status": "\u00e9" * 40, "number": "+62814"}]}})
+
+    class Answer(BaseHTTPRequestHandler):
+        def _answer(self):
+            if "kannel" in self.path:
+                status, body = 403, b"Ditolak: \xe9t\xe9 refus\xe9 par l'op\xe9rateur\n"
+            else:
+                status, body = 201, at_status.encode()
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = _answer
+
+        def log_message(self, *a):
+            pass
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        d = tempfile.mkdtemp(dir=env.tmp)
+        key = os.path.join(d, "secret")
+        with open(key, "w") as f:
+            f.write("secret\n")
+        url = "http://127.0.0.1:%d" % srv.server_address[1]
+        providers = ('providers = (\n  { name = "log"; type = "log"; },\n'
+                     '  { name = "at"; type = "at"; url = "%s/at"; username = "sandbox";'
+                     ' secret_file = "%s"; sender = "KABAR"; timeout = 3; },\n'
+                     '  { name = "kannel"; type = "kannel"; url = "%s/kannel"; username = "k";'
+                     ' secret_file = "%s"; sender = "KABAR"; timeout = 3; }\n);' % (url, key, url, key))
+        conf = env.config(replace={PROVIDERS_LOG: providers})
+        _queue(env, "bytes", 2, provider="at")
+        env.sql("UPDATE outbox SET provider = 'kannel' WHERE idempotency_key = 'bytes-2'")
+        with Kabard(env, conf_text=conf):
+            wait_for(lambda: env.sql("SELECT state FROM outbox WHERE idempotency_key LIKE 'bytes-%'"
+                                     " ORDER BY idempotency_key") == [["failed"], ["failed"]],
+                     timeout=20, step=0.2, what="both rows failed, not left 'sending'")
+        errors = [r[0] for r in env.sql("SELECT last_error FROM outbox WHERE idempotency_key"
+                                        " LIKE 'bytes-%' ORDER BY idempotency_key")]
+        assert errors[0].startswith("403 \u00e9\u00e9"), errors
+        assert errors[1] == "HTTP 403: Ditolak: ?t? refus? par l'op?rateur", errors
+    finally:
+        srv.shutdown()
+
+
 def test_kannel_post_url_form_is_accepted_like_get_url(env):
     with Kabard(env) as k:
         body = urllib.parse.urlencode({"from": "+628120000360", "to": "1234", "text": "USAHA BELUM",

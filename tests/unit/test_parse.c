@@ -162,6 +162,36 @@ START_TEST(test_utf8_exhaustive)
 END_TEST
 
 /* every 4-byte sequence whose lead byte is F0..F4 */
+static void
+clean_eq(const char *in, const char *want)
+{
+    char buf[64];
+
+    snprintf(buf, sizeof buf, "%s", in);
+    parse_utf8_clean(buf);
+    ck_assert_str_eq(buf, want);
+    ck_assert_int_eq(utf8(buf), 1);
+}
+
+/* Bug (stop 26): a provider's answer cut at a fixed length, or in Latin-1, reached last_error as
+ * invalid UTF-8, and MariaDB refused the outcome's UPDATE for good. */
+START_TEST(test_utf8_clean_makes_any_bytes_well_formed)
+{
+    clean_eq("", "");
+    clean_eq("HTTP 403: Ditolak", "HTTP 403: Ditolak");
+    clean_eq("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+             "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+    clean_eq("\xe9t\xe9 (Latin-1)", "?t? (Latin-1)");
+    clean_eq("cut \xc3", "cut ?");                      /* a 2-byte character cut */
+    clean_eq("cut \xe2\x82", "cut ??");                 /* a 3-byte character cut */
+    clean_eq("cut \xf0\x9f\x98", "cut ???");            /* a 4-byte character cut */
+    clean_eq("\xc0\x80 \xed\xa0\x80 \xff", "?? ??? ?"); /* overlong, surrogate, FF */
+    clean_eq("a\x80\x80"
+             "b",
+             "a??b"); /* lone continuations */
+}
+END_TEST
+
 START_TEST(test_utf8_four_bytes)
 {
     unsigned char b[4];
@@ -708,6 +738,7 @@ parse_suite(void)
     tcase_add_test(tc, test_utf8_cases);
     tcase_add_test(tc, test_utf8_exhaustive);
     tcase_add_test(tc, test_utf8_four_bytes);
+    tcase_add_test(tc, test_utf8_clean_makes_any_bytes_well_formed);
     tcase_add_test(tc, test_form_good);
     tcase_add_test(tc, test_form_bad);
     tcase_add_test(tc, test_form_edges);
