@@ -4,9 +4,11 @@
  * text one code point at a time; UCS-2 units count the code points, two for those outside the
  * BMP; septets count one or two per character; and measuring is additive: the two halves of a
  * text, cut between characters, measure what the whole does. gsm7_sms_segments() holds the
- * units it is given, and needs every part it counts.
+ * units it is given, and needs every part it counts. parse_utf8_clean() leaves any bytes
+ * well-formed, of the same length, valid text unchanged, and changes a byte only to '?'.
  */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fuzz.h"
@@ -26,6 +28,26 @@ check_segments(size_t units, int gsm)
     FUZZ_CHECK(segs * part >= units && (segs - 1) * part < units);
 }
 
+static void
+check_clean(const uint8_t *data, size_t size)
+{
+    char *t = malloc(size + 1);
+    size_t n, i;
+
+    if (t == NULL)
+        return;
+    memcpy(t, data, size);
+    t[size] = '\0';
+    n = strlen(t);
+    parse_utf8_clean(t);
+    FUZZ_CHECK(strlen(t) == n && parse_utf8_valid(t, n));
+    for (i = 0; i < n; i++)
+        FUZZ_CHECK(t[i] == (char)data[i] || t[i] == '?');
+    if (parse_utf8_valid((const char *)data, n))
+        FUZZ_CHECK(memcmp(t, data, n) == 0);
+    free(t);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -34,6 +56,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int gsm = -1, valid = parse_utf8_valid(s, size), g1, g2, rc;
     uint32_t cp;
 
+    check_clean(data, size);
     rc = gsm7_measure(s, size, &units, &gsm);
     FUZZ_CHECK(rc == (valid ? 0 : -1));
     while (pos < size) {
