@@ -19,13 +19,10 @@
 #include "parse.h"
 #include "ratelimit.h"
 
-/* The claims whose rows a heartbeat keeps fresh, copied for the worker that runs it; by_prefix:
- * every row of this process instead (when the copy could not be made). */
+/* The claims whose rows a heartbeat keeps fresh, copied for the worker that runs it. */
 struct outbox_held {
     char (*tokens)[25];
     size_t n;
-    int by_prefix;
-    char prefix[14]; /* "<instance>%" */
     unsigned claim_timeout;
 };
 
@@ -65,7 +62,6 @@ static struct {
      * and is sent again however busy the process stays */
     struct outbox_hold *holds;
     size_t nholds, capholds;
-    size_t uncounted; /* rows of claims that could not be counted: beaten by prefix meanwhile */
     time_t last_beat;
 } ob;
 
@@ -207,25 +203,32 @@ outbox_hold_find(const char *token)
     return NULL;
 }
 
-/* n rows of the claim token are ours until their outcomes are recorded */
+/* Room for one more claim's hold, made before the claim is submitted (one claim runs at a
+ * time), so that recording it when it comes back cannot fail: 0, or -1 (claim later). */
+static int
+outbox_hold_reserve(void)
+{
+    struct outbox_hold *h;
+    size_t ncap;
+
+    if (ob.nholds < ob.capholds)
+        return 0;
+    ncap = ob.capholds ? ob.capholds * 2 : 16;
+    if ((h = realloc(ob.holds, ncap * sizeof *h)) == NULL)
+        return -1;
+    ob.holds = h;
+    ob.capholds = ncap;
+    return 0;
+}
+
+/* n rows of the claim token are ours until their outcomes are recorded (room reserved) */
 static void
 outbox_hold_add(const char *token, size_t n)
 {
     struct outbox_hold *h;
 
-    if (n == 0)
+    if (n == 0 || ob.nholds == ob.capholds)
         return;
-    if (ob.nholds == ob.capholds) {
-        size_t ncap = ob.capholds ? ob.capholds * 2 : 16;
-
-        if ((h = realloc(ob.holds, ncap * sizeof *h)) == NULL) {
-            /* kept fresh all the same, by the prefix every token of this process has */
-            ob.uncounted += n;
-            return;
-        }
-        ob.holds = h;
-        ob.capholds = ncap;
-    }
     h = &ob.holds[ob.nholds++];
     snprintf(h->token, sizeof h->token, "%s", token);
     h->n = n;
@@ -237,12 +240,8 @@ outbox_let_go(struct outbox_send *s)
 {
     struct outbox_hold *h = outbox_hold_find(s->token);
 
-    if (h == NULL) {
-        if (ob.uncounted > 0)
-            ob.uncounted--;
-    } else if (--h->n == 0) {
+    if (h != NULL && --h->n == 0)
         *h = ob.holds[--ob.nholds];
-    }
     outbox_send_free(s);
 }
 
@@ -543,28 +542,26 @@ outbox_row_claimed(void *arg, char **v, unsigned long *len, unsigned n)
 
 /* A copy of the tokens to keep fresh, for a worker: the held claims, those that failed and wait
  * in ob.unreleased for a release that could not start (their rows may have committed), and own,
- * a claim's token, when not NULL. */
-static void
+ * a claim's token, when not NULL. 0, or -1 without memory (the beat or claim waits a poll). */
+static int
 outbox_held_copy(struct outbox_held *h, const char *own)
 {
     const struct outbox_claim *cl;
     size_t n = ob.nholds + (own != NULL), i;
 
     memset(h, 0, sizeof *h);
-    snprintf(h->prefix, sizeof h->prefix, "%s%%", ob.instance);
     h->claim_timeout = ob.cfg->outbox.claim_timeout;
     for (cl = ob.unreleased; cl != NULL; cl = cl->next)
         n++;
-    if (ob.uncounted > 0 || (n > 0 && (h->tokens = calloc(n, sizeof *h->tokens)) == NULL)) {
-        h->by_prefix = 1;
-        return;
-    }
+    if (n > 0 && (h->tokens = calloc(n, sizeof *h->tokens)) == NULL)
+        return -1;
     for (i = 0; i < ob.nholds; i++)
         memcpy(h->tokens[h->n++], ob.holds[i].token, sizeof *h->tokens);
     for (cl = ob.unreleased; cl != NULL; cl = cl->next)
         memcpy(h->tokens[h->n++], cl->token, sizeof *h->tokens);
     if (own != NULL)
         snprintf(h->tokens[h->n++], sizeof *h->tokens, "%s", own);
+    return 0;
 }
 
 /* Sixteen tokens a statement, the last one repeated to fill it: one text to prepare. */
@@ -583,15 +580,6 @@ outbox_heartbeat(struct db_conn *c, const struct outbox_held *h)
     size_t i, k;
     int err;
 
-    if (h->by_prefix) {
-        struct db_param mine[] = {DB_STR(h->prefix), DB_U64(h->claim_timeout * 1000 / 2)};
-
-        return db_exec(
-            c,
-            "UPDATE outbox SET updated_at = NOW(3) WHERE state = 'sending'"
-            " AND claim_token LIKE ? AND updated_at < NOW(3) - INTERVAL ? * 1000 MICROSECOND",
-            mine, 2, NULL, NULL);
-    }
     for (i = 0; i < h->n; i += OUTBOX_BEAT_TOKENS) {
         for (k = 0; k < OUTBOX_BEAT_TOKENS; k++)
             p[k] = DB_STR(h->tokens[i + k < h->n ? i + k : h->n - 1]);
@@ -790,16 +778,17 @@ outbox_poll(evutil_socket_t fd, short what, void *arg)
         outbox_release_unreleased();
     /* held rows (waiting, in flight, unrecorded, unreleased) stay ours even when nothing is
      * claimed */
-    if (ob.cfg != NULL && db_is_up() &&
-        (ob.nholds > 0 || ob.uncounted > 0 || ob.unreleased != NULL)) {
+    if (ob.cfg != NULL && db_is_up() && (ob.nholds > 0 || ob.unreleased != NULL)) {
         time_t now = time(NULL);
 
         if (now - ob.last_beat >= (time_t)(ob.cfg->outbox.claim_timeout / 4 + 1)) {
             struct outbox_held *h = calloc(1, sizeof *h);
 
-            ob.last_beat = now;
-            if (h != NULL) {
-                outbox_held_copy(h, NULL);
+            /* without memory, the next poll tries again */
+            if (h == NULL || outbox_held_copy(h, NULL) == -1) {
+                free(h);
+            } else {
+                ob.last_beat = now;
                 if (db_submit(outbox_beat_work, outbox_beat_done, h, 0) == -1)
                     outbox_beat_done(0, h);
             }
@@ -808,10 +797,13 @@ outbox_poll(evutil_socket_t fd, short what, void *arg)
     if (ob.claiming || ob.stopping || ob.cfg == NULL || !db_is_up() ||
         ob.nwaiting >= ob.cfg->outbox.batch)
         return;
-    if ((cl = calloc(1, sizeof *cl)) == NULL)
+    if (outbox_hold_reserve() == -1 || (cl = calloc(1, sizeof *cl)) == NULL)
         return;
     snprintf(cl->token, sizeof cl->token, "%s%012llx", ob.instance, ++ob.claims);
-    outbox_held_copy(&cl->held, cl->token);
+    if (outbox_held_copy(&cl->held, cl->token) == -1) {
+        free(cl);
+        return;
+    }
     cl->batch = ob.cfg->outbox.batch;
     cl->poll_ms = ob.cfg->outbox.poll_ms;
     cl->tail = &cl->list;
